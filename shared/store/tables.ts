@@ -1,0 +1,49 @@
+/**
+ * The DynamoDB tables, defined once. The local stack creates them from this (infra/local) and the CDK
+ * construct declares them from this (infra/aws), so local and cloud cannot drift apart.
+ *
+ * Both tables use a generic `pk`/`sk` string key (single-table design per bounded context) and a
+ * numeric `expiresAt` TTL attribute in epoch seconds. DynamoDB deletes expired items lazily, so
+ * every read of an item that can expire also filters on `expiresAt > now`.
+ *
+ * Item layouts are documented in docs/data-model.md next to the code that writes them.
+ */
+export interface TableDefinition {
+  /** Stable logical name, used for CDK ids and env var names. */
+  logicalName: 'Profiles' | 'Journeys';
+  /** Env var the handlers read the physical table name from. */
+  envVar: string;
+  /** Physical name used locally (and the default when the env var is unset). */
+  defaultName: string;
+  partitionKey: string;
+  sortKey: string;
+  ttlAttribute: string;
+  globalSecondaryIndexes: { indexName: string; partitionKey: string; sortKey: string }[];
+}
+
+export const profilesTable: TableDefinition = {
+  logicalName: 'Profiles',
+  envVar: 'CAIRN_PROFILES_TABLE',
+  defaultName: 'cairn-profiles',
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  ttlAttribute: 'expiresAt',
+  globalSecondaryIndexes: [],
+};
+
+export const journeysTable: TableDefinition = {
+  logicalName: 'Journeys',
+  envVar: 'CAIRN_JOURNEYS_TABLE',
+  defaultName: 'cairn-journeys',
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  ttlAttribute: 'expiresAt',
+  globalSecondaryIndexes: [],
+};
+
+export const tables: readonly TableDefinition[] = [profilesTable, journeysTable];
+
+/** The physical table name for this process: the env var when set (CDK sets it), else the default. */
+export function tableName(table: TableDefinition, env: NodeJS.ProcessEnv = process.env): string {
+  return env[table.envVar] ?? table.defaultName;
+}
