@@ -1,0 +1,118 @@
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import type { NormalizedMessage } from '../events/index.js';
+import { ServiceUnavailableError } from './respond.js';
+
+/**
+ * Forwards validated Segment messages to the bus, exactly as a product app calling PutEvents would:
+ * `DetailType` = the Segment type, `Detail` = the message. PutEvents takes at most 10 entries and
+ * 256 KB per call, and can accept part of a call (FailedEntryCount): failed entries are retried with
+ * backoff, and if some still fail the request answers 503 so the sender retries the batch (duplicates
+ * are harmless: ingest dedupes on messageId).
+ */
+export interface BusEntry {
+  Source: string;
+  DetailType: string;
+  Detail: string;
+}
+
+/** One PutEvents call. Resolves with the indexes (into `entries`) that failed. */
+export interface EventPublisher {
+  putEvents(entries: BusEntry[]): Promise<{ failed: { index: number; code?: string }[] }>;
+}
+
+export function eventBridgePublisher(client: EventBridgeClient, busName: string): EventPublisher {
+  return {
+    async putEvents(entries) {
+      const out = await client.send(
+        new PutEventsCommand({ Entries: entries.map((entry) => ({ ...entry, EventBusName: busName })) }),
+      );
+      const failed: { index: number; code?: string }[] = [];
+      if (out.FailedEntryCount) {
+        (out.Entries ?? []).forEach((result, index) => {
+          if (result.ErrorCode) failed.push({ index, code: result.ErrorCode });
+        });
+      }
+      return { failed };
+    },
+  };
+}
+
+export const maxEntriesPerCall = 10;
+export const maxBytesPerCall = 256 * 1024;
+
+/** PutEvents' size of an entry: Source + DetailType + Detail (+ Time and Resources, which we omit). */
+export function entrySize(entry: BusEntry): number {
+  return (
+    Buffer.byteLength(entry.Source, 'utf8') +
+    Buffer.byteLength(entry.DetailType, 'utf8') +
+    Buffer.byteLength(entry.Detail, 'utf8')
+  );
+}
+
+/** Groups entries into PutEvents calls of at most 10 entries and 256 KB. */
+export function chunkEntries(entries: BusEntry[]): BusEntry[][] {
+  const chunks: BusEntry[][] = [];
+  let current: BusEntry[] = [];
+  let bytes = 0;
+  for (const entry of entries) {
+    const size = entrySize(entry);
+    if (current.length > 0 && (current.length === maxEntriesPerCall || bytes + size > maxBytesPerCall)) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(entry);
+    bytes += size;
+  }
+  if (current.length) chunks.push(current);
+  return chunks;
+}
+
+export interface PublishOptions {
+  publisher: EventPublisher;
+  /** EventBridge `Source`: the write key's source, `cairn.http` by default. */
+  source: string;
+  /** Attempts per entry, including the first. Default 3. */
+  maxAttempts?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Publishes every message; throws ServiceUnavailableError (503) if some could not be put. */
+export async function publishMessages(
+  messages: readonly NormalizedMessage[],
+  options: PublishOptions,
+): Promise<void> {
+  const maxAttempts = options.maxAttempts ?? 3;
+  const sleep = options.sleep ?? defaultSleep;
+  let pending: BusEntry[] = messages.map((message) => ({
+    Source: options.source,
+    DetailType: message.type,
+    Detail: JSON.stringify(message),
+  }));
+  let lastCode: string | undefined;
+  for (let attempt = 1; pending.length > 0; attempt++) {
+    if (attempt > maxAttempts) {
+      throw new ServiceUnavailableError(
+        `${pending.length} of ${messages.length} messages could not be published; retry`,
+        {
+          failed: pending.length,
+          reason: lastCode,
+        },
+      );
+    }
+    if (attempt > 1) await sleep(50 * 4 ** (attempt - 2));
+    const results = await Promise.all(
+      chunkEntries(pending).map(async (chunk) => {
+        const { failed } = await options.publisher.putEvents(chunk);
+        return failed.map(({ index, code }) => {
+          lastCode = code ?? lastCode;
+          return chunk[index]!;
+        });
+      }),
+    );
+    pending = results.flat();
+  }
+}
