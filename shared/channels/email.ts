@@ -1,0 +1,95 @@
+import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+
+/** One rendered email to send, with the tags that SES echoes back in delivery/open/click events. */
+export interface OutgoingEmail {
+  to: string;
+  subject: string;
+  html?: string;
+  text?: string;
+  /** journeyId, journeyVersion, nodeId, profileId, execution: sanitised to what SES accepts. */
+  tags: Record<string, string>;
+  /** One-click unsubscribe (RFC 8058) header target. */
+  unsubscribeUrl?: string;
+}
+
+export interface EmailSender {
+  /** Sends one email; resolves with the provider's message id. Throws EmailSendError. */
+  send(email: OutgoingEmail): Promise<{ providerMessageId: string }>;
+}
+
+/**
+ * A send that failed. `retryable` says whether sending the same email again later can succeed
+ * (throttling, service errors) or not (rejected address, unverified sender, bad content).
+ */
+export class EmailSendError extends Error {
+  readonly retryable: boolean;
+  readonly reason: string;
+  constructor(reason: string, retryable: boolean, message = reason) {
+    super(message);
+    this.name = 'EmailSendError';
+    this.reason = reason;
+    this.retryable = retryable;
+  }
+}
+
+export const defaultFromAddress = 'Cairn <no-reply@example.com>';
+
+export interface SesEmailSenderOptions {
+  /** `CAIRN_EMAIL_FROM`, default `Cairn <no-reply@example.com>`. */
+  from?: string;
+  /** `CAIRN_SES_CONFIGURATION_SET`: routes delivery/bounce/complaint/open/click events to the bus. */
+  configurationSetName?: string;
+}
+
+const permanentErrors = new Set([
+  'MessageRejected',
+  'MailFromDomainNotVerifiedException',
+  'NotFoundException',
+  'BadRequestException',
+  'AccountSuspendedException',
+  'SendingPausedException',
+]);
+
+/** SES tag values allow letters, digits, `_ - . @` only, up to 256 characters. */
+export function sesTagValue(value: string): string {
+  return value.replace(/[^A-Za-z0-9_\-.@]/g, '_').slice(0, 256) || '_';
+}
+
+/** SES v2 `SendEmail` (locally the edge's SES endpoint, captured in the outbox). */
+export function sesEmailSender(client: SESv2Client, options: SesEmailSenderOptions = {}): EmailSender {
+  const from = options.from ?? defaultFromAddress;
+  return {
+    async send(email) {
+      const body = {
+        ...(email.html !== undefined && { Html: { Data: email.html, Charset: 'UTF-8' } }),
+        ...(email.text !== undefined && { Text: { Data: email.text, Charset: 'UTF-8' } }),
+      };
+      const headers = email.unsubscribeUrl
+        ? [
+            { Name: 'List-Unsubscribe', Value: `<${email.unsubscribeUrl}>` },
+            { Name: 'List-Unsubscribe-Post', Value: 'List-Unsubscribe=One-Click' },
+          ]
+        : undefined;
+      try {
+        const out = await client.send(
+          new SendEmailCommand({
+            FromEmailAddress: from,
+            Destination: { ToAddresses: [email.to] },
+            Content: {
+              Simple: { Subject: { Data: email.subject, Charset: 'UTF-8' }, Body: body, Headers: headers },
+            },
+            EmailTags: Object.entries(email.tags).map(([Name, Value]) => ({
+              Name,
+              Value: sesTagValue(Value),
+            })),
+            ConfigurationSetName: options.configurationSetName || undefined,
+          }),
+        );
+        return { providerMessageId: out.MessageId ?? '' };
+      } catch (error) {
+        const name = (error as { name?: string }).name ?? 'Error';
+        throw new EmailSendError(name, !permanentErrors.has(name), (error as Error).message);
+      }
+    },
+  };
+}

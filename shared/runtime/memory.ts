@@ -1,0 +1,191 @@
+import type { MessageRecord, RuntimeStore, TimelineEntry } from './store.js';
+import { statAttribute } from './store.js';
+import type { EntryRecord, ExecutionService, PresenceRecord } from './types.js';
+
+/**
+ * In-memory fakes of the runtime's ports, for unit tests (of the runtime and of code that uses it).
+ * `calls` counts requests per method the way the DynamoDB / Step Functions adapters would make them.
+ */
+
+export interface MemoryRuntimeStore extends RuntimeStore {
+  presence: Map<string, PresenceRecord>;
+  entries: Map<string, EntryRecord>;
+  stats: Map<string, Record<string, number>>;
+  messages: Map<string, MessageRecord>;
+  timeline: TimelineEntry[];
+  calls: Record<string, number>;
+}
+
+const clone = <T>(value: T): T => structuredClone(value);
+
+export function memoryRuntimeStore(): MemoryRuntimeStore {
+  const presence = new Map<string, PresenceRecord>();
+  const entries = new Map<string, EntryRecord>();
+  const stats = new Map<string, Record<string, number>>();
+  const messages = new Map<string, MessageRecord>();
+  const timeline: TimelineEntry[] = [];
+  const calls: Record<string, number> = {};
+  const count = (name: string) => {
+    calls[name] = (calls[name] ?? 0) + 1;
+  };
+  const pkey = (profileId: string, executionName: string) => `${profileId}/${executionName}`;
+  const mkey = (profileId: string, executionName: string, nodeId: string) =>
+    `${profileId}/${executionName}/${nodeId}`;
+
+  return {
+    presence,
+    entries,
+    stats,
+    messages,
+    timeline,
+    calls,
+    async readJourneyState(profileId) {
+      count('readJourneyState');
+      return {
+        presence: [...presence.values()].filter((p) => p.profileId === profileId).map(clone),
+        entries: [...entries.values()].filter((e) => e.profileId === profileId).map(clone),
+      };
+    },
+    async recordEntry({ presence: record, notEnteredSince }) {
+      count('recordEntry');
+      const key = `${record.profileId}/${record.journeyId}`;
+      const previous = entries.get(key);
+      if (previous && previous.lastExecution !== record.executionName) {
+        if (notEnteredSince === null) return false;
+        if (notEnteredSince !== undefined && previous.lastEnteredAt > notEnteredSince) return false;
+      }
+      entries.set(key, {
+        profileId: record.profileId,
+        journeyId: record.journeyId,
+        lastEnteredAt: record.enteredAt,
+        lastExecution: record.executionName,
+        entries: (previous?.entries ?? 0) + 1,
+      });
+      presence.set(pkey(record.profileId, record.executionName), clone(record));
+      return true;
+    },
+    async setWaiting(record, waiting) {
+      count('setWaiting');
+      const key = pkey(record.profileId, record.executionName);
+      presence.set(key, { ...clone(record), ...presence.get(key), waiting: clone(waiting) });
+    },
+    async clearWaiting(profileId, executionName, token) {
+      count('clearWaiting');
+      const record = presence.get(pkey(profileId, executionName));
+      if (!record || record.waiting?.token !== token) return false;
+      delete record.waiting;
+      return true;
+    },
+    async removePresence(profileId, executionName) {
+      count('removePresence');
+      presence.delete(pkey(profileId, executionName));
+    },
+    async movePresence(records, toProfileId) {
+      count('movePresence');
+      for (const record of records) {
+        presence.delete(pkey(record.profileId, record.executionName));
+        presence.set(pkey(toProfileId, record.executionName), { ...clone(record), profileId: toProfileId });
+      }
+    },
+    async addStats(journeyId, deltas) {
+      count('addStats');
+      const totals = stats.get(journeyId) ?? {};
+      for (const delta of deltas) {
+        const attribute = statAttribute(delta);
+        totals[attribute] = (totals[attribute] ?? 0) + (delta.by ?? 1);
+      }
+      stats.set(journeyId, totals);
+    },
+    async readStats(journeyId) {
+      count('readStats');
+      return { ...stats.get(journeyId) };
+    },
+    async claimMessage(record) {
+      count('claimMessage');
+      const key = mkey(record.profileId, record.executionName, record.nodeId);
+      const existing = messages.get(key);
+      if (existing && existing.status !== 'retry') return false;
+      messages.set(key, clone(record));
+      return true;
+    },
+    async getMessage(profileId, executionName, nodeId) {
+      count('getMessage');
+      const record = messages.get(mkey(profileId, executionName, nodeId));
+      return record && clone(record);
+    },
+    async updateMessage(key, change) {
+      count('updateMessage');
+      const record = messages.get(mkey(key.profileId, key.executionName, key.nodeId));
+      if (!record) return undefined;
+      record.status = change.status;
+      record.history.push({
+        status: change.status,
+        at: change.at,
+        ...(change.detail && { detail: change.detail }),
+      });
+      if (change.providerMessageId) record.providerMessageId = change.providerMessageId;
+      if (change.reason) record.reason = change.reason;
+      return clone(record);
+    },
+    async listMessages(profileId) {
+      count('listMessages');
+      return [...messages.values()].filter((m) => m.profileId === profileId).map(clone);
+    },
+    async addTimeline(entry) {
+      count('addTimeline');
+      timeline.push(clone(entry));
+    },
+    async listTimeline(profileId) {
+      count('listTimeline');
+      return timeline.filter((t) => t.profileId === profileId).map(clone);
+    },
+  };
+}
+
+export interface FakeExecutions extends ExecutionService {
+  started: { stateMachineArn: string; name: string; input: unknown }[];
+  resumed: { token: string; output: unknown }[];
+  stoppedArns: string[];
+  /** Tokens that are no longer valid (sendTaskSuccess answers false). */
+  deadTokens: Set<string>;
+  calls: Record<string, number>;
+}
+
+export function fakeExecutions(): FakeExecutions {
+  const names = new Set<string>();
+  const calls: Record<string, number> = {};
+  const count = (name: string) => {
+    calls[name] = (calls[name] ?? 0) + 1;
+  };
+  const fake: FakeExecutions = {
+    started: [],
+    resumed: [],
+    stoppedArns: [],
+    deadTokens: new Set(),
+    calls,
+    executionArn: (sm, name) =>
+      `${sm.replace(':stateMachine:', ':execution:').split(':').slice(0, 7).join(':')}:${name}`,
+    async start(input) {
+      count('StartExecution');
+      const executionArn = fake.executionArn(input.stateMachineArn, input.name);
+      if (names.has(input.name)) return { executionArn, started: false };
+      names.add(input.name);
+      fake.started.push(structuredClone(input));
+      return { executionArn, started: true };
+    },
+    async sendTaskSuccess(token, output) {
+      count('SendTaskSuccess');
+      if (fake.deadTokens.has(token)) return false;
+      fake.deadTokens.add(token);
+      fake.resumed.push({ token, output });
+      return true;
+    },
+    async stop(arn) {
+      count('StopExecution');
+      if (fake.stoppedArns.includes(arn)) return false;
+      fake.stoppedArns.push(arn);
+      return true;
+    },
+  };
+  return fake;
+}

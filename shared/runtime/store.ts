@@ -1,0 +1,490 @@
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { journeysTable, profilesTable, tableName } from '../store/tables.js';
+import type { EntryRecord, PresenceRecord, ProfileJourneyState, StatDelta, WaitingFor } from './types.js';
+
+/**
+ * DynamoDB persistence of the runtime. Item layouts are in shared/runtime/README.md. Every method is
+ * one request (a transaction counts as one), so callers can count what an event or a step costs.
+ */
+
+export type MessageStatus =
+  | 'sending'
+  | 'retry'
+  | 'sent'
+  | 'skipped'
+  | 'failed'
+  | 'delivered'
+  | 'bounced'
+  | 'complained'
+  | 'opened'
+  | 'clicked';
+
+export interface MessageRecord {
+  profileId: string;
+  executionName: string;
+  nodeId: string;
+  journeyId: string;
+  journeyVersion: number;
+  messageId: string;
+  channel: 'email';
+  templateId: string;
+  status: MessageStatus;
+  /** Why it was skipped or failed. */
+  reason?: string;
+  providerMessageId?: string;
+  subject?: string;
+  createdAt: string;
+  history: { status: MessageStatus; at: string; detail?: string }[];
+}
+
+export interface TimelineEntry {
+  profileId: string;
+  /** ISO-8601. */
+  at: string;
+  kind: 'journey-step' | 'message';
+  journeyId: string;
+  journeyVersion: number;
+  executionName: string;
+  nodeId: string;
+  nodeType: string;
+  /** entered, completed, waiting, resumed, timed-out, skipped, failed, sent, converted, exited, ... */
+  outcome: string;
+  detail?: string;
+  messageId?: string;
+}
+
+export interface RuntimeStore {
+  readJourneyState(profileId: string): Promise<ProfileJourneyState>;
+  /**
+   * Records an entry and its presence item atomically; false when the re-entry rule forbids it (a
+   * concurrent or earlier entry won). `notEnteredSince` (epoch ms) null = never entered before
+   * (reentry never), undefined = no rule (always).
+   */
+  recordEntry(entry: {
+    presence: PresenceRecord;
+    notEnteredSince: number | null | undefined;
+  }): Promise<boolean>;
+  setWaiting(presence: Omit<PresenceRecord, 'waiting'>, waiting: WaitingFor): Promise<void>;
+  /** Removes the `waiting` attribute if it still holds this token; false when it did not. */
+  clearWaiting(profileId: string, executionName: string, token: string): Promise<boolean>;
+  removePresence(profileId: string, executionName: string): Promise<void>;
+  /** Moves presence items of merged profiles to the surviving one (after an identity merge). */
+  movePresence(records: PresenceRecord[], toProfileId: string): Promise<void>;
+  addStats(journeyId: string, deltas: StatDelta[]): Promise<void>;
+  readStats(journeyId: string): Promise<Record<string, number>>;
+  /** Conditional put of a new message record (or one left in `retry`); false when it exists. */
+  claimMessage(record: MessageRecord): Promise<boolean>;
+  getMessage(profileId: string, executionName: string, nodeId: string): Promise<MessageRecord | undefined>;
+  updateMessage(
+    key: { profileId: string; executionName: string; nodeId: string },
+    change: {
+      status: MessageStatus;
+      at: string;
+      detail?: string;
+      providerMessageId?: string;
+      reason?: string;
+    },
+  ): Promise<MessageRecord | undefined>;
+  listMessages(profileId: string): Promise<MessageRecord[]>;
+  addTimeline(entry: TimelineEntry): Promise<void>;
+  listTimeline(profileId: string): Promise<TimelineEntry[]>;
+}
+
+export const statShards = 10;
+const presencePrefix = 'S#';
+const entryPrefix = 'R#';
+/** Journey steps and messages in the profile's timeline: between its events (E#) and PROFILE. */
+const timelinePrefix = 'JT#';
+
+function presenceKey(profileId: string, executionName: string) {
+  return { pk: `P#${profileId}`, sk: `${presencePrefix}${executionName}` };
+}
+function messageKey(profileId: string, executionName: string, nodeId: string) {
+  return { pk: `MSG#${profileId}`, sk: `${executionName}#${nodeId}` };
+}
+
+/** Attribute name of one counter in a stats shard item. */
+export function statAttribute(delta: StatDelta): string {
+  return delta.nodeId === undefined ? `journey|${delta.counter}` : `node|${delta.nodeId}|${delta.counter}`;
+}
+
+function isConditionFailure(error: unknown): boolean {
+  const name = (error as { name?: string }).name;
+  return name === 'ConditionalCheckFailedException' || name === 'TransactionCanceledException';
+}
+
+function toPresence(item: Record<string, unknown>): PresenceRecord {
+  const { pk: _pk, sk: _sk, kind: _kind, expiresAt: _e, ...rest } = item;
+  return rest as unknown as PresenceRecord;
+}
+
+export interface DynamoRuntimeStoreOptions {
+  profilesTableName?: string;
+  journeysTableName?: string;
+  /** Shard picker for counters; default random. */
+  shard?: () => number;
+  /** Keep timeline entries this long (seconds); default 400 days. */
+  timelineRetentionSeconds?: number;
+  now?: () => number;
+}
+
+export function dynamoRuntimeStore(
+  client: DynamoDBDocumentClient,
+  options: DynamoRuntimeStoreOptions = {},
+): RuntimeStore {
+  const profiles = options.profilesTableName ?? tableName(profilesTable);
+  const journeys = options.journeysTableName ?? tableName(journeysTable);
+  const shard = options.shard ?? (() => Math.floor(Math.random() * statShards));
+  const retention = options.timelineRetentionSeconds ?? 400 * 86_400;
+  const now = options.now ?? Date.now;
+
+  return {
+    async readJourneyState(profileId) {
+      const out = await client.send(
+        new QueryCommand({
+          TableName: profiles,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: {
+            ':pk': `P#${profileId}`,
+            ':from': entryPrefix,
+            ':to': `${presencePrefix}\uffff`,
+          },
+        }),
+      );
+      return splitJourneyState(out.Items ?? []);
+    },
+
+    async recordEntry({ presence, notEnteredSince }) {
+      const key = { pk: `P#${presence.profileId}`, sk: `${entryPrefix}${presence.journeyId}` };
+      let condition: string | undefined;
+      const values: Record<string, unknown> = {
+        ':at': presence.enteredAt,
+        ':exec': presence.executionName,
+        ':one': 1,
+        ':jid': presence.journeyId,
+        ':kind': 'journey-entry',
+      };
+      // A retry of the same entry (same execution name) passes, so a failed StartExecution can be redone.
+      if (notEnteredSince === null) condition = 'attribute_not_exists(pk) OR lastExecution = :exec';
+      else if (notEnteredSince !== undefined) {
+        condition = 'attribute_not_exists(pk) OR lastEnteredAt <= :since OR lastExecution = :exec';
+        values[':since'] = notEnteredSince;
+      }
+      try {
+        await client.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Update: {
+                  TableName: profiles,
+                  Key: key,
+                  UpdateExpression:
+                    'SET lastEnteredAt = :at, lastExecution = :exec, journeyId = :jid, kind = :kind, profileId = :pid ADD entries :one',
+                  ConditionExpression: condition,
+                  ExpressionAttributeValues: { ...values, ':pid': presence.profileId },
+                },
+              },
+              {
+                Put: {
+                  TableName: profiles,
+                  Item: {
+                    ...presenceKey(presence.profileId, presence.executionName),
+                    kind: 'journey-presence',
+                    ...presence,
+                  },
+                },
+              },
+            ],
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (isConditionFailure(error)) return false;
+        throw error;
+      }
+    },
+
+    async setWaiting(presence, waiting) {
+      // An upsert: the presence item normally exists (written at entry), but a token must never be lost.
+      const { profileId, executionName, ...rest } = presence;
+      const names: Record<string, string> = { '#w': 'waiting', '#k': 'kind' };
+      const values: Record<string, unknown> = { ':w': waiting, ':k': 'journey-presence' };
+      const sets = ['#w = :w', '#k = :k'];
+      for (const [field, value] of Object.entries({ profileId, executionName, ...rest })) {
+        if (value === undefined) continue;
+        names[`#${field}`] = field;
+        values[`:${field}`] = value;
+        sets.push(`#${field} = if_not_exists(#${field}, :${field})`);
+      }
+      await client.send(
+        new UpdateCommand({
+          TableName: profiles,
+          Key: presenceKey(profileId, executionName),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+    },
+
+    async clearWaiting(profileId, executionName, token) {
+      try {
+        await client.send(
+          new UpdateCommand({
+            TableName: profiles,
+            Key: presenceKey(profileId, executionName),
+            UpdateExpression: 'REMOVE waiting',
+            ConditionExpression: 'waiting.#t = :t',
+            ExpressionAttributeNames: { '#t': 'token' },
+            ExpressionAttributeValues: { ':t': token },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (isConditionFailure(error)) return false;
+        throw error;
+      }
+    },
+
+    async removePresence(profileId, executionName) {
+      await client.send(
+        new DeleteCommand({ TableName: profiles, Key: presenceKey(profileId, executionName) }),
+      );
+    },
+
+    async movePresence(records, toProfileId) {
+      for (let i = 0; i < records.length; i += 12) {
+        const chunk = records.slice(i, i + 12);
+        await client.send(
+          new BatchWriteCommand({
+            RequestItems: {
+              [profiles]: chunk.flatMap((record) => [
+                {
+                  PutRequest: {
+                    Item: {
+                      ...presenceKey(toProfileId, record.executionName),
+                      kind: 'journey-presence',
+                      ...record,
+                      profileId: toProfileId,
+                    },
+                  },
+                },
+                { DeleteRequest: { Key: presenceKey(record.profileId, record.executionName) } },
+              ]),
+            },
+          }),
+        );
+      }
+    },
+
+    async addStats(journeyId, deltas) {
+      if (deltas.length === 0) return;
+      const names: Record<string, string> = {};
+      const values: Record<string, number> = {};
+      const adds: string[] = [];
+      // Sum duplicates: one attribute may appear only once per update expression.
+      const sums = new Map<string, number>();
+      for (const delta of deltas) {
+        const attribute = statAttribute(delta);
+        sums.set(attribute, (sums.get(attribute) ?? 0) + (delta.by ?? 1));
+      }
+      let i = 0;
+      for (const [attribute, by] of sums) {
+        names[`#a${i}`] = attribute;
+        values[`:v${i}`] = by;
+        adds.push(`#a${i} :v${i}`);
+        i++;
+      }
+      await client.send(
+        new UpdateCommand({
+          TableName: journeys,
+          Key: { pk: `STATS#${journeyId}`, sk: `SHARD#${shard()}` },
+          UpdateExpression: `ADD ${adds.join(', ')}`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+    },
+
+    async readStats(journeyId) {
+      const totals: Record<string, number> = {};
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const out = await client.send(
+          new QueryCommand({
+            TableName: journeys,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': `STATS#${journeyId}` },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of out.Items ?? []) {
+          for (const [attribute, value] of Object.entries(item)) {
+            if (typeof value === 'number') totals[attribute] = (totals[attribute] ?? 0) + value;
+          }
+        }
+        startKey = out.LastEvaluatedKey;
+      } while (startKey);
+      return totals;
+    },
+
+    async claimMessage(record) {
+      try {
+        await client.send(
+          new PutCommand({
+            TableName: journeys,
+            Item: {
+              ...messageKey(record.profileId, record.executionName, record.nodeId),
+              kind: 'message',
+              ...record,
+            },
+            ConditionExpression: 'attribute_not_exists(pk) OR #s = :retry',
+            ExpressionAttributeNames: { '#s': 'status' },
+            ExpressionAttributeValues: { ':retry': 'retry' },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (isConditionFailure(error)) return false;
+        throw error;
+      }
+    },
+
+    async getMessage(profileId, executionName, nodeId) {
+      const out = await client.send(
+        new GetCommand({
+          TableName: journeys,
+          Key: messageKey(profileId, executionName, nodeId),
+          ConsistentRead: true,
+        }),
+      );
+      return out.Item ? stripKeys<MessageRecord>(out.Item) : undefined;
+    },
+
+    async updateMessage(key, change) {
+      const sets = ['#s = :s', '#h = list_append(if_not_exists(#h, :empty), :h)'];
+      const values: Record<string, unknown> = {
+        ':s': change.status,
+        ':h': [{ status: change.status, at: change.at, ...(change.detail && { detail: change.detail }) }],
+        ':empty': [],
+      };
+      if (change.providerMessageId) {
+        sets.push('providerMessageId = :p');
+        values[':p'] = change.providerMessageId;
+      }
+      if (change.reason) {
+        sets.push('reason = :r');
+        values[':r'] = change.reason;
+      }
+      try {
+        const out = await client.send(
+          new UpdateCommand({
+            TableName: journeys,
+            Key: messageKey(key.profileId, key.executionName, key.nodeId),
+            UpdateExpression: `SET ${sets.join(', ')}`,
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeNames: { '#s': 'status', '#h': 'history' },
+            ExpressionAttributeValues: values,
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return out.Attributes ? stripKeys<MessageRecord>(out.Attributes) : undefined;
+      } catch (error) {
+        if (isConditionFailure(error)) return undefined;
+        throw error;
+      }
+    },
+
+    async listMessages(profileId) {
+      const items: Record<string, unknown>[] = [];
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const out = await client.send(
+          new QueryCommand({
+            TableName: journeys,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': `MSG#${profileId}` },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        items.push(...(out.Items ?? []));
+        startKey = out.LastEvaluatedKey;
+      } while (startKey);
+      return items.map((item) => stripKeys<MessageRecord>(item));
+    },
+
+    async addTimeline(entry) {
+      await client.send(
+        new PutCommand({
+          TableName: profiles,
+          Item: {
+            pk: `P#${entry.profileId}`,
+            sk: `${timelinePrefix}${entry.at}#${entry.executionName}#${entry.nodeId}#${entry.outcome}`,
+            ...entry,
+            expiresAt: Math.floor(now() / 1000) + retention,
+          },
+        }),
+      );
+    },
+
+    async listTimeline(profileId) {
+      const items: Record<string, unknown>[] = [];
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const out = await client.send(
+          new QueryCommand({
+            TableName: profiles,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            FilterExpression: 'attribute_not_exists(expiresAt) OR expiresAt > :now',
+            ExpressionAttributeValues: {
+              ':pk': `P#${profileId}`,
+              ':prefix': timelinePrefix,
+              ':now': Math.floor(now() / 1000),
+            },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        items.push(...(out.Items ?? []));
+        startKey = out.LastEvaluatedKey;
+      } while (startKey);
+      return items.map((item) => stripKeys<TimelineEntry>(item));
+    },
+  };
+}
+
+function stripKeys<T>(item: Record<string, unknown>): T {
+  const { pk: _pk, sk: _sk, kind, expiresAt: _e, ...rest } = item;
+  if (kind === 'journey-step' || kind === 'message') return { kind, ...rest } as T;
+  return rest as T;
+}
+
+/**
+ * Splits the runtime's items from a profile Query (the ingest engineer's `sk >= 'PROFILE'` read, or
+ * readJourneyState) into presence and entry records. Items that are not ours are ignored.
+ */
+export function splitJourneyState(items: readonly Record<string, unknown>[]): ProfileJourneyState {
+  const state: ProfileJourneyState = { presence: [], entries: [] };
+  for (const item of items) {
+    const sk = String(item.sk ?? '');
+    if (sk.startsWith(presencePrefix)) state.presence.push(toPresence(item));
+    else if (sk.startsWith(entryPrefix)) {
+      state.entries.push({
+        profileId: String(item.profileId ?? String(item.pk).slice(2)),
+        journeyId: String(item.journeyId ?? sk.slice(entryPrefix.length)),
+        lastEnteredAt: Number(item.lastEnteredAt ?? 0),
+        lastExecution: String(item.lastExecution ?? ''),
+        entries: Number(item.entries ?? 0),
+      } satisfies EntryRecord);
+    }
+  }
+  return state;
+}

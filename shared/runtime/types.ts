@@ -1,0 +1,132 @@
+/**
+ * The runtime's ports: what the reactor and the step need from the rest of Cairn, each an interface
+ * with a DynamoDB / Step Functions adapter (store.ts, executions.ts) and in-memory fakes (memory.ts).
+ */
+
+/** An ingested event as the reactor sees it: a normalised Segment message. */
+export interface RuntimeEvent {
+  type: string;
+  messageId: string;
+  /** track events: the event name. */
+  event?: string;
+  userId?: string;
+  anonymousId?: string;
+  properties?: Record<string, unknown>;
+  traits?: Record<string, unknown>;
+  context?: Record<string, unknown>;
+  /** ISO-8601. */
+  timestamp?: string;
+  [key: string]: unknown;
+}
+
+/** The profile as the reactor and the step need it. */
+export interface RuntimeProfile {
+  profileId: string;
+  traits: Record<string, unknown>;
+  identities?: Record<string, string[]>;
+  /** Profiles merged into this one: their journey presence is looked up too. */
+  mergedFrom?: string[];
+  /** Set when this profile was merged into another one. */
+  mergedInto?: string;
+}
+
+/** What a journey says about entry and exit: the slice of a published version the reactor uses. */
+export interface JourneyEntryRules {
+  id: string;
+  version: number;
+  status: 'active' | 'paused' | 'archived';
+  /** ARN of the state machine version (or alias) executions start on. */
+  stateMachineArn: string;
+  trigger?: { event: string; where?: Record<string, unknown> };
+  reentry: 'never' | 'always' | { after: string };
+  goal?: { event: string; where?: Record<string, unknown>; within?: string };
+  exitOn?: { event: string; where?: Record<string, unknown> }[];
+}
+
+/** Where a journey's definition comes from: the catalog (shared/catalog) in production. */
+export interface JourneySource {
+  /** Published, non-archived journeys with their current version (paused ones too: they still stop/resume). */
+  listActiveJourneys(): Promise<JourneyEntryRules[]>;
+  /** One journey's current published version, or undefined (never published / unknown). */
+  getJourney(journeyId: string): Promise<JourneyEntryRules | undefined>;
+}
+
+/** One execution a profile is in, and what it waits for: item `P#<profileId>` / `S#<executionName>`. */
+export interface PresenceRecord {
+  profileId: string;
+  executionName: string;
+  executionArn?: string;
+  journeyId: string;
+  version: number;
+  /** Epoch ms. */
+  enteredAt: number;
+  triggerMessageId: string;
+  goal?: { event: string; where?: Record<string, unknown>; until?: number };
+  exitOn?: { event: string; where?: Record<string, unknown> }[];
+  waiting?: WaitingFor;
+}
+
+/** A `waitFor` step in progress: the task token and what resumes it. */
+export interface WaitingFor {
+  nodeId: string;
+  event: string;
+  where?: Record<string, unknown>;
+  /** Property values the awaited event must carry (from the trigger event, by `match` key). */
+  match?: Record<string, unknown>;
+  token: string;
+  /** Epoch ms. */
+  since: number;
+}
+
+/** Per-profile, per-journey entry history: item `P#<profileId>` / `R#<journeyId>`. */
+export interface EntryRecord {
+  profileId: string;
+  journeyId: string;
+  lastEnteredAt: number;
+  lastExecution: string;
+  entries: number;
+}
+
+/** What the reactor reads with the profile (one Query): presence and entry records. */
+export interface ProfileJourneyState {
+  presence: PresenceRecord[];
+  entries: EntryRecord[];
+}
+
+export type StatCounter =
+  | 'entered'
+  | 'completed'
+  | 'waiting'
+  | 'failed'
+  | 'skipped'
+  | 'sent'
+  | 'delivered'
+  | 'bounced'
+  | 'complained'
+  | 'opened'
+  | 'clicked'
+  | 'resumed'
+  | 'timedOut';
+
+/** One counter change: per node (`nodeId`), per split branch (`branch`), or journey-wide (`nodeId` absent). */
+export interface StatDelta {
+  nodeId?: string;
+  counter: StatCounter | `branch:${string}` | 'started' | 'conversions' | 'exited' | 'finished';
+  by?: number;
+}
+
+/** Starts, resumes and stops executions: Step Functions. */
+export interface ExecutionService {
+  /** Starts one; resolves `started: false` when an execution with this name already exists. */
+  start(input: {
+    stateMachineArn: string;
+    name: string;
+    input: unknown;
+  }): Promise<{ executionArn: string; started: boolean }>;
+  /** Resolves false when the token is no longer valid (execution ended, timed out, already resumed). */
+  sendTaskSuccess(token: string, output: unknown): Promise<boolean>;
+  /** Resolves false when the execution is not running any more. */
+  stop(executionArn: string, cause: string): Promise<boolean>;
+  /** The ARN of an execution from its state machine ARN and name (no request). */
+  executionArn(stateMachineArn: string, name: string): string;
+}

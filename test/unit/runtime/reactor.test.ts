@@ -1,0 +1,244 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ManualClock } from '../../../shared/clock.js';
+import { ConflictError, NotFoundError } from '../../../shared/errors.js';
+import { stableHash } from '../../../shared/ids.js';
+import { memoryLogger } from '../../../shared/log.js';
+import { fakeExecutions, memoryRuntimeStore } from '../../../shared/runtime/memory.js';
+import { createEventReactor } from '../../../shared/runtime/reactor.js';
+import type { JourneyEntryRules, RuntimeEvent, RuntimeProfile } from '../../../shared/runtime/types.js';
+
+const arn = (id: string) => `arn:aws:states:us-east-1:000000000000:stateMachine:cairn-${id}:1`;
+
+function journey(overrides: Partial<JourneyEntryRules> = {}): JourneyEntryRules {
+  return {
+    id: 'cart',
+    version: 1,
+    status: 'active',
+    stateMachineArn: arn('cart'),
+    trigger: { event: 'Product Added', where: { properties: { price: [{ numeric: ['>', 0] }] } } },
+    reentry: 'always',
+    ...overrides,
+  };
+}
+
+function setup(journeys: JourneyEntryRules[], profiles: RuntimeProfile[] = []) {
+  const store = memoryRuntimeStore();
+  const executions = fakeExecutions();
+  const clock = new ManualClock();
+  let n = 0;
+  const reactor = createEventReactor({
+    journeys: {
+      listActiveJourneys: async () => journeys,
+      getJourney: async (id) => journeys.find((j) => j.id === id),
+    },
+    executions,
+    store,
+    clock,
+    ids: { next: () => `id${++n}` },
+    executionName: (id, version, profileId, key) =>
+      `${id}-v${version}-${stableHash(profileId, key).slice(0, 16)}`,
+    findProfile: async (who) =>
+      profiles.find((p) => p.profileId === who.profileId || p.identities?.userId?.includes(who.userId ?? '')),
+    cacheTtlMs: 60_000,
+    log: memoryLogger(),
+  });
+  return { store, executions, clock, reactor };
+}
+
+const profile: RuntimeProfile = { profileId: 'p1', traits: {}, identities: { userId: ['u1'] } };
+let seq = 0;
+function track(
+  event: string,
+  properties: Record<string, unknown> = {},
+  extra: Partial<RuntimeEvent> = {},
+): RuntimeEvent {
+  return { type: 'track', event, messageId: `m${++seq}`, properties, userId: 'u1', ...extra };
+}
+
+describe('event reactor: entry', () => {
+  it('starts a journey whose trigger and where match, with the execution input the steps read', async () => {
+    const { reactor, executions, store } = setup([journey()]);
+    const out = await reactor.onEvent({
+      profile,
+      event: track('Product Added', { price: 10, cartId: 'c1' }),
+    });
+    assert.equal(out.started.length, 1);
+    assert.equal(executions.started.length, 1);
+    const input = executions.started[0]!.input as Record<string, unknown>;
+    assert.equal(input.profileId, 'p1');
+    assert.deepEqual((input.trigger as { properties: unknown }).properties, { price: 10, cartId: 'c1' });
+    assert.equal(store.presence.size, 1);
+    assert.equal((await store.readStats('cart'))['journey|started'], 1);
+  });
+
+  it('does not start when where does not match, the event differs, or the journey is paused', async () => {
+    const { reactor, executions } = setup([
+      journey(),
+      journey({ id: 'paused', status: 'paused', stateMachineArn: arn('p') }),
+    ]);
+    await reactor.onEvent({ profile, event: track('Product Added', { price: 0 }) });
+    await reactor.onEvent({ profile, event: track('Product Viewed', { price: 5 }) });
+    await reactor.onEvent({ profile, event: { type: 'identify', messageId: 'i1', traits: {} } });
+    assert.equal(executions.started.length, 0);
+    await reactor.onEvent({ profile, event: track('Product Added', { price: 1 }) });
+    assert.deepEqual(
+      executions.started.map((s) => s.stateMachineArn),
+      [arn('cart')],
+    );
+  });
+
+  it('starts one execution for a duplicated trigger event', async () => {
+    const { reactor, executions } = setup([journey()]);
+    const event = track('Product Added', { price: 3 });
+    await reactor.onEvent({ profile, event });
+    const again = await reactor.onEvent({ profile, event });
+    assert.equal(executions.started.length, 1);
+    assert.equal(again.started.length, 0);
+  });
+
+  it('reentry never: one entry ever', async () => {
+    const { reactor, executions } = setup([journey({ reentry: 'never' })]);
+    await reactor.onEvent({ profile, event: track('Product Added', { price: 3 }) });
+    await reactor.onEvent({ profile, event: track('Product Added', { price: 4 }) });
+    assert.equal(executions.started.length, 1);
+  });
+
+  it('reentry after P1D: refused within a day, allowed after', async () => {
+    const { reactor, executions, clock } = setup([journey({ reentry: { after: 'P1D' } })]);
+    await reactor.onEvent({ profile, event: track('Product Added', { price: 3 }) });
+    clock.advance(23 * 3600_000);
+    await reactor.onEvent({ profile, event: track('Product Added', { price: 3 }) });
+    assert.equal(executions.started.length, 1);
+    clock.advance(3600_000);
+    await reactor.onEvent({ profile, event: track('Product Added', { price: 3 }) });
+    assert.equal(executions.started.length, 2);
+  });
+
+  it('reentry always: every trigger enters', async () => {
+    const { reactor, executions } = setup([journey({ reentry: 'always' })]);
+    await reactor.onEvent({ profile, event: track('Product Added', { price: 3 }) });
+    await reactor.onEvent({ profile, event: track('Product Added', { price: 3 }) });
+    assert.equal(executions.started.length, 2);
+  });
+
+  it('an event that triggers nothing and nobody waits for costs no store request when state comes with the profile', async () => {
+    const { reactor, store, executions } = setup([journey()]);
+    await reactor.onEvent({
+      profile,
+      event: track('Page Scrolled'),
+      journeyState: { presence: [], entries: [] },
+    });
+    assert.deepEqual(store.calls, {});
+    assert.deepEqual(executions.calls, {});
+  });
+});
+
+async function waitingSetup(match: Record<string, unknown> = { cartId: 'c1' }) {
+  const s = setup([
+    journey({ goal: { event: 'Order Completed', within: 'P7D' }, exitOn: [{ event: 'Unsubscribed' }] }),
+  ]);
+  await s.reactor.onEvent({ profile, event: track('Product Added', { price: 3, cartId: 'c1' }) });
+  const [p] = [...s.store.presence.values()];
+  await s.store.setWaiting(p!, {
+    nodeId: 'bought',
+    event: 'Checkout Started',
+    match,
+    token: 'tok-1',
+    since: s.clock.now(),
+  });
+  return s;
+}
+
+describe('event reactor: waitFor', () => {
+  it('resumes the waiting execution when the awaited event carries the same match keys', async () => {
+    const { reactor, executions, store } = await waitingSetup();
+    const out = await reactor.onEvent({ profile, event: track('Checkout Started', { cartId: 'c1' }) });
+    assert.equal(out.resumed.length, 1);
+    assert.equal(executions.resumed[0]!.token, 'tok-1');
+    assert.equal([...store.presence.values()][0]!.waiting, undefined);
+    const stats = await store.readStats('cart');
+    assert.equal(stats['node|bought|resumed'], 1);
+    assert.equal(stats['node|bought|waiting'], -1);
+  });
+
+  it('does not resume on a correlation mismatch or another event name', async () => {
+    const { reactor, executions } = await waitingSetup();
+    await reactor.onEvent({ profile, event: track('Checkout Started', { cartId: 'other' }) });
+    await reactor.onEvent({ profile, event: track('Checkout Finished', { cartId: 'c1' }) });
+    assert.equal(executions.resumed.length, 0);
+  });
+
+  it('treats 42 and "42" as the same correlation key', async () => {
+    const { reactor, executions } = await waitingSetup({ cartId: 42 });
+    await reactor.onEvent({ profile, event: track('Checkout Started', { cartId: '42' }) });
+    assert.equal(executions.resumed.length, 1);
+  });
+
+  it('finds executions of a profile merged into this one and moves them over', async () => {
+    const { reactor, executions, store } = await waitingSetup();
+    const survivor: RuntimeProfile = { profileId: 'p2', traits: {}, mergedFrom: ['p1'] };
+    await reactor.onEvent({ profile: survivor, event: track('Checkout Started', { cartId: 'c1' }) });
+    assert.equal(executions.resumed.length, 1);
+    assert.deepEqual(
+      [...store.presence.values()].map((p) => p.profileId),
+      ['p2'],
+    );
+  });
+});
+
+describe('event reactor: goal and exit', () => {
+  it('stops the execution on the goal event within its window and counts a conversion', async () => {
+    const { reactor, executions, store, clock } = await waitingSetup();
+    clock.advance(2 * 86_400_000);
+    const out = await reactor.onEvent({ profile, event: track('Order Completed', {}) });
+    assert.equal(out.stopped.length, 1);
+    assert.equal(executions.stoppedArns.length, 1);
+    assert.equal(store.presence.size, 0);
+    const stats = await store.readStats('cart');
+    assert.equal(stats['journey|conversions'], 1);
+    assert.equal(stats['node|bought|waiting'], -1);
+  });
+
+  it('does not count a goal reached after the window', async () => {
+    const { reactor, executions, clock } = await waitingSetup();
+    clock.advance(8 * 86_400_000);
+    await reactor.onEvent({ profile, event: track('Order Completed', {}) });
+    assert.equal(executions.stoppedArns.length, 0);
+  });
+
+  it('stops on an exitOn event and records the exit', async () => {
+    const { reactor, executions, store } = await waitingSetup();
+    await reactor.onEvent({ profile, event: track('Unsubscribed', {}) });
+    assert.equal(executions.stoppedArns.length, 1);
+    assert.equal((await store.readStats('cart'))['journey|exited'], 1);
+  });
+});
+
+describe('event reactor: enrollment', () => {
+  it('enrolls a known profile by userId with context as trigger properties', async () => {
+    const { reactor, executions } = setup([journey()], [profile]);
+    const out = await reactor.enrollProfile('cart', {
+      userId: 'u1',
+      context: { source: 'api' },
+      idempotencyKey: 'k1',
+    });
+    assert.equal(out.started, true);
+    const input = executions.started[0]!.input as { trigger: { properties: unknown } };
+    assert.deepEqual(input.trigger.properties, { source: 'api' });
+    const again = await reactor.enrollProfile('cart', { userId: 'u1', idempotencyKey: 'k1' });
+    assert.equal(again.started, false);
+  });
+
+  it('refuses unknown profiles, unknown or paused journeys, and forbidden re-entry', async () => {
+    const { reactor } = setup(
+      [journey({ reentry: 'never' }), journey({ id: 'p', status: 'paused', stateMachineArn: arn('p') })],
+      [profile],
+    );
+    await assert.rejects(reactor.enrollProfile('cart', { userId: 'nobody' }), NotFoundError);
+    await assert.rejects(reactor.enrollProfile('nope', { userId: 'u1' }), NotFoundError);
+    await assert.rejects(reactor.enrollProfile('p', { userId: 'u1' }), ConflictError);
+    await reactor.enrollProfile('cart', { userId: 'u1' });
+    await assert.rejects(reactor.enrollProfile('cart', { userId: 'u1' }), ConflictError);
+  });
+});
