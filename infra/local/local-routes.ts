@@ -1,0 +1,92 @@
+/**
+ * Routes that only exist locally, served on the HTTP port (and on the edge): the captured emails,
+ * the dead-letter queue, the virtual clock, and a way for tests and benchmarks to wait until the
+ * asynchronous work (bus deliveries, executions woken by the clock) has settled.
+ */
+import { parseDuration } from '../../shared/journeys/duration.js';
+import type { LocalRoutes } from './edge.js';
+import type { LocalEventBridge } from './eventbridge.js';
+import type { LocalSes, OutboxMessage } from './ses.js';
+import type { VirtualClock } from './stepfunctions/clock.js';
+
+export interface LocalRoutesOptions {
+  ses: LocalSes;
+  bus: LocalEventBridge;
+  clock: VirtualClock;
+}
+
+const outboxFilters = ['to', 'profileId', 'journeyId', 'nodeId'] as const;
+
+export function createLocalRoutes({ ses, bus, clock }: LocalRoutesOptions): LocalRoutes {
+  const clockState = () => ({
+    now: new Date(clock.now()).toISOString(),
+    nowMs: clock.now(),
+    timeScale: clock.timeScale,
+  });
+  return async (method, url, body) => {
+    const route = `${method} ${url.pathname.replace(/\/$/, '')}`;
+    switch (route) {
+      case 'GET /local/outbox': {
+        let messages = ses.outbox();
+        for (const name of outboxFilters) {
+          const wanted = url.searchParams.get(name);
+          if (wanted !== null) messages = messages.filter((m) => matchesFilter(m, name, wanted));
+        }
+        return { status: 200, body: { messages } };
+      }
+      case 'DELETE /local/outbox':
+        ses.clear();
+        return { status: 200, body: { messages: [] } };
+      case 'GET /local/dlq':
+        return { status: 200, body: { messages: bus.deadLetters().reverse() } };
+      case 'POST /local/dlq/redrive':
+        return { status: 200, body: { redriven: bus.redrive() } };
+      case 'GET /local/clock':
+        return { status: 200, body: clockState() };
+      case 'POST /local/clock': {
+        const ms = advanceMs(body);
+        if (typeof ms === 'string')
+          return { status: 400, body: { error: { code: 'validation_failed', message: ms } } };
+        await clock.advance(ms);
+        await settle(bus, clock);
+        return { status: 200, body: clockState() };
+      }
+      case 'GET /local/idle':
+        await settle(bus, clock);
+        return { status: 200, body: { idle: true } };
+      default:
+        return undefined;
+    }
+  };
+}
+
+/** Waits until the bus has delivered everything and the clock's tracked work has finished, repeatedly (one may feed the other). */
+export async function settle(bus: LocalEventBridge, clock: VirtualClock): Promise<void> {
+  for (let round = 0; round < 100; round++) {
+    await bus.whenIdle();
+    await clock.settled();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (bus.isIdle()) return;
+  }
+}
+
+function matchesFilter(
+  message: OutboxMessage,
+  name: (typeof outboxFilters)[number],
+  wanted: string,
+): boolean {
+  if (name === 'to')
+    return message.toAddresses.some((address) => address.toLowerCase() === wanted.toLowerCase());
+  return String(message[name] ?? '') === wanted;
+}
+
+/** `{ "advance": "P2D" }` (ISO-8601) or `{ "advance": 3600000 }` (ms) → ms, or what is wrong. */
+function advanceMs(body: unknown): number | string {
+  const advance = (body as { advance?: unknown } | undefined)?.advance;
+  if (typeof advance === 'number' && Number.isFinite(advance) && advance >= 0) return advance;
+  if (typeof advance === 'string') {
+    const parsed = parseDuration(advance);
+    return 'error' in parsed ? `advance: ${parsed.error}` : parsed.seconds * 1000;
+  }
+  return 'advance: send { "advance": "P2D" } (an ISO-8601 duration) or a number of milliseconds';
+}

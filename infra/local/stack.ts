@@ -1,0 +1,214 @@
+/**
+ * The embedded local stack: DynamoDB Local (child process), the AWS-compatible edge (DynamoDB proxy,
+ * EventBridge, Step Functions, SES v2) and the HTTP API server, wired to the same handlers and
+ * shared definitions as the AWS deployment. The handlers run in this process and reach every AWS
+ * service through the edge with the real SDK clients (`AWS_ENDPOINT_URL`).
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createLogger, type Logger } from '../../shared/log.js';
+import { type DynamoDbLocal, ensureTables, localClient, startDynamoDbLocal } from './dynamodb-local.js';
+import { type EdgeServer, type EdgeService, startEdgeServer } from './edge.js';
+import { createLocalEventBridge, type LocalEventBridge } from './eventbridge.js';
+import { handlerFile, invokeFunction, localRegion, resolveFunction } from './functions.js';
+import { type HttpServer, startHttpServer } from './http.js';
+import { createLocalRoutes, settle } from './local-routes.js';
+import { createLocalSes, type LocalSes } from './ses.js';
+import { createVirtualClock, setLocalClock, type VirtualClock } from './stepfunctions/clock.js';
+
+export interface LocalStackOptions {
+  /** Keep nothing on disk. Default false: data persists under `dataDir`. */
+  memory?: boolean;
+  /** Default `.cairn` in the working directory. */
+  dataDir?: string;
+  /** Default env CAIRN_HTTP_PORT, else 3000; 0 = any free port. */
+  httpPort?: number;
+  /** Default env CAIRN_EDGE_PORT, else 4566; 0 = any free port. */
+  edgePort?: number;
+  /** Virtual ms per real ms for the local clock. Default env CAIRN_TIME_SCALE, else 1. */
+  timeScale?: number;
+  /** Interface to listen on. Default 127.0.0.1 (env CAIRN_HOST). */
+  host?: string;
+  /** Progress lines while starting (the CLI prints them). */
+  onProgress?: (step: string) => void;
+  log?: Logger;
+}
+
+export interface LocalStack {
+  httpUrl: string;
+  edgeUrl: string;
+  /** What was set in process.env for the handlers (and what tests in other processes need). */
+  env: Record<string, string>;
+  /** The data directory, or undefined with `memory`. */
+  dataDir: string | undefined;
+  bus: LocalEventBridge;
+  ses: LocalSes;
+  clock: VirtualClock;
+  /** Resolves when bus deliveries and clock-driven work have all finished. */
+  settle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const defaultHttpPort = 3000;
+export const defaultEdgePort = 4566;
+
+interface StepFunctionsModule {
+  createLocalStepFunctions?: (options: Record<string, unknown>) => unknown;
+}
+
+type LocalStepFunctions = EdgeService & { stop?: () => Promise<void> | void; env?: Record<string, string> };
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const progress = options.onProgress ?? (() => {});
+  const log = options.log ?? createLogger({ component: 'local-stack' });
+  const host = options.host ?? process.env.CAIRN_HOST ?? '127.0.0.1';
+  const dataDir = options.memory ? undefined : resolve(options.dataDir ?? '.cairn');
+  const httpPort = options.httpPort ?? portFromEnv('CAIRN_HTTP_PORT', defaultHttpPort);
+  const edgePort = options.edgePort ?? portFromEnv('CAIRN_EDGE_PORT', defaultEdgePort);
+
+  const clock = createVirtualClock(options.timeScale === undefined ? {} : { timeScale: options.timeScale });
+  setLocalClock(clock);
+  const bus = createLocalEventBridge({
+    dlqFile: dataDir && join(dataDir, 'dlq.json'),
+    clock,
+    log: log.child({ component: 'local-eventbridge' }),
+  });
+  // SES event publishing only once there is a feedback handler to receive it (else it would dead-letter).
+  const ses = createLocalSes({
+    outboxFile: dataDir && join(dataDir, 'outbox.json'),
+    clock,
+    events: handlerFile('cairn-feedback') ? bus : undefined,
+  });
+  const localRoutes = createLocalRoutes({ ses, bus, clock });
+
+  let dynamoDb: DynamoDbLocal | undefined;
+  let stepFunctions: LocalStepFunctions | undefined;
+  let edge: EdgeServer | undefined;
+  let http: HttpServer | undefined;
+  const stopAll = async () => {
+    http?.setReady(false);
+    await http?.close();
+    await bus.stop();
+    await stepFunctions?.stop?.();
+    clock.stop();
+    await edge?.close();
+    await dynamoDb?.stop();
+    ses.stop();
+  };
+
+  try {
+    progress(`binding ports (edge ${edgePort || 'any'}, http ${httpPort || 'any'})`);
+    edge = await startEdgeServer({
+      port: edgePort,
+      host,
+      services: [bus],
+      restRoutes: ses.routes,
+      dynamoDbEndpoint: () => dynamoDb?.endpoint,
+      localRoutes,
+      log: log.child({ component: 'edge' }),
+    });
+    http = await startHttpServer({
+      port: httpPort,
+      host,
+      localRoutes,
+      log: log.child({ component: 'http' }),
+    });
+
+    const env: Record<string, string> = {
+      AWS_ENDPOINT_URL: edge.url,
+      AWS_REGION: process.env.AWS_REGION ?? localRegion,
+      AWS_DEFAULT_REGION: process.env.AWS_REGION ?? localRegion,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      CAIRN_WRITE_KEY: process.env.CAIRN_WRITE_KEY ?? 'dev-write-key',
+      CAIRN_API_TOKEN: process.env.CAIRN_API_TOKEN ?? 'dev-token',
+      CAIRN_EMAIL_FROM: process.env.CAIRN_EMAIL_FROM ?? 'Cairn <no-reply@example.com>',
+      CAIRN_TIME_SCALE: String(clock.timeScale),
+      CAIRN_TEST_HTTP_URL: http.url,
+      CAIRN_TEST_EDGE_URL: edge.url,
+    };
+    // Before any handler module is imported: the SDK clients they create read these.
+    Object.assign(process.env, env);
+    delete process.env.AWS_PROFILE;
+    delete process.env.AWS_SESSION_TOKEN;
+
+    progress(
+      dataDir
+        ? `starting DynamoDB Local (data in ${join(dataDir, 'ddb')})`
+        : 'starting DynamoDB Local (in memory)',
+    );
+    dynamoDb = await startDynamoDbLocal(dataDir ? { dataDir: join(dataDir, 'ddb') } : {});
+    const ddb = localClient(dynamoDb.endpoint);
+    try {
+      await ensureTables(ddb);
+    } finally {
+      ddb.destroy();
+    }
+    progress('tables ready');
+
+    stepFunctions = await startStepFunctions({ clock, dataDir, bus, log });
+    if (stepFunctions) {
+      edge.register(stepFunctions);
+      Object.assign(env, stepFunctions.env ?? {});
+      Object.assign(process.env, stepFunctions.env ?? {});
+      progress('Step Functions ready');
+    } else {
+      progress('Step Functions: infra/local/stepfunctions/index.ts not found, AWSStepFunctions.* not served');
+    }
+
+    http.setReady(true);
+    return {
+      httpUrl: http.url,
+      edgeUrl: edge.url,
+      env,
+      dataDir,
+      bus,
+      ses,
+      clock,
+      settle: () => settle(bus, clock),
+      stop: once(stopAll),
+    };
+  } catch (error) {
+    await stopAll().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function startStepFunctions(deps: {
+  clock: VirtualClock;
+  dataDir: string | undefined;
+  bus: LocalEventBridge;
+  log: Logger;
+}): Promise<LocalStepFunctions | undefined> {
+  const file = new URL('./stepfunctions/index.ts', import.meta.url);
+  if (!existsSync(file)) return undefined;
+  const module = (await import(pathToFileURL(file.pathname).href)) as StepFunctionsModule;
+  if (typeof module.createLocalStepFunctions !== 'function') return undefined;
+  const service = (await module.createLocalStepFunctions({
+    clock: deps.clock,
+    dataDir: deps.dataDir && join(deps.dataDir, 'stepfunctions'),
+    memory: deps.dataDir === undefined,
+    resolveFunction,
+    invokeFunction,
+    log: deps.log.child({ component: 'local-stepfunctions' }),
+  })) as LocalStepFunctions;
+  return service;
+}
+
+function portFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`${name} must be a port number, got "${raw}"`);
+  return port;
+}
+
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  return () => {
+    running ??= fn();
+    return running;
+  };
+}
