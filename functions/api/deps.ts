@@ -1,0 +1,132 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { JourneyCatalog, type JourneyLanguage } from '../../shared/catalog/catalog.js';
+import { sfnDeployer } from '../../shared/catalog/deployer.js';
+import { DynamoCatalogStore } from '../../shared/catalog/dynamodb.js';
+import { DynamoWriteKeyStore } from '../../shared/catalog/write-keys.js';
+import { type Clock, systemClock } from '../../shared/clock.js';
+import { NotFoundError } from '../../shared/errors.js';
+import {
+  authorizerOnlyTokenVerifier,
+  constantTokenVerifier,
+  constantWriteKeyVerifier,
+  hashedWriteKeyVerifier,
+} from '../../shared/http/auth.js';
+import { eventBridgePublisher } from '../../shared/http/ingestion.js';
+import { randomIds } from '../../shared/ids.js';
+import type { Logger } from '../../shared/log.js';
+import {
+  DynamoProfileStore,
+  eraseProfile,
+  findProfile,
+  getProfile,
+  timeline,
+  toProfileJson,
+} from '../../shared/profiles/index.js';
+import { busName } from '../../shared/routing.js';
+import { createDocumentClient } from '../../shared/store/dynamodb.js';
+import { journeysTable, profilesTable, tableName } from '../../shared/store/tables.js';
+import type { ApiDeps, ProfilesApi } from './routes.js';
+
+/**
+ * Configuration of the api function, from the environment (defaults are the local stack's):
+ *   CAIRN_AUTH                    `local` (default): write key and token from the two variables below;
+ *                                 `cloud`: write keys hashed in the Journeys table, marketers only
+ *                                 through API Gateway's JWT/IAM authorizer (or CAIRN_API_TOKEN if set)
+ *   CAIRN_WRITE_KEY               local write key, default `dev-write-key`
+ *   CAIRN_API_TOKEN               local Bearer token, default `dev-token`
+ *   CAIRN_BUS_NAME                default `cairn`
+ *   CAIRN_STEP_FUNCTION_ARN       what `${StepFunctionArn}` in compiled ASL becomes
+ *   CAIRN_STATE_MACHINE_PREFIX    default `cairn-`
+ *   CAIRN_STATE_MACHINE_ROLE_ARN  execution role of published state machines
+ *   CAIRN_PROFILES_TABLE, CAIRN_JOURNEYS_TABLE
+ */
+export interface ApiConfig {
+  auth: 'local' | 'cloud';
+  writeKey: string;
+  apiToken?: string;
+  busName: string;
+  stepFunctionArn: string;
+  stateMachinePrefix: string;
+  stateMachineRoleArn: string;
+  profilesTable: string;
+  journeysTable: string;
+}
+
+export function apiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
+  const auth = env.CAIRN_AUTH === 'cloud' ? 'cloud' : 'local';
+  return {
+    auth,
+    writeKey: env.CAIRN_WRITE_KEY || 'dev-write-key',
+    apiToken: env.CAIRN_API_TOKEN || (auth === 'local' ? 'dev-token' : undefined),
+    busName: env.CAIRN_BUS_NAME || busName,
+    stepFunctionArn:
+      env.CAIRN_STEP_FUNCTION_ARN || 'arn:aws:lambda:us-east-1:000000000000:function:cairn-step',
+    stateMachinePrefix: env.CAIRN_STATE_MACHINE_PREFIX || 'cairn-',
+    stateMachineRoleArn:
+      env.CAIRN_STATE_MACHINE_ROLE_ARN || 'arn:aws:iam::000000000000:role/cairn-state-machine',
+    profilesTable: tableName(profilesTable, env),
+    journeysTable: tableName(journeysTable, env),
+  };
+}
+
+export function profilesApi(store: DynamoProfileStore): ProfilesApi {
+  const found = <T>(value: T | null, profileId: string): T => {
+    if (value === null) throw new NotFoundError(`profile ${profileId} not found`);
+    return value;
+  };
+  return {
+    async find(lookup) {
+      const profile = await findProfile(store, lookup);
+      if (!profile) throw new NotFoundError('no profile has that identifier');
+      return toProfileJson(profile);
+    },
+    get: async (profileId) => toProfileJson(found(await getProfile(store, profileId), profileId)),
+    timeline: async (profileId, page) => found(await timeline(store, profileId, page), profileId),
+    erase: async (profileId) => ({ erased: true, ...found(await eraseProfile(store, profileId), profileId) }),
+  };
+}
+
+export interface ApiDepsOptions {
+  config: ApiConfig;
+  language: JourneyLanguage;
+  documentClient?: DynamoDBDocumentClient;
+  clock?: Clock;
+  log?: Logger;
+  onJourneysChanged?: () => void;
+}
+
+/** Everything the routes need, created once per Lambda container. */
+export function createApiDeps(options: ApiDepsOptions): ApiDeps & { catalog: JourneyCatalog } {
+  const { config } = options;
+  const clock = options.clock ?? systemClock;
+  const client = options.documentClient ?? createDocumentClient();
+  const sfn = new SFNClient({ maxAttempts: 5 });
+  const catalog = new JourneyCatalog({
+    store: new DynamoCatalogStore(client, config.journeysTable),
+    deployer: sfnDeployer(sfn, {
+      roleArn: config.stateMachineRoleArn,
+      namePrefix: config.stateMachinePrefix,
+    }),
+    language: options.language,
+    clock,
+    stepFunctionArn: config.stepFunctionArn,
+    log: options.log,
+    onChange: options.onJourneysChanged,
+  });
+  return {
+    catalog,
+    publisher: eventBridgePublisher(new EventBridgeClient({ maxAttempts: 5 }), config.busName),
+    parse: { clock, ids: randomIds },
+    writeKeys:
+      config.auth === 'cloud'
+        ? hashedWriteKeyVerifier(new DynamoWriteKeyStore(client, config.journeysTable), {
+            now: () => clock.now(),
+          })
+        : constantWriteKeyVerifier([config.writeKey]),
+    tokens: config.apiToken ? constantTokenVerifier(config.apiToken) : authorizerOnlyTokenVerifier,
+    profiles: profilesApi(new DynamoProfileStore({ client, tableName: config.profilesTable, clock })),
+    log: options.log,
+  };
+}

@@ -1,0 +1,40 @@
+import middy from '@middy/core';
+import type { HttpApiEvent, HttpApiResult } from '../../shared/http/event.js';
+import type { Router } from '../../shared/http/router.js';
+import { createLogger } from '../../shared/log.js';
+import { invalidateActiveJourneys } from '../../shared/runtime/reactor.js';
+import { apiConfig, createApiDeps } from './deps.js';
+import { journeyLanguage } from './language.js';
+import { createRouter } from './routes.js';
+
+/**
+ * The api Lambda behind API Gateway (HTTP API, payload 2.0), and behind the local HTTP server.
+ * Clients and stores are created on the first request of a container, not at import.
+ */
+const log = createLogger({ component: 'api' });
+let router: Router | undefined;
+
+function api(): Router {
+  router ??= createRouter(
+    createApiDeps({
+      config: apiConfig(),
+      language: journeyLanguage,
+      log,
+      onJourneysChanged: invalidateActiveJourneys,
+    }),
+  );
+  return router;
+}
+
+export const handler = middy<HttpApiEvent, HttpApiResult>().handler(async (event) => {
+  const started = Date.now();
+  const result = await api().handle(event);
+  log.info('request', {
+    requestId: event.requestContext.requestId,
+    method: event.requestContext.http.method,
+    path: event.rawPath,
+    status: result.statusCode,
+    ms: Date.now() - started,
+  });
+  return result;
+});

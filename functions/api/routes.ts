@@ -1,0 +1,213 @@
+import type { JourneyCatalog } from '../../shared/catalog/catalog.js';
+import type { JourneyRecord, JourneyVersionRecord, TemplateRecord } from '../../shared/catalog/types.js';
+import { NotImplementedError, ValidationError } from '../../shared/errors.js';
+import {
+  type NormalizedMessage,
+  type ParseDeps,
+  parseBatch,
+  parseMessage,
+} from '../../shared/events/index.js';
+import type { TokenVerifier, WriteKeyVerifier } from '../../shared/http/auth.js';
+import { type EventPublisher, publishMessages } from '../../shared/http/ingestion.js';
+import { type HttpRequest, Router } from '../../shared/http/router.js';
+import type { Logger } from '../../shared/log.js';
+import { type SegmentType, segmentTypes } from '../../shared/routing.js';
+
+/**
+ * The HTTP API (DESIGN.md §4): each route parses its input, calls one domain function and returns
+ * its result; errors are CairnErrors mapped to responses by shared/http/respond.ts.
+ */
+
+/** Profiles (shared/profiles). Each throws NotFoundError when there is no such profile. */
+export interface ProfilesApi {
+  find(query: { userId?: string; anonymousId?: string; email?: string; phone?: string }): Promise<unknown>;
+  get(profileId: string): Promise<unknown>;
+  timeline(profileId: string, options: { limit?: number; cursor?: string }): Promise<unknown>;
+  erase(profileId: string): Promise<unknown>;
+}
+
+/** Journey runtime (shared/runtime): entering customers, stats, messages. */
+export interface RuntimeApi {
+  enroll(journeyId: string, input: unknown): Promise<unknown>;
+  stats(journeyId: string): Promise<unknown>;
+  messages(query: { profileId?: string; journeyId?: string }): Promise<unknown>;
+}
+
+export interface ApiDeps {
+  catalog: JourneyCatalog;
+  publisher: EventPublisher;
+  parse: ParseDeps;
+  writeKeys: WriteKeyVerifier;
+  tokens: TokenVerifier;
+  /** Missing while that part of Cairn is not wired: the routes answer 501. */
+  profiles?: ProfilesApi;
+  runtime?: RuntimeApi;
+  log?: Logger;
+}
+
+function journeySummary(journey: JourneyRecord) {
+  return {
+    id: journey.id,
+    name: journey.name,
+    status: journey.status,
+    latestVersion: journey.latestVersion,
+    publishedVersion: journey.published?.version ?? null,
+    draftUpdatedAt: journey.draftUpdatedAt,
+    createdAt: journey.createdAt,
+    updatedAt: journey.updatedAt,
+  };
+}
+
+function journeyDetail(journey: JourneyRecord, versions: JourneyVersionRecord[]) {
+  const latest = versions.find((version) => version.version === journey.published?.version) ?? versions[0];
+  return {
+    ...journeySummary(journey),
+    definition: journey.draft,
+    stateMachineArn: journey.stateMachineArn ?? null,
+    published: journey.published
+      ? {
+          version: journey.published.version,
+          versionArn: journey.published.versionArn,
+          publishedAt: journey.published.publishedAt,
+          definition: journey.published.definition,
+        }
+      : null,
+    versions: versions.map((version) => ({
+      version: version.version,
+      versionArn: version.versionArn,
+      publishedAt: version.publishedAt,
+    })),
+    asl: latest ? JSON.parse(latest.asl) : null,
+  };
+}
+
+function templateView(template: TemplateRecord) {
+  return template;
+}
+
+function intParam(request: HttpRequest, name: string): number | undefined {
+  const raw = request.query[name];
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 1000) {
+    throw new ValidationError([{ path: [name], message: `${name} must be an integer from 1 to 1000` }]);
+  }
+  return value;
+}
+
+function need<T>(part: T | undefined, what: string): T {
+  if (!part) throw new NotImplementedError(`${what} is not available in this deployment yet`);
+  return part;
+}
+
+export function createRouter(deps: ApiDeps): Router {
+  const { catalog } = deps;
+  const router = new Router({ writeKeys: deps.writeKeys, tokens: deps.tokens, log: deps.log });
+
+  // Ingestion (Segment HTTP API). A batch with any invalid message is rejected whole (400 listing
+  // every bad entry), as Segment does: nothing is half-sent.
+  const ingest = (type?: SegmentType) => async (request: HttpRequest) => {
+    const messages: NormalizedMessage[] = type
+      ? [parseMessage(request.body(), deps.parse, { type })]
+      : parseBatch(request.body(), deps.parse);
+    const source = request.principal.kind === 'writeKey' ? request.principal.source : 'cairn.http';
+    await publishMessages(messages, { publisher: deps.publisher, source });
+    return { body: { success: true } };
+  };
+  for (const type of segmentTypes) router.on('POST', `/v1/${type}`, 'writeKey', ingest(type));
+  router.on('POST', '/v1/batch', 'writeKey', ingest());
+
+  // Journeys.
+  router.on('GET', '/journeys', 'marketer', async () => ({
+    body: { journeys: (await catalog.listJourneys()).map(journeySummary) },
+  }));
+  router.on('GET', '/journeys/{id}', 'marketer', async (request) => {
+    const { journey, versions } = await catalog.getJourney(request.params.id!);
+    return { body: journeyDetail(journey, versions) };
+  });
+  router.on('PUT', '/journeys/{id}', 'marketer', async (request) => {
+    const { journey, created } = await catalog.saveDraft(request.params.id!, request.body());
+    return { status: created ? 201 : 200, body: journeySummary(journey) };
+  });
+  router.on('DELETE', '/journeys/{id}', 'marketer', async (request) => ({
+    body: journeySummary(await catalog.archive(request.params.id!)),
+  }));
+  router.on('POST', '/journeys/{id}/publish', 'marketer', async (request) => ({
+    body: await catalog.publish(request.params.id!),
+  }));
+  router.on('POST', '/journeys/{id}/pause', 'marketer', async (request) => ({
+    body: journeySummary(await catalog.pause(request.params.id!)),
+  }));
+  router.on('POST', '/journeys/{id}/resume', 'marketer', async (request) => ({
+    body: journeySummary(await catalog.resume(request.params.id!)),
+  }));
+  router.on('POST', '/journeys/{id}/enrollments', 'marketer', async (request) => ({
+    status: 202,
+    body: await need(deps.runtime, 'enrollment').enroll(request.params.id!, request.body()),
+  }));
+  router.on('GET', '/journeys/{id}/stats', 'marketer', async (request) => ({
+    body: await need(deps.runtime, 'journey stats').stats(request.params.id!),
+  }));
+  router.on('POST', '/journeys/{id}/broadcasts', 'marketer', () => {
+    throw new NotImplementedError(
+      'broadcasts (entering a whole segment) come with the segments work; enter customers one by one with POST /journeys/{id}/enrollments',
+    );
+  });
+
+  // Templates.
+  router.on('GET', '/templates', 'marketer', async () => ({
+    body: { templates: (await catalog.listTemplates()).map(templateView) },
+  }));
+  router.on('GET', '/templates/{id}', 'marketer', async (request) => ({
+    body: templateView(await catalog.getTemplate(request.params.id!)),
+  }));
+  router.on('PUT', '/templates/{id}', 'marketer', async (request) => {
+    const { template, created } = await catalog.putTemplate(request.params.id!, request.body());
+    return { status: created ? 201 : 200, body: templateView(template) };
+  });
+
+  // Segments: not built yet.
+  const segmentsLater = () => {
+    throw new NotImplementedError(
+      'segments (audience rules) are not available yet; they come with the segments work',
+    );
+  };
+  router.on('GET', '/segments', 'marketer', segmentsLater);
+  router.on('GET', '/segments/{id}', 'marketer', segmentsLater);
+  router.on('PUT', '/segments/{id}', 'marketer', segmentsLater);
+
+  // Profiles.
+  router.on('GET', '/profiles', 'marketer', async (request) => {
+    const { userId, anonymousId, email } = request.query;
+    const given = [userId, anonymousId, email].filter((value) => value !== undefined && value !== '');
+    if (given.length !== 1) {
+      throw new ValidationError([
+        { path: ['userId'], message: 'give exactly one of userId, anonymousId, email' },
+      ]);
+    }
+    return { body: await need(deps.profiles, 'profile lookup').find({ userId, anonymousId, email }) };
+  });
+  router.on('GET', '/profiles/{id}', 'marketer', async (request) => ({
+    body: await need(deps.profiles, 'profiles').get(request.params.id!),
+  }));
+  router.on('GET', '/profiles/{id}/timeline', 'marketer', async (request) => ({
+    body: await need(deps.profiles, 'timelines').timeline(request.params.id!, {
+      limit: intParam(request, 'limit'),
+      cursor: request.query.cursor,
+    }),
+  }));
+  router.on('DELETE', '/profiles/{id}', 'marketer', async (request) => ({
+    body: await need(deps.profiles, 'erasure').erase(request.params.id!),
+  }));
+
+  // Messages.
+  router.on('GET', '/messages', 'marketer', async (request) => {
+    const { profileId, journeyId } = request.query;
+    if (!profileId && !journeyId) {
+      throw new ValidationError([{ path: ['profileId'], message: 'give profileId, journeyId, or both' }]);
+    }
+    return { body: await need(deps.runtime, 'messages').messages({ profileId, journeyId }) };
+  });
+
+  return router;
+}

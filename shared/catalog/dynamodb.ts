@@ -1,0 +1,162 @@
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { ConflictError } from '../errors.js';
+import type { CatalogStore, JourneyRecord, JourneyVersionRecord, TemplateRecord } from './types.js';
+
+/**
+ * The catalog in the Journeys table (layouts in README.md):
+ *   journey head   pk JOURNEYS   sk J#<id>                  one Query lists them all
+ *   version        pk J#<id>     sk V#<version, 6 digits>   immutable
+ *   template       pk TEMPLATES  sk T#<id>
+ */
+export const journeysPartition = 'JOURNEYS';
+export const templatesPartition = 'TEMPLATES';
+
+const headKey = (id: string) => ({ pk: journeysPartition, sk: `J#${id}` });
+const versionKey = (id: string, version: number) => ({
+  pk: `J#${id}`,
+  sk: `V#${String(version).padStart(6, '0')}`,
+});
+const templateKey = (id: string) => ({ pk: templatesPartition, sk: `T#${id}` });
+
+function strip<T>(item: Record<string, unknown> | undefined): T | undefined {
+  if (!item) return undefined;
+  const { pk: _pk, sk: _sk, ...rest } = item;
+  return rest as T;
+}
+
+function isConditionFailure(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'ConditionalCheckFailedException') return true;
+  if (error.name !== 'TransactionCanceledException') return false;
+  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+  return reasons.some((reason) => reason.Code === 'ConditionalCheckFailed');
+}
+
+function revisionCondition(expectedRevision: number | undefined) {
+  return expectedRevision === undefined
+    ? { ConditionExpression: 'attribute_not_exists(pk)' }
+    : {
+        ConditionExpression: 'revision = :expected',
+        ExpressionAttributeValues: { ':expected': expectedRevision },
+      };
+}
+
+export class DynamoCatalogStore implements CatalogStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async getJourney(id: string): Promise<JourneyRecord | undefined> {
+    const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: headKey(id) }));
+    return strip<JourneyRecord>(out.Item);
+  }
+
+  listJourneys(): Promise<JourneyRecord[]> {
+    return this.queryAll<JourneyRecord>(journeysPartition, 'J#');
+  }
+
+  async saveJourney(record: JourneyRecord, expectedRevision: number | undefined): Promise<void> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...headKey(record.id), ...record },
+          ...revisionCondition(expectedRevision),
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) {
+        throw new ConflictError(
+          `journey ${record.id} was changed by another request; read it again and retry`,
+        );
+      }
+      throw error;
+    }
+  }
+
+  async savePublished(
+    head: JourneyRecord,
+    expectedRevision: number,
+    version: JourneyVersionRecord,
+  ): Promise<void> {
+    try {
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { ...versionKey(version.journeyId, version.version), ...version },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { ...headKey(head.id), ...head },
+                ...revisionCondition(expectedRevision),
+              },
+            },
+          ],
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) {
+        throw new ConflictError(`journey ${head.id} was published or changed concurrently; retry`);
+      }
+      throw error;
+    }
+  }
+
+  async getVersion(journeyId: string, version: number): Promise<JourneyVersionRecord | undefined> {
+    const out = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: versionKey(journeyId, version) }),
+    );
+    return strip<JourneyVersionRecord>(out.Item);
+  }
+
+  listVersions(journeyId: string): Promise<JourneyVersionRecord[]> {
+    return this.queryAll<JourneyVersionRecord>(`J#${journeyId}`, 'V#', false);
+  }
+
+  async getTemplate(id: string): Promise<TemplateRecord | undefined> {
+    const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: templateKey(id) }));
+    return strip<TemplateRecord>(out.Item);
+  }
+
+  listTemplates(): Promise<TemplateRecord[]> {
+    return this.queryAll<TemplateRecord>(templatesPartition, 'T#');
+  }
+
+  async saveTemplate(record: TemplateRecord): Promise<void> {
+    await this.client.send(
+      new PutCommand({ TableName: this.tableName, Item: { ...templateKey(record.id), ...record } }),
+    );
+  }
+
+  private async queryAll<T>(pk: string, prefix: string, forward = true): Promise<T[]> {
+    const items: T[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
+          ScanIndexForward: forward,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of out.Items ?? []) items.push(strip<T>(item)!);
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * What the catalog keeps: journeys (a draft, published versions, a status) and message templates.
+ * Layouts in the Journeys table are in README.md next to this file.
+ */
+
+export type JourneyStatus = 'draft' | 'active' | 'paused' | 'archived';
+
+/** A journey definition as validated by shared/journeys (kept as plain JSON here). */
+export type JourneyDocument = Record<string, unknown>;
+
+/** The published version executions currently start on. */
+export interface PublishedVersion {
+  version: number;
+  /** ARN of the Step Functions state machine version (`…:stateMachine:cairn-x:3`). */
+  versionArn: string;
+  stateMachineArn: string;
+  definition: JourneyDocument;
+  publishedAt: string;
+  /** sha-256 of the deployed ASL: a publish that compiles to the same ASL deploys nothing. */
+  aslSha256: string;
+}
+
+/** One journey's head item: everything `GET /journeys` lists. */
+export interface JourneyRecord {
+  id: string;
+  name?: string;
+  status: JourneyStatus;
+  /** The last saved draft (validated when saved). */
+  draft: JourneyDocument;
+  draftUpdatedAt: string;
+  /** 0 until first published. */
+  latestVersion: number;
+  published?: PublishedVersion;
+  /** The (unversioned) state machine, once created. */
+  stateMachineArn?: string;
+  createdAt: string;
+  updatedAt: string;
+  /** Optimistic-concurrency counter: every write checks the revision it read. */
+  revision: number;
+}
+
+/** One published version, immutable once written. */
+export interface JourneyVersionRecord {
+  journeyId: string;
+  version: number;
+  definition: JourneyDocument;
+  /** The compiled ASL as deployed (after placeholder substitution), JSON text. */
+  asl: string;
+  versionArn: string;
+  stateMachineArn: string;
+  publishedAt: string;
+}
+
+export interface TemplateRecord {
+  id: string;
+  subject: string;
+  html?: string;
+  text?: string;
+  createdAt: string;
+  updatedAt: string;
+  revision: number;
+}
+
+/** Persistence the catalog needs; DynamoCatalogStore is the real one. */
+export interface CatalogStore {
+  getJourney(id: string): Promise<JourneyRecord | undefined>;
+  /** Every journey head, archived ones included (one Query in DynamoDB). */
+  listJourneys(): Promise<JourneyRecord[]>;
+  /**
+   * Writes a journey head if nobody else wrote it since `expectedRevision` was read (undefined: it
+   * must not exist yet). Throws ConflictError otherwise.
+   */
+  saveJourney(record: JourneyRecord, expectedRevision: number | undefined): Promise<void>;
+  /** Writes a new version and the head that points at it, atomically; ConflictError on a race. */
+  savePublished(head: JourneyRecord, expectedRevision: number, version: JourneyVersionRecord): Promise<void>;
+  getVersion(journeyId: string, version: number): Promise<JourneyVersionRecord | undefined>;
+  /** Versions newest first. */
+  listVersions(journeyId: string): Promise<JourneyVersionRecord[]>;
+  getTemplate(id: string): Promise<TemplateRecord | undefined>;
+  listTemplates(): Promise<TemplateRecord[]>;
+  saveTemplate(record: TemplateRecord): Promise<void>;
+}
