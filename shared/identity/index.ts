@@ -1,0 +1,3 @@
+export * from './identifiers.js';
+export * from './resolve.js';
+export * from './traits.js';

@@ -1,0 +1,378 @@
+import type { ReturnConsumedCapacity } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { Clock } from '../clock.js';
+import type { NormalizedMessage } from '../events/normalize.js';
+import { type Identifier, identifierKey } from '../identity/index.js';
+import type { JourneyPresence, Profile, ProfileRecord } from './model.js';
+import {
+  DuplicateMessageError,
+  type ErasureCounts,
+  type ProfileCommit,
+  type ProfileStore,
+  ProfileWriteConflict,
+  type ReadOptions,
+  type StoredEvent,
+} from './store.js';
+
+/**
+ * Profiles table layout (docs/data-model.md):
+ *   profile    P#<profileId>   PROFILE                   version, profileId, mergedInto?, doc (JSON)
+ *   identity   I#<type>#<v>    IDENTITY                  profileId
+ *   event      P#<profileId>   E#<timestamp>#<messageId> message (JSON), expiresAt
+ *   dedupe     M#<messageId>   MESSAGE                   profileId, eventKey, expiresAt
+ *   presence   P#<profileId>   S#<executionName>         (journeys runtime)
+ */
+export const profileSortKey = 'PROFILE';
+export const profilePk = (profileId: string) => `P#${profileId}`;
+export const identityPk = (identifier: Identifier) => `I#${identifierKey(identifier)}`;
+export const eventSortKey = (message: NormalizedMessage) => `E#${message.timestamp}#${message.messageId}`;
+export const dedupePk = (messageId: string) => `M#${messageId}`;
+export const presenceKey = (profileId: string, executionName: string) => ({
+  pk: profilePk(profileId),
+  sk: `S#${executionName}`,
+});
+
+export interface DynamoProfileStoreOptions {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  clock: Clock;
+  /** Event history retention (TTL), default 365 days. */
+  eventRetentionDays?: number;
+  /** How long a messageId is remembered for dedupe, default 14 days (the longest SQS retention). */
+  dedupeRetentionDays?: number;
+  /** `TOTAL` makes every call return ConsumedCapacity (benchmarks); default `NONE`. */
+  returnConsumedCapacity?: ReturnConsumedCapacity;
+}
+
+const day = 86_400;
+/** TransactWriteItems accepts at most 100 items. */
+const maxTransactItems = 100;
+
+export class DynamoProfileStore implements ProfileStore {
+  private readonly client: DynamoDBDocumentClient;
+  private readonly table: string;
+  private readonly clock: Clock;
+  private readonly eventTtl: number;
+  private readonly dedupeTtl: number;
+  private readonly capacity: ReturnConsumedCapacity | undefined;
+
+  constructor(options: DynamoProfileStoreOptions) {
+    this.client = options.client;
+    this.table = options.tableName;
+    this.clock = options.clock;
+    this.eventTtl = (options.eventRetentionDays ?? 365) * day;
+    this.dedupeTtl = (options.dedupeRetentionDays ?? 14) * day;
+    this.capacity = options.returnConsumedCapacity;
+  }
+
+  async lookupIdentities(identifiers: Identifier[], options: ReadOptions = {}): Promise<Map<string, string>> {
+    const owners = new Map<string, string>();
+    const keys = [...new Map(identifiers.map((i) => [identityPk(i), i])).keys()];
+    if (keys.length === 0) return owners;
+    const record = (item: Record<string, unknown> | undefined) => {
+      if (item && typeof item.profileId === 'string') owners.set(String(item.pk).slice(2), item.profileId);
+    };
+    if (keys.length === 1) {
+      const out = await this.client.send(
+        new GetCommand({
+          TableName: this.table,
+          Key: { pk: keys[0], sk: 'IDENTITY' },
+          ConsistentRead: options.consistent,
+          ReturnConsumedCapacity: this.capacity,
+        }),
+      );
+      record(out.Item);
+      return owners;
+    }
+    let pending: Record<string, unknown>[] = keys.map((pk) => ({ pk, sk: 'IDENTITY' }));
+    for (let round = 0; pending.length > 0; round++) {
+      const out = await this.client.send(
+        new BatchGetCommand({
+          RequestItems: { [this.table]: { Keys: pending, ConsistentRead: options.consistent } },
+          ReturnConsumedCapacity: this.capacity,
+        }),
+      );
+      for (const item of out.Responses?.[this.table] ?? []) record(item);
+      pending = out.UnprocessedKeys?.[this.table]?.Keys ?? [];
+      if (pending.length > 0) await sleep(Math.min(1000, 20 * 2 ** round) * Math.random());
+    }
+    return owners;
+  }
+
+  async readProfile(profileId: string, options: ReadOptions = {}): Promise<Profile | null> {
+    const items = await this.queryAll({
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk AND sk >= :sk',
+      ExpressionAttributeValues: { ':pk': profilePk(profileId), ':sk': profileSortKey },
+      ConsistentRead: options.consistent,
+    });
+    const head = items[0];
+    if (!head || head.sk !== profileSortKey) return null;
+    const presence = items.filter((item) => String(item.sk).startsWith('S#')).map(presenceFromItem);
+    return { ...profileFromItem(head), presence };
+  }
+
+  async commit(change: ProfileCommit): Promise<void> {
+    const now = Math.floor(this.clock.now() / 1000);
+    const { message, profile } = change;
+    const profileId = profile.profileId;
+    const eventKey = eventSortKey(message);
+    // Index 0 is the dedupe record: a failed condition there means "duplicate", anywhere else "conflict".
+    const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
+      {
+        Put: {
+          TableName: this.table,
+          Item: {
+            pk: dedupePk(message.messageId),
+            sk: 'MESSAGE',
+            profileId,
+            eventKey,
+            expiresAt: now + this.dedupeTtl,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      },
+      {
+        Put: {
+          TableName: this.table,
+          Item: {
+            pk: profilePk(profileId),
+            sk: eventKey,
+            messageId: message.messageId,
+            message: JSON.stringify(message),
+            expiresAt: now + this.eventTtl,
+          },
+        },
+      },
+      { Put: this.profilePut(profile, change.expectedVersion) },
+    ];
+    for (const { identifier, expectedOwner } of change.identities) {
+      items.push({
+        Put: {
+          TableName: this.table,
+          Item: { pk: identityPk(identifier), sk: 'IDENTITY', profileId },
+          ...(expectedOwner === null
+            ? { ConditionExpression: 'attribute_not_exists(pk)' }
+            : {
+                ConditionExpression: 'profileId = :owner',
+                ExpressionAttributeValues: { ':owner': expectedOwner },
+              }),
+        },
+      });
+    }
+    for (const merged of change.merged)
+      items.push({ Put: this.profilePut(merged.profile, merged.expectedVersion) });
+    for (const { fromProfileId, presence } of change.movePresence) {
+      const { executionName, ...attributes } = presence;
+      items.push({
+        Put: {
+          TableName: this.table,
+          Item: {
+            ...attributes,
+            profileId,
+            movedFrom: fromProfileId,
+            ...presenceKey(profileId, executionName),
+          },
+        },
+      });
+      items.push({ Delete: { TableName: this.table, Key: presenceKey(fromProfileId, executionName) } });
+    }
+    if (items.length > maxTransactItems) {
+      throw new ProfileWriteConflict(
+        `a merge needs ${items.length} writes; one transaction holds ${maxTransactItems}`,
+      );
+    }
+    try {
+      await this.client.send(
+        new TransactWriteCommand({ TransactItems: items, ReturnConsumedCapacity: this.capacity }),
+      );
+    } catch (error) {
+      throw classifyTransactionError(error, message.messageId);
+    }
+  }
+
+  async listEvents(profileIds: string[], page: { after?: string; limit: number }): Promise<StoredEvent[]> {
+    const now = Math.floor(this.clock.now() / 1000);
+    // Strictly after the cursor: the smallest string greater than `after` is `after + U+0000`.
+    const from = page.after === undefined ? 'E#' : `${page.after}\u0000`;
+    const perProfile = await Promise.all(
+      profileIds.map(async (profileId) => {
+        const out = await this.client.send(
+          new QueryCommand({
+            TableName: this.table,
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+            ExpressionAttributeValues: { ':pk': profilePk(profileId), ':from': from, ':to': 'E#\uffff' },
+            Limit: page.limit,
+            ReturnConsumedCapacity: this.capacity,
+          }),
+        );
+        return (out.Items ?? [])
+          .filter((item) => typeof item.expiresAt !== 'number' || item.expiresAt > now)
+          .map((item) => ({
+            profileId,
+            key: String(item.sk),
+            message: JSON.parse(String(item.message)) as NormalizedMessage,
+          }));
+      }),
+    );
+    return perProfile
+      .flat()
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+      .slice(0, page.limit);
+  }
+
+  async deleteProfiles(profiles: ProfileRecord[]): Promise<ErasureCounts> {
+    const counts: ErasureCounts = { profiles: 0, identities: 0, events: 0, dedupeRecords: 0, presence: 0 };
+    // Identities first, so no new event attaches to a profile being erased.
+    const identityKeys = new Set<string>();
+    for (const profile of profiles) {
+      for (const [type, values] of Object.entries(profile.identities)) {
+        for (const value of values) identityKeys.add(identityPk({ type: type as Identifier['type'], value }));
+      }
+    }
+    await this.deleteKeys([...identityKeys].map((pk) => ({ pk, sk: 'IDENTITY' })));
+    counts.identities = identityKeys.size;
+    for (const profile of profiles) {
+      const items = await this.queryAll({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': profilePk(profile.profileId) },
+        ProjectionExpression: 'pk, sk, messageId',
+        ConsistentRead: true,
+      });
+      const dedupe = items
+        .filter((item) => String(item.sk).startsWith('E#'))
+        .map((item) => ({ pk: dedupePk(String(item.messageId)), sk: 'MESSAGE' }));
+      await this.deleteKeys(dedupe);
+      counts.dedupeRecords += dedupe.length;
+      // The profile item last: while it exists, a retry of the erasure can find everything again.
+      const rest = items.filter((item) => item.sk !== profileSortKey);
+      await this.deleteKeys(rest.map((item) => ({ pk: item.pk, sk: item.sk })));
+      counts.events += rest.filter((item) => String(item.sk).startsWith('E#')).length;
+      counts.presence += rest.filter((item) => String(item.sk).startsWith('S#')).length;
+      if (items.some((item) => item.sk === profileSortKey)) {
+        await this.deleteKeys([{ pk: profilePk(profile.profileId), sk: profileSortKey }]);
+        counts.profiles += 1;
+      }
+    }
+    return counts;
+  }
+
+  /** The identity item's owner, for lookups by one identifier (API). */
+  async ownerOf(identifier: Identifier): Promise<string | undefined> {
+    return (await this.lookupIdentities([identifier], { consistent: true })).get(identifierKey(identifier));
+  }
+
+  private profilePut(profile: ProfileRecord, expectedVersion: number | null) {
+    const { profileId, version, mergedInto, firstSeen, lastSeen, updatedAt, ...doc } = profile;
+    return {
+      TableName: this.table,
+      Item: {
+        pk: profilePk(profileId),
+        sk: profileSortKey,
+        profileId,
+        version,
+        firstSeen,
+        lastSeen,
+        updatedAt,
+        ...(mergedInto === undefined ? {} : { mergedInto }),
+        doc: JSON.stringify(doc),
+      },
+      ...(expectedVersion === null
+        ? { ConditionExpression: 'attribute_not_exists(pk)' }
+        : {
+            ConditionExpression: 'version = :expected',
+            ExpressionAttributeValues: { ':expected': expectedVersion },
+          }),
+    };
+  }
+
+  private async queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.client.send(
+        new QueryCommand({ ...input, ExclusiveStartKey: start, ReturnConsumedCapacity: this.capacity }),
+      );
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  private async deleteKeys(keys: Record<string, unknown>[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 25) {
+      let pending = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
+      for (let round = 0; pending.length > 0; round++) {
+        const out = await this.client.send(
+          new BatchWriteCommand({
+            RequestItems: { [this.table]: pending },
+            ReturnConsumedCapacity: this.capacity,
+          }),
+        );
+        pending = (out.UnprocessedItems?.[this.table] ?? []) as typeof pending;
+        if (pending.length > 0) await sleep(Math.min(1000, 20 * 2 ** round) * Math.random());
+      }
+    }
+  }
+}
+
+export function profileFromItem(item: Record<string, unknown>): ProfileRecord {
+  const doc = JSON.parse(String(item.doc)) as Omit<
+    ProfileRecord,
+    'profileId' | 'version' | 'mergedInto' | 'firstSeen' | 'lastSeen' | 'updatedAt'
+  >;
+  return {
+    ...doc,
+    profileId: String(item.profileId),
+    version: Number(item.version),
+    firstSeen: String(item.firstSeen),
+    lastSeen: String(item.lastSeen),
+    updatedAt: String(item.updatedAt),
+    ...(typeof item.mergedInto === 'string' ? { mergedInto: item.mergedInto } : {}),
+  };
+}
+
+function presenceFromItem(item: Record<string, unknown>): JourneyPresence {
+  const { pk: _pk, sk, ...attributes } = item;
+  return { ...attributes, executionName: String(sk).slice(2) };
+}
+
+interface CancellationReason {
+  Code?: string;
+  Item?: Record<string, unknown>;
+}
+
+function classifyTransactionError(error: unknown, messageId: string): unknown {
+  const name = (error as { name?: string })?.name;
+  if (name === 'TransactionConflictException') return new ProfileWriteConflict('transaction conflict');
+  if (name !== 'TransactionCanceledException') return error;
+  const reasons = ((error as { CancellationReasons?: CancellationReason[] }).CancellationReasons ??
+    []) as CancellationReason[];
+  const dedupe = reasons[0];
+  if (dedupe?.Code === 'ConditionalCheckFailed') {
+    // The exception carries the old item in wire format ({ S: '...' }), not unmarshalled.
+    const owner = dedupe.Item?.profileId as string | { S?: string } | undefined;
+    return new DuplicateMessageError(messageId, typeof owner === 'string' ? owner : owner?.S);
+  }
+  const retryable = new Set(['ConditionalCheckFailed', 'TransactionConflict', 'None', undefined]);
+  if (reasons.length === 0 || reasons.every((reason) => retryable.has(reason.Code))) {
+    return new ProfileWriteConflict(
+      `profile changed while writing (${reasons.map((r) => r.Code).join(',')})`,
+    );
+  }
+  return error;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

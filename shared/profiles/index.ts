@@ -1,0 +1,6 @@
+export * from './dynamodb.js';
+export * from './ingest.js';
+export * from './model.js';
+export * from './queries.js';
+export * from './reactor.js';
+export * from './store.js';

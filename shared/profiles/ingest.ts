@@ -1,0 +1,273 @@
+import type { Clock } from '../clock.js';
+import { ConflictError } from '../errors.js';
+import type { NormalizedMessage } from '../events/normalize.js';
+import {
+  defaultIdentityRules,
+  type Identifier,
+  type IdentityRules,
+  identifierKey,
+  identifiersOf,
+  type Refusal,
+  resolveIdentity,
+  unionIdentities,
+} from '../identity/index.js';
+import type { IdGenerator } from '../ids.js';
+import type { Logger } from '../log.js';
+import {
+  applyEvent,
+  mergeProfileRecords,
+  newProfileRecord,
+  type Profile,
+  type ProfileRecord,
+} from './model.js';
+import {
+  DuplicateMessageError,
+  type ProfileCommit,
+  type ProfileStore,
+  ProfileWriteConflict,
+} from './store.js';
+
+export interface IngestDeps {
+  store: ProfileStore;
+  clock: Clock;
+  /** New profile ids. */
+  ids: IdGenerator;
+  log?: Logger;
+  rules?: IdentityRules;
+  retry?: RetryOptions;
+}
+
+export interface RetryOptions {
+  /** Attempts before giving up with a ConflictError (a transient error: the queue redelivers). Default 25. */
+  maxAttempts?: number;
+  /** Full-jitter exponential backoff: a random delay in [0, min(maxDelayMs, baseDelayMs * 2^attempt)]. */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+interface IngestOutcome {
+  profileId: string;
+  /** Profiles merged into `profileId` by this event. */
+  merged: string[];
+  /** Identifiers not attached / profiles not merged because of a limit (already logged). */
+  refused: Refusal[];
+  event: NormalizedMessage;
+  /** Read-modify-write attempts it took (1 without contention). */
+  attempts: number;
+}
+
+/**
+ * The result of ingesting one message. `profile` is the profile after the event, with its
+ * journey-presence items, which is what the journeys runtime reacts to. A duplicate (a redelivered
+ * messageId) changes nothing and returns the profile as it is now (null if it no longer exists).
+ */
+export type IngestResult =
+  | (IngestOutcome & { duplicate: false; profile: Profile })
+  | (IngestOutcome & { duplicate: true; profile: Profile | null });
+
+/**
+ * Ingests one message: resolves the identity, merges profiles when the event links them, updates the
+ * profile and appends the event, all in one transaction guarded by a dedupe record and the versions
+ * read. On a conflict (another writer got there first) it reads again and retries with jittered
+ * backoff. Known user in steady state: 3 requests (identity lookup, profile Query, TransactWriteItems).
+ */
+export async function ingestMessage(message: NormalizedMessage, deps: IngestDeps): Promise<IngestResult> {
+  const maxAttempts = deps.retry?.maxAttempts ?? 25;
+  const base = deps.retry?.baseDelayMs ?? 5;
+  const cap = deps.retry?.maxDelayMs ?? 200;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await attemptIngest(message, deps, attempt);
+    } catch (error) {
+      if (!(error instanceof ProfileWriteConflict)) throw error;
+      if (attempt >= maxAttempts) {
+        throw new ConflictError(`profile kept changing while ingesting message ${message.messageId}`, {
+          attempts: attempt,
+        });
+      }
+      await sleep(Math.random() * Math.min(cap, base * 2 ** attempt));
+    }
+  }
+}
+
+async function attemptIngest(
+  message: NormalizedMessage,
+  deps: IngestDeps,
+  attempt: number,
+): Promise<IngestResult> {
+  const { store, clock } = deps;
+  const rules = deps.rules ?? defaultIdentityRules;
+  // The first attempt reads eventually consistent (half the cost); a retry reads what won.
+  const read = { consistent: attempt > 1 };
+  const identifiers = identifiersOf(message);
+  const lookups = [...identifiers];
+  const previous = aliasCandidates(message);
+  for (const candidate of previous) if (!has(lookups, candidate)) lookups.push(candidate);
+
+  const rawOwners = await store.lookupIdentities(lookups, read);
+  if (previous.length > 0) {
+    // alias previousId: a known userId if it is one, else an anonymousId.
+    const [asUser, asAnonymous] = previous as [Identifier, Identifier];
+    const chosen = rawOwners.has(identifierKey(asUser)) ? asUser : asAnonymous;
+    if (!has(identifiers, chosen)) identifiers.push(chosen);
+  }
+
+  // Read every owning profile (following merges), once each.
+  const profiles = new Map<string, Profile>();
+  const liveOf = new Map<string, Profile | null>();
+  await Promise.all(
+    [
+      ...new Set(identifiers.map((i) => rawOwners.get(identifierKey(i))).filter((id) => id !== undefined)),
+    ].map(async (id) => {
+      const live = await readLive(store, id, read.consistent);
+      liveOf.set(id, live);
+      if (live) profiles.set(live.profileId, live);
+    }),
+  );
+  const owners = new Map<string, string>();
+  for (const identifier of identifiers) {
+    const raw = rawOwners.get(identifierKey(identifier));
+    const live = raw === undefined ? null : liveOf.get(raw);
+    if (live) owners.set(identifierKey(identifier), live.profileId);
+  }
+  const resolution = resolveIdentity(
+    {
+      identifiers,
+      owners,
+      profiles: new Map([...profiles].map(([id, p]) => [id, p.identities])),
+    },
+    rules,
+  );
+
+  const now = new Date(clock.now()).toISOString();
+  const existing = resolution.profileId === null ? null : profiles.get(resolution.profileId)!;
+  let next: ProfileRecord = existing ? recordOf(existing) : newProfileRecord(deps.ids.next(), now);
+  const mergedProfiles = resolution.merge.map((id) => profiles.get(id)!);
+  for (const merged of mergedProfiles) next = mergeProfileRecords(next, recordOf(merged));
+  next = applyEvent(
+    { ...next, identities: unionIdentities(next.identities, resolution.identities) },
+    message,
+    now,
+  );
+  next.version = (existing?.version ?? 0) + 1;
+
+  const change: ProfileCommit = {
+    message,
+    profile: next,
+    expectedVersion: existing ? existing.version : null,
+    identities: [
+      // A dangling identity (its profile was erased mid-way) is taken over, guarded by its old owner.
+      ...resolution.attach.map((identifier) => ({
+        identifier,
+        expectedOwner: rawOwners.get(identifierKey(identifier)) ?? null,
+      })),
+      ...mergedProfiles.flatMap((merged) =>
+        identitiesList(merged).map((identifier) => ({ identifier, expectedOwner: merged.profileId })),
+      ),
+    ],
+    merged: mergedProfiles.map((merged) => ({
+      profile: {
+        ...recordOf(merged),
+        mergedInto: next.profileId,
+        version: merged.version + 1,
+        updatedAt: now,
+      },
+      expectedVersion: merged.version,
+    })),
+    movePresence: mergedProfiles.flatMap((merged) =>
+      merged.presence.map((presence) => ({ fromProfileId: merged.profileId, presence })),
+    ),
+  };
+
+  const outcome = {
+    merged: resolution.merge,
+    refused: resolution.refused,
+    event: message,
+    attempts: attempt,
+  };
+  try {
+    await store.commit(change);
+  } catch (error) {
+    if (!(error instanceof DuplicateMessageError)) throw error;
+    const profileId = error.profileId ?? existing?.profileId ?? next.profileId;
+    const profile = profileId === existing?.profileId ? existing : await getProfile(store, profileId);
+    deps.log?.info('duplicate message skipped', { messageId: message.messageId, profileId });
+    return { ...outcome, merged: [], refused: [], duplicate: true, profileId, profile };
+  }
+
+  for (const refusal of resolution.refused) {
+    // Identifier types and ids Cairn made only: never the identifier values (PII).
+    deps.log?.warn('identity not linked: limit reached', {
+      messageId: message.messageId,
+      profileId: next.profileId,
+      identifierType: refusal.identifierType,
+      limitType: refusal.limitType,
+      limit: refusal.limit,
+      ...(refusal.profileId ? { keptSeparate: refusal.profileId } : {}),
+    });
+  }
+  if (resolution.merge.length > 0) {
+    deps.log?.info('profiles merged', {
+      messageId: message.messageId,
+      profileId: next.profileId,
+      merged: resolution.merge,
+    });
+  }
+  const presence = [
+    ...(existing?.presence ?? []),
+    ...change.movePresence.map(({ fromProfileId, presence }) => ({
+      ...presence,
+      profileId: next.profileId,
+      movedFrom: fromProfileId,
+    })),
+  ];
+  return { ...outcome, duplicate: false, profileId: next.profileId, profile: { ...next, presence } };
+}
+
+/** The profile with this id, following `mergedInto` to the profile it now lives in. */
+export async function getProfile(
+  store: ProfileStore,
+  profileId: string,
+  consistent = true,
+): Promise<Profile | null> {
+  return readLive(store, profileId, consistent);
+}
+
+async function readLive(
+  store: ProfileStore,
+  profileId: string,
+  consistent: boolean,
+): Promise<Profile | null> {
+  let profile = await store.readProfile(profileId, { consistent });
+  for (let hops = 0; profile?.mergedInto !== undefined && hops < 10; hops++) {
+    profile = await store.readProfile(profile.mergedInto, { consistent });
+  }
+  return profile?.mergedInto === undefined ? profile : null;
+}
+
+function aliasCandidates(message: NormalizedMessage): Identifier[] {
+  if (message.type !== 'alias' || message.previousId === undefined) return [];
+  return [
+    { type: 'userId', value: message.previousId },
+    { type: 'anonymousId', value: message.previousId },
+  ];
+}
+
+function has(list: Identifier[], identifier: Identifier): boolean {
+  return list.some((i) => i.type === identifier.type && i.value === identifier.value);
+}
+
+function recordOf(profile: Profile): ProfileRecord {
+  const { presence: _presence, ...record } = profile;
+  return record;
+}
+
+function identitiesList(profile: ProfileRecord): Identifier[] {
+  return Object.entries(profile.identities).flatMap(([type, values]) =>
+    values.map((value) => ({ type: type as Identifier['type'], value })),
+  );
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,165 @@
+import type { NormalizedMessage } from '../events/normalize.js';
+import {
+  applyTraits,
+  emptyIdentities,
+  type Identities,
+  identifierTypes,
+  mergeTraitStates,
+  unionIdentities,
+} from '../identity/index.js';
+import type { SegmentType } from '../routing.js';
+
+/** Per-profile counters, updated with every event (merged profiles add up). */
+export interface ProfileCounters {
+  /** Every ingested message of the profile. */
+  events: number;
+  /** Per Segment type. */
+  types: Partial<Record<SegmentType, number>>;
+  /** Per track event name, for the first `maxTrackedEventNames` names (a profile item must stay small). */
+  tracked: Record<string, number>;
+}
+
+export const maxTrackedEventNames = 200;
+
+/** The profile item, as stored. */
+export interface ProfileRecord {
+  profileId: string;
+  identities: Identities;
+  traits: Record<string, unknown>;
+  /** Per trait, the event time (epoch ms) of the value kept: last-write-wins by event time. */
+  traitTimes: Record<string, number>;
+  firstSeen: string;
+  lastSeen: string;
+  counters: ProfileCounters;
+  /** Optimistic concurrency: every write expects the version it read and writes version + 1. */
+  version: number;
+  /** Set on a profile merged into another; reads follow it. */
+  mergedInto?: string;
+  /** Every profile merged into this one (transitively), so their histories stay reachable. */
+  mergedFrom: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+/**
+ * A journey-presence item (`P#<profileId>` / `S#<executionName>`), written by the journeys runtime.
+ * Profiles only read them along with the profile (one Query) and move them to the surviving profile
+ * on a merge; every other attribute belongs to the journeys runtime.
+ */
+export interface JourneyPresence {
+  executionName: string;
+  [attribute: string]: unknown;
+}
+
+/** A profile with its journey-presence items, as one Query returns them. */
+export interface Profile extends ProfileRecord {
+  presence: JourneyPresence[];
+}
+
+/** The public JSON shape (DESIGN.md §4): what the API returns for a profile. */
+export interface ProfileJson {
+  profileId: string;
+  identities: Identities;
+  traits: Record<string, unknown>;
+  firstSeen: string;
+  lastSeen: string;
+  counters: ProfileCounters;
+  mergedFrom: string[];
+}
+
+export function toProfileJson(profile: ProfileRecord): ProfileJson {
+  return {
+    profileId: profile.profileId,
+    identities: profile.identities,
+    traits: profile.traits,
+    firstSeen: profile.firstSeen,
+    lastSeen: profile.lastSeen,
+    counters: profile.counters,
+    mergedFrom: profile.mergedFrom,
+  };
+}
+
+export function newProfileRecord(profileId: string, at: string): ProfileRecord {
+  return {
+    profileId,
+    identities: emptyIdentities(),
+    traits: {},
+    traitTimes: {},
+    firstSeen: at,
+    lastSeen: at,
+    counters: { events: 0, types: {}, tracked: {} },
+    version: 0,
+    mergedFrom: [],
+    createdAt: at,
+    updatedAt: at,
+  };
+}
+
+/** `merged` folded into `survivor`: identities, newest traits, seen range, counters, merge lineage. */
+export function mergeProfileRecords(survivor: ProfileRecord, merged: ProfileRecord): ProfileRecord {
+  const traits = mergeTraitStates(survivor, merged);
+  const tracked = { ...survivor.counters.tracked };
+  for (const [name, count] of Object.entries(merged.counters.tracked)) {
+    if (name in tracked || Object.keys(tracked).length < maxTrackedEventNames)
+      tracked[name] = (tracked[name] ?? 0) + count;
+  }
+  const types = { ...survivor.counters.types };
+  for (const [type, count] of Object.entries(merged.counters.types) as [SegmentType, number][]) {
+    types[type] = (types[type] ?? 0) + count;
+  }
+  const mergedFrom = [...survivor.mergedFrom];
+  for (const id of [merged.profileId, ...merged.mergedFrom])
+    if (!mergedFrom.includes(id)) mergedFrom.push(id);
+  return {
+    ...survivor,
+    identities: unionIdentities(survivor.identities, merged.identities),
+    traits: traits.traits,
+    traitTimes: traits.traitTimes,
+    firstSeen: earliest(survivor.firstSeen, merged.firstSeen),
+    lastSeen: latest(survivor.lastSeen, merged.lastSeen),
+    counters: { events: survivor.counters.events + merged.counters.events, types, tracked },
+    mergedFrom,
+  };
+}
+
+/** The profile after one event: traits (identify), seen range and counters. */
+export function applyEvent(profile: ProfileRecord, message: NormalizedMessage, now: string): ProfileRecord {
+  const at = Date.parse(message.timestamp);
+  const traits = message.type === 'identify' ? applyTraits(profile, message.traits, at) : profile;
+  const tracked = { ...profile.counters.tracked };
+  if (message.type === 'track' && message.event !== undefined) {
+    if (message.event in tracked || Object.keys(tracked).length < maxTrackedEventNames) {
+      tracked[message.event] = (tracked[message.event] ?? 0) + 1;
+    }
+  }
+  const types = {
+    ...profile.counters.types,
+    [message.type]: (profile.counters.types[message.type] ?? 0) + 1,
+  };
+  return {
+    ...profile,
+    traits: traits.traits,
+    traitTimes: traits.traitTimes,
+    // A new profile's seen range starts at its first event, not at its creation time.
+    firstSeen:
+      profile.counters.events === 0 ? message.timestamp : earliest(profile.firstSeen, message.timestamp),
+    lastSeen: profile.counters.events === 0 ? message.timestamp : latest(profile.lastSeen, message.timestamp),
+    counters: { events: profile.counters.events + 1, types, tracked },
+    updatedAt: now,
+  };
+}
+
+export function sameIdentities(a: Identities, b: Identities): boolean {
+  return identifierTypes.every(
+    (type) => a[type].length === b[type].length && a[type].every((v, i) => b[type][i] === v),
+  );
+}
+
+/** ISO-8601 UTC timestamps of the same form compare as strings. */
+function earliest(a: string, b: string): string {
+  return a <= b ? a : b;
+}
+
+function latest(a: string, b: string): string {
+  return a >= b ? a : b;
+}

@@ -1,0 +1,73 @@
+import { ConflictError } from '../errors.js';
+import type { NormalizedMessage } from '../events/normalize.js';
+import type { Identifier } from '../identity/index.js';
+import type { JourneyPresence, Profile, ProfileRecord } from './model.js';
+
+/**
+ * What profiles need from storage. The DynamoDB adapter (dynamodb.ts) implements it with one request
+ * per method call in the common case; `commit` is all-or-nothing (one TransactWriteItems).
+ */
+export interface ProfileStore {
+  /** identifierKey (`type#value`) → profileId for the identifiers that have an owner. */
+  lookupIdentities(identifiers: Identifier[], options?: ReadOptions): Promise<Map<string, string>>;
+  /** The profile item and its journey-presence items, exactly as stored (does not follow mergedInto). */
+  readProfile(profileId: string, options?: ReadOptions): Promise<Profile | null>;
+  /**
+   * Writes one ingested event atomically: the dedupe record, the event, the profile, new or re-pointed
+   * identities, merged profiles and moved presence items. Throws DuplicateMessageError when the
+   * messageId was seen before, ProfileWriteConflict when anything it read has changed since.
+   */
+  commit(change: ProfileCommit): Promise<void>;
+  /** Events of the given profiles, in time order, after the cursor (an event sort key). */
+  listEvents(profileIds: string[], page: { after?: string; limit: number }): Promise<StoredEvent[]>;
+  /** Deletes every item of the profiles, their identities and their events' dedupe records. */
+  deleteProfiles(profiles: ProfileRecord[]): Promise<ErasureCounts>;
+}
+
+export interface ReadOptions {
+  /** Strongly consistent read (retries after a conflict use it; the first attempt does not). */
+  consistent?: boolean;
+}
+
+export interface ProfileCommit {
+  message: NormalizedMessage;
+  /** The surviving profile as it will be stored (version already incremented). */
+  profile: ProfileRecord;
+  /** The version read, or null when the profile is new (it must not exist). */
+  expectedVersion: number | null;
+  /** Identity items to point at `profile.profileId`; `expectedOwner` null = must not exist yet. */
+  identities: { identifier: Identifier; expectedOwner: string | null }[];
+  /** Profiles merged into `profile`: stored with `mergedInto`, guarded by the version read. */
+  merged: { profile: ProfileRecord; expectedVersion: number }[];
+  /** Presence items of merged profiles, moved under the surviving profile. */
+  movePresence: { fromProfileId: string; presence: JourneyPresence }[];
+}
+
+export interface StoredEvent {
+  profileId: string;
+  /** Sort key: `E#<timestamp>#<messageId>`; also the timeline cursor. */
+  key: string;
+  message: NormalizedMessage;
+}
+
+export interface ErasureCounts {
+  profiles: number;
+  identities: number;
+  events: number;
+  dedupeRecords: number;
+  presence: number;
+}
+
+/** The messageId was ingested before: the event is a redelivery. */
+export class DuplicateMessageError extends ConflictError {
+  constructor(
+    readonly messageId: string,
+    /** The profile the first delivery went to, when the store can tell. */
+    readonly profileId?: string,
+  ) {
+    super(`message ${messageId} was already ingested`);
+  }
+}
+
+/** Something read before the write changed (another writer won): read again and retry. */
+export class ProfileWriteConflict extends ConflictError {}
