@@ -45,13 +45,14 @@ export function parseBody(text: string, mediaType: MediaType): unknown {
       ]);
     }
   }
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length) {
     throw new ValidationError(
       doc.errors.map((error) => {
         const at = error.linePos?.[0];
         const where = at ? ` at line ${at.line}, column ${at.col}` : '';
-        return { path: [], message: `body is not valid YAML${where}: ${error.message.split('\n')[0]}` };
+        const text = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+        return { path: [], message: `body is not valid YAML${where}: ${text}` };
       }),
     );
   }

@@ -1,0 +1,62 @@
+import { ConflictError } from '../errors.js';
+import type { StateMachineDeployer } from './deployer.js';
+import type { CatalogStore, JourneyRecord, JourneyVersionRecord, TemplateRecord } from './types.js';
+
+const clone = <T>(value: T): T => structuredClone(value);
+
+/** An in-memory CatalogStore with DynamoCatalogStore's semantics: for unit tests. */
+export function memoryCatalogStore(): CatalogStore {
+  const journeys = new Map<string, JourneyRecord>();
+  const versions = new Map<string, JourneyVersionRecord>();
+  const templates = new Map<string, TemplateRecord>();
+  const check = (id: string, expected: number | undefined) => {
+    const current = journeys.get(id);
+    if (expected === undefined ? current !== undefined : current?.revision !== expected) {
+      throw new ConflictError(`journey ${id} was changed by another request; read it again and retry`);
+    }
+  };
+  return {
+    getJourney: async (id) => clone(journeys.get(id)),
+    listJourneys: async () => [...journeys.values()].sort((a, b) => a.id.localeCompare(b.id)).map(clone),
+    async saveJourney(record, expected) {
+      check(record.id, expected);
+      journeys.set(record.id, clone(record));
+    },
+    async savePublished(head, expected, version) {
+      check(head.id, expected);
+      const key = `${version.journeyId}#${version.version}`;
+      if (versions.has(key)) throw new ConflictError(`journey ${head.id} was published concurrently; retry`);
+      versions.set(key, clone(version));
+      journeys.set(head.id, clone(head));
+    },
+    getVersion: async (id, version) => clone(versions.get(`${id}#${version}`)),
+    listVersions: async (id) =>
+      [...versions.values()]
+        .filter((v) => v.journeyId === id)
+        .sort((a, b) => b.version - a.version)
+        .map(clone),
+    getTemplate: async (id) => clone(templates.get(id)),
+    listTemplates: async () => [...templates.values()].sort((a, b) => a.id.localeCompare(b.id)).map(clone),
+    async saveTemplate(record) {
+      templates.set(record.id, clone(record));
+    },
+  };
+}
+
+/** A deployer that records what it deployed and numbers versions like Step Functions does. */
+export function fakeDeployer(): StateMachineDeployer & {
+  deployed: { journeyId: string; definition: string }[];
+} {
+  const deployed: { journeyId: string; definition: string }[] = [];
+  const counts = new Map<string, number>();
+  return {
+    deployed,
+    async deploy({ journeyId, definition, stateMachineArn }) {
+      deployed.push({ journeyId, definition });
+      const arn = stateMachineArn ?? `arn:aws:states:us-east-1:000000000000:stateMachine:cairn-${journeyId}`;
+      const n = (counts.get(arn) ?? 0) + 1;
+      counts.set(arn, n);
+      return { stateMachineArn: arn, versionArn: `${arn}:${n}` };
+    },
+  };
+}
