@@ -1,0 +1,134 @@
+/**
+ * `npm start [--memory]`: the local stack in the foreground. Checks Java, starts everything,
+ * publishes the example journeys, prints the URLs, keys and ready-to-paste curl commands, and stops
+ * cleanly on Ctrl-C / SIGTERM (servers closed, deliveries drained, data flushed, DynamoDB Local
+ * stopped).
+ */
+import { assertJavaAvailable, JavaMissingError } from './dynamodb-local.js';
+import { publishExampleJourneys } from './examples.js';
+import { type LocalStack, startLocalStack } from './stack.js';
+
+const usage = `Usage: npm start [-- --memory] [-- --data-dir <dir>]
+
+  --memory          keep nothing on disk (default: data persists under .cairn/)
+  --data-dir <dir>  where data persists (default .cairn)
+
+Environment: CAIRN_HTTP_PORT (3000), CAIRN_EDGE_PORT (4566), CAIRN_WRITE_KEY (dev-write-key),
+CAIRN_API_TOKEN (dev-token), CAIRN_TIME_SCALE (1 = real time; 60 = a minute per second),
+CAIRN_LOG_LEVEL (info).`;
+
+interface CliOptions {
+  memory: boolean;
+  dataDir?: string;
+}
+
+function parseArgs(args: string[]): CliOptions {
+  const options: CliOptions = { memory: false };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--memory') options.memory = true;
+    else if (arg === '--data-dir' && args[i + 1]) options.dataDir = args[++i];
+    else if (arg === '--help' || arg === '-h') {
+      console.log(usage);
+      process.exit(0);
+    } else {
+      console.error(`Unknown option ${arg}\n\n${usage}`);
+      process.exit(2);
+    }
+  }
+  return options;
+}
+
+const say = (line: string) => process.stderr.write(`cairn │ ${line}\n`);
+
+function banner(stack: LocalStack, published: string[], seconds: string): string {
+  const http = stack.httpUrl.replace('127.0.0.1', 'localhost');
+  const edge = stack.edgeUrl.replace('127.0.0.1', 'localhost');
+  const { CAIRN_WRITE_KEY: writeKey, CAIRN_API_TOKEN: token } = stack.env;
+  const event = JSON.stringify({
+    userId: 'user-1',
+    event: 'Signed Up',
+    properties: { plan: 'pro' },
+    traits: { email: 'ada@example.com' },
+  });
+  const rows = [
+    ['HTTP API', http, 'GET /health, /profiles, /journeys, /local/outbox, /local/clock'],
+    ['AWS edge', edge, 'AWS_ENDPOINT_URL for any AWS SDK: DynamoDB, EventBridge, Step Functions, SES v2'],
+    ['write key', writeKey ?? '', 'HTTP Basic user name for /v1/*'],
+    ['API token', token ?? '', 'Authorization: Bearer <token> for the marketer API'],
+    ['journeys', published.length ? published.join(', ') : '(none published)', ''],
+  ];
+  const width = Math.max(...rows.map((row) => row[1]!.length)) + 2;
+  const table = rows
+    .map(([name, value, note]) => `  ${name!.padEnd(11)} ${value!.padEnd(width)} ${note}`.trimEnd())
+    .join('\n');
+  return `
+Cairn is running (ready in ${seconds} s)${stack.dataDir ? `, data in ${stack.dataDir}` : ', in memory'}
+
+${table}
+
+Send an event:
+  curl -u ${writeKey}: -H 'content-type: application/json' \\
+    -d '${event}' \\
+    ${http}/v1/track
+
+Read the profile back:
+  curl -H 'authorization: Bearer ${token}' '${http}/profiles?userId=user-1'
+
+Captured emails:  curl ${http}/local/outbox
+Move time:        curl -X POST -d '{"advance":"P1D"}' ${http}/local/clock
+
+Ctrl-C stops everything.
+`;
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const started = Date.now();
+  try {
+    const java = assertJavaAvailable();
+    say(`Java ${java || '(version unknown)'} found`);
+  } catch (error) {
+    if (error instanceof JavaMissingError) {
+      console.error(`\n${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+
+  let stack: LocalStack | undefined;
+  let stopping: Promise<void> | undefined;
+  const shutdown = (signal: string) => {
+    if (stopping) {
+      say(`${signal} again: exiting now`);
+      process.exit(130);
+    }
+    say(`${signal}: stopping (draining deliveries, flushing data)…`);
+    stopping = (stack?.stop() ?? Promise.resolve()).then(
+      () => {
+        say('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => shutdown(signal));
+
+  stack = await startLocalStack({ memory: options.memory, dataDir: options.dataDir, onProgress: say });
+  if (stopping) return;
+  say('publishing example journeys');
+  const outcome = await publishExampleJourneys({
+    httpUrl: stack.httpUrl,
+    apiToken: stack.env.CAIRN_API_TOKEN ?? 'dev-token',
+  });
+  for (const failure of outcome.failed) say(`could not publish ${failure.id}: ${failure.reason}`);
+  process.stdout.write(banner(stack, outcome.published, ((Date.now() - started) / 1000).toFixed(1)));
+}
+
+main().catch((error: unknown) => {
+  console.error(`\nCairn could not start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,80 @@
+/**
+ * `npm start` publishes the example journeys in statemachines/ through the public HTTP API, exactly
+ * as a user would with curl: templates first (`PUT /templates/{id}`), then each journey
+ * (`PUT /journeys/{id}` with the YAML, `POST /journeys/{id}/publish`).
+ *
+ * Hook for the journeys work: where templates live and how a journey is published may change; keep
+ * this function's name and signature (the CLI calls it) and adapt its body.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+
+export interface PublishTarget {
+  httpUrl: string;
+  apiToken: string;
+  /** Folder with `*.journey.yaml` and a `templates/` folder. Default `statemachines`. */
+  folder?: string;
+}
+
+export interface PublishOutcome {
+  published: string[];
+  failed: { id: string; reason: string }[];
+}
+
+export async function publishExampleJourneys(target: PublishTarget): Promise<PublishOutcome> {
+  const folder = target.folder ?? 'statemachines';
+  const outcome: PublishOutcome = { published: [], failed: [] };
+  if (!existsSync(folder)) return outcome;
+  const call = async (method: string, path: string, body?: string, contentType = 'application/json') => {
+    const response = await fetch(`${target.httpUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${target.apiToken}`, 'content-type': contentType },
+      body,
+    });
+    if (!response.ok) {
+      const text = await response.text();
+      throw new Error(`${method} ${path} → ${response.status} ${text.slice(0, 300)}`);
+    }
+  };
+
+  const templates = join(folder, 'templates');
+  if (existsSync(templates)) {
+    for (const file of readdirSync(templates).sort()) {
+      const match = /^(.+)\.(json|ya?ml)$/.exec(file);
+      if (!match) continue;
+      const id = match[1] as string;
+      const type = match[2] === 'json' ? 'application/json' : 'application/yaml';
+      try {
+        await call(
+          'PUT',
+          `/templates/${encodeURIComponent(id)}`,
+          readFileSync(join(templates, file), 'utf8'),
+          type,
+        );
+      } catch (error) {
+        outcome.failed.push({
+          id: `template ${id}`,
+          reason: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
+  }
+
+  for (const file of readdirSync(folder).sort()) {
+    if (!file.endsWith('.journey.yaml')) continue;
+    const id = basename(file, '.journey.yaml');
+    try {
+      await call(
+        'PUT',
+        `/journeys/${encodeURIComponent(id)}`,
+        readFileSync(join(folder, file), 'utf8'),
+        'application/yaml',
+      );
+      await call('POST', `/journeys/${encodeURIComponent(id)}/publish`);
+      outcome.published.push(id);
+    } catch (error) {
+      outcome.failed.push({ id, reason: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  return outcome;
+}

@@ -1,0 +1,59 @@
+/**
+ * Helpers for tests against the local stack (in this process or the one `test/run.ts` started):
+ * SDK client config for the edge, and the local-only routes (idle, outbox, DLQ, clock).
+ */
+import type { DeadLetter } from '../../infra/local/eventbridge.js';
+import type { OutboxMessage } from '../../infra/local/ses.js';
+
+/** Config for any AWS SDK v3 client: the edge, a fixed region, dummy credentials. */
+export function awsClientConfig(edgeUrl: string) {
+  return {
+    endpoint: edgeUrl,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  };
+}
+
+async function getJson<T>(url: string, init?: RequestInit): Promise<T> {
+  const response = await fetch(url, init);
+  if (!response.ok)
+    throw new Error(`${init?.method ?? 'GET'} ${url} → ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+/** Resolves once the local bus has delivered everything and clock-driven work has finished. */
+export async function waitForIdle(httpUrl: string): Promise<void> {
+  await getJson(`${httpUrl}/local/idle`);
+}
+
+export async function readOutbox(
+  httpUrl: string,
+  filter: Partial<Record<'to' | 'profileId' | 'journeyId' | 'nodeId', string>> = {},
+): Promise<OutboxMessage[]> {
+  const query = new URLSearchParams(filter as Record<string, string>).toString();
+  const body = await getJson<{ messages: OutboxMessage[] }>(
+    `${httpUrl}/local/outbox${query ? `?${query}` : ''}`,
+  );
+  return body.messages;
+}
+
+export async function readDeadLetters(httpUrl: string): Promise<DeadLetter[]> {
+  return (await getJson<{ messages: DeadLetter[] }>(`${httpUrl}/local/dlq`)).messages;
+}
+
+/** Moves the local virtual clock (`"P2D"`, `"PT1H"`, or ms); resolves once what fell due has run. */
+export async function advanceClock(
+  httpUrl: string,
+  advance: string | number,
+): Promise<{ now: string; nowMs: number }> {
+  return getJson(`${httpUrl}/local/clock`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ advance }),
+  });
+}
+
+/** A unique id for this test run, so tests can share one stack. */
+export function uniqueId(prefix = 't'): string {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
