@@ -1,0 +1,111 @@
+/**
+ * `branch`: the first case whose `when` holds decides where the customer goes, else `default`.
+ * A step evaluates the cases (traits need the profile), a Choice routes on the step's `next`.
+ */
+import { z } from 'zod';
+import { matchesPattern } from '../../patterns/index.js';
+import { failureStates, stepTask } from '../asl.js';
+import { eventPattern, nodeId } from '../fields.js';
+import type { StepResult } from '../step.js';
+import { linkTo, type NodeLink, type NodeModule, type StepContext } from './types.js';
+
+export const branchConditionSchema = z
+  .strictObject({
+    traits: eventPattern.optional().describe('Pattern on the profile traits, e.g. { plan: ["pro"] }.'),
+    properties: eventPattern.optional().describe('Pattern on the entry event properties.'),
+    segment: z.string().min(1).optional().describe('Id of a segment the profile must be in.'),
+  })
+  .superRefine((when, ctx) => {
+    if (!when.traits && !when.properties && !when.segment) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'needs at least one of traits, properties or segment',
+        path: [],
+      });
+    }
+  })
+  .describe('All the given conditions must hold.');
+export type BranchCondition = z.infer<typeof branchConditionSchema>;
+
+export const branchNodeSchema = z
+  .strictObject({
+    type: z.literal('branch'),
+    cases: z.array(z.strictObject({ when: branchConditionSchema, next: nodeId })).min(1),
+    default: nodeId.describe('Where to go when no case holds.'),
+  })
+  .describe('Route on traits, entry properties or segment membership: the first matching case wins.');
+export type BranchNode = z.infer<typeof branchNodeSchema>;
+
+export interface BranchDeps {
+  /** Segment membership; when absent, a case with `segment` fails the step (segments not available). */
+  isInSegment?(profileId: string, segmentId: string): Promise<boolean>;
+}
+
+export async function conditionHolds(
+  when: BranchCondition,
+  subject: { profileId: string; traits: Record<string, unknown>; properties: Record<string, unknown> },
+  deps: BranchDeps,
+): Promise<boolean> {
+  if (when.traits && !matchesPattern(when.traits, subject.traits)) return false;
+  if (when.properties && !matchesPattern(when.properties, subject.properties)) return false;
+  if (when.segment) {
+    if (!deps.isInSegment) throw new Error('segment conditions need segment support (isInSegment)');
+    if (!(await deps.isInSegment(subject.profileId, when.segment))) return false;
+  }
+  return true;
+}
+
+export async function runBranch(step: StepContext<BranchNode>, deps: BranchDeps): Promise<StepResult> {
+  const subject = {
+    profileId: step.profile.profileId,
+    traits: step.profile.traits,
+    properties: step.state.entry.properties,
+  };
+  for (const [caseIndex, branchCase] of step.node.cases.entries()) {
+    if (await conditionHolds(branchCase.when, subject, deps)) {
+      return { outcome: 'matched', next: branchCase.next, caseIndex };
+    }
+  }
+  return { outcome: 'default', next: step.node.default };
+}
+
+export function choiceStateName(nodeId: string): string {
+  return `${nodeId}.choice`;
+}
+
+export const branchNode: NodeModule<BranchNode, BranchDeps> = {
+  type: 'branch',
+  schema: branchNodeSchema,
+  links(node) {
+    const links: NodeLink[] = [];
+    if (Array.isArray(node.cases)) {
+      node.cases.forEach((branchCase: unknown, index) => {
+        links.push(...linkTo(['cases', index, 'next'], (branchCase as { next?: unknown } | null)?.next));
+      });
+    }
+    return [...links, ...linkTo(['default'], node.default)];
+  },
+  pauses: false,
+  compile(id, node, { journeyId }) {
+    const targets = [...new Set(node.cases.map((c) => c.next))].filter((target) => target !== node.default);
+    const task = stepTask({
+      journeyId,
+      nodeId: id,
+      nodeType: 'branch',
+      next: targets.length > 0 ? choiceStateName(id) : node.default,
+      result: { 'next.$': '$.Payload.next' },
+    });
+    const failure = failureStates({ journeyId, nodeId: id, nodeType: 'branch' });
+    if (targets.length === 0) return { [id]: task, ...failure };
+    return {
+      [id]: task,
+      [choiceStateName(id)]: {
+        Type: 'Choice',
+        Choices: targets.map((target) => ({ Variable: '$.last.next', StringEquals: target, Next: target })),
+        Default: node.default,
+      },
+      ...failure,
+    };
+  },
+  run: runBranch,
+};

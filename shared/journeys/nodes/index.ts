@@ -1,0 +1,48 @@
+/** The node types, one module each. Adding a type: write its module, add it to both lists below. */
+import { z } from 'zod';
+import { type BranchNode, branchNode, branchNodeSchema } from './branch.js';
+import { type EmailNode, emailNode, emailNodeSchema } from './email.js';
+import { type ExitNode, exitNode, exitNodeSchema } from './exit.js';
+import { type SplitNode, splitNode, splitNodeSchema } from './split.js';
+import type { NodeModule } from './types.js';
+import { type UpdateNode, updateNode, updateNodeSchema } from './update.js';
+import { type WaitNode, waitNode, waitNodeSchema } from './wait.js';
+import { type WaitForNode, waitForNode, waitForNodeSchema } from './waitFor.js';
+import { type WebhookNode, webhookNode, webhookNodeSchema } from './webhook.js';
+
+export const journeyNodeSchema = z.discriminatedUnion('type', [
+  emailNodeSchema,
+  webhookNodeSchema,
+  waitNodeSchema,
+  waitForNodeSchema,
+  branchNodeSchema,
+  splitNodeSchema,
+  updateNodeSchema,
+  exitNodeSchema,
+]);
+export type JourneyNode = z.infer<typeof journeyNodeSchema>;
+export type NodeType = JourneyNode['type'];
+
+export const nodeModules = {
+  email: emailNode,
+  webhook: webhookNode,
+  wait: waitNode,
+  waitFor: waitForNode,
+  branch: branchNode,
+  split: splitNode,
+  update: updateNode,
+  exit: exitNode,
+} satisfies { [T in NodeType]: NodeModule<Extract<JourneyNode, { type: T }>, never> };
+
+export const nodeTypes = Object.keys(nodeModules) as NodeType[];
+
+export function isNodeType(type: unknown): type is NodeType {
+  return typeof type === 'string' && Object.hasOwn(nodeModules, type);
+}
+
+/** The module of a node's type, typed loosely so callers can pass any node of the union. */
+export function nodeModule(type: NodeType): NodeModule<JourneyNode, never> {
+  return nodeModules[type] as unknown as NodeModule<JourneyNode, never>;
+}
+
+export type { BranchNode, EmailNode, ExitNode, SplitNode, UpdateNode, WaitForNode, WaitNode, WebhookNode };

@@ -1,0 +1,65 @@
+/**
+ * What one node type provides: its schema, its links to other nodes, its compile step and (for the
+ * nodes that run in the step Lambda) the pure part of its run step. Adding a node type = one module
+ * here plus a line in index.ts.
+ */
+import type { z } from 'zod';
+import type { Issue } from '../../errors.js';
+import type { AslState } from '../asl.js';
+import type { ExecutionState, StepResult } from '../step.js';
+
+/** A reference from a node to another node, with the path of the field (relative to the node). */
+export interface NodeLink {
+  path: (string | number)[];
+  target: string;
+}
+
+export interface CheckContext {
+  /** When given, email templates must exist. */
+  templateExists?: (templateId: string) => boolean;
+}
+
+export interface CompileContext {
+  journeyId: string;
+}
+
+/** The customer as a step sees it (loaded once per step by the runtime). */
+export interface StepProfile {
+  profileId: string;
+  traits: Record<string, unknown>;
+}
+
+/** Everything a node's run step needs to know, independent of Lambda and of AWS. */
+export interface StepContext<N> {
+  journeyId: string;
+  version: number;
+  nodeId: string;
+  node: N;
+  executionName: string;
+  state: ExecutionState;
+  profile: StepProfile;
+  /** Milliseconds since the epoch, from the injected clock. */
+  now: number;
+  taskToken?: string;
+  /** True when the customer is in a split's holdout branch: message nodes send nothing. */
+  heldOut: boolean;
+}
+
+export interface NodeModule<N extends { type: string }, Deps = unknown> {
+  type: N['type'];
+  schema: z.ZodType<N>;
+  /** Links to other nodes. Works on unvalidated input so graph problems show up next to schema problems. */
+  links(node: Record<string, unknown>): NodeLink[];
+  /** Time passes in this node (a wait): a cycle through it is not a busy loop. */
+  pauses: boolean;
+  /** Checks beyond the schema (e.g. template exists), paths relative to the node. */
+  check?(node: N, context: CheckContext): Issue[];
+  /** The node's states; the first one is named after the node id. */
+  compile(nodeId: string, node: N, context: CompileContext): Record<string, AslState>;
+  /** The node's work in the step Lambda; absent when the node never calls the step (split). */
+  run?(step: StepContext<N>, deps: Deps): Promise<StepResult>;
+}
+
+export function linkTo(path: (string | number)[], target: unknown): NodeLink[] {
+  return typeof target === 'string' ? [{ path, target }] : [];
+}

@@ -1,0 +1,59 @@
+/**
+ * The journey definition (DESIGN.md §4): one zod schema used by the validator, the compiler, the
+ * API and the JSON Schema editors get (statemachines/journey.schema.json).
+ */
+import { z } from 'zod';
+import { duration, eventName, eventPattern, nodeId } from './fields.js';
+import { journeyNodeSchema } from './nodes/index.js';
+
+/** Journey ids name state machines and executions (`<id>-v<version>-<hash>` ≤ 80 characters). */
+export const journeyIdPattern = /^[a-z0-9][a-z0-9-]{0,39}$/;
+
+export const journeyId = z
+  .string()
+  .regex(journeyIdPattern, { message: 'must be lowercase letters, digits and - (at most 40 characters)' });
+
+const eventCondition = z.strictObject({
+  event: eventName,
+  where: eventPattern.optional(),
+});
+
+export const journeySchema = z
+  .strictObject({
+    $schema: z.string().optional().describe('Editors: path or URL of journey.schema.json.'),
+    id: journeyId,
+    name: z.string().min(1).max(200),
+    description: z.string().max(2000).optional(),
+    trigger: eventCondition.describe('A tracked event matching this enters the customer.'),
+    reentry: z
+      .union([z.enum(['never', 'always']), z.strictObject({ after: duration })])
+      .default('never')
+      .describe(
+        'Whether a customer may enter again: never, always, or { after: duration since they last entered }.',
+      ),
+    goal: z
+      .strictObject({ event: eventName, within: duration, where: eventPattern.optional() })
+      .optional()
+      .describe('Reaching it within the window after entry exits the journey and counts a conversion.'),
+    exitOn: z.array(eventCondition).default([]).describe('Events that make the customer leave the journey.'),
+    start: nodeId.describe('The first node.'),
+    nodes: z.record(nodeId, journeyNodeSchema).describe('The nodes, by id.'),
+  })
+  .describe('A Cairn customer journey.');
+
+export type Journey = z.infer<typeof journeySchema>;
+/** A journey as written (defaults not applied yet). */
+export type JourneyDocument = z.input<typeof journeySchema>;
+
+/** JSON Schema for editors (statemachines/journey.schema.json). */
+export function journeyJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(journeySchema, { io: 'input', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
+  return {
+    $schema: schema.$schema,
+    title: 'Cairn journey',
+    ...Object.fromEntries(Object.entries(schema).filter(([key]) => key !== '$schema')),
+  };
+}
