@@ -50,9 +50,9 @@ const permanentErrors = new Set([
   'SendingPausedException',
 ]);
 
-/** SES tag values allow letters, digits, `_ - . @` only, up to 256 characters. */
+/** SES tag names and values allow ASCII letters, digits, `_` and `-` only, up to 256 characters. */
 export function sesTagValue(value: string): string {
-  return value.replace(/[^A-Za-z0-9_\-.@]/g, '_').slice(0, 256) || '_';
+  return value.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 256) || '_';
 }
 
 /** SES v2 `SendEmail` (locally the edge's SES endpoint, captured in the outbox). */

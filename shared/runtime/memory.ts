@@ -29,8 +29,7 @@ export function memoryRuntimeStore(): MemoryRuntimeStore {
     calls[name] = (calls[name] ?? 0) + 1;
   };
   const pkey = (profileId: string, executionName: string) => `${profileId}/${executionName}`;
-  const mkey = (profileId: string, executionName: string, nodeId: string) =>
-    `${profileId}/${executionName}/${nodeId}`;
+  const mkey = (executionName: string, nodeId: string) => `${executionName}/${nodeId}`;
 
   return {
     presence,
@@ -102,20 +101,27 @@ export function memoryRuntimeStore(): MemoryRuntimeStore {
     },
     async claimMessage(record) {
       count('claimMessage');
-      const key = mkey(record.profileId, record.executionName, record.nodeId);
+      const key = mkey(record.executionName, record.nodeId);
       const existing = messages.get(key);
       if (existing && existing.status !== 'retry') return false;
       messages.set(key, clone(record));
       return true;
     },
-    async getMessage(profileId, executionName, nodeId) {
+    async getMessage(executionName, nodeId) {
       count('getMessage');
-      const record = messages.get(mkey(profileId, executionName, nodeId));
+      const record = messages.get(mkey(executionName, nodeId));
       return record && clone(record);
+    },
+    async getMessages(keys) {
+      count('getMessages');
+      return keys.flatMap((k) => {
+        const record = messages.get(mkey(k.executionName, k.nodeId));
+        return record ? [clone(record)] : [];
+      });
     },
     async updateMessage(key, change) {
       count('updateMessage');
-      const record = messages.get(mkey(key.profileId, key.executionName, key.nodeId));
+      const record = messages.get(mkey(key.executionName, key.nodeId));
       if (!record) return undefined;
       record.status = change.status;
       record.history.push({
@@ -126,10 +132,6 @@ export function memoryRuntimeStore(): MemoryRuntimeStore {
       if (change.providerMessageId) record.providerMessageId = change.providerMessageId;
       if (change.reason) record.reason = change.reason;
       return clone(record);
-    },
-    async listMessages(profileId) {
-      count('listMessages');
-      return [...messages.values()].filter((m) => m.profileId === profileId).map(clone);
     },
     async addTimeline(entry) {
       count('addTimeline');

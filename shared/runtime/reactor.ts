@@ -2,9 +2,11 @@ import type { Clock } from '../clock.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { IdGenerator } from '../ids.js';
 import { durationSeconds } from '../journeys/duration.js';
+import { awaitedEventMatches } from '../journeys/nodes/waitFor.js';
+import type { ExecutionInput } from '../journeys/step.js';
 import { createLogger, type Logger } from '../log.js';
 import { compilePattern, type EventMatcher } from '../patterns/index.js';
-import type { RuntimeStore } from './store.js';
+import { type RuntimeStore, splitJourneyState } from './store.js';
 import type {
   EntryRecord,
   ExecutionService,
@@ -24,21 +26,12 @@ import type {
  * journeys are cached in memory.
  */
 
-/** The input of a journey execution: what the compiled state machine passes to each step. */
-export interface ExecutionInput {
-  profileId: string;
-  journeyId: string;
-  version: number;
-  executionName: string;
-  trigger: { event: string; messageId: string; properties: Record<string, unknown>; timestamp?: string };
-}
-
 export interface ReactorInput {
   profile: RuntimeProfile;
   event: RuntimeEvent;
   /**
-   * The profile's presence and entry items, when the caller read them with the profile (the ingest
-   * Query `sk >= 'PROFILE'` returns them; see splitJourneyState). Omitted: the reactor reads them.
+   * The profile's journey items, when the caller has them in another form than `profile.presence`.
+   * With neither, the reactor reads them (one Query).
    */
   journeyState?: ProfileJourneyState;
 }
@@ -110,16 +103,6 @@ function isEvent(event: RuntimeEvent, name: string): boolean {
   return event.type === 'track' && event.event === name;
 }
 
-function sameValue(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (a === undefined || b === undefined || a === null || b === null) return false;
-  // Numbers and their decimal strings are the same key (`42` and `"42"`), as for userIds.
-  if ((typeof a === 'number' || typeof a === 'string') && (typeof b === 'number' || typeof b === 'string')) {
-    return String(a) === String(b);
-  }
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
 function eventTime(event: RuntimeEvent, fallback: number): number {
   const at = event.timestamp ? Date.parse(event.timestamp) : Number.NaN;
   return Number.isFinite(at) ? at : fallback;
@@ -159,7 +142,7 @@ export function createEventReactor(deps: EventReactorDeps): EventReactor {
     journey: JourneyEntryRules,
     profileId: string,
     entries: EntryRecord[],
-    trigger: ExecutionInput['trigger'],
+    trigger: ExecutionInput['entry'],
     entryKey: string,
   ): Promise<{ executionName: string; executionArn: string; started: boolean; refused?: string }> {
     const now = deps.clock.now();
@@ -177,7 +160,7 @@ export function createEventReactor(deps: EventReactorDeps): EventReactor {
       journeyId: journey.id,
       version: journey.version,
       enteredAt: now,
-      triggerMessageId: trigger.messageId,
+      triggerMessageId: trigger.messageId ?? entryKey,
       ...(journey.goal && {
         goal: {
           event: journey.goal.event,
@@ -194,8 +177,8 @@ export function createEventReactor(deps: EventReactorDeps): EventReactor {
       profileId,
       journeyId: journey.id,
       version: journey.version,
-      executionName,
-      trigger,
+      entry: trigger,
+      enteredAt: new Date(now).toISOString(),
     };
     const out = await deps.executions.start({
       stateMachineArn: journey.stateMachineArn,
@@ -214,23 +197,14 @@ export function createEventReactor(deps: EventReactorDeps): EventReactor {
     return { executionName, executionArn: out.executionArn, started: out.started };
   }
 
-  /** Presence of this profile plus that of profiles merged into it (moved over when found). */
-  async function presenceOf(input: ReactorInput): Promise<ProfileJourneyState> {
-    const own = input.journeyState ?? (await deps.store.readJourneyState(input.profile.profileId));
-    const merged = input.profile.mergedFrom ?? [];
-    if (merged.length === 0) return own;
-    const presence = [...own.presence];
-    const entries = [...own.entries];
-    for (const id of merged) {
-      if (id === input.profile.profileId) continue;
-      const state = await deps.store.readJourneyState(id);
-      entries.push(...state.entries);
-      if (state.presence.length) {
-        await deps.store.movePresence(state.presence, input.profile.profileId);
-        presence.push(...state.presence.map((p) => ({ ...p, profileId: input.profile.profileId })));
-      }
-    }
-    return { presence, entries };
+  /**
+   * The profile's presence and entry items. The profile store reads them with the profile and moves
+   * them to the surviving profile on an identity merge, so merged profiles need no lookup here.
+   */
+  async function journeyStateOf(input: ReactorInput): Promise<ProfileJourneyState> {
+    if (input.journeyState) return input.journeyState;
+    if (Array.isArray(input.profile.presence)) return splitJourneyState(input.profile.presence);
+    return deps.store.readJourneyState(input.profile.profileId);
   }
 
   async function stopFor(p: PresenceRecord, why: 'goal' | 'exit', event: RuntimeEvent): Promise<void> {
@@ -312,7 +286,7 @@ export function createEventReactor(deps: EventReactorDeps): EventReactor {
       const result: ReactorResult = { started: [], resumed: [], stopped: [] };
       const now = deps.clock.now();
       const journeysPromise = event.type === 'track' ? activeJourneys() : Promise.resolve([]);
-      const state = await presenceOf(input);
+      const state = await journeyStateOf(input);
 
       // (c) goal and exit events stop executions; (b) awaited events resume them.
       const stopped = new Set<string>();
@@ -335,12 +309,13 @@ export function createEventReactor(deps: EventReactorDeps): EventReactor {
       for (const p of state.presence) {
         const waiting = p.waiting;
         if (!waiting || stopped.has(p.executionName) || !isEvent(event, waiting.event)) continue;
-        if (!matches(waiting.where, event)) continue;
-        const properties = event.properties ?? {};
-        const correlated = Object.entries(waiting.match ?? {}).every(([key, value]) =>
-          sameValue(properties[key], value),
-        );
-        if (!correlated) continue;
+        if (waiting.expiresAt !== undefined && waiting.expiresAt < now) continue;
+        const awaited = {
+          event: waiting.event,
+          match: waiting.match ?? {},
+          ...(waiting.where && { where: waiting.where }),
+        };
+        if (!awaitedEventMatches(awaited, event)) continue;
         if (await resume(p, event)) result.resumed.push(p.executionName);
       }
 

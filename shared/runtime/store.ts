@@ -1,4 +1,5 @@
 import {
+  BatchGetCommand,
   BatchWriteCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -83,9 +84,11 @@ export interface RuntimeStore {
   readStats(journeyId: string): Promise<Record<string, number>>;
   /** Conditional put of a new message record (or one left in `retry`); false when it exists. */
   claimMessage(record: MessageRecord): Promise<boolean>;
-  getMessage(profileId: string, executionName: string, nodeId: string): Promise<MessageRecord | undefined>;
+  getMessage(executionName: string, nodeId: string): Promise<MessageRecord | undefined>;
+  /** Records by (execution, node), in one BatchGetItem per 100 keys; missing ones are left out. */
+  getMessages(keys: { executionName: string; nodeId: string }[]): Promise<MessageRecord[]>;
   updateMessage(
-    key: { profileId: string; executionName: string; nodeId: string },
+    key: { executionName: string; nodeId: string },
     change: {
       status: MessageStatus;
       at: string;
@@ -94,22 +97,26 @@ export interface RuntimeStore {
       reason?: string;
     },
   ): Promise<MessageRecord | undefined>;
-  listMessages(profileId: string): Promise<MessageRecord[]>;
   addTimeline(entry: TimelineEntry): Promise<void>;
   listTimeline(profileId: string): Promise<TimelineEntry[]>;
 }
 
 export const statShards = 10;
 const presencePrefix = 'S#';
-const entryPrefix = 'R#';
+/**
+ * Entry records live under the presence prefix so they come with the profile read and move with the
+ * presence items on an identity merge. `#` never occurs in an execution name, so they cannot collide.
+ */
+const entryPrefix = 'S#entry#';
 /** Journey steps and messages in the profile's timeline: between its events (E#) and PROFILE. */
 const timelinePrefix = 'JT#';
 
 function presenceKey(profileId: string, executionName: string) {
   return { pk: `P#${profileId}`, sk: `${presencePrefix}${executionName}` };
 }
-function messageKey(profileId: string, executionName: string, nodeId: string) {
-  return { pk: `MSG#${profileId}`, sk: `${executionName}#${nodeId}` };
+/** Message records are keyed by what makes a send unique: the execution and the node. */
+function messageKey(executionName: string, nodeId: string) {
+  return { pk: `MSG#${executionName}`, sk: nodeId };
 }
 
 /** Attribute name of one counter in a stats shard item. */
@@ -343,7 +350,7 @@ export function dynamoRuntimeStore(
           new PutCommand({
             TableName: journeys,
             Item: {
-              ...messageKey(record.profileId, record.executionName, record.nodeId),
+              ...messageKey(record.executionName, record.nodeId),
               kind: 'message',
               ...record,
             },
@@ -359,15 +366,29 @@ export function dynamoRuntimeStore(
       }
     },
 
-    async getMessage(profileId, executionName, nodeId) {
+    async getMessage(executionName, nodeId) {
       const out = await client.send(
-        new GetCommand({
-          TableName: journeys,
-          Key: messageKey(profileId, executionName, nodeId),
-          ConsistentRead: true,
-        }),
+        new GetCommand({ TableName: journeys, Key: messageKey(executionName, nodeId), ConsistentRead: true }),
       );
       return out.Item ? stripKeys<MessageRecord>(out.Item) : undefined;
+    },
+
+    async getMessages(keys) {
+      const records: MessageRecord[] = [];
+      for (let i = 0; i < keys.length; i += 100) {
+        let pending: Record<string, unknown>[] = keys
+          .slice(i, i + 100)
+          .map((k) => messageKey(k.executionName, k.nodeId));
+        for (let round = 0; pending.length > 0 && round < 8; round++) {
+          const out = await client.send(
+            new BatchGetCommand({ RequestItems: { [journeys]: { Keys: pending } } }),
+          );
+          records.push(...(out.Responses?.[journeys] ?? []).map((item) => stripKeys<MessageRecord>(item)));
+          pending = (out.UnprocessedKeys?.[journeys]?.Keys ?? []) as Record<string, unknown>[];
+          if (pending.length) await new Promise((r) => setTimeout(r, 20 * 2 ** round));
+        }
+      }
+      return records;
     },
 
     async updateMessage(key, change) {
@@ -389,7 +410,7 @@ export function dynamoRuntimeStore(
         const out = await client.send(
           new UpdateCommand({
             TableName: journeys,
-            Key: messageKey(key.profileId, key.executionName, key.nodeId),
+            Key: messageKey(key.executionName, key.nodeId),
             UpdateExpression: `SET ${sets.join(', ')}`,
             ConditionExpression: 'attribute_exists(pk)',
             ExpressionAttributeNames: { '#s': 'status', '#h': 'history' },
@@ -402,24 +423,6 @@ export function dynamoRuntimeStore(
         if (isConditionFailure(error)) return undefined;
         throw error;
       }
-    },
-
-    async listMessages(profileId) {
-      const items: Record<string, unknown>[] = [];
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const out = await client.send(
-          new QueryCommand({
-            TableName: journeys,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': `MSG#${profileId}` },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        items.push(...(out.Items ?? []));
-        startKey = out.LastEvaluatedKey;
-      } while (startKey);
-      return items.map((item) => stripKeys<MessageRecord>(item));
     },
 
     async addTimeline(entry) {
@@ -468,22 +471,24 @@ function stripKeys<T>(item: Record<string, unknown>): T {
 }
 
 /**
- * Splits the runtime's items from a profile Query (the ingest engineer's `sk >= 'PROFILE'` read, or
- * readJourneyState) into presence and entry records. Items that are not ours are ignored.
+ * Splits the runtime's items under `S#` into presence and entry records. Takes raw items (with `sk`)
+ * or the profile store's `presence` list (sk stripped, `executionName` = sk without `S#`).
  */
 export function splitJourneyState(items: readonly Record<string, unknown>[]): ProfileJourneyState {
   const state: ProfileJourneyState = { presence: [], entries: [] };
   for (const item of items) {
-    const sk = String(item.sk ?? '');
-    if (sk.startsWith(presencePrefix)) state.presence.push(toPresence(item));
-    else if (sk.startsWith(entryPrefix)) {
+    const sk = typeof item.sk === 'string' ? item.sk : `${presencePrefix}${String(item.executionName ?? '')}`;
+    if (!sk.startsWith(presencePrefix)) continue;
+    if (sk.startsWith(entryPrefix) || item.kind === 'journey-entry') {
       state.entries.push({
-        profileId: String(item.profileId ?? String(item.pk).slice(2)),
+        profileId: String(item.profileId ?? ''),
         journeyId: String(item.journeyId ?? sk.slice(entryPrefix.length)),
         lastEnteredAt: Number(item.lastEnteredAt ?? 0),
         lastExecution: String(item.lastExecution ?? ''),
         entries: Number(item.entries ?? 0),
       } satisfies EntryRecord);
+    } else if (typeof item.journeyId === 'string') {
+      state.presence.push({ ...toPresence(item), executionName: sk.slice(presencePrefix.length) });
     }
   }
   return state;

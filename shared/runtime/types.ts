@@ -24,10 +24,14 @@ export interface RuntimeProfile {
   profileId: string;
   traits: Record<string, unknown>;
   identities?: Record<string, string[]>;
-  /** Profiles merged into this one: their journey presence is looked up too. */
   mergedFrom?: string[];
   /** Set when this profile was merged into another one. */
   mergedInto?: string;
+  /**
+   * The profile's journey items (`S#…`) as the profile store reads them with the profile (one Query):
+   * the reactor then needs no read of its own.
+   */
+  presence?: Record<string, unknown>[];
 }
 
 /** What a journey says about entry and exit: the slice of a published version the reactor uses. */
@@ -76,9 +80,11 @@ export interface WaitingFor {
   token: string;
   /** Epoch ms. */
   since: number;
+  /** Epoch ms: when the waitFor times out (the token is useless after). */
+  expiresAt?: number;
 }
 
-/** Per-profile, per-journey entry history: item `P#<profileId>` / `R#<journeyId>`. */
+/** Per-profile, per-journey entry history: item `P#<profileId>` / `S#entry#<journeyId>`. */
 export interface EntryRecord {
   profileId: string;
   journeyId: string;

@@ -67,7 +67,7 @@ describe('event reactor: entry', () => {
     assert.equal(executions.started.length, 1);
     const input = executions.started[0]!.input as Record<string, unknown>;
     assert.equal(input.profileId, 'p1');
-    assert.deepEqual((input.trigger as { properties: unknown }).properties, { price: 10, cartId: 'c1' });
+    assert.deepEqual((input.entry as { properties: unknown }).properties, { price: 10, cartId: 'c1' });
     assert.equal(store.presence.size, 1);
     assert.equal((await store.readStats('cart'))['journey|started'], 1);
   });
@@ -169,21 +169,25 @@ describe('event reactor: waitFor', () => {
     assert.equal(executions.resumed.length, 0);
   });
 
-  it('treats 42 and "42" as the same correlation key', async () => {
-    const { reactor, executions } = await waitingSetup({ cartId: 42 });
-    await reactor.onEvent({ profile, event: track('Checkout Started', { cartId: '42' }) });
-    assert.equal(executions.resumed.length, 1);
+  it('never resumes on a match key the entry event did not have', async () => {
+    const { reactor, executions } = await waitingSetup({ cartId: null });
+    await reactor.onEvent({ profile, event: track('Checkout Started', { cartId: null }) });
+    await reactor.onEvent({ profile, event: track('Checkout Started', {}) });
+    assert.equal(executions.resumed.length, 0);
   });
 
-  it('finds executions of a profile merged into this one and moves them over', async () => {
+  it('reads the journey state from profile.presence as the profile store returns it (no extra read)', async () => {
     const { reactor, executions, store } = await waitingSetup();
-    const survivor: RuntimeProfile = { profileId: 'p2', traits: {}, mergedFrom: ['p1'] };
+    const items = [...store.presence.values(), ...store.entries.values()].map((p) =>
+      'executionName' in p
+        ? { ...p }
+        : { ...p, kind: 'journey-entry', executionName: `entry#${p.journeyId}` },
+    );
+    store.calls.readJourneyState = 0;
+    const survivor: RuntimeProfile = { profileId: 'p1', traits: {}, presence: items };
     await reactor.onEvent({ profile: survivor, event: track('Checkout Started', { cartId: 'c1' }) });
     assert.equal(executions.resumed.length, 1);
-    assert.deepEqual(
-      [...store.presence.values()].map((p) => p.profileId),
-      ['p2'],
-    );
+    assert.equal(store.calls.readJourneyState, 0);
   });
 });
 
@@ -224,8 +228,8 @@ describe('event reactor: enrollment', () => {
       idempotencyKey: 'k1',
     });
     assert.equal(out.started, true);
-    const input = executions.started[0]!.input as { trigger: { properties: unknown } };
-    assert.deepEqual(input.trigger.properties, { source: 'api' });
+    const input = executions.started[0]!.input as { entry: { properties: unknown } };
+    assert.deepEqual(input.entry.properties, { source: 'api' });
     const again = await reactor.enrollProfile('cart', { userId: 'u1', idempotencyKey: 'k1' });
     assert.equal(again.started, false);
   });

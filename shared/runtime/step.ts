@@ -1,0 +1,353 @@
+import { EmailSendError, type EmailSender } from '../channels/email.js';
+import type { Clock } from '../clock.js';
+import { isoAt } from '../clock.js';
+import { NotFoundError } from '../errors.js';
+import { stableHash } from '../ids.js';
+import { isHeldOut, walkWithoutSteps } from '../journeys/graph.js';
+import type { TemplateVariables } from '../journeys/nodes/email.js';
+import { type JourneyNode, nodeModule } from '../journeys/nodes/index.js';
+import type { StepContext, StepProfile } from '../journeys/nodes/types.js';
+import type { Journey } from '../journeys/schema.js';
+import { executionNameOf, type StepRequest, type StepResult, TransientStepError } from '../journeys/step.js';
+import { createLogger, type Logger } from '../log.js';
+import { type EmailTemplate, renderEmail } from '../templates/render.js';
+import type { RuntimeStore, TimelineEntry } from './store.js';
+import type { StatDelta } from './types.js';
+
+/**
+ * The step Lambda's work (functions/step/handler.ts is the adapter): load the journey version and the
+ * customer, run the node's step from shared/journeys/nodes with real dependencies, and record what
+ * happened: per-node counters (one UpdateItem on a stats shard) and a timeline entry (one PutItem).
+ *
+ * Transitions through nodes that never call the step (waits for a duration, splits) are counted
+ * here too, from `input.last` and `walkWithoutSteps`: entering them when the step before routes to
+ * them, leaving them when the next step runs.
+ */
+
+export interface ProfileAccess {
+  /** The profile, following merges to the surviving one; undefined when erased. */
+  getProfile(profileId: string): Promise<StepProfile | undefined>;
+  updateTraits(
+    profileId: string,
+    change: { set: Record<string, unknown>; increment: Record<string, number> },
+  ): Promise<void>;
+}
+
+export interface StepDeps {
+  /** A published version's definition (versions are immutable: cached for good). */
+  getJourneyVersion(journeyId: string, version: number): Promise<Journey | undefined>;
+  getTemplate(templateId: string): Promise<EmailTemplate | undefined>;
+  profiles: ProfileAccess;
+  store: RuntimeStore;
+  email: EmailSender;
+  fetch: typeof fetch;
+  clock: Clock;
+  /** The link that unsubscribes a profile (`CAIRN_UNSUBSCRIBE_URL` + `?profile=<id>`). */
+  unsubscribeUrl(profileId: string): string;
+  isInSegment?(profileId: string, segmentId: string): Promise<boolean>;
+  log?: Logger;
+}
+
+/** Outcomes during which the customer stays in the node (the execution waits there). */
+const waitingOutcomes = new Set(['waiting', 'scheduled']);
+/** `$.last` outcomes after which the step before did not count the nodes on the way here. */
+const uncountedAfter = new Set(['matched', 'timedOut', 'scheduled']);
+
+/** The counter changes for one step call, including the nodes passed without a step. */
+export function stepDeltas(
+  journey: Journey,
+  request: Pick<StepRequest, 'nodeId' | 'action' | 'input'>,
+  result: StepResult,
+): StatDelta[] {
+  const deltas: StatDelta[] = [];
+  const profileId = request.input.profileId;
+  const last = request.input.last;
+  // Leaving the node the customer waited in before this step (a resumed waitFor is counted by the reactor).
+  if (last?.outcome === 'scheduled') {
+    deltas.push(
+      { nodeId: last.nodeId, counter: 'waiting', by: -1 },
+      { nodeId: last.nodeId, counter: 'completed' },
+    );
+  }
+  if (last?.outcome === 'timedOut') {
+    deltas.push(
+      { nodeId: last.nodeId, counter: 'waiting', by: -1 },
+      { nodeId: last.nodeId, counter: 'timedOut' },
+      { nodeId: last.nodeId, counter: 'completed' },
+    );
+  }
+  // Nodes passed without a step since the last one.
+  const from = last ? (last.next ?? undefined) : journey.start;
+  if (from !== undefined && from !== request.nodeId) {
+    const countedBefore = last !== undefined && !uncountedAfter.has(last.outcome);
+    for (const passed of walkWithoutSteps(journey, from, profileId).passed) {
+      if (countedBefore) {
+        if (passed.type === 'wait') {
+          deltas.push(
+            { nodeId: passed.nodeId, counter: 'waiting', by: -1 },
+            { nodeId: passed.nodeId, counter: 'completed' },
+          );
+        }
+        continue;
+      }
+      deltas.push(
+        { nodeId: passed.nodeId, counter: 'entered' },
+        { nodeId: passed.nodeId, counter: 'completed' },
+      );
+      if (passed.branchIndex !== undefined)
+        deltas.push({ nodeId: passed.nodeId, counter: `branch:${passed.branchIndex}` });
+    }
+  }
+  // This node.
+  const nodeId = request.nodeId;
+  if (request.action === 'fail') {
+    deltas.push({ nodeId, counter: 'failed' }, { counter: 'failed' });
+    return deltas;
+  }
+  deltas.push({ nodeId, counter: 'entered' });
+  if (waitingOutcomes.has(result.outcome)) deltas.push({ nodeId, counter: 'waiting' });
+  else deltas.push({ nodeId, counter: 'completed' });
+  if (result.outcome === 'skipped') deltas.push({ nodeId, counter: 'skipped' });
+  if (result.outcome === 'sent') deltas.push({ nodeId, counter: 'sent' });
+  if (result.outcome === 'rejected') deltas.push({ nodeId, counter: 'failed' });
+  if (result.outcome === 'matched') deltas.push({ nodeId, counter: `branch:${result.caseIndex ?? 0}` });
+  if (result.outcome === 'default') deltas.push({ nodeId, counter: 'branch:default' });
+  if (journey.nodes[nodeId]?.type === 'exit') deltas.push({ counter: 'finished' });
+  // Nodes the customer goes into next without a step: entering them now (leaving them at the next step).
+  if (result.next && !waitingOutcomes.has(result.outcome)) {
+    for (const passed of walkWithoutSteps(journey, result.next, profileId).passed) {
+      if (passed.type === 'wait') {
+        deltas.push(
+          { nodeId: passed.nodeId, counter: 'entered' },
+          { nodeId: passed.nodeId, counter: 'waiting' },
+        );
+      } else {
+        deltas.push(
+          { nodeId: passed.nodeId, counter: 'entered' },
+          { nodeId: passed.nodeId, counter: 'completed' },
+        );
+        if (passed.branchIndex !== undefined)
+          deltas.push({ nodeId: passed.nodeId, counter: `branch:${passed.branchIndex}` });
+      }
+    }
+  }
+  return deltas;
+}
+
+/** The message id Cairn gives a send: stable per (execution, node), so retries and feedback agree. */
+export function messageIdFor(executionName: string, nodeId: string): string {
+  return `msg-${stableHash(executionName, nodeId).slice(0, 22)}`;
+}
+
+export async function runStep(request: StepRequest, deps: StepDeps): Promise<StepResult> {
+  const log = (deps.log ?? createLogger({ component: 'step' })).child({
+    execution: executionNameOf(request.execution),
+    nodeId: request.nodeId,
+  });
+  const executionName = executionNameOf(request.execution);
+  const journey = await deps.getJourneyVersion(request.journeyId, request.version);
+  if (!journey) throw new NotFoundError(`journey ${request.journeyId} v${request.version} is not published`);
+  const node = journey.nodes[request.nodeId];
+  if (!node)
+    throw new NotFoundError(`journey ${request.journeyId} v${request.version} has no node ${request.nodeId}`);
+
+  const state = request.input;
+  const profile = (await deps.profiles.getProfile(state.profileId)) ?? {
+    profileId: state.profileId,
+    traits: {},
+  };
+  const now = deps.clock.now();
+
+  let result: StepResult;
+  if (request.action === 'fail') {
+    result = { outcome: 'failed', next: null, reason: request.error?.Error ?? 'failed' };
+    log.warn('journey step failed', { error: request.error?.Error });
+  } else {
+    const context: StepContext<JourneyNode> = {
+      journeyId: request.journeyId,
+      version: request.version,
+      nodeId: request.nodeId,
+      node,
+      executionName,
+      state,
+      profile,
+      now,
+      heldOut: isHeldOut(journey, state),
+      ...(request.taskToken && { taskToken: request.taskToken }),
+    };
+    const run = nodeModule(node.type).run;
+    if (!run) throw new Error(`node type ${node.type} does not run in the step`);
+    result = await run(context, nodeDeps(request, deps, executionName, profile, node) as never);
+  }
+
+  const finished = request.action === 'fail' || node.type === 'exit';
+  const entry: TimelineEntry = {
+    profileId: profile.profileId,
+    at: isoAt(deps.clock),
+    kind: node.type === 'email' && result.outcome === 'sent' ? 'message' : 'journey-step',
+    journeyId: request.journeyId,
+    journeyVersion: request.version,
+    executionName,
+    nodeId: request.nodeId,
+    nodeType: node.type,
+    outcome: result.outcome,
+    ...(result.reason && { detail: result.reason }),
+    ...(result.messageId && { messageId: result.messageId }),
+  };
+  await Promise.all([
+    deps.store.addStats(request.journeyId, stepDeltas(journey, request, result)),
+    deps.store.addTimeline(entry),
+    finished ? deps.store.removePresence(profile.profileId, executionName) : undefined,
+  ]);
+  log.info('journey step', {
+    nodeType: node.type,
+    outcome: result.outcome,
+    ...(result.reason && { reason: result.reason }),
+  });
+  return result;
+}
+
+/** The dependencies every node type's run step takes, in one object. */
+function nodeDeps(
+  request: StepRequest,
+  deps: StepDeps,
+  executionName: string,
+  profile: StepProfile,
+  node: JourneyNode,
+) {
+  return {
+    fetch: deps.fetch,
+    isInSegment: deps.isInSegment,
+    unsubscribeUrl: deps.unsubscribeUrl,
+    updateTraits: deps.profiles.updateTraits,
+
+    async renderTemplate(templateId: string, variables: TemplateVariables) {
+      const template = await deps.getTemplate(templateId);
+      if (!template) throw new NotFoundError(`template ${templateId} does not exist`);
+      return renderEmail(template, {
+        ...variables,
+        profile: { ...variables.profile, ...identityFields(profile) },
+      });
+    },
+
+    async sendEmail(message: {
+      to: string;
+      subject: string;
+      html?: string;
+      text?: string;
+      tags: Record<string, string>;
+    }) {
+      return sendOnce(
+        request,
+        deps,
+        executionName,
+        profile,
+        node.type === 'email' ? node.template : '',
+        message,
+      );
+    },
+
+    async saveTaskToken(wait: {
+      taskToken: string;
+      executionName: string;
+      profileId: string;
+      journeyId: string;
+      version: number;
+      nodeId: string;
+      awaited: { event: string; where?: Record<string, unknown>; match: Record<string, unknown> };
+      expiresAt: number;
+    }) {
+      const entered = request.input.enteredAt ? Date.parse(request.input.enteredAt) : deps.clock.now();
+      await deps.store.setWaiting(
+        {
+          profileId: wait.profileId,
+          executionName: wait.executionName,
+          journeyId: wait.journeyId,
+          version: wait.version,
+          enteredAt: entered,
+          triggerMessageId: request.input.entry.messageId ?? '',
+        },
+        {
+          nodeId: wait.nodeId,
+          event: wait.awaited.event,
+          ...(wait.awaited.where && { where: wait.awaited.where }),
+          match: wait.awaited.match,
+          token: wait.taskToken,
+          since: deps.clock.now(),
+          expiresAt: wait.expiresAt,
+        },
+      );
+    },
+  };
+}
+
+function identityFields(profile: StepProfile): Record<string, unknown> {
+  const identities = (profile as StepProfile & { identities?: Record<string, string[]> }).identities;
+  return {
+    profileId: profile.profileId,
+    ...(identities?.userId?.[0] && { userId: identities.userId[0] }),
+    ...(identities?.anonymousId?.[0] && { anonymousId: identities.anonymousId[0] }),
+  };
+}
+
+/**
+ * Sends at most once per (execution, node): a conditional put of the message record before sending,
+ * its status after. A retry finds the record and returns the first send's id. A send that failed in
+ * a way worth retrying leaves the record in `retry`, which the next attempt may claim again. A crash
+ * between the send and the status update leaves `sending`: the retry then does not send again
+ * (at most once: a lost email is better than a duplicate).
+ */
+async function sendOnce(
+  request: StepRequest,
+  deps: StepDeps,
+  executionName: string,
+  profile: StepProfile,
+  templateId: string,
+  message: { to: string; subject: string; html?: string; text?: string; tags: Record<string, string> },
+): Promise<{ messageId: string }> {
+  const at = isoAt(deps.clock);
+  const key = { executionName, nodeId: request.nodeId };
+  const messageId = messageIdFor(executionName, request.nodeId);
+  const claimed = await deps.store.claimMessage({
+    profileId: profile.profileId,
+    executionName,
+    nodeId: request.nodeId,
+    journeyId: request.journeyId,
+    journeyVersion: request.version,
+    messageId,
+    channel: 'email',
+    templateId,
+    status: 'sending',
+    subject: message.subject,
+    createdAt: at,
+    history: [{ status: 'sending', at }],
+  });
+  if (!claimed) {
+    const existing = await deps.store.getMessage(executionName, request.nodeId);
+    if (existing?.status === 'failed') throw new EmailSendError(existing.reason ?? 'failed', false);
+    return { messageId: existing?.providerMessageId ?? messageId };
+  }
+  try {
+    const { providerMessageId } = await deps.email.send({
+      to: message.to,
+      subject: message.subject,
+      ...(message.html !== undefined && { html: message.html }),
+      ...(message.text !== undefined && { text: message.text }),
+      tags: { ...message.tags, execution: executionName },
+      unsubscribeUrl: deps.unsubscribeUrl(profile.profileId),
+    });
+    await deps.store.updateMessage(key, { status: 'sent', at: isoAt(deps.clock), providerMessageId });
+    return { messageId: providerMessageId || messageId };
+  } catch (error) {
+    if (error instanceof EmailSendError) {
+      await deps.store.updateMessage(key, {
+        status: error.retryable ? 'retry' : 'failed',
+        at: isoAt(deps.clock),
+        reason: error.reason,
+        detail: error.reason,
+      });
+      if (error.retryable) throw new TransientStepError(`email send failed: ${error.reason}`);
+    }
+    throw error;
+  }
+}
