@@ -10,7 +10,7 @@ import { batchSchema, maxBatchBytes, maxEventBytes, segmentMessageSchema } from 
  * the sender gave none), `receivedAt` from the injected clock, and `timestamp` (the event time
  * used for ordering and last-write-wins trait merges) in UTC ISO form.
  */
-export interface NormalizedMessage {
+export type NormalizedMessage = {
   type: SegmentType;
   messageId: string;
   userId?: string;
@@ -33,7 +33,7 @@ export interface NormalizedMessage {
   receivedAt: string;
   sentAt?: string;
   originalTimestamp?: string;
-}
+};
 
 export interface ParseDeps {
   clock: Clock;

@@ -1,5 +1,6 @@
 export * from './dynamodb.js';
 export * from './ingest.js';
+export * from './ingest-batch.js';
 export * from './model.js';
 export * from './queries.js';
 export * from './reactor.js';

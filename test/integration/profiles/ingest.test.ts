@@ -13,6 +13,7 @@ import {
   findProfile,
   getProfile,
   type IngestDeps,
+  type IngestResult,
   ingestMessage,
   presenceKey,
   timeline,
@@ -33,8 +34,12 @@ function setup() {
   const store = new DynamoProfileStore({ client, tableName: dynamo.profilesTableName, clock: systemClock });
   const log = memoryLogger();
   const deps: IngestDeps = { store, clock: systemClock, ids: randomIds, log };
-  const ingest = (input: Record<string, unknown>) =>
-    ingestMessage(parseMessage(input, { clock: systemClock, ids: randomIds }), deps);
+  // Typed as a first delivery; the duplicate test checks `duplicate` itself.
+  const ingest = async (input: Record<string, unknown>) =>
+    (await ingestMessage(parseMessage(input, { clock: systemClock, ids: randomIds }), deps)) as Extract<
+      IngestResult,
+      { duplicate: false }
+    >;
   return { client, meter, store, log, deps, ingest };
 }
 

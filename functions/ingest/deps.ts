@@ -1,0 +1,29 @@
+import { systemClock } from '../../shared/clock.js';
+import { DynamoDeadLetterStore } from '../../shared/events/dead-letters.js';
+import { randomIds } from '../../shared/ids.js';
+import { createLogger } from '../../shared/log.js';
+import { DynamoProfileStore, type IngestBatchDeps } from '../../shared/profiles/index.js';
+import { createDocumentClient } from '../../shared/store/dynamodb.js';
+import { journeysTable, profilesTable, tableName } from '../../shared/store/tables.js';
+import { createReactor } from './reactor.js';
+
+/** Everything ingest needs, created once per Lambda container. */
+export function createIngestDeps(env: NodeJS.ProcessEnv = process.env): IngestBatchDeps {
+  const client = createDocumentClient();
+  const clock = systemClock;
+  const log = createLogger({ fn: 'ingest' });
+  const store = new DynamoProfileStore({
+    client,
+    clock,
+    tableName: tableName(profilesTable, env),
+    ...(env.CAIRN_EVENT_RETENTION_DAYS ? { eventRetentionDays: Number(env.CAIRN_EVENT_RETENTION_DAYS) } : {}),
+  });
+  return {
+    ingest: { store, clock, ids: randomIds, log },
+    parse: { clock, ids: randomIds },
+    reactor: createReactor({ client }),
+    deadLetters: new DynamoDeadLetterStore({ client, clock, tableName: tableName(journeysTable, env) }),
+    log,
+    concurrency: Number(env.CAIRN_INGEST_CONCURRENCY ?? 8),
+  };
+}

@@ -1,0 +1,22 @@
+import middy from '@middy/core';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { type IngestBatchDeps, ingestBatch } from '../../shared/profiles/index.js';
+import { createIngestDeps } from './deps.js';
+
+/**
+ * SQS → ingest. Each record carries an EventBridge event (DetailType = Segment type, Detail = the
+ * message). Invalid events go to the dead-letter store; transient failures are reported as
+ * `batchItemFailures` (ReportBatchItemFailures) so only they are redelivered.
+ */
+export function createIngestHandler(deps: IngestBatchDeps | (() => IngestBatchDeps)) {
+  let resolved: IngestBatchDeps | undefined;
+  return middy(async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    resolved ??= typeof deps === 'function' ? deps() : deps;
+    const records = event.Records.map((record) => ({ id: record.messageId, body: record.body }));
+    const result = await ingestBatch(records, resolved);
+    return { batchItemFailures: result.failed.map((itemIdentifier) => ({ itemIdentifier })) };
+  });
+}
+
+/** Deps are created on the first invocation (in the container, once), not at import. */
+export const handler = createIngestHandler(() => createIngestDeps());

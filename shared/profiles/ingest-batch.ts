@@ -1,0 +1,137 @@
+import { CairnError, formatPath, type Issue, PayloadTooLargeError, ValidationError } from '../errors.js';
+import { type DeadLetterStore, storedBody } from '../events/dead-letters.js';
+import { fromEventBridge, type NormalizedMessage, type ParseDeps } from '../events/normalize.js';
+import type { Logger } from '../log.js';
+import { type IngestDeps, ingestMessage } from './ingest.js';
+import type { EventReactor } from './reactor.js';
+
+/** One queued delivery: an EventBridge event (JSON) with the queue's id for it. */
+export interface QueuedEvent {
+  id: string;
+  body: string;
+}
+
+export interface IngestBatchDeps {
+  ingest: IngestDeps;
+  parse: ParseDeps;
+  reactor: EventReactor;
+  deadLetters: DeadLetterStore;
+  log: Logger;
+  /** Events processed at once. Events of one person are processed one after another, in order. Default 8. */
+  concurrency?: number;
+}
+
+export interface IngestBatchResult {
+  /** Ids to report as `batchItemFailures`: transient failures, redelivered by the queue. */
+  failed: string[];
+  ingested: number;
+  duplicates: number;
+  deadLettered: number;
+}
+
+/**
+ * Ingests a queue batch. An invalid event goes to the dead-letter store with its reason and field
+ * paths and counts as done (retrying cannot fix it); a transient failure (a conflict that outlasted
+ * the retries, a throttled or unavailable DynamoDB, a failing reactor) is reported for redelivery,
+ * and so are the later events of the same person in the batch, which keeps their order. One bad event
+ * never fails its batch.
+ */
+export async function ingestBatch(events: QueuedEvent[], deps: IngestBatchDeps): Promise<IngestBatchResult> {
+  const result: IngestBatchResult = { failed: [], ingested: 0, duplicates: 0, deadLettered: 0 };
+  const lanes = new Map<string, { event: QueuedEvent; message: NormalizedMessage }[]>();
+  for (const event of events) {
+    let message: NormalizedMessage;
+    try {
+      message = fromEventBridge(JSON.parse(event.body), deps.parse);
+    } catch (error) {
+      if (await deadLetter(event, error, deps)) result.deadLettered += 1;
+      else result.failed.push(event.id);
+      continue;
+    }
+    // Per-person order: the sender's ids are what is known before resolution.
+    const lane = `${message.userId ?? ''}\u0000${message.anonymousId ?? ''}`;
+    const queue = lanes.get(lane) ?? [];
+    queue.push({ event, message });
+    lanes.set(lane, queue);
+  }
+
+  const work = [...lanes.values()];
+  const runLane = async (lane: { event: QueuedEvent; message: NormalizedMessage }[]) => {
+    for (let i = 0; i < lane.length; i++) {
+      const { event, message } = lane[i]!;
+      try {
+        const ingested = await ingestMessage(message, deps.ingest);
+        if (ingested.profile)
+          await deps.reactor.onEvent({ profile: ingested.profile, event: message, result: ingested });
+        if (ingested.duplicate) result.duplicates += 1;
+        else result.ingested += 1;
+      } catch (error) {
+        deps.log.error('ingest failed; event will be redelivered', {
+          messageId: message.messageId,
+          queueId: event.id,
+          error: errorName(error),
+          later: lane.length - i - 1,
+        });
+        for (const rest of lane.slice(i)) result.failed.push(rest.event.id);
+        return;
+      }
+    }
+  };
+  const concurrency = Math.max(1, deps.concurrency ?? 8);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, work.length) }, async () => {
+      while (next < work.length) await runLane(work[next++]!);
+    }),
+  );
+  return result;
+}
+
+async function deadLetter(event: QueuedEvent, error: unknown, deps: IngestBatchDeps): Promise<boolean> {
+  let code: string;
+  let issues: Issue[] = [];
+  if (error instanceof ValidationError) {
+    code = error.code;
+    issues = error.issues;
+  } else if (error instanceof PayloadTooLargeError) {
+    code = error.code;
+  } else if (error instanceof SyntaxError) {
+    code = 'malformed_json';
+  } else {
+    return false;
+  }
+  const reason =
+    issues.length > 0
+      ? issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`).join('; ')
+      : (error as Error).message;
+  const receivedAt = new Date(deps.parse.clock.now()).toISOString();
+  try {
+    await deps.deadLetters.put({
+      id: event.id,
+      receivedAt,
+      code,
+      reason,
+      issues,
+      source: `sqs:${event.id}`,
+      ...storedBody(event.body),
+    });
+  } catch (storeError) {
+    deps.log.error('dead-letter write failed; event will be redelivered', {
+      queueId: event.id,
+      error: errorName(storeError),
+    });
+    return false;
+  }
+  // Paths and codes only: the messages name fields, never values.
+  deps.log.warn('event rejected to dead letters', {
+    queueId: event.id,
+    code,
+    paths: issues.map((issue) => formatPath(issue.path)),
+  });
+  return true;
+}
+
+function errorName(error: unknown): string {
+  if (error instanceof CairnError) return error.code;
+  return (error as { name?: string })?.name ?? 'Error';
+}

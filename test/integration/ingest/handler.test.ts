@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { createIngestHandler } from '../../../functions/ingest/handler.js';
+import { ManualClock } from '../../../shared/clock.js';
+import { DynamoDeadLetterStore, listDeadLetters } from '../../../shared/events/index.js';
+import { randomIds } from '../../../shared/ids.js';
+import { memoryLogger } from '../../../shared/log.js';
+import {
+  DynamoProfileStore,
+  type EventReactor,
+  findProfile,
+  type IngestBatchDeps,
+  timeline,
+} from '../../../shared/profiles/index.js';
+import { type TestDynamo, testDynamo } from '../profiles/dynamo.js';
+
+let dynamo: TestDynamo;
+before(async () => {
+  dynamo = await testDynamo();
+});
+after(async () => {
+  await dynamo?.stop();
+});
+
+const context = {} as Context;
+const unique = (prefix: string) => `${prefix}-${randomUUID()}`;
+
+function record(body: unknown): SQSRecord {
+  return {
+    messageId: randomUUID(),
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  } as SQSRecord;
+}
+
+function envelope(type: string, detail: Record<string, unknown>) {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': type,
+    source: 'shop',
+    account: '000000000000',
+    time: new Date().toISOString(),
+    region: 'us-east-1',
+    resources: [],
+    detail,
+  };
+}
+
+function setup(reactor?: EventReactor) {
+  // A day of its own per test, so dead-letter listings only show this test's letters.
+  const clock = new ManualClock(Date.UTC(2030, 0, 1) + Math.floor(Math.random() * 10_000) * 86_400_000);
+  const client = dynamo.documentClient();
+  const log = memoryLogger();
+  const store = new DynamoProfileStore({ client, tableName: dynamo.profilesTableName, clock });
+  const deadLetters = new DynamoDeadLetterStore({ client, tableName: dynamo.journeysTableName, clock });
+  const seen: string[] = [];
+  const deps: IngestBatchDeps = {
+    ingest: { store, clock, ids: randomIds, log },
+    parse: { clock, ids: randomIds },
+    reactor: reactor ?? {
+      onEvent: async ({ event }) => {
+        seen.push(event.messageId);
+      },
+    },
+    deadLetters,
+    log,
+    concurrency: 4,
+  };
+  const handler = createIngestHandler(deps);
+  const day = new Date(clock.now()).toISOString().slice(0, 10);
+  return { handler, store, deadLetters, log, seen, day };
+}
+
+describe('ingest handler (SQS batch of EventBridge events)', () => {
+  test('invalid events go to dead letters with reason and paths; the rest of the batch is ingested', async () => {
+    const { handler, store, deadLetters, log, day } = setup();
+    const userId = unique('user');
+    const good = record(envelope('track', { userId, event: 'Signed Up', messageId: unique('m') }));
+    const missingIds = record(envelope('track', { event: 'Signed Up' }));
+    const badType = record(envelope('purchase', { userId }));
+    const notJson = record('{"detail-type": "track", ');
+    const tooBig = record(
+      envelope('track', { userId, event: 'Big', properties: { blob: 'x'.repeat(300 * 1024) } }),
+    );
+    const wrongField = record(envelope('identify', { userId, traits: 'vip', timestamp: 'soon' }));
+    const response = await handler(
+      { Records: [good, missingIds, badType, notJson, tooBig, wrongField] } as SQSEvent,
+      context,
+    );
+    assert.deepEqual(response, { batchItemFailures: [] });
+
+    const profile = await findProfile(store, { userId });
+    assert.equal(profile?.counters.events, 1);
+
+    const { items } = await listDeadLetters(deadLetters, { date: day });
+    const byId = new Map(items.map((item) => [item.id, item]));
+    assert.equal(items.length, 5);
+    assert.equal(byId.get(missingIds.messageId)?.code, 'validation_failed');
+    assert.deepEqual(byId.get(missingIds.messageId)?.issues, [
+      { path: ['detail', 'userId'], message: 'userId or anonymousId is required' },
+    ]);
+    assert.deepEqual(
+      byId.get(badType.messageId)?.issues.map((i) => i.path),
+      [['detail-type']],
+    );
+    assert.equal(byId.get(notJson.messageId)?.code, 'malformed_json');
+    assert.equal(byId.get(tooBig.messageId)?.code, 'payload_too_large');
+    assert.ok((byId.get(tooBig.messageId)?.bodyBytes ?? 0) > 300 * 1024);
+    assert.equal(
+      byId.get(wrongField.messageId)?.reason,
+      'detail.timestamp: timestamp must be an ISO-8601 date-time, e.g. 2026-01-31T09:30:00Z; detail.traits: traits must be an object',
+    );
+    assert.equal(JSON.stringify(log.lines).includes(userId), false, 'no identifiers in logs');
+  });
+
+  test('a failing reaction reports that event and the later events of the same person; a redelivery is a duplicate', async () => {
+    const failFor = unique('flaky');
+    let failing = true;
+    const reacted: string[] = [];
+    const { handler, store } = setup({
+      onEvent: async ({ event, result }) => {
+        if (failing && event.userId === failFor) throw new Error('journeys unavailable');
+        reacted.push(`${event.event}:${result.duplicate}`);
+      },
+    });
+    const other = unique('steady');
+    const first = record(envelope('track', { userId: failFor, event: 'A', messageId: unique('m') }));
+    const second = record(envelope('track', { userId: failFor, event: 'B', messageId: unique('m') }));
+    const unrelated = record(envelope('track', { userId: other, event: 'C', messageId: unique('m') }));
+    const response = await handler({ Records: [first, unrelated, second] } as SQSEvent, context);
+    assert.deepEqual(
+      response.batchItemFailures.map((f) => f.itemIdentifier).sort(),
+      [first.messageId, second.messageId].sort(),
+    );
+    assert.deepEqual(reacted, ['C:false']);
+
+    failing = false;
+    const retry = await handler({ Records: [first, second] } as SQSEvent, context);
+    assert.deepEqual(retry, { batchItemFailures: [] });
+    // A was stored before its reaction failed: the redelivery is a duplicate, and still reacted to.
+    assert.deepEqual(reacted, ['C:false', 'A:true', 'B:false']);
+    const profile = await findProfile(store, { userId: failFor });
+    assert.equal(profile?.counters.events, 2);
+  });
+
+  test('events of one person are ingested in batch order', async () => {
+    const { handler, store, seen } = setup();
+    const userId = unique('ordered');
+    const records = Array.from({ length: 10 }, (_, i) =>
+      record(envelope('track', { userId, event: `E${i}`, messageId: `${userId}-${i}` })),
+    );
+    const others = Array.from({ length: 10 }, () => record(envelope('page', { anonymousId: unique('a') })));
+    const mixed = records.flatMap((r, i) => [r, others[i]!]);
+    assert.deepEqual(await handler({ Records: mixed } as SQSEvent, context), { batchItemFailures: [] });
+    assert.deepEqual(
+      seen.filter((id) => id.startsWith(userId)),
+      Array.from({ length: 10 }, (_, i) => `${userId}-${i}`),
+    );
+    const profile = await findProfile(store, { userId });
+    const events = (await timeline(store, profile!.profileId))?.events ?? [];
+    assert.equal(events.length, 10);
+  });
+});
