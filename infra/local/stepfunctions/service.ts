@@ -939,7 +939,7 @@ export class LocalStepFunctions implements EdgeService {
 
   private purgeIfDone(machine: Machine): void {
     for (const exec of machine.executions.values()) if (exec.status === 'RUNNING') return;
-    for (const exec of machine.executions.values()) this.executions.delete(exec.arn);
+    // Its executions stay describable (as on AWS for a while); only the machine goes.
     if (this.machines.get(machine.name) === machine) this.machines.delete(machine.name);
     this.saveRegistry();
   }
@@ -1489,7 +1489,8 @@ function optionalString(value: unknown): string | undefined {
 
 function requireName(value: unknown, field: string): string {
   const name = requireString(value, field);
-  if (!namePattern.test(name) || controlCharacters.test(name)) throw new AwsServiceError('InvalidName', `Invalid Name: '${name}'`);
+  if (!namePattern.test(name) || controlCharacters.test(name))
+    throw new AwsServiceError('InvalidName', `Invalid Name: '${name}'`);
   return name;
 }
 

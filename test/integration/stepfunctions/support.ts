@@ -90,3 +90,49 @@ export function tempDir(): string {
 export const minutes = (n: number) => n * 60_000;
 export const hours = (n: number) => n * 3_600_000;
 export const days = (n: number) => n * 86_400_000;
+
+/** Creates a state machine from a definition object; returns its ARN (and the version ARN when published). */
+export async function createMachine(
+  h: Harness,
+  name: string,
+  definition: object,
+  publish = false,
+): Promise<{ arn: string; versionArn?: string }> {
+  const { CreateStateMachineCommand } = await import('@aws-sdk/client-sfn');
+  const out = await h.sfn.send(
+    new CreateStateMachineCommand({ name, definition: JSON.stringify(definition), roleArn, publish }),
+  );
+  return { arn: out.stateMachineArn!, versionArn: out.stateMachineVersionArn };
+}
+
+export async function start(
+  h: Harness,
+  stateMachineArn: string,
+  input: unknown = {},
+  name?: string,
+): Promise<string> {
+  const { StartExecutionCommand } = await import('@aws-sdk/client-sfn');
+  const out = await h.sfn.send(
+    new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input), name }),
+  );
+  await h.clock.settled();
+  return out.executionArn!;
+}
+
+export async function describe(h: Harness, executionArn: string) {
+  const { DescribeExecutionCommand } = await import('@aws-sdk/client-sfn');
+  return h.sfn.send(new DescribeExecutionCommand({ executionArn }));
+}
+
+export async function history(h: Harness, executionArn: string) {
+  const { GetExecutionHistoryCommand } = await import('@aws-sdk/client-sfn');
+  const out = await h.sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
+  return out.events ?? [];
+}
+
+export async function eventTypes(h: Harness, executionArn: string): Promise<string[]> {
+  return (await history(h, executionArn)).map((event) => event.type!);
+}
+
+let counter = 0;
+export const unique = (prefix: string) => `${prefix}-${process.pid}-${++counter}`;
