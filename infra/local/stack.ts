@@ -4,18 +4,17 @@
  * shared definitions as the AWS deployment. The handlers run in this process and reach every AWS
  * service through the edge with the real SDK clients (`AWS_ENDPOINT_URL`).
  */
-import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { createLogger, type Logger } from '../../shared/log.js';
 import { type DynamoDbLocal, ensureTables, localClient, startDynamoDbLocal } from './dynamodb-local.js';
-import { type EdgeServer, type EdgeService, startEdgeServer } from './edge.js';
+import { type EdgeServer, startEdgeServer } from './edge.js';
 import { createLocalEventBridge, type LocalEventBridge } from './eventbridge.js';
-import { handlerFile, invokeFunction, localRegion, resolveFunction } from './functions.js';
+import { handlerFile, invokeFunction, localRegion } from './functions.js';
 import { type HttpServer, startHttpServer } from './http.js';
 import { createLocalRoutes, settle } from './local-routes.js';
 import { createLocalSes, type LocalSes } from './ses.js';
 import { createVirtualClock, setLocalClock, type VirtualClock } from './stepfunctions/clock.js';
+import { createLocalStepFunctions, type LocalStepFunctionsStack } from './stepfunctions/index.js';
 
 export interface LocalStackOptions {
   /** Keep nothing on disk. Default false: data persists under `dataDir`. */
@@ -53,12 +52,6 @@ export interface LocalStack {
 export const defaultHttpPort = 3000;
 export const defaultEdgePort = 4566;
 
-interface StepFunctionsModule {
-  createLocalStepFunctions?: (options: Record<string, unknown>) => unknown;
-}
-
-type LocalStepFunctions = EdgeService & { stop?: () => Promise<void> | void; env?: Record<string, string> };
-
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const progress = options.onProgress ?? (() => {});
   const log = options.log ?? createLogger({ component: 'local-stack' });
@@ -83,14 +76,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const localRoutes = createLocalRoutes({ ses, bus, clock });
 
   let dynamoDb: DynamoDbLocal | undefined;
-  let stepFunctions: LocalStepFunctions | undefined;
+  let stepFunctions: LocalStepFunctionsStack | undefined;
   let edge: EdgeServer | undefined;
   let http: HttpServer | undefined;
   const stopAll = async () => {
     http?.setReady(false);
     await http?.close();
     await bus.stop();
-    await stepFunctions?.stop?.();
+    await stepFunctions?.stop();
     clock.stop();
     await edge?.close();
     await dynamoDb?.stop();
@@ -147,15 +140,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
     progress('tables ready');
 
-    stepFunctions = await startStepFunctions({ clock, dataDir, bus, log });
-    if (stepFunctions) {
-      edge.register(stepFunctions);
-      Object.assign(env, stepFunctions.env ?? {});
-      Object.assign(process.env, stepFunctions.env ?? {});
-      progress('Step Functions ready');
-    } else {
-      progress('Step Functions: infra/local/stepfunctions/index.ts not found, AWSStepFunctions.* not served');
-    }
+    stepFunctions = createLocalStepFunctions({
+      clock,
+      dataDir: dataDir && join(dataDir, 'stepfunctions'),
+      invoke: (nameOrArn, payload) => invokeFunction(nameOrArn, payload),
+    });
+    edge.register(stepFunctions.service);
+    progress('Step Functions ready');
 
     http.setReady(true);
     return {
@@ -173,27 +164,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await stopAll().catch(() => undefined);
     throw error;
   }
-}
-
-async function startStepFunctions(deps: {
-  clock: VirtualClock;
-  dataDir: string | undefined;
-  bus: LocalEventBridge;
-  log: Logger;
-}): Promise<LocalStepFunctions | undefined> {
-  const file = new URL('./stepfunctions/index.ts', import.meta.url);
-  if (!existsSync(file)) return undefined;
-  const module = (await import(pathToFileURL(file.pathname).href)) as StepFunctionsModule;
-  if (typeof module.createLocalStepFunctions !== 'function') return undefined;
-  const service = (await module.createLocalStepFunctions({
-    clock: deps.clock,
-    dataDir: deps.dataDir && join(deps.dataDir, 'stepfunctions'),
-    memory: deps.dataDir === undefined,
-    resolveFunction,
-    invokeFunction,
-    log: deps.log.child({ component: 'local-stepfunctions' }),
-  })) as LocalStepFunctions;
-  return service;
 }
 
 function portFromEnv(name: string, fallback: number): number {
