@@ -11,6 +11,7 @@ const aslValidator = createRequire(import.meta.url)('asl-validator') as AslValid
 
 /** Every problem asl-validator finds in a definition; empty when it is valid. */
 export function aslProblems(asl: AslDefinition): string[] {
-  const result = aslValidator(asl, { checkPaths: true, checkArn: true });
+  // asl-validator annotates the definition it checks (QueryLanguage on every state): give it a copy.
+  const result = aslValidator(structuredClone(asl), { checkPaths: true, checkArn: true });
   return result.isValid ? [] : result.errorsText('\n').split('\n').filter(Boolean);
 }
