@@ -1,0 +1,133 @@
+import type { NormalizedMessage } from '../events/normalize.js';
+import { type Identifier, identifierKey } from '../identity/index.js';
+import type { JourneyPresence, Profile, ProfileRecord } from './model.js';
+import {
+  DuplicateMessageError,
+  type ErasureCounts,
+  type ProfileCommit,
+  type ProfileStore,
+  ProfileWriteConflict,
+  type StoredEvent,
+} from './store.js';
+
+/**
+ * The profile store in memory, with the same all-or-nothing `commit` semantics as the DynamoDB
+ * adapter: for unit tests of anything that ingests or reads profiles.
+ */
+export class MemoryProfileStore implements ProfileStore {
+  readonly profiles = new Map<string, ProfileRecord>();
+  readonly identities = new Map<string, string>();
+  readonly events = new Map<string, StoredEvent[]>();
+  readonly messages = new Map<string, string>();
+  readonly presence = new Map<string, Map<string, JourneyPresence>>();
+  /** Calls per method, to assert request counts in unit tests. */
+  readonly calls: Record<string, number> = {};
+  /** Runs before a commit is applied (tests use it to interleave a competing writer). */
+  beforeCommit?: (change: ProfileCommit) => Promise<void> | void;
+
+  async lookupIdentities(identifiers: Identifier[]): Promise<Map<string, string>> {
+    this.count('lookupIdentities');
+    const owners = new Map<string, string>();
+    for (const identifier of identifiers) {
+      const owner = this.identities.get(identifierKey(identifier));
+      if (owner !== undefined) owners.set(identifierKey(identifier), owner);
+    }
+    return owners;
+  }
+
+  async readProfile(profileId: string): Promise<Profile | null> {
+    this.count('readProfile');
+    const record = this.profiles.get(profileId);
+    if (!record) return null;
+    return structuredClone({ ...record, presence: [...(this.presence.get(profileId)?.values() ?? [])] });
+  }
+
+  async commit(change: ProfileCommit): Promise<void> {
+    this.count('commit');
+    await this.beforeCommit?.(change);
+    const { message, profile } = change;
+    const owner = this.messages.get(message.messageId);
+    if (owner !== undefined) throw new DuplicateMessageError(message.messageId, owner);
+    const current = this.profiles.get(profile.profileId);
+    if (change.expectedVersion === null ? current : current?.version !== change.expectedVersion) {
+      throw new ProfileWriteConflict('profile version changed');
+    }
+    for (const { identifier, expectedOwner } of change.identities) {
+      if ((this.identities.get(identifierKey(identifier)) ?? null) !== expectedOwner) {
+        throw new ProfileWriteConflict('identity changed');
+      }
+    }
+    for (const merged of change.merged) {
+      if (this.profiles.get(merged.profile.profileId)?.version !== merged.expectedVersion) {
+        throw new ProfileWriteConflict('merged profile changed');
+      }
+    }
+    this.messages.set(message.messageId, profile.profileId);
+    this.addEvent(profile.profileId, message);
+    this.profiles.set(profile.profileId, structuredClone(profile));
+    for (const { identifier } of change.identities)
+      this.identities.set(identifierKey(identifier), profile.profileId);
+    for (const merged of change.merged)
+      this.profiles.set(merged.profile.profileId, structuredClone(merged.profile));
+    for (const { fromProfileId, presence } of change.movePresence) {
+      this.presence.get(fromProfileId)?.delete(presence.executionName);
+      this.putPresence(profile.profileId, {
+        ...presence,
+        profileId: profile.profileId,
+        movedFrom: fromProfileId,
+      });
+    }
+  }
+
+  async listEvents(profileIds: string[], page: { after?: string; limit: number }): Promise<StoredEvent[]> {
+    this.count('listEvents');
+    return profileIds
+      .flatMap((id) => this.events.get(id) ?? [])
+      .filter((event) => page.after === undefined || event.key > page.after)
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+      .slice(0, page.limit)
+      .map((event) => structuredClone(event));
+  }
+
+  async deleteProfiles(profiles: ProfileRecord[]): Promise<ErasureCounts> {
+    this.count('deleteProfiles');
+    const counts: ErasureCounts = { profiles: 0, identities: 0, events: 0, dedupeRecords: 0, presence: 0 };
+    for (const profile of profiles) {
+      for (const [type, values] of Object.entries(profile.identities)) {
+        for (const value of values) {
+          if (this.identities.delete(`${type}#${value}`)) counts.identities += 1;
+        }
+      }
+      for (const event of this.events.get(profile.profileId) ?? []) {
+        if (this.messages.delete(event.message.messageId)) counts.dedupeRecords += 1;
+        counts.events += 1;
+      }
+      this.events.delete(profile.profileId);
+      counts.presence += this.presence.get(profile.profileId)?.size ?? 0;
+      this.presence.delete(profile.profileId);
+      if (this.profiles.delete(profile.profileId)) counts.profiles += 1;
+    }
+    return counts;
+  }
+
+  /** Adds a journey-presence item, as the journeys runtime would. */
+  putPresence(profileId: string, presence: JourneyPresence): void {
+    const items = this.presence.get(profileId) ?? new Map<string, JourneyPresence>();
+    items.set(presence.executionName, structuredClone(presence));
+    this.presence.set(profileId, items);
+  }
+
+  private addEvent(profileId: string, message: NormalizedMessage): void {
+    const list = this.events.get(profileId) ?? [];
+    list.push({
+      profileId,
+      key: `E#${message.timestamp}#${message.messageId}`,
+      message: structuredClone(message),
+    });
+    this.events.set(profileId, list);
+  }
+
+  private count(method: string): void {
+    this.calls[method] = (this.calls[method] ?? 0) + 1;
+  }
+}
