@@ -1,10 +1,10 @@
 import middy from '@middy/core';
+import { journeyLanguage } from '../../shared/catalog/language.js';
 import type { HttpApiEvent, HttpApiResult } from '../../shared/http/event.js';
 import type { Router } from '../../shared/http/router.js';
 import { createLogger } from '../../shared/log.js';
 import { invalidateActiveJourneys } from '../../shared/runtime/reactor.js';
 import { apiConfig, createApiDeps } from './deps.js';
-import { journeyLanguage } from './language.js';
 import { createRouter } from './routes.js';
 
 /**

@@ -82,7 +82,8 @@ function journeyDetail(journey: JourneyRecord, versions: JourneyVersionRecord[])
 }
 
 function templateView(template: TemplateRecord) {
-  return template;
+  const { id, subject, html, text, createdAt, updatedAt, revision } = template;
+  return { id, subject, html, text, createdAt, updatedAt, revision };
 }
 
 function intParam(request: HttpRequest, name: string): number | undefined {

@@ -40,7 +40,7 @@ export async function publishExampleJourneys(target: PublishTarget): Promise<Pub
   const templates = join(folder, 'templates');
   if (existsSync(templates)) {
     for (const file of readdirSync(templates).sort()) {
-      const match = /^(.+)\.(json|ya?ml)$/.exec(file);
+      const match = /^(.+?)(?:\.template)?\.(json|ya?ml)$/.exec(file);
       if (!match) continue;
       const id = match[1] as string;
       const type = match[2] === 'json' ? 'application/json' : 'application/yaml';

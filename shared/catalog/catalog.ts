@@ -181,6 +181,7 @@ export class JourneyCatalog {
     ) {
       if (head.status !== status) {
         await this.deps.store.saveJourney({ ...head, status, revision: head.revision + 1 }, head.revision);
+        this.deps.onChange?.(id);
       }
       return {
         journeyId: id,

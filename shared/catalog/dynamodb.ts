@@ -30,6 +30,37 @@ function strip<T>(item: Record<string, unknown> | undefined): T | undefined {
   return rest as T;
 }
 
+/*
+ * Definitions are stored as JSON text: it keeps the author's key order (DynamoDB maps are unordered),
+ * is smaller than nested maps, and is not subject to the 32-level nesting limit.
+ */
+function headItem(record: JourneyRecord) {
+  const { draft, published, ...rest } = record;
+  return {
+    ...headKey(record.id),
+    ...rest,
+    draft: JSON.stringify(draft),
+    ...(published && { published: { ...published, definition: JSON.stringify(published.definition) } }),
+  };
+}
+
+function headFromItem(item: Record<string, unknown> | undefined): JourneyRecord | undefined {
+  const head = strip<JourneyRecord & { draft: string; published?: { definition: string } }>(item);
+  if (!head) return undefined;
+  return {
+    ...head,
+    draft: JSON.parse(head.draft),
+    ...(head.published && {
+      published: { ...head.published, definition: JSON.parse(head.published.definition) },
+    }),
+  } as JourneyRecord;
+}
+
+function versionFromItem(item: Record<string, unknown> | undefined): JourneyVersionRecord | undefined {
+  const version = strip<JourneyVersionRecord & { definition: string }>(item);
+  return version && { ...version, definition: JSON.parse(version.definition) };
+}
+
 function isConditionFailure(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (error.name === 'ConditionalCheckFailedException') return true;
@@ -55,11 +86,11 @@ export class DynamoCatalogStore implements CatalogStore {
 
   async getJourney(id: string): Promise<JourneyRecord | undefined> {
     const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: headKey(id) }));
-    return strip<JourneyRecord>(out.Item);
+    return headFromItem(out.Item);
   }
 
   listJourneys(): Promise<JourneyRecord[]> {
-    return this.queryAll<JourneyRecord>(journeysPartition, 'J#');
+    return this.queryAll(journeysPartition, 'J#', headFromItem);
   }
 
   async saveJourney(record: JourneyRecord, expectedRevision: number | undefined): Promise<void> {
@@ -67,7 +98,7 @@ export class DynamoCatalogStore implements CatalogStore {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...headKey(record.id), ...record },
+          Item: headItem(record),
           ...revisionCondition(expectedRevision),
         }),
       );
@@ -93,14 +124,18 @@ export class DynamoCatalogStore implements CatalogStore {
             {
               Put: {
                 TableName: this.tableName,
-                Item: { ...versionKey(version.journeyId, version.version), ...version },
+                Item: {
+                  ...versionKey(version.journeyId, version.version),
+                  ...version,
+                  definition: JSON.stringify(version.definition),
+                },
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },
             {
               Put: {
                 TableName: this.tableName,
-                Item: { ...headKey(head.id), ...head },
+                Item: headItem(head),
                 ...revisionCondition(expectedRevision),
               },
             },
@@ -119,11 +154,11 @@ export class DynamoCatalogStore implements CatalogStore {
     const out = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: versionKey(journeyId, version) }),
     );
-    return strip<JourneyVersionRecord>(out.Item);
+    return versionFromItem(out.Item);
   }
 
   listVersions(journeyId: string): Promise<JourneyVersionRecord[]> {
-    return this.queryAll<JourneyVersionRecord>(`J#${journeyId}`, 'V#', false);
+    return this.queryAll(`J#${journeyId}`, 'V#', versionFromItem, false);
   }
 
   async getTemplate(id: string): Promise<TemplateRecord | undefined> {
@@ -132,7 +167,7 @@ export class DynamoCatalogStore implements CatalogStore {
   }
 
   listTemplates(): Promise<TemplateRecord[]> {
-    return this.queryAll<TemplateRecord>(templatesPartition, 'T#');
+    return this.queryAll(templatesPartition, 'T#', (item) => strip<TemplateRecord>(item));
   }
 
   async saveTemplate(record: TemplateRecord): Promise<void> {
@@ -141,7 +176,12 @@ export class DynamoCatalogStore implements CatalogStore {
     );
   }
 
-  private async queryAll<T>(pk: string, prefix: string, forward = true): Promise<T[]> {
+  private async queryAll<T>(
+    pk: string,
+    prefix: string,
+    read: (item: Record<string, unknown>) => T | undefined,
+    forward = true,
+  ): Promise<T[]> {
     const items: T[] = [];
     let start: Record<string, unknown> | undefined;
     do {
@@ -154,7 +194,7 @@ export class DynamoCatalogStore implements CatalogStore {
           ExclusiveStartKey: start,
         }),
       );
-      for (const item of out.Items ?? []) items.push(strip<T>(item)!);
+      for (const item of out.Items ?? []) items.push(read(item)!);
       start = out.LastEvaluatedKey;
     } while (start);
     return items;

@@ -25,7 +25,7 @@ const language: JourneyLanguage = {
     return doc;
   },
   compile(definition) {
-    const task = { Type: 'Task', Resource: '${StepFunctionArn}', End: true };
+    const task = { Type: 'Task', Resource: '$' + '{StepFunctionArn}', End: true };
     return { Comment: String(definition.name), StartAt: 'a', States: { a: task } };
   },
 };
