@@ -1,0 +1,30 @@
+import type { APIGatewayRequestSimpleAuthorizerHandlerV2WithContext } from 'aws-lambda';
+import { DynamoWriteKeyStore } from '../../shared/catalog/write-keys.js';
+import { basicAuthUser, hashedWriteKeyVerifier, type WriteKeyStore } from '../../shared/http/auth.js';
+import type { HttpApiEvent } from '../../shared/http/event.js';
+import { createDocumentClient } from '../../shared/store/dynamodb.js';
+import { journeysTable, tableName } from '../../shared/store/tables.js';
+
+/**
+ * API Gateway's write-key authorizer for `/v1/*` (HTTP API, simple responses). The key is the HTTP
+ * Basic user name (Segment convention); it is accepted when its sha-256 is one of the bootstrap
+ * digests in CAIRN_WRITE_KEY_SHA256 or a key stored (hashed) in the Journeys table. The verdict is
+ * cached by API Gateway (per Authorization header) and by this container, so steady ingestion costs
+ * no DynamoDB read per request. The api Lambda reads the source from the authorizer context.
+ */
+const bootstrap = new Set((process.env.CAIRN_WRITE_KEY_SHA256 ?? '').split(',').filter(Boolean));
+const stored = new DynamoWriteKeyStore(createDocumentClient(), tableName(journeysTable));
+const store: WriteKeyStore = {
+  findByHash: async (hash) => (bootstrap.has(hash) ? { source: 'cairn.http' } : stored.findByHash(hash)),
+};
+const verifier = hashedWriteKeyVerifier(store);
+
+export const handler: APIGatewayRequestSimpleAuthorizerHandlerV2WithContext<{ source: string }> = async (
+  event,
+) => {
+  const writeKey = basicAuthUser(event as unknown as HttpApiEvent);
+  const verified = writeKey ? await verifier.verify(writeKey) : undefined;
+  return verified
+    ? { isAuthorized: true, context: { source: verified.source } }
+    : { isAuthorized: false, context: { source: '' } };
+};

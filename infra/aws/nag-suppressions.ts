@@ -1,0 +1,84 @@
+import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import type { CfnStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import type { IConstruct } from 'constructs';
+import type { CairnJourneys } from './cairn-journeys.js';
+
+/** One accepted cdk-nag finding: where, which rule (with finding id), and why it is right for Cairn. */
+export interface AcceptedFinding {
+  construct: IConstruct;
+  id: string;
+  reason: string;
+}
+
+const reasons = {
+  runtime:
+    'Cairn pins nodejs22.x (DESIGN.md §5): the bundles target it and the suite runs on it; a runtime move is a reviewed change, not an automatic one.',
+  taskTokens:
+    'SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat have no resource type in IAM (the task token is the authority), so "*" is the only valid resource; the actions are listed explicitly.',
+  logDelivery:
+    'CloudWatch Logs vended-log delivery actions (CreateLogDelivery, PutResourcePolicy, ...) support no resource ARN; they are what Step Functions needs to log executions, and grant no data access.',
+  stateMachines:
+    'Journeys are published at run time (POST /journeys/{id}/publish): their names are only known then, so access is scoped to the Cairn name prefix (state machines, their versions and aliases).',
+  executions:
+    'Execution names are generated per customer and journey entry; access is scoped to executions of Cairn state machines (name prefix).',
+  stepVersions:
+    'The qualified ARNs (<step function ARN>:*) are versions/aliases of the one step Lambda; the journey role can invoke nothing else.',
+  journeyLogLevel:
+    'Journey executions run once per customer: logging ALL transitions costs more than the executions. ERROR level keeps failures visible; set journeyLogLevel: ALL to trace.',
+  journeyTracing: 'X-Ray is billed per trace and a journey runs per customer; opt in with tracing: true.',
+  listStateMachines:
+    'ListStateMachines has no resource type in IAM; the api uses it only to find a Cairn state machine it lost track of, by name.',
+  tracing:
+    'X-Ray PutTraceSegments/PutTelemetryRecords support no resource ARN (added because tracing: true).',
+  cognitoPlus:
+    'The Plus feature plan (threat protection) is billed per monthly active user; marketer sign-in already requires MFA and has no self sign-up. Enable it on the pool if your policy requires it.',
+} as const;
+
+/**
+ * The cdk-nag AwsSolutions findings Cairn accepts, each with its reason. Everything else must pass;
+ * `cdk synth` fails on an unacknowledged error.
+ */
+export function acceptedFindings(cairn: CairnJourneys): AcceptedFinding[] {
+  const stack = Stack.of(cairn);
+  const accepted: AcceptedFinding[] = [];
+  const accept = (construct: IConstruct, id: string, reason: string) =>
+    accepted.push({ construct, id, reason });
+  const iam5 = (resource: string) => `AwsSolutions-IAM5[Resource::${resource}]`;
+  const prefixArn = (resource: string) =>
+    `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:${resource}:${cairn.stateMachinePrefix}*`;
+
+  for (const fn of Object.values(cairn.functions)) {
+    accept(fn, 'AwsSolutions-L1', reasons.runtime);
+    if (cairn.tracing) accept(fn.role!, iam5('*'), reasons.tracing);
+  }
+  const { ingest, api, step } = cairn.functions;
+  accept(ingest.role!, iam5('*'), reasons.taskTokens);
+  accept(api.role!, iam5('*'), reasons.listStateMachines);
+  for (const fn of [ingest, api]) {
+    accept(fn.role!, iam5(prefixArn('stateMachine')), reasons.stateMachines);
+    accept(fn.role!, iam5(prefixArn('execution')), reasons.executions);
+  }
+
+  const stepLogicalId = stack.getLogicalId(step.node.defaultChild as CfnElement);
+  accept(cairn.journeyRole, iam5(`<${stepLogicalId}.Arn>:*`), reasons.stepVersions);
+  if (cairn.journeys.length > 0) accept(cairn.journeyRole, iam5('*'), reasons.logDelivery);
+  for (const { stateMachine } of cairn.journeys) {
+    const cfn = stateMachine.node.defaultChild as CfnStateMachine;
+    const logging = stack.resolve(cfn.loggingConfiguration) as { level?: string } | undefined;
+    if (logging?.level !== 'ALL') accept(stateMachine, 'AwsSolutions-SF1', reasons.journeyLogLevel);
+    if (!stack.resolve(cfn.tracingConfiguration)?.enabled)
+      accept(stateMachine, 'AwsSolutions-SF2', reasons.journeyTracing);
+  }
+  if (cairn.userPool instanceof cognito.UserPool && cairn.userPool.node.scope === cairn) {
+    accept(cairn.userPool, 'AwsSolutions-COG8', reasons.cognitoPlus);
+  }
+  return accepted;
+}
+
+/** Records every accepted finding on its construct (`Validations.of(x).acknowledge`), which cdk-nag v3 honours. */
+export function suppressAcceptedFindings(cairn: CairnJourneys): void {
+  for (const { construct, id, reason } of acceptedFindings(cairn)) {
+    Validations.of(construct).acknowledge({ id: `AwsSolutions::${id}`, reason });
+  }
+}
