@@ -15,19 +15,25 @@ import {
 } from '../../shared/http/auth.js';
 import { eventBridgePublisher } from '../../shared/http/ingestion.js';
 import { randomIds } from '../../shared/ids.js';
+import { executionName } from '../../shared/journeys/compile.js';
 import type { Logger } from '../../shared/log.js';
 import {
   DynamoProfileStore,
   eraseProfile,
   findProfile,
   getProfile,
-  timeline,
+  type ProfileStore,
   toProfileJson,
 } from '../../shared/profiles/index.js';
 import { busName } from '../../shared/routing.js';
+import { sfnExecutionService } from '../../shared/runtime/executions.js';
+import { createEventReactor } from '../../shared/runtime/reactor.js';
+import { dynamoRuntimeStore, type RuntimeStore } from '../../shared/runtime/store.js';
+import type { RuntimeProfile } from '../../shared/runtime/types.js';
 import { createDocumentClient } from '../../shared/store/dynamodb.js';
 import { journeysTable, profilesTable, tableName } from '../../shared/store/tables.js';
 import type { ApiDeps, ProfilesApi } from './routes.js';
+import { combinedTimeline, runtimeApi } from './runtime.js';
 
 /**
  * Configuration of the api function, from the environment (defaults are the local stack's):
@@ -71,7 +77,7 @@ export function apiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
   };
 }
 
-export function profilesApi(store: DynamoProfileStore): ProfilesApi {
+export function profilesApi(store: ProfileStore, runtime?: Pick<RuntimeStore, 'listTimeline'>): ProfilesApi {
   const found = <T>(value: T | null, profileId: string): T => {
     if (value === null) throw new NotFoundError(`profile ${profileId} not found`);
     return value;
@@ -83,8 +89,24 @@ export function profilesApi(store: DynamoProfileStore): ProfilesApi {
       return toProfileJson(profile);
     },
     get: async (profileId) => toProfileJson(found(await getProfile(store, profileId), profileId)),
-    timeline: async (profileId, page) => found(await timeline(store, profileId, page), profileId),
+    timeline: (profileId, page) => combinedTimeline(store, runtime, profileId, page),
     erase: async (profileId) => ({ erased: true, ...found(await eraseProfile(store, profileId), profileId) }),
+  };
+}
+
+function runtimeProfile(profile: {
+  profileId: string;
+  traits: Record<string, unknown>;
+  identities: object;
+  mergedFrom: string[];
+  mergedInto?: string;
+}): RuntimeProfile {
+  return {
+    profileId: profile.profileId,
+    traits: profile.traits,
+    identities: profile.identities as Record<string, string[]>,
+    mergedFrom: profile.mergedFrom,
+    ...(profile.mergedInto !== undefined && { mergedInto: profile.mergedInto }),
   };
 }
 
@@ -115,6 +137,33 @@ export function createApiDeps(options: ApiDepsOptions): ApiDeps & { catalog: Jou
     log: options.log,
     onChange: options.onJourneysChanged,
   });
+  const profiles = new DynamoProfileStore({ client, tableName: config.profilesTable, clock });
+  const runtimeStore = dynamoRuntimeStore(client, {
+    profilesTableName: config.profilesTable,
+    journeysTableName: config.journeysTable,
+    now: () => clock.now(),
+  });
+  const reactor = createEventReactor({
+    journeys: {
+      listActiveJourneys: () => catalog.listActiveJourneys(),
+      getJourney: (journeyId) => catalog.getActiveJourney(journeyId),
+    },
+    executions: sfnExecutionService(sfn),
+    store: runtimeStore,
+    clock,
+    ids: randomIds,
+    executionName,
+    findProfile: async (who) => {
+      const profile = who.profileId
+        ? await getProfile(profiles, who.profileId)
+        : await findProfile(
+            profiles,
+            who.userId !== undefined ? { userId: who.userId } : { anonymousId: who.anonymousId },
+          );
+      return profile ? runtimeProfile(profile) : undefined;
+    },
+    log: options.log,
+  });
   return {
     catalog,
     publisher: eventBridgePublisher(new EventBridgeClient({ maxAttempts: 5 }), config.busName),
@@ -126,7 +175,8 @@ export function createApiDeps(options: ApiDepsOptions): ApiDeps & { catalog: Jou
           })
         : constantWriteKeyVerifier([config.writeKey]),
     tokens: config.apiToken ? constantTokenVerifier(config.apiToken) : authorizerOnlyTokenVerifier,
-    profiles: profilesApi(new DynamoProfileStore({ client, tableName: config.profilesTable, clock })),
+    profiles: profilesApi(profiles, runtimeStore),
+    runtime: runtimeApi({ catalog, reactor, store: runtimeStore, profiles }),
     log: options.log,
   };
 }

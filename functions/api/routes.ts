@@ -204,9 +204,6 @@ export function createRouter(deps: ApiDeps): Router {
   // Messages.
   router.on('GET', '/messages', 'marketer', async (request) => {
     const { profileId, journeyId } = request.query;
-    if (!profileId && !journeyId) {
-      throw new ValidationError([{ path: ['profileId'], message: 'give profileId, journeyId, or both' }]);
-    }
     return { body: await need(deps.runtime, 'messages').messages({ profileId, journeyId }) };
   });
 
