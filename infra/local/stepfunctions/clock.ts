@@ -20,6 +20,11 @@ export interface VirtualClock extends Clock {
   schedule(at: number, fire: () => void): ScheduledWake;
   /** Resolves once virtual time reaches `at`; for in-memory waits. */
   sleepUntil(at: number): Promise<void>;
+  /**
+   * Moves time forward to `at` without firing anything now (what is due fires on the next timer
+   * or advance): for restoring the virtual time a previous run of the stack had reached.
+   */
+  skipTo(at: number): void;
   /** Counts `work` as running until it settles: `advance` and `settled` wait for it. */
   track<T>(work: Promise<T>): Promise<T>;
   /** Resolves when no tracked work is running (checked after the event loop has had a turn). */
@@ -203,6 +208,10 @@ export function createVirtualClock(options: VirtualClockOptions = {}): VirtualCl
     sleepUntil(at) {
       if (at <= now()) return Promise.resolve();
       return new Promise((resolve) => clock.schedule(at, resolve));
+    },
+    skipTo(at) {
+      if (at > now()) offset += at - now();
+      arm(true);
     },
     track(work) {
       running++;

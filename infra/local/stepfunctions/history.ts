@@ -43,5 +43,14 @@ function withoutData(details: Record<string, unknown>): Record<string, unknown> 
 
 /** AWS names state events after the state type: `TaskStateEntered`, `WaitStateExited`, … */
 export function stateEventType(stateType: string, phase: 'Entered' | 'Exited'): string {
-  return `${stateType}State${phase}`;
+  const key = `${stateType}State${phase}`;
+  let type = eventTypes.get(key);
+  if (!type) {
+    type = key.split('').join('');
+    eventTypes.set(key, type);
+  }
+  return type;
 }
+
+/** One flat string per event type, shared by all events (a template literal makes a new one each time). */
+const eventTypes = new Map<string, string>();

@@ -36,8 +36,8 @@ export type JournalLine =
 export interface ParkedState {
   kind: 'wait' | 'token';
   state: string;
-  /** The state's raw input (before InputPath). */
-  input: unknown;
+  /** The state's raw input (before InputPath), as JSON text. */
+  input: string;
   wakeAt?: number;
   token?: string;
   timeoutAt?: number;

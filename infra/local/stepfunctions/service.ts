@@ -98,6 +98,8 @@ interface Execution {
   /** An outcome for `token` that arrived while the Lambda was still being invoked. */
   early?: Outcome;
   tokens: number;
+  /** The last input/output text recorded, to share equal strings between events. */
+  lastText?: string;
   deadline?: ScheduledWake;
   deadlineAt?: number;
 }
@@ -110,7 +112,8 @@ interface Run {
   resumeState?: string;
   resume?: Outcome;
   skipEntered: boolean;
-  current?: { name: string; input: unknown };
+  /** The top-level state being run and its raw input as JSON text (what a park keeps). */
+  current?: { name: string; input: string };
 }
 
 /** Thrown from a task handler to leave the interpreter: the execution waits as data, not as a promise. */
@@ -136,6 +139,8 @@ class TaskError extends Error {
 }
 
 interface RegistryFile {
+  /** The virtual time when the file was written. */
+  clock?: number;
   revisions: Record<string, { definition: string; roleArn: string; createdAt: number }>;
   machines: {
     name: string;
@@ -153,6 +158,8 @@ const namePattern = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/]{1,80}$/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: AWS names may not contain control characters.
 const controlCharacters = /[\u0000-\u001f\u007f-\u009f]/;
 const maxPayloadBytes = 256 * 1024;
+/** Shared by every event (10,000 waiting executions should not hold 40,000 copies of it). */
+const notTruncated = Object.freeze({ truncated: false });
 
 /**
  * The `AWSStepFunctions.*` JSON service of the local stack, over the aws-local-stepfunctions
@@ -249,6 +256,7 @@ export class LocalStepFunctions implements EdgeService {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.saveRegistry();
     for (const exec of this.executions.values()) {
       exec.parked?.wake?.cancel();
       exec.deadline?.cancel();
@@ -529,7 +537,7 @@ export class LocalStepFunctions implements EdgeService {
       }
       throw new AwsServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${existing.arn}'`);
     }
-    const exec: Execution = {
+    const exec = newExecution({
       arn: `arn:aws:states:${this.region}:${this.account}:execution:${machine.name}:${name}`,
       name,
       machine,
@@ -540,8 +548,7 @@ export class LocalStepFunctions implements EdgeService {
       status: 'RUNNING',
       startedAt: this.clock.now(),
       events: [],
-      tokens: 0,
-    };
+    });
     const timeout = exec.revision.compiled.timeoutSeconds;
     if (timeout !== undefined) exec.deadlineAt = exec.startedAt + timeout * 1000;
     machine.executions.set(name, exec);
@@ -560,7 +567,7 @@ export class LocalStepFunctions implements EdgeService {
     });
     this.record(exec, 'ExecutionStarted', {
       input: text,
-      inputDetails: { truncated: false },
+      inputDetails: notTruncated,
       roleArn: exec.revision.roleArn,
       stateMachineVersionArn: exec.versionArn,
       stateMachineAliasArn: exec.aliasArn,
@@ -788,7 +795,8 @@ export class LocalStepFunctions implements EdgeService {
       if (run.closed) continue;
       if (event.type === 'StateEntered' && event.state) {
         const { name, input } = event.state;
-        if (compiled.topLevel.has(name)) run.current = { name, input };
+        const text = this.intern(run.exec, json(input));
+        if (compiled.topLevel.has(name)) run.current = { name, input: text };
         if (run.skipEntered && name === run.resumeState) {
           run.skipEntered = false;
           continue;
@@ -796,16 +804,16 @@ export class LocalStepFunctions implements EdgeService {
         const type = compiled.types.get(name) ?? event.state.type;
         this.record(run.exec, stateEventType(type, 'Entered'), {
           name,
-          input: json(input),
-          inputDetails: { truncated: false },
+          input: text,
+          inputDetails: notTruncated,
         });
       } else if (event.type === 'StateExited' && event.state) {
         const { name, output } = event.state;
         const type = compiled.types.get(name) ?? event.state.type;
         this.record(run.exec, stateEventType(type, 'Exited'), {
           name,
-          output: json(output),
-          outputDetails: { truncated: false },
+          output: this.intern(run.exec, json(output)),
+          outputDetails: notTruncated,
         });
       } else if (
         event.type === 'MapIterationStarted' ||
@@ -828,7 +836,7 @@ export class LocalStepFunctions implements EdgeService {
         exec,
         'SUCCEEDED',
         'ExecutionSucceeded',
-        { output, outputDetails: { truncated: false } },
+        { output, outputDetails: notTruncated },
         { output },
       );
       return;
@@ -891,7 +899,7 @@ export class LocalStepFunctions implements EdgeService {
     if (!parked || exec.status !== 'RUNNING') return;
     parked.wake?.cancel();
     exec.parked = undefined;
-    this.runFrom(exec, parked.state, parked.input, outcome);
+    this.runFrom(exec, parked.state, JSON.parse(parked.input), outcome);
   }
 
   private armDeadline(exec: Execution): void {
@@ -1009,7 +1017,7 @@ export class LocalStepFunctions implements EdgeService {
           resourceType: 'lambda',
           resource,
           output: outcome.output,
-          outputDetails: { truncated: false },
+          outputDetails: notTruncated,
         });
         return JSON.parse(outcome.output);
       }
@@ -1071,7 +1079,7 @@ export class LocalStepFunctions implements EdgeService {
       resourceType: 'lambda',
       resource,
       output: json(response),
-      outputDetails: { truncated: false },
+      outputDetails: notTruncated,
     });
     throw new ParkSignal({
       kind: 'token',
@@ -1089,14 +1097,14 @@ export class LocalStepFunctions implements EdgeService {
       this.recordIfOpen(run, 'LambdaFunctionScheduled', {
         resource: info.resource,
         input: json(input),
-        inputDetails: { truncated: false },
+        inputDetails: notTruncated,
       });
       this.recordIfOpen(run, 'LambdaFunctionStarted');
       try {
         const result = await this.invokeFunction(info.resource, input);
         this.recordIfOpen(run, 'LambdaFunctionSucceeded', {
           output: json(result ?? null),
-          outputDetails: { truncated: false },
+          outputDetails: notTruncated,
         });
         return result ?? null;
       } catch (error) {
@@ -1124,7 +1132,7 @@ export class LocalStepFunctions implements EdgeService {
         resourceType: 'lambda',
         resource,
         output: json(response),
-        outputDetails: { truncated: false },
+        outputDetails: notTruncated,
       });
       return response;
     } catch (error) {
@@ -1166,7 +1174,15 @@ export class LocalStepFunctions implements EdgeService {
     if (!run.closed && run.exec.status === 'RUNNING') this.record(run.exec, type, details);
   }
 
-  private rawInput(run: Run, name: string): unknown {
+  /** Reuses the previous event's text when equal: a state's input is often the last one's output. */
+  private intern(exec: Execution, text: string): string {
+    if (exec.lastText === text) return exec.lastText;
+    if (exec.input === text) return exec.input;
+    exec.lastText = text;
+    return text;
+  }
+
+  private rawInput(run: Run, name: string): string {
     if (run.current?.name !== name)
       throw new TaskError('States.Runtime', `Lost track of the input of ${name}`);
     return run.current.input;
@@ -1271,6 +1287,7 @@ export class LocalStepFunctions implements EdgeService {
           createdAt: revision.createdAt,
         };
       return {
+        clock: this.clock.now(),
         revisions,
         machines: [...this.machines.values()].map((machine) => ({
           name: machine.name,
@@ -1338,9 +1355,21 @@ export class LocalStepFunctions implements EdgeService {
       }
       this.machines.set(machine.name, machine);
     }
+    // Virtual time never goes back: a restart continues from the latest time the last run reached.
+    const replayed = this.journal!.load();
+    let reached = saved.clock ?? 0;
+    for (const execution of replayed) {
+      reached = Math.max(
+        reached,
+        execution.start.at,
+        execution.events.at(-1)?.ts ?? 0,
+        execution.close?.at ?? 0,
+      );
+    }
+    this.clock.skipTo(reached);
     let resumed = 0;
-    for (const replayed of this.journal!.load()) {
-      if (this.restoreExecution(replayed, revision)) resumed++;
+    for (const execution of replayed) {
+      if (this.restoreExecution(execution, revision)) resumed++;
     }
     if (resumed > 0) this.log.info('restored executions in flight', { count: resumed });
   }
@@ -1353,7 +1382,7 @@ export class LocalStepFunctions implements EdgeService {
     const machine = this.machines.get(start.machine);
     const rev = revision(start.revision);
     if (!machine || !rev) return false;
-    const exec: Execution = {
+    const exec = newExecution({
       arn: start.arn,
       name: start.name,
       machine,
@@ -1363,14 +1392,13 @@ export class LocalStepFunctions implements EdgeService {
       input: start.input,
       status: (close?.status as ExecutionStatus | undefined) ?? 'RUNNING',
       startedAt: start.at,
-      stoppedAt: close?.at,
-      output: close?.output,
-      error: close?.error,
-      cause: close?.cause,
       events,
-      tokens: 0,
-      deadlineAt: start.deadlineAt,
-    };
+    });
+    exec.stoppedAt = close?.at;
+    exec.output = close?.output;
+    exec.error = close?.error;
+    exec.cause = close?.cause;
+    exec.deadlineAt = start.deadlineAt;
     machine.executions.set(exec.name, exec);
     this.executions.set(exec.arn, exec);
     if (exec.status !== 'RUNNING') return false;
@@ -1411,6 +1439,48 @@ interface WaitInput {
   input: unknown;
   seconds?: number;
   timestamp?: string;
+}
+
+/** Every field present from the start: one object shape for all executions (smaller, faster). */
+function newExecution(
+  init: Pick<
+    Execution,
+    | 'arn'
+    | 'name'
+    | 'machine'
+    | 'revision'
+    | 'versionArn'
+    | 'aliasArn'
+    | 'input'
+    | 'status'
+    | 'startedAt'
+    | 'events'
+  >,
+): Execution {
+  return {
+    arn: init.arn,
+    name: init.name,
+    machine: init.machine,
+    revision: init.revision,
+    versionArn: init.versionArn,
+    aliasArn: init.aliasArn,
+    input: init.input,
+    status: init.status,
+    startedAt: init.startedAt,
+    events: init.events,
+    stoppedAt: undefined,
+    output: undefined,
+    error: undefined,
+    cause: undefined,
+    parked: undefined,
+    run: undefined,
+    token: undefined,
+    early: undefined,
+    tokens: 0,
+    lastText: undefined,
+    deadline: undefined,
+    deadlineAt: undefined,
+  };
 }
 
 function persistable(parked: ParkedState & { wake?: ScheduledWake }): ParkedState {
@@ -1465,9 +1535,14 @@ function json(value: unknown): string {
   return JSON.stringify(value === undefined ? null : value);
 }
 
+/** Drops undefined fields by copying (deleting would turn the object into a slower, larger dictionary). */
 function compact(details: Record<string, unknown>): Record<string, unknown> {
-  for (const key of Object.keys(details)) if (details[key] === undefined) delete details[key];
-  return details;
+  let complete = true;
+  for (const key in details) if (details[key] === undefined) complete = false;
+  if (complete) return details;
+  const out: Record<string, unknown> = {};
+  for (const key in details) if (details[key] !== undefined) out[key] = details[key];
+  return out;
 }
 
 function seconds(ms: number): number {
