@@ -3,15 +3,18 @@
  *                    file: path: message, exits 1 when there is any
  * npm run compile    regenerates <id>.asl.json and journey.schema.json (deterministic);
  *                    `--check` writes nothing and exits 1 when a generated file is stale
+ * --dir <path>       another folder laid out the same way (tests)
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { relative } from 'node:path';
-import { generatedFiles, validateAll } from './artifacts.js';
+import { relative, resolve } from 'node:path';
+import { generatedFiles, statemachinesDir, validateAll } from './artifacts.js';
 
 const [command, ...flags] = process.argv.slice(2);
+const dirFlag = flags.indexOf('--dir');
+const dir = dirFlag >= 0 && flags[dirFlag + 1] ? resolve(flags[dirFlag + 1]!) : statemachinesDir;
 
 function validate(): number {
-  const problems = validateAll();
+  const problems = validateAll(dir);
   for (const p of problems) console.error(`${p.file}: ${p.path}: ${p.message}`);
   if (problems.length > 0) {
     console.error(`${problems.length} problem(s).`);
@@ -24,7 +27,7 @@ function validate(): number {
 function compile(check: boolean): number {
   if (validate() !== 0) return 1;
   let stale = 0;
-  for (const [file, content] of generatedFiles()) {
+  for (const [file, content] of generatedFiles(dir)) {
     const current = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
     if (current === content) continue;
     stale++;
@@ -41,6 +44,6 @@ function compile(check: boolean): number {
 if (command === 'validate') process.exit(validate());
 else if (command === 'compile') process.exit(compile(flags.includes('--check')));
 else {
-  console.error('usage: tsx statemachines/cli.ts validate | compile [--check]');
+  console.error('usage: tsx statemachines/cli.ts validate | compile [--check] [--dir <path>]');
   process.exit(2);
 }

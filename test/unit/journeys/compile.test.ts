@@ -100,7 +100,10 @@ describe('compileJourney', () => {
       JitterStrategy: 'FULL',
     });
     assert.equal(notify.TimeoutSeconds, 15);
-    assert.deepEqual(notify.Parameters, { FunctionName: STEP_FUNCTION_PLACEHOLDER, Payload: payload('notify', 'webhook') });
+    assert.deepEqual(notify.Parameters, {
+      FunctionName: STEP_FUNCTION_PLACEHOLDER,
+      Payload: payload('notify', 'webhook'),
+    });
   });
 
   it('wait for: a single Wait state with seconds', () => {
@@ -128,7 +131,11 @@ describe('compileJourney', () => {
     });
     assert.equal(bought.TimeoutSeconds, 86400);
     assert.deepEqual(bought.ResultSelector, { nodeId: 'bought', outcome: 'matched', next: 'ab' });
-    assert.deepEqual(bought.Retry, [lambdaRetry, transientRetry], 'the timeout is the else path, never retried');
+    assert.deepEqual(
+      bought.Retry,
+      [lambdaRetry, transientRetry],
+      'the timeout is the else path, never retried',
+    );
     assert.deepEqual(bought.Catch, [
       { ErrorEquals: ['States.Timeout'], ResultPath: '$.last', Next: 'bought.timeout' },
       catchAll('bought'),
@@ -188,7 +195,10 @@ describe('compileJourney', () => {
   });
 
   it('update: one step Task', () => {
-    assert.deepEqual(state('tag').Parameters, { FunctionName: STEP_FUNCTION_PLACEHOLDER, Payload: payload('tag', 'update') });
+    assert.deepEqual(state('tag').Parameters, {
+      FunctionName: STEP_FUNCTION_PLACEHOLDER,
+      Payload: payload('tag', 'update'),
+    });
     assert.equal(state('tag').Next, 'done');
   });
 
@@ -198,7 +208,10 @@ describe('compileJourney', () => {
     assert.equal(done.Next, undefined);
     assert.equal(done.ResultPath, null);
     assert.equal(done.ResultSelector, undefined);
-    assert.deepEqual(done.Parameters, { FunctionName: STEP_FUNCTION_PLACEHOLDER, Payload: payload('done', 'exit') });
+    assert.deepEqual(done.Parameters, {
+      FunctionName: STEP_FUNCTION_PLACEHOLDER,
+      Payload: payload('done', 'exit'),
+    });
   });
 
   it('every Task retries Lambda throttling and transient errors and catches everything else', () => {
@@ -206,10 +219,18 @@ describe('compileJourney', () => {
       if (s.Type !== 'Task') continue;
       const retry = s.Retry as { ErrorEquals: string[] }[];
       const errors = retry.flatMap((r) => r.ErrorEquals);
-      for (const error of ['Lambda.ServiceException', 'Lambda.TooManyRequestsException', 'Lambda.SdkClientException']) {
+      for (const error of [
+        'Lambda.ServiceException',
+        'Lambda.TooManyRequestsException',
+        'Lambda.SdkClientException',
+      ]) {
         assert.ok(errors.includes(error), `${name} retries ${error}`);
       }
-      assert.equal(errors.includes('States.Timeout'), name !== 'bought', `${name}: States.Timeout retried unless waitFor`);
+      assert.equal(
+        errors.includes('States.Timeout'),
+        name !== 'bought',
+        `${name}: States.Timeout retried unless waitFor`,
+      );
       const catchers = s.Catch as { ErrorEquals: string[] }[];
       assert.deepEqual(catchers.at(-1)?.ErrorEquals, ['States.ALL'], `${name} catches States.ALL`);
       assert.equal((s.Parameters as { FunctionName: string }).FunctionName, STEP_FUNCTION_PLACEHOLDER);

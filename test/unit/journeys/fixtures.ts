@@ -8,10 +8,23 @@ export const everyNodeDocument = {
   start: 'hello',
   nodes: {
     hello: { type: 'email', template: 'welcome', next: 'notify' },
-    notify: { type: 'webhook', url: 'https://hooks.example.com/x', timeout: 'PT5S', retries: 3, next: 'pause' },
+    notify: {
+      type: 'webhook',
+      url: 'https://hooks.example.com/x',
+      timeout: 'PT5S',
+      retries: 3,
+      next: 'pause',
+    },
     pause: { type: 'wait', for: 'PT2H', next: 'morning' },
     morning: { type: 'wait', until: { time: '09:00', timezone: 'Europe/Paris' }, next: 'bought' },
-    bought: { type: 'waitFor', event: 'Order Completed', match: ['cartId'], timeout: 'P1D', then: 'ab', else: 'vip' },
+    bought: {
+      type: 'waitFor',
+      event: 'Order Completed',
+      match: ['cartId'],
+      timeout: 'P1D',
+      then: 'ab',
+      else: 'vip',
+    },
     vip: { type: 'branch', cases: [{ when: { traits: { plan: ['pro'] } }, next: 'tag' }], default: 'ab' },
     ab: {
       type: 'split',

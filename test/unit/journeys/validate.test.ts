@@ -62,7 +62,11 @@ describe('validateJourney', () => {
       retries: 2,
       next: 'b',
     });
-    assert.deepEqual(journey.nodes.b, { type: 'wait', until: { time: '09:00', timezone: 'profile' }, next: 'done' });
+    assert.deepEqual(journey.nodes.b, {
+      type: 'wait',
+      until: { time: '09:00', timezone: 'profile' },
+      next: 'done',
+    });
   });
 
   it('schema: a missing field is required, with its path', () => {
@@ -72,23 +76,35 @@ describe('validateJourney', () => {
 
   it('schema: an unknown node type lists the known ones', () => {
     const issues = issuesOf(withNodes({ a: { type: 'sms', next: 'done' }, done: { type: 'exit' } }));
-    assertIssue(issues, ['nodes', 'a', 'type'], 'must be one of: email, webhook, wait, waitFor, branch, split, update, exit');
+    assertIssue(
+      issues,
+      ['nodes', 'a', 'type'],
+      'must be one of: email, webhook, wait, waitFor, branch, split, update, exit',
+    );
   });
 
   it('schema: an unknown field (a typo) is reported at the field', () => {
-    const issues = issuesOf(withNodes({ a: { type: 'email', template: 'welcome', nxt: 'done' }, done: { type: 'exit' } }));
+    const issues = issuesOf(
+      withNodes({ a: { type: 'email', template: 'welcome', nxt: 'done' }, done: { type: 'exit' } }),
+    );
     assertIssue(issues, ['nodes', 'a', 'nxt'], "unknown field 'nxt'");
     assertIssue(issues, ['nodes', 'a', 'next'], 'is required');
   });
 
   it('schema: a node id that cannot be a state name', () => {
-    const issues = issuesOf(withNodes({ a: { type: 'email', template: 'welcome', next: 'b.c' }, 'b.c': { type: 'exit' } }));
+    const issues = issuesOf(
+      withNodes({ a: { type: 'email', template: 'welcome', next: 'b.c' }, 'b.c': { type: 'exit' } }),
+    );
     assertIssue(issues, ['nodes', 'b.c'], /^invalid id: must start with a letter/);
     assertIssue(issues, ['nodes', 'a', 'next'], /^must start with a letter/);
   });
 
   it('schema: reentry must be never, always or { after }', () => {
-    assertIssue(issuesOf({ ...base, reentry: 'sometimes' }), ['reentry'], 'must be never, always, or { after: <ISO-8601 duration> }');
+    assertIssue(
+      issuesOf({ ...base, reentry: 'sometimes' }),
+      ['reentry'],
+      'must be never, always, or { after: <ISO-8601 duration> }',
+    );
   });
 
   it('unknown node referenced: start, next, then/else, branch cases and default, split branches', () => {
@@ -98,8 +114,18 @@ describe('validateJourney', () => {
       nodes: {
         a: { type: 'email', template: 'welcome', next: 'ghost' },
         w: { type: 'waitFor', event: 'X', timeout: 'P1D', then: 'ghost2', else: 'done' },
-        b: { type: 'branch', cases: [{ when: { traits: { plan: ['pro'] } }, next: 'ghost3' }], default: 'ghost4' },
-        s: { type: 'split', branches: [{ weight: 50, next: 'done' }, { weight: 50, next: 'ghost5' }] },
+        b: {
+          type: 'branch',
+          cases: [{ when: { traits: { plan: ['pro'] } }, next: 'ghost3' }],
+          default: 'ghost4',
+        },
+        s: {
+          type: 'split',
+          branches: [
+            { weight: 50, next: 'done' },
+            { weight: 50, next: 'ghost5' },
+          ],
+        },
         done: { type: 'exit' },
       },
     });
@@ -147,7 +173,11 @@ describe('validateJourney', () => {
         done: { type: 'exit' },
       }),
     );
-    assertIssue(issues, ['nodes', 'a'], 'is on a cycle without a wait (a → b → a): add a wait or waitFor to it');
+    assertIssue(
+      issues,
+      ['nodes', 'a'],
+      'is on a cycle without a wait (a → b → a): add a wait or waitFor to it',
+    );
     assert.equal(issues.length, 1);
   });
 
@@ -173,7 +203,11 @@ describe('validateJourney', () => {
         done: { type: 'exit' },
       },
     });
-    assertIssue(issues, ['reentry', 'after'], "'one day' is not an ISO-8601 duration such as PT2H, P1D or P1DT12H");
+    assertIssue(
+      issues,
+      ['reentry', 'after'],
+      "'one day' is not an ISO-8601 duration such as PT2H, P1D or P1DT12H",
+    );
     assertIssue(
       issues,
       ['goal', 'within'],
@@ -184,21 +218,40 @@ describe('validateJourney', () => {
   });
 
   it('a duration longer than an execution can live', () => {
-    const issues = issuesOf(withNodes({ a: { type: 'wait', for: 'P400D', next: 'done' }, done: { type: 'exit' } }));
-    assertIssue(issues, ['nodes', 'a', 'for'], "'P400D' is longer than one year, the longest a journey can run");
+    const issues = issuesOf(
+      withNodes({ a: { type: 'wait', for: 'P400D', next: 'done' }, done: { type: 'exit' } }),
+    );
+    assertIssue(
+      issues,
+      ['nodes', 'a', 'for'],
+      "'P400D' is longer than one year, the longest a journey can run",
+    );
   });
 
   it('unknown template, when a template lookup is given', () => {
     const known = new Set(['welcome']);
-    const input = { ...base, nodes: { ...base.nodes, hello: { type: 'email', template: 'nope', next: 'done' } } };
-    assertIssue(issuesOf(input, { templateExists: (id: string) => known.has(id) }), ['nodes', 'hello', 'template'], "unknown template 'nope'");
+    const input = {
+      ...base,
+      nodes: { ...base.nodes, hello: { type: 'email', template: 'nope', next: 'done' } },
+    };
+    assertIssue(
+      issuesOf(input, { templateExists: (id: string) => known.has(id) }),
+      ['nodes', 'hello', 'template'],
+      "unknown template 'nope'",
+    );
     validateJourney(input); // without a lookup, templates are not checked
   });
 
   it('split weights that do not add up to 100', () => {
     const issues = issuesOf(
       withNodes({
-        a: { type: 'split', branches: [{ weight: 50, next: 'done' }, { weight: 40, next: 'done' }] },
+        a: {
+          type: 'split',
+          branches: [
+            { weight: 50, next: 'done' },
+            { weight: 40, next: 'done' },
+          ],
+        },
         done: { type: 'exit' },
       }),
     );
@@ -212,13 +265,20 @@ describe('validateJourney', () => {
         done: { type: 'exit' },
       }),
     );
-    assertIssue(issues, ['nodes', 'a', 'until', 'timezone'], "'Mars/Olympus' is not an IANA time zone such as Europe/Paris");
+    assertIssue(
+      issues,
+      ['nodes', 'a', 'until', 'timezone'],
+      "'Mars/Olympus' is not an IANA time zone such as Europe/Paris",
+    );
     assertIssue(issues, ['nodes', 'a', 'until', 'time'], 'must be a time of day HH:MM, 00:00 to 23:59');
   });
 
   it('wait needs exactly one of for and until', () => {
     const issues = issuesOf(
-      withNodes({ a: { type: 'wait', for: 'P1D', until: { time: '09:00' }, next: 'done' }, done: { type: 'exit' } }),
+      withNodes({
+        a: { type: 'wait', for: 'P1D', until: { time: '09:00' }, next: 'done' },
+        done: { type: 'exit' },
+      }),
     );
     assertIssue(issues, ['nodes', 'a'], 'needs exactly one of `for` (a duration) or `until` (a time of day)');
   });
@@ -230,7 +290,14 @@ describe('validateJourney', () => {
       exitOn: [{ event: 'B', where: { properties: { x: [{ numeric: ['>>', 1] }] } } }],
       start: 'f',
       nodes: {
-        f: { type: 'waitFor', event: 'X', where: { properties: { y: 'z' } }, timeout: 'P1D', then: 'b', else: 'b' },
+        f: {
+          type: 'waitFor',
+          event: 'X',
+          where: { properties: { y: 'z' } },
+          timeout: 'P1D',
+          then: 'b',
+          else: 'b',
+        },
         b: { type: 'branch', cases: [{ when: { traits: { plan: 'pro' } }, next: 'done' }], default: 'done' },
         done: { type: 'exit' },
       },
@@ -238,7 +305,11 @@ describe('validateJourney', () => {
     assertIssue(issues, ['trigger', 'where', 'properties', 'price'], /must be an object or an array/);
     assertIssue(issues, ['exitOn', 0, 'where', 'properties', 'x', 0, 'numeric', 0], /expected one of/);
     assertIssue(issues, ['nodes', 'f', 'where', 'properties', 'y'], /must be an object or an array/);
-    assertIssue(issues, ['nodes', 'b', 'cases', 0, 'when', 'traits', 'plan'], /must be an object or an array/);
+    assertIssue(
+      issues,
+      ['nodes', 'b', 'cases', 0, 'when', 'traits', 'plan'],
+      /must be an object or an array/,
+    );
   });
 
   it('a branch case needs a condition; a webhook timeout is capped at a minute', () => {
@@ -249,7 +320,11 @@ describe('validateJourney', () => {
         done: { type: 'exit' },
       }),
     );
-    assertIssue(issues, ['nodes', 'a', 'cases', 0, 'when'], 'needs at least one of traits, properties or segment');
+    assertIssue(
+      issues,
+      ['nodes', 'a', 'cases', 0, 'when'],
+      'needs at least one of traits, properties or segment',
+    );
     assertIssue(issues, ['nodes', 'w', 'timeout'], 'must be at most PT60S');
   });
 
@@ -283,7 +358,10 @@ describe('validateJourney', () => {
 
 describe('parseJourneyDocument', () => {
   it('parses YAML, and JSON by content type or by shape', () => {
-    assert.deepEqual(parseJourneyDocument('id: a\nnodes: { x: { type: exit } }\n'), { id: 'a', nodes: { x: { type: 'exit' } } });
+    assert.deepEqual(parseJourneyDocument('id: a\nnodes: { x: { type: exit } }\n'), {
+      id: 'a',
+      nodes: { x: { type: 'exit' } },
+    });
     assert.deepEqual(parseJourneyDocument('{"id":"a"}', 'application/json'), { id: 'a' });
     assert.deepEqual(parseJourneyDocument('  {"id":"a"}'), { id: 'a' });
   });
@@ -292,7 +370,8 @@ describe('parseJourneyDocument', () => {
     assert.throws(
       () => parseJourneyDocument('id: a\nnodes:\n  x: { type: exit\n'),
       (error: unknown) =>
-        error instanceof ValidationError && /^invalid YAML at line \d+, column \d+/.test(error.issues[0]!.message),
+        error instanceof ValidationError &&
+        /^invalid YAML at line \d+, column \d+/.test(error.issues[0]!.message),
     );
   });
 
