@@ -46,6 +46,7 @@ import { combinedTimeline, runtimeApi } from './runtime.js';
  *   CAIRN_STEP_FUNCTION_ARN       what `${StepFunctionArn}` in compiled ASL becomes
  *   CAIRN_STATE_MACHINE_PREFIX    default `cairn-`
  *   CAIRN_STATE_MACHINE_ROLE_ARN  execution role of published state machines
+ *   CAIRN_JOURNEY_ALIAS           alias moved to each published version, default `live` ('' = none)
  *   CAIRN_PROFILES_TABLE, CAIRN_JOURNEYS_TABLE
  */
 export interface ApiConfig {
@@ -56,6 +57,7 @@ export interface ApiConfig {
   stepFunctionArn: string;
   stateMachinePrefix: string;
   stateMachineRoleArn: string;
+  journeyAlias: string;
   profilesTable: string;
   journeysTable: string;
 }
@@ -72,6 +74,7 @@ export function apiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     stateMachinePrefix: env.CAIRN_STATE_MACHINE_PREFIX || 'cairn-',
     stateMachineRoleArn:
       env.CAIRN_STATE_MACHINE_ROLE_ARN || 'arn:aws:iam::000000000000:role/cairn-state-machine',
+    journeyAlias: env.CAIRN_JOURNEY_ALIAS ?? 'live',
     profilesTable: tableName(profilesTable, env),
     journeysTable: tableName(journeysTable, env),
   };

@@ -68,6 +68,7 @@ function journeyDetail(journey: JourneyRecord, versions: JourneyVersionRecord[])
       ? {
           version: journey.published.version,
           versionArn: journey.published.versionArn,
+          aliasArn: journey.published.aliasArn ?? null,
           publishedAt: journey.published.publishedAt,
           definition: journey.published.definition,
         }

@@ -218,6 +218,7 @@ export class JourneyCatalog {
       published: {
         version,
         versionArn: deployed.versionArn,
+        ...(deployed.aliasArn && { aliasArn: deployed.aliasArn }),
         stateMachineArn: deployed.stateMachineArn,
         definition,
         publishedAt,

@@ -1,7 +1,9 @@
 import {
+  CreateStateMachineAliasCommand,
   CreateStateMachineCommand,
   ListStateMachinesCommand,
   type SFNClient,
+  UpdateStateMachineAliasCommand,
   UpdateStateMachineCommand,
 } from '@aws-sdk/client-sfn';
 
@@ -14,7 +16,7 @@ export interface StateMachineDeployer {
     /** The state machine from an earlier publish, when there was one. */
     stateMachineArn?: string;
     description?: string;
-  }): Promise<{ stateMachineArn: string; versionArn: string }>;
+  }): Promise<{ stateMachineArn: string; versionArn: string; aliasArn?: string }>;
 }
 
 export interface SfnDeployerOptions {
@@ -22,6 +24,12 @@ export interface SfnDeployerOptions {
   roleArn: string;
   /** Name prefix (`CAIRN_STATE_MACHINE_PREFIX`, default `cairn-`); IAM scopes the api role to it. */
   namePrefix?: string;
+  /**
+   * Alias moved to each new version (`CAIRN_JOURNEY_ALIAS`, default `live`, as for journeys CDK
+   * deploys), so the console and operators see which version takes new entries. Executions start on
+   * the version ARN itself. Empty string: no alias.
+   */
+  aliasName?: string;
 }
 
 /** State machine names allow 80 characters of `[A-Za-z0-9-_]`. */
@@ -31,11 +39,34 @@ export function stateMachineName(prefix: string, journeyId: string): string {
 
 /**
  * Step Functions deploys: CreateStateMachine(publish) the first time, UpdateStateMachine(publish)
- * after, so each publish is a new version and running executions keep theirs. 1 call per publish
- * (2-3 when recovering a state machine the catalog lost track of).
+ * after, so each publish is a new version and running executions keep theirs; then the alias is
+ * moved to it. 2 calls per publish (more when recovering a state machine the catalog lost track of).
  */
 export function sfnDeployer(client: SFNClient, options: SfnDeployerOptions): StateMachineDeployer {
   const prefix = options.namePrefix ?? 'cairn-';
+  const aliasName = options.aliasName ?? 'live';
+
+  async function pointAlias(stateMachineArn: string, versionArn: string, created: boolean) {
+    if (!aliasName) return undefined;
+    const routingConfiguration = [{ stateMachineVersionArn: versionArn, weight: 100 }];
+    if (!created) {
+      const stateMachineAliasArn = `${stateMachineArn}:${aliasName}`;
+      try {
+        await client.send(new UpdateStateMachineAliasCommand({ stateMachineAliasArn, routingConfiguration }));
+        return stateMachineAliasArn;
+      } catch (error) {
+        if (!['ResourceNotFound', 'InvalidArn'].includes((error as Error).name)) throw error;
+      }
+    }
+    const out = await client.send(
+      new CreateStateMachineAliasCommand({
+        name: aliasName,
+        routingConfiguration,
+        description: 'New entries start on this version',
+      }),
+    );
+    return out.stateMachineAliasArn;
+  }
 
   async function update(stateMachineArn: string, definition: string, description?: string) {
     const out = await client.send(
@@ -48,7 +79,8 @@ export function sfnDeployer(client: SFNClient, options: SfnDeployerOptions): Sta
       }),
     );
     if (!out.stateMachineVersionArn) throw new Error('UpdateStateMachine returned no version ARN');
-    return { stateMachineArn, versionArn: out.stateMachineVersionArn };
+    const aliasArn = await pointAlias(stateMachineArn, out.stateMachineVersionArn, false);
+    return { stateMachineArn, versionArn: out.stateMachineVersionArn, aliasArn };
   }
 
   async function findByName(name: string): Promise<string | undefined> {
@@ -86,7 +118,8 @@ export function sfnDeployer(client: SFNClient, options: SfnDeployerOptions): Sta
         if (!out.stateMachineArn || !out.stateMachineVersionArn) {
           throw new Error('CreateStateMachine returned no ARN');
         }
-        return { stateMachineArn: out.stateMachineArn, versionArn: out.stateMachineVersionArn };
+        const aliasArn = await pointAlias(out.stateMachineArn, out.stateMachineVersionArn, true);
+        return { stateMachineArn: out.stateMachineArn, versionArn: out.stateMachineVersionArn, aliasArn };
       } catch (error) {
         if ((error as Error).name !== 'StateMachineAlreadyExists') throw error;
         const existing = await findByName(name);

@@ -14,6 +14,8 @@ export interface PublishedVersion {
   /** ARN of the Step Functions state machine version (`…:stateMachine:cairn-x:3`). */
   versionArn: string;
   stateMachineArn: string;
+  /** The alias moved to this version (`…:stateMachine:cairn-x:live`), when aliases are used. */
+  aliasArn?: string;
   definition: JourneyDocument;
   publishedAt: string;
   /** sha-256 of the deployed ASL: a publish that compiles to the same ASL deploys nothing. */

@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { DescribeStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeStateMachineAliasCommand,
+  DescribeStateMachineCommand,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
 import { parse } from 'yaml';
 import { JourneyCatalog } from '../../../shared/catalog/catalog.js';
 import { sfnDeployer } from '../../../shared/catalog/deployer.js';
@@ -137,7 +141,13 @@ describe('JourneyCatalog on the local stack', () => {
     assert.match(second.definition ?? '', /function:cairn-step/);
     assert.doesNotMatch(second.definition ?? '', /\$\{StepFunctionArn\}/);
 
+    const alias = await sfn.send(
+      new DescribeStateMachineAliasCommand({ stateMachineAliasArn: `${v2.stateMachineArn}:live` }),
+    );
+    assert.deepEqual(alias.routingConfiguration, [{ stateMachineVersionArn: v2.versionArn, weight: 100 }]);
+
     const { journey, versions } = await catalog.getJourney(id);
+    assert.equal(journey.published?.aliasArn, `${v2.stateMachineArn}:live`);
     assert.equal(journey.status, 'active');
     assert.deepEqual(
       versions.map((v) => [v.version, v.versionArn]),
