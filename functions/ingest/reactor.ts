@@ -1,10 +1,16 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { type EventReactor, noopReactor } from '../../shared/profiles/index.js';
+import type { EventReactor } from '../../shared/profiles/index.js';
+import { createRuntime } from '../../shared/runtime/runtime.js';
 
 /**
  * The journeys hook of ingest: what runs after each stored event (start / resume / stop executions).
- * This is the one place the journeys runtime is wired in; until it is, events only update profiles.
+ * This is the one place the journeys runtime is wired in (shared/runtime/reactor.ts).
  */
-export function createReactor(_deps: { client: DynamoDBDocumentClient }): EventReactor {
-  return noopReactor;
+export function createReactor(deps: { client: DynamoDBDocumentClient }): EventReactor {
+  const { reactor } = createRuntime({ documentClient: deps.client });
+  return {
+    async onEvent(input) {
+      await reactor.onEvent(input);
+    },
+  };
 }

@@ -121,9 +121,13 @@ export function memoryRuntimeStore(): MemoryRuntimeStore {
     },
     async updateMessage(key, change) {
       count('updateMessage');
-      const record = messages.get(mkey(key.executionName, key.nodeId));
+      const record = messages.get(mkey(key.executionName, key.nodeId)) as
+        | (MessageRecord & { seen?: string[] })
+        | undefined;
       if (!record) return undefined;
-      record.status = change.status;
+      if (change.once && record.seen?.includes(change.status)) return undefined;
+      if (!change.ifStatusIn || change.ifStatusIn.includes(record.status)) record.status = change.status;
+      record.seen = [...(record.seen ?? []), change.status];
       record.history.push({
         status: change.status,
         at: change.at,
@@ -131,7 +135,8 @@ export function memoryRuntimeStore(): MemoryRuntimeStore {
       });
       if (change.providerMessageId) record.providerMessageId = change.providerMessageId;
       if (change.reason) record.reason = change.reason;
-      return clone(record);
+      const { seen: _seen, ...copy } = clone(record);
+      return copy;
     },
     async addTimeline(entry) {
       count('addTimeline');

@@ -27,9 +27,11 @@ import type { StatDelta } from './types.js';
 export interface ProfileAccess {
   /** The profile, following merges to the surviving one; undefined when erased. */
   getProfile(profileId: string): Promise<StepProfile | undefined>;
+  /** Applies an `update` node's change once per `origin.messageId` (a retried step changes nothing twice). */
   updateTraits(
     profileId: string,
     change: { set: Record<string, unknown>; increment: Record<string, number> },
+    origin: { messageId: string; journeyId: string; nodeId: string; executionName: string },
   ): Promise<void>;
 }
 
@@ -219,7 +221,16 @@ function nodeDeps(
     fetch: deps.fetch,
     isInSegment: deps.isInSegment,
     unsubscribeUrl: deps.unsubscribeUrl,
-    updateTraits: deps.profiles.updateTraits,
+    updateTraits: (
+      profileId: string,
+      change: { set: Record<string, unknown>; increment: Record<string, number> },
+    ) =>
+      deps.profiles.updateTraits(profileId, change, {
+        messageId: `journey-update-${stableHash(executionName, request.nodeId).slice(0, 22)}`,
+        journeyId: request.journeyId,
+        nodeId: request.nodeId,
+        executionName,
+      }),
 
     async renderTemplate(templateId: string, variables: TemplateVariables) {
       const template = await deps.getTemplate(templateId);
@@ -336,7 +347,12 @@ async function sendOnce(
       tags: { ...message.tags, execution: executionName },
       unsubscribeUrl: deps.unsubscribeUrl(profile.profileId),
     });
-    await deps.store.updateMessage(key, { status: 'sent', at: isoAt(deps.clock), providerMessageId });
+    await deps.store.updateMessage(key, {
+      status: 'sent',
+      at: isoAt(deps.clock),
+      providerMessageId,
+      ifStatusIn: ['sending', 'retry'],
+    });
     return { messageId: providerMessageId || messageId };
   } catch (error) {
     if (error instanceof EmailSendError) {

@@ -95,6 +95,10 @@ export interface RuntimeStore {
       detail?: string;
       providerMessageId?: string;
       reason?: string;
+      /** Set the status only when it is one of these (else only the history grows). */
+      ifStatusIn?: MessageStatus[];
+      /** Only once per status (feedback redelivered by SQS): undefined when seen before. */
+      once?: boolean;
     },
   ): Promise<MessageRecord | undefined>;
   addTimeline(entry: TimelineEntry): Promise<void>;
@@ -392,33 +396,59 @@ export function dynamoRuntimeStore(
     },
 
     async updateMessage(key, change) {
-      const sets = ['#s = :s', '#h = list_append(if_not_exists(#h, :empty), :h)'];
-      const values: Record<string, unknown> = {
-        ':s': change.status,
-        ':h': [{ status: change.status, at: change.at, ...(change.detail && { detail: change.detail }) }],
-        ':empty': [],
-      };
-      if (change.providerMessageId) {
-        sets.push('providerMessageId = :p');
-        values[':p'] = change.providerMessageId;
-      }
-      if (change.reason) {
-        sets.push('reason = :r');
-        values[':r'] = change.reason;
-      }
-      try {
+      const update = async (setStatus: boolean) => {
+        const sets = ['#h = list_append(if_not_exists(#h, :empty), :h)'];
+        const values: Record<string, unknown> = {
+          ':h': [{ status: change.status, at: change.at, ...(change.detail && { detail: change.detail }) }],
+          ':empty': [],
+          ':seen': new Set([change.status]),
+        };
+        const conditions = ['attribute_exists(pk)'];
+        if (setStatus) {
+          sets.push('#s = :s');
+          values[':s'] = change.status;
+          if (change.ifStatusIn) {
+            const names = change.ifStatusIn.map((_, i) => `:if${i}`);
+            change.ifStatusIn.forEach((status, i) => {
+              values[names[i]!] = status;
+            });
+            conditions.push(`#s IN (${names.join(', ')})`);
+          }
+        }
+        if (change.once) {
+          values[':status'] = change.status;
+          conditions.push('NOT contains(seen, :status)');
+        }
+        if (change.providerMessageId) {
+          sets.push('providerMessageId = :p');
+          values[':p'] = change.providerMessageId;
+        }
+        if (change.reason) {
+          sets.push('reason = :r');
+          values[':r'] = change.reason;
+        }
         const out = await client.send(
           new UpdateCommand({
             TableName: journeys,
             Key: messageKey(key.executionName, key.nodeId),
-            UpdateExpression: `SET ${sets.join(', ')}`,
-            ConditionExpression: 'attribute_exists(pk)',
+            UpdateExpression: `SET ${sets.join(', ')} ADD seen :seen`,
+            ConditionExpression: conditions.join(' AND '),
             ExpressionAttributeNames: { '#s': 'status', '#h': 'history' },
             ExpressionAttributeValues: values,
             ReturnValues: 'ALL_NEW',
           }),
         );
         return out.Attributes ? stripKeys<MessageRecord>(out.Attributes) : undefined;
+      };
+      try {
+        return await update(true);
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+      // Status moved on meanwhile (feedback arrived first): keep it, record the event in the history.
+      if (!change.ifStatusIn) return undefined;
+      try {
+        return await update(false);
       } catch (error) {
         if (isConditionFailure(error)) return undefined;
         throw error;
@@ -465,7 +495,7 @@ export function dynamoRuntimeStore(
 }
 
 function stripKeys<T>(item: Record<string, unknown>): T {
-  const { pk: _pk, sk: _sk, kind, expiresAt: _e, ...rest } = item;
+  const { pk: _pk, sk: _sk, kind, expiresAt: _e, seen: _seen, ...rest } = item;
   if (kind === 'journey-step' || kind === 'message') return { kind, ...rest } as T;
   return rest as T;
 }

@@ -1,0 +1,15 @@
+import middy from '@middy/core';
+import { type StepResult, stepRequestSchema } from '../../shared/journeys/step.js';
+import { createRuntime, type Runtime } from '../../shared/runtime/runtime.js';
+import { runStep } from '../../shared/runtime/step.js';
+
+/**
+ * The Step Functions task Lambda: one journey node for one customer (contract: shared/journeys/README.md).
+ * Errors propagate with their name, which the state machine's Retry/Catch match on.
+ */
+let runtime: Runtime | undefined;
+
+export const handler = middy<unknown, StepResult>().handler(async (event) => {
+  runtime ??= createRuntime();
+  return runStep(stepRequestSchema.parse(event), runtime.step);
+});

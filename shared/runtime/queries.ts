@@ -1,0 +1,156 @@
+import { ValidationError } from '../errors.js';
+import type { Journey } from '../journeys/schema.js';
+import type { MessageRecord, RuntimeStore, TimelineEntry } from './store.js';
+
+/**
+ * The read side of the runtime for the API: journey stats (`GET /journeys/{id}/stats`), messages
+ * (`GET /messages`) and the journey part of a profile's timeline.
+ */
+
+export interface NodeStats {
+  entered: number;
+  completed: number;
+  waiting: number;
+  failed: number;
+  skipped: number;
+  /** Message nodes. */
+  sent?: number;
+  delivered?: number;
+  bounced?: number;
+  complained?: number;
+  opened?: number;
+  clicked?: number;
+  /** waitFor nodes. */
+  resumed?: number;
+  timedOut?: number;
+  /** split: per branch (its `name`, else its target node); branch: per case target and `default`. */
+  branches?: Record<string, number>;
+}
+
+export interface JourneyStats {
+  journeyId: string;
+  /** Executions started. */
+  started: number;
+  /** Reached an exit node. */
+  finished: number;
+  /** Left on an exitOn event. */
+  exited: number;
+  failed: number;
+  nodes: Record<string, NodeStats>;
+  goal: { conversions: number };
+}
+
+const baseCounters = ['entered', 'completed', 'waiting', 'failed', 'skipped'] as const;
+const messageCounters = ['sent', 'delivered', 'bounced', 'complained', 'opened', 'clicked'] as const;
+
+/**
+ * Sums the stats shards of a journey (one Query) into the DESIGN.md §4 shape. `journey` (the current
+ * version) names split branches and lists nodes nobody reached yet with zeros.
+ */
+export async function getJourneyStats(
+  store: Pick<RuntimeStore, 'readStats'>,
+  journeyId: string,
+  journey?: Pick<Journey, 'nodes'>,
+): Promise<JourneyStats> {
+  const totals = await store.readStats(journeyId);
+  const nodes: Record<string, NodeStats> = {};
+  const nodeStats = (nodeId: string): NodeStats => {
+    let stats = nodes[nodeId];
+    if (!stats) {
+      stats = { entered: 0, completed: 0, waiting: 0, failed: 0, skipped: 0 };
+      const type = journey?.nodes[nodeId]?.type;
+      if (type === 'email') for (const counter of messageCounters) stats[counter] = 0;
+      if (type === 'waitFor') Object.assign(stats, { resumed: 0, timedOut: 0 });
+      if (type === 'split' || type === 'branch') stats.branches = {};
+      nodes[nodeId] = stats;
+    }
+    return stats;
+  };
+  for (const nodeId of Object.keys(journey?.nodes ?? {})) nodeStats(nodeId);
+  const journeyTotals: Record<string, number> = {};
+  for (const [attribute, value] of Object.entries(totals)) {
+    const [scope, ...rest] = attribute.split('|');
+    if (scope === 'journey') {
+      journeyTotals[rest.join('|')] = value;
+      continue;
+    }
+    if (scope !== 'node' || rest.length < 2) continue;
+    const counter = rest.pop()!;
+    const nodeId = rest.join('|');
+    const stats = nodeStats(nodeId);
+    if (counter.startsWith('branch:')) {
+      const label = branchLabel(journey, nodeId, counter.slice('branch:'.length));
+      stats.branches ??= {};
+      stats.branches[label] = (stats.branches[label] ?? 0) + value;
+    } else {
+      (stats as unknown as Record<string, number>)[counter] = value;
+    }
+  }
+  for (const stats of Object.values(nodes)) {
+    // The waiting gauge is a sum of +1/-1 over shards: never show a transiently negative value.
+    stats.waiting = Math.max(0, stats.waiting);
+    for (const counter of baseCounters) stats[counter] ??= 0;
+  }
+  return {
+    journeyId,
+    started: journeyTotals.started ?? 0,
+    finished: journeyTotals.finished ?? 0,
+    exited: journeyTotals.exited ?? 0,
+    failed: journeyTotals.failed ?? 0,
+    nodes,
+    goal: { conversions: journeyTotals.conversions ?? 0 },
+  };
+}
+
+function branchLabel(journey: Pick<Journey, 'nodes'> | undefined, nodeId: string, key: string): string {
+  const node = journey?.nodes[nodeId];
+  if (node?.type === 'split') {
+    const branch = node.branches[Number(key)];
+    if (branch) return branch.name ?? branch.next;
+  }
+  if (node?.type === 'branch') {
+    if (key === 'default') return 'default';
+    const branchCase = node.cases[Number(key)];
+    if (branchCase) return `case ${key}: ${branchCase.next}`;
+  }
+  return key;
+}
+
+export interface MessageView extends MessageRecord {
+  execution: string;
+}
+
+/**
+ * Messages sent to a profile (and to the profiles merged into it: pass their ids too), newest first,
+ * with their status history: the profile's timeline entries of kind `message` (one Query each),
+ * then the message records (one BatchGetItem per 100).
+ */
+export async function listMessages(
+  store: Pick<RuntimeStore, 'listTimeline' | 'getMessages'>,
+  query: { profileId?: string; profileIds?: string[]; journeyId?: string },
+): Promise<{ messages: MessageView[] }> {
+  const profileIds = query.profileIds ?? (query.profileId ? [query.profileId] : []);
+  if (profileIds.length === 0) {
+    throw new ValidationError([{ path: ['profileId'], message: 'profileId is required' }]);
+  }
+  const entries = (await Promise.all(profileIds.map((id) => store.listTimeline(id))))
+    .flat()
+    .filter((entry) => entry.kind === 'message' && (!query.journeyId || entry.journeyId === query.journeyId));
+  const records = await store.getMessages(
+    entries.map((e) => ({ executionName: e.executionName, nodeId: e.nodeId })),
+  );
+  return {
+    messages: records
+      .map((record) => ({ ...record, execution: record.executionName }))
+      .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0)),
+  };
+}
+
+/** Journey steps and messages on the timeline of the given profiles, oldest first. */
+export async function journeyTimeline(
+  store: Pick<RuntimeStore, 'listTimeline'>,
+  profileIds: string[],
+): Promise<TimelineEntry[]> {
+  const entries = (await Promise.all(profileIds.map((id) => store.listTimeline(id)))).flat();
+  return entries.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+}

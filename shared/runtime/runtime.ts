@@ -1,0 +1,205 @@
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { JourneyCatalog } from '../catalog/catalog.js';
+import { DynamoCatalogStore } from '../catalog/dynamodb.js';
+import { journeyLanguage } from '../catalog/language.js';
+import { sesEmailSender } from '../channels/email.js';
+import { type Clock, systemClock } from '../clock.js';
+import { ValidationError } from '../errors.js';
+import { randomIds } from '../ids.js';
+import { executionName } from '../journeys/compile.js';
+import { type Journey, journeySchema } from '../journeys/schema.js';
+import { createLogger, type Logger } from '../log.js';
+import { DynamoProfileStore, findProfile, getProfile } from '../profiles/index.js';
+import { createDocumentClient } from '../store/dynamodb.js';
+import { journeysTable, profilesTable, tableName } from '../store/tables.js';
+import type { EmailTemplate } from '../templates/render.js';
+import { sfnExecutionService } from './executions.js';
+import type { FeedbackDeps } from './feedback.js';
+import { profileAccess } from './profiles.js';
+import { getJourneyStats, type JourneyStats, listMessages } from './queries.js';
+import { createEventReactor, type EventReactor } from './reactor.js';
+import type { StepDeps } from './step.js';
+import { dynamoRuntimeStore, type RuntimeStore } from './store.js';
+import type { ExecutionService, RuntimeProfile } from './types.js';
+
+/**
+ * Wires the runtime with its real dependencies, from the environment. Called once per Lambda
+ * container by the adapters (functions/ingest, step, feedback, api); creates its clients on call,
+ * never at import. Configuration:
+ *   CAIRN_EMAIL_FROM              From address, default `Cairn <no-reply@example.com>`
+ *   CAIRN_SES_CONFIGURATION_SET   SES configuration set (delivery/bounce/open/click events), optional
+ *   CAIRN_UNSUBSCRIBE_URL         base of the unsubscribe link, default `http://localhost:3000/unsubscribe`
+ *   CAIRN_JOURNEY_CACHE_MS        how long ingest caches the active journeys, default 5000
+ *   CAIRN_TEMPLATE_CACHE_MS       how long the step caches a template, default 1000
+ *   CAIRN_PROFILES_TABLE, CAIRN_JOURNEYS_TABLE
+ */
+export interface RuntimeOptions {
+  env?: NodeJS.ProcessEnv;
+  documentClient?: DynamoDBDocumentClient;
+  sfn?: SFNClient;
+  ses?: SESv2Client;
+  clock?: Clock;
+  log?: Logger;
+  fetch?: typeof fetch;
+}
+
+export interface Runtime {
+  store: RuntimeStore;
+  executions: ExecutionService;
+  reactor: EventReactor;
+  step: StepDeps;
+  feedback: FeedbackDeps;
+  /** What `functions/api` routes call (RuntimeApi). */
+  api: {
+    enroll(journeyId: string, input: unknown): Promise<unknown>;
+    stats(journeyId: string): Promise<JourneyStats>;
+    messages(query: { profileId?: string; journeyId?: string }): Promise<unknown>;
+  };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function createRuntime(options: RuntimeOptions = {}): Runtime {
+  const env = options.env ?? process.env;
+  const clock = options.clock ?? systemClock;
+  const log = options.log ?? createLogger({ component: 'runtime' });
+  const client = options.documentClient ?? createDocumentClient();
+  const sfn = options.sfn ?? new SFNClient({ maxAttempts: 5 });
+  const ses = options.ses ?? new SESv2Client({ maxAttempts: 3 });
+  const store = dynamoRuntimeStore(client, { now: () => clock.now() });
+  const executions = sfnExecutionService(sfn);
+  const catalogStore = new DynamoCatalogStore(client, tableName(journeysTable, env));
+  const catalog = new JourneyCatalog({
+    store: catalogStore,
+    // The runtime only reads the catalog: publishing goes through the api function.
+    deployer: {
+      deploy: () => Promise.reject(new Error('the runtime does not deploy journeys')),
+    },
+    language: journeyLanguage,
+    clock,
+    stepFunctionArn: '',
+    log,
+  });
+  const profiles = new DynamoProfileStore({ client, clock, tableName: tableName(profilesTable, env) });
+  const unsubscribeBase = env.CAIRN_UNSUBSCRIBE_URL || 'http://localhost:3000/unsubscribe';
+  const unsubscribeUrl = (profileId: string) =>
+    `${unsubscribeBase}${unsubscribeBase.includes('?') ? '&' : '?'}profile=${encodeURIComponent(profileId)}`;
+
+  // Published versions never change: cache their parsed definitions for the container's life.
+  const versions = new Map<string, Promise<Journey | undefined>>();
+  const getJourneyVersion = (journeyId: string, version: number) => {
+    const key = `${journeyId}@${version}`;
+    let found = versions.get(key);
+    if (!found) {
+      found = catalog
+        .getVersion(journeyId, version)
+        .then((record) => record && journeySchema.parse(record.definition));
+      versions.set(key, found);
+      found.then(
+        (journey) => journey ?? versions.delete(key),
+        () => versions.delete(key),
+      );
+    }
+    return found;
+  };
+  const templateTtl = Number(env.CAIRN_TEMPLATE_CACHE_MS ?? 1000);
+  const templates = new Map<string, { at: number; template: Promise<EmailTemplate | undefined> }>();
+  const getTemplate = (templateId: string) => {
+    const now = Date.now();
+    const hit = templates.get(templateId);
+    if (hit && now - hit.at < templateTtl) return hit.template;
+    const template = catalogStore.getTemplate(templateId);
+    templates.set(templateId, { at: now, template });
+    template.catch(() => templates.delete(templateId));
+    return template;
+  };
+
+  const toRuntimeProfile = (profile: Awaited<ReturnType<typeof getProfile>>): RuntimeProfile | undefined =>
+    profile
+      ? { profileId: profile.profileId, traits: profile.traits, identities: { ...profile.identities } }
+      : undefined;
+
+  const reactor = createEventReactor({
+    journeys: {
+      listActiveJourneys: () => catalog.listActiveJourneys(),
+      getJourney: (journeyId) => catalog.getActiveJourney(journeyId),
+    },
+    executions,
+    store,
+    clock,
+    ids: randomIds,
+    executionName,
+    async findProfile(who) {
+      if (who.profileId) return toRuntimeProfile(await getProfile(profiles, who.profileId));
+      if (who.userId) return toRuntimeProfile(await findProfile(profiles, { userId: who.userId }));
+      if (who.anonymousId)
+        return toRuntimeProfile(await findProfile(profiles, { anonymousId: who.anonymousId }));
+      return undefined;
+    },
+    log: log.child({ component: 'reactor' }),
+  });
+
+  const step: StepDeps = {
+    getJourneyVersion,
+    getTemplate,
+    profiles: profileAccess({ store: profiles, clock }),
+    store,
+    email: sesEmailSender(ses, {
+      from: env.CAIRN_EMAIL_FROM || undefined,
+      configurationSetName: env.CAIRN_SES_CONFIGURATION_SET || undefined,
+    }),
+    fetch: options.fetch ?? fetch,
+    clock,
+    unsubscribeUrl,
+    log: log.child({ component: 'step' }),
+  };
+
+  return {
+    store,
+    executions,
+    reactor,
+    step,
+    feedback: { store, clock, log: log.child({ component: 'feedback' }) },
+    api: {
+      async enroll(journeyId, input) {
+        if (!isObject(input)) throw new ValidationError([{ path: [], message: 'body must be an object' }]);
+        const ids = ['userId', 'anonymousId', 'profileId'].filter((key) => input[key] !== undefined);
+        if (ids.length !== 1) {
+          throw new ValidationError([
+            { path: [], message: 'give exactly one of userId, anonymousId, profileId' },
+          ]);
+        }
+        const id = ids[0]!;
+        if (typeof input[id] !== 'string' || input[id] === '') {
+          throw new ValidationError([{ path: [id], message: `${id} must be a non-empty string` }]);
+        }
+        if (input.context !== undefined && !isObject(input.context)) {
+          throw new ValidationError([{ path: ['context'], message: 'context must be an object' }]);
+        }
+        return reactor.enrollProfile(journeyId, {
+          [id]: input[id] as string,
+          ...(isObject(input.context) && { context: input.context }),
+          ...(typeof input.idempotencyKey === 'string' && { idempotencyKey: input.idempotencyKey }),
+        });
+      },
+      async stats(journeyId) {
+        const active = await catalog.getActiveJourney(journeyId);
+        const definition = active ? await getJourneyVersion(journeyId, active.version) : undefined;
+        return getJourneyStats(store, journeyId, definition);
+      },
+      async messages(query) {
+        const profile = query.profileId ? await getProfile(profiles, query.profileId) : null;
+        const profileIds = profile
+          ? [profile.profileId, ...profile.mergedFrom]
+          : query.profileId
+            ? [query.profileId]
+            : [];
+        return listMessages(store, { profileIds, ...(query.journeyId && { journeyId: query.journeyId }) });
+      },
+    },
+  };
+}
