@@ -192,9 +192,12 @@ export function taskKind(resource: string): TaskKind {
 function rewriteContextPaths(value: Json, stateName: string, key = ''): Json {
   if (typeof value === 'string') {
     if (!value.includes('$$.')) return value;
-    return value
-      .replaceAll('$$.Execution.Input', '$$.Execution.CairnInput')
-      .replaceAll('$$.Execution.StartTime', '$$.Execution.CairnStartTime');
+    return (
+      value
+        // Replacer functions: in a replacement string, `$$` would mean a single `$`.
+        .replaceAll('$$.Execution.Input', () => '$$.Execution.CairnInput')
+        .replaceAll('$$.Execution.StartTime', () => '$$.Execution.CairnStartTime')
+    );
   }
   if (Array.isArray(value)) return value.map((item) => rewriteContextPaths(item, stateName));
   if (value === null || typeof value !== 'object') return value;

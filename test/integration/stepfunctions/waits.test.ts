@@ -104,6 +104,39 @@ suite('Wait states run on the virtual clock', () => {
     assert.equal((await describe(h, exec)).status, 'SUCCEEDED');
   });
 
+  test('the context object ($$.Execution, $$.State.Name) is intact after a wait resumes the execution', async () => {
+    const definition = {
+      StartAt: 'replace',
+      States: {
+        replace: { Type: 'Pass', Result: { step: 'replaced' }, Next: 'wait' },
+        wait: { Type: 'Wait', Seconds: 60, Next: 'read' },
+        read: {
+          Type: 'Pass',
+          Parameters: {
+            'trigger.$': '$$.Execution.Input.trigger',
+            'started.$': '$$.Execution.StartTime',
+            'id.$': '$$.Execution.Id',
+            'node.$': '$$.State.Name',
+            'step.$': '$.step',
+          },
+          End: true,
+        },
+      },
+    };
+    const { arn } = await createMachine(h, unique('context'), definition);
+    const startedAt = h.clock.now();
+    const exec = await start(h, arn, { trigger: { event: 'Signed Up' } });
+    await h.clock.advance(60_000);
+    const out = JSON.parse((await describe(h, exec)).output!);
+    assert.deepEqual(out, {
+      trigger: { event: 'Signed Up' },
+      started: new Date(startedAt).toISOString(),
+      id: exec,
+      node: 'read',
+      step: 'replaced',
+    });
+  });
+
   test('the execution TimeoutSeconds is measured on the virtual clock', async () => {
     const definition = { ...oneWait({ Seconds: 7200 }), TimeoutSeconds: 3600 };
     const { arn } = await createMachine(h, unique('exec-timeout'), definition);
