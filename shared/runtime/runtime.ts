@@ -5,7 +5,7 @@ import { JourneyCatalog } from '../catalog/catalog.js';
 import { DynamoCatalogStore } from '../catalog/dynamodb.js';
 import { journeyLanguage } from '../catalog/language.js';
 import { sesEmailSender } from '../channels/email.js';
-import { type Clock, systemClock } from '../clock.js';
+import { type Clock, processClock } from '../clock.js';
 import { ValidationError } from '../errors.js';
 import { randomIds } from '../ids.js';
 import { executionName } from '../journeys/compile.js';
@@ -65,7 +65,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const env = options.env ?? process.env;
-  const clock = options.clock ?? systemClock;
+  const clock = options.clock ?? processClock;
   const log = options.log ?? createLogger({ component: 'runtime' });
   const client = options.documentClient ?? createDocumentClient();
   const sfn = options.sfn ?? new SFNClient({ maxAttempts: 5 });

@@ -1,4 +1,4 @@
-import type { Clock } from '../../../shared/clock.js';
+import { type Clock, installProcessClock } from '../../../shared/clock.js';
 
 /**
  * The local stack's time. It follows real time multiplied by `timeScale` (1 = real time, 60 = a
@@ -260,4 +260,6 @@ export function localClock(): VirtualClock {
 /** Replaces the process-wide clock (the stack does this once, before creating anything that reads it). */
 export function setLocalClock(clock: VirtualClock): void {
   shared = clock;
+  // Handlers in this process read time through shared/clock's processClock.
+  installProcessClock(clock);
 }
