@@ -4,7 +4,7 @@
  */
 import { stableHash } from '../ids.js';
 import { type AslDefinition, type AslState, FAILED_STATE, STEP_FUNCTION_PLACEHOLDER } from './asl.js';
-import { nodeModule } from './nodes/index.js';
+import { type NodeType, nodeModule } from './nodes/index.js';
 import type { Journey } from './schema.js';
 
 export interface CompileOptions {
@@ -93,6 +93,24 @@ export function commonPathTransitions(asl: AslDefinition): Record<string, number
   const result: Record<string, number> = {};
   for (const name of Object.keys(asl.States)) {
     if (isNodeState(name)) result[name] = cost(name, 0);
+  }
+  return result;
+}
+
+/** Node kinds as the benchmark reports them: node types, with `wait` split by its form. */
+export type NodeKind = Exclude<NodeType, 'wait'> | 'wait.for' | 'wait.until';
+
+/** `commonPathTransitions` of a journey, the maximum per node kind (for reports). */
+export function transitionsByNodeKind(
+  journey: Journey,
+  asl: AslDefinition = compileJourney(journey),
+): Partial<Record<NodeKind, number>> {
+  const perNode = commonPathTransitions(asl);
+  const result: Partial<Record<NodeKind, number>> = {};
+  for (const [id, node] of Object.entries(journey.nodes)) {
+    const kind: NodeKind =
+      node.type === 'wait' ? (node.for !== undefined ? 'wait.for' : 'wait.until') : node.type;
+    result[kind] = Math.max(result[kind] ?? 0, perNode[id] ?? 0);
   }
   return result;
 }

@@ -13,6 +13,9 @@ export const journeyId = z
   .string()
   .regex(journeyIdPattern, { message: 'must be lowercase letters, digits and - (at most 40 characters)' });
 
+/** Keeps the compiled definition well under the 1 MB Step Functions limit (~3 KB per node). */
+export const MAX_NODES = 200;
+
 const eventCondition = z.strictObject({
   event: eventName,
   where: eventPattern.optional(),
@@ -37,7 +40,12 @@ export const journeySchema = z
       .describe('Reaching it within the window after entry exits the journey and counts a conversion.'),
     exitOn: z.array(eventCondition).default([]).describe('Events that make the customer leave the journey.'),
     start: nodeId.describe('The first node.'),
-    nodes: z.record(nodeId, journeyNodeSchema).describe('The nodes, by id.'),
+    nodes: z
+      .record(nodeId, journeyNodeSchema)
+      .refine((nodes) => Object.keys(nodes).length <= MAX_NODES, {
+        message: `at most ${MAX_NODES} nodes (a state machine definition is limited to 1 MB)`,
+      })
+      .describe('The nodes, by id.'),
   })
   .describe('A Cairn customer journey.');
 

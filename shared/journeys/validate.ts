@@ -26,7 +26,7 @@ export function validateJourney(input: unknown, options: ValidateOptions = {}): 
 export function journeyIssues(input: unknown, options: ValidateOptions = {}): Issue[] {
   const issues: Issue[] = [];
   const parsed = journeySchema.safeParse(input);
-  if (!parsed.success) issues.push(...zodIssues(parsed.error));
+  if (!parsed.success) issues.push(...zodIssues(parsed.error, input));
   issues.push(...graphIssues(input));
   issues.push(...nodeChecks(input, options));
   return dedupe(issues);
@@ -49,7 +49,7 @@ function nodeChecks(input: unknown, context: CheckContext): Issue[] {
 }
 
 /** Zod's issues in the project's shape, with messages a journey author understands. */
-export function zodIssues(error: z.ZodError): Issue[] {
+export function zodIssues(error: z.ZodError, input: unknown): Issue[] {
   const issues: Issue[] = [];
   for (const issue of error.issues) {
     const path = issue.path.map((part) => (typeof part === 'symbol' ? String(part) : part));
@@ -61,7 +61,7 @@ export function zodIssues(error: z.ZodError): Issue[] {
       case 'invalid_type':
         issues.push({
           path,
-          message: issue.input === undefined ? 'is required' : `must be ${article(issue.expected)}`,
+          message: valueAt(input, path) === undefined ? 'is required' : `must be ${article(issue.expected)}`,
         });
         break;
       case 'invalid_union':
@@ -86,7 +86,17 @@ export function zodIssues(error: z.ZodError): Issue[] {
   return issues;
 }
 
+function valueAt(input: unknown, path: readonly (string | number)[]): unknown {
+  let value = input;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string | number, unknown>)[key];
+  }
+  return value;
+}
+
 function article(expected: string): string {
+  if (expected === 'record') return 'an object';
   if (expected === 'object' || expected === 'array') return `an ${expected}`;
   return `a ${expected}`;
 }

@@ -13,6 +13,7 @@ import {
   compileJourney,
   executionName,
   renderDefinition,
+  transitionsByNodeKind,
 } from '../../../shared/journeys/compile.js';
 import { validateJourney } from '../../../shared/journeys/validate.js';
 import { aslProblems } from '../../../statemachines/asl-check.js';
@@ -237,6 +238,16 @@ describe('compileJourney', () => {
     }
   });
 
+  it('the largest journey allowed (200 nodes, long ids) stays well under the 1 MB definition limit', () => {
+    const nodes: Record<string, unknown> = { done: { type: 'exit' } };
+    const id = (i: number) => `a-rather-long-descriptive-node-name-${i}`;
+    for (let i = 0; i < 199; i++) {
+      nodes[id(i)] = { type: 'waitFor', event: 'E', timeout: 'P1D', then: i === 198 ? 'done' : id(i + 1), else: 'done' };
+    }
+    const big = validateJourney({ ...everyNodeDocument, start: id(0), nodes });
+    assert.ok(JSON.stringify(compileJourney(big)).length < 700_000);
+  });
+
   it('is deterministic: the same journey compiles to the same bytes', () => {
     assert.equal(JSON.stringify(compileJourney(everyNode, { version: 3 })), JSON.stringify(asl));
   });
@@ -254,6 +265,22 @@ describe('commonPathTransitions', () => {
       ab: 2,
       tag: 1,
       done: 1,
+    });
+  });
+});
+
+describe('transitionsByNodeKind', () => {
+  it('reports the maximum per node kind, wait split by its form', () => {
+    assert.deepEqual(transitionsByNodeKind(everyNode), {
+      email: 1,
+      webhook: 1,
+      'wait.for': 1,
+      'wait.until': 2,
+      waitFor: 2,
+      branch: 2,
+      split: 2,
+      update: 1,
+      exit: 1,
     });
   });
 });

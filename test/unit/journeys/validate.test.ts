@@ -74,6 +74,33 @@ describe('validateJourney', () => {
     assertIssue(issuesOf(noName), ['name'], 'is required');
   });
 
+  it('schema: a value of the wrong type says what it must be', () => {
+    const issues = issuesOf({
+      ...base,
+      trigger: 'Signed Up',
+      start: 'a',
+      nodes: {
+        a: { type: 'branch', cases: 'pro', default: 5 },
+        s: { type: 'split', branches: [{ weight: '50', next: 'a' }] },
+      },
+    });
+    assertIssue(issues, ['trigger'], 'must be an object');
+    assertIssue(issues, ['nodes', 'a', 'cases'], 'must be an array');
+    assertIssue(issues, ['nodes', 'a', 'default'], 'must be a string');
+    assertIssue(issues, ['nodes', 's', 'branches', 0, 'weight'], 'must be a number');
+  });
+
+  it('schema: at most 200 nodes', () => {
+    const nodes: Record<string, unknown> = { done: { type: 'exit' } };
+    for (let i = 0; i < 200; i++)
+      nodes[`n${i}`] = { type: 'update', set: { i }, next: i === 199 ? 'done' : `n${i + 1}` };
+    assertIssue(
+      issuesOf(withNodes(nodes, 'n0')),
+      ['nodes'],
+      'at most 200 nodes (a state machine definition is limited to 1 MB)',
+    );
+  });
+
   it('schema: an unknown node type lists the known ones', () => {
     const issues = issuesOf(withNodes({ a: { type: 'sms', next: 'done' }, done: { type: 'exit' } }));
     assertIssue(
