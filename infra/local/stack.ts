@@ -117,6 +117,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       CAIRN_WRITE_KEY: process.env.CAIRN_WRITE_KEY ?? 'dev-write-key',
       CAIRN_API_TOKEN: process.env.CAIRN_API_TOKEN ?? 'dev-token',
       CAIRN_EMAIL_FROM: process.env.CAIRN_EMAIL_FROM ?? 'Cairn <no-reply@example.com>',
+      // Naming a configuration set makes the local SES publish delivery/bounce/complaint events (as on AWS).
+      CAIRN_SES_CONFIGURATION_SET: process.env.CAIRN_SES_CONFIGURATION_SET ?? 'cairn',
       CAIRN_TIME_SCALE: String(clock.timeScale),
       CAIRN_TEST_HTTP_URL: http.url,
       CAIRN_TEST_EDGE_URL: edge.url,
