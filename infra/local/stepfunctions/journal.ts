@@ -83,7 +83,13 @@ export class ExecutionJournal {
         else execution.close = line;
       }
     }
-    const replayed = [...executions.values()];
+    // Closed executions are kept 90 days (in virtual time, measured from the newest line).
+    let newest = 0;
+    for (const execution of executions.values())
+      newest = Math.max(newest, execution.close?.at ?? execution.start.at);
+    const replayed = [...executions.values()].filter(
+      (execution) => !execution.close || execution.close.at >= newest - 90 * 86_400_000,
+    );
     this.rewrite(replayed);
     return replayed;
   }

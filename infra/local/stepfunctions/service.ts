@@ -158,6 +158,7 @@ const namePattern = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/]{1,80}$/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: AWS names may not contain control characters.
 const controlCharacters = /[\u0000-\u001f\u007f-\u009f]/;
 const maxPayloadBytes = 256 * 1024;
+const retentionMs = 90 * 86_400_000;
 /** Shared by every event (10,000 waiting executions should not hold 40,000 copies of it). */
 const notTruncated = Object.freeze({ truncated: false });
 
@@ -180,6 +181,7 @@ export class LocalStepFunctions implements EdgeService {
   private readonly registry: JsonFile<RegistryFile> | undefined;
   private readonly journal: ExecutionJournal | undefined;
   private stopped = false;
+  private starts = 0;
 
   constructor(options: LocalStepFunctionsOptions) {
     this.clock = options.clock;
@@ -239,6 +241,8 @@ export class LocalStepFunctions implements EdgeService {
         return this.sendTaskFailure(input);
       case 'SendTaskHeartbeat':
         return this.sendTaskHeartbeat(input);
+      case 'ValidateStateMachineDefinition':
+        return validateDefinition(input);
       default:
         throw new AwsServiceError(
           'UnknownOperationException',
@@ -448,8 +452,15 @@ export class LocalStepFunctions implements EdgeService {
     if (/^\d+$/.test(name)) throw new AwsServiceError('InvalidName', 'An alias name cannot be a number');
     const routing = this.parseRouting(input.routingConfiguration);
     const machine = this.resolveMachineArn(routing[0]!.stateMachineVersionArn).machine;
-    if (machine.aliases.has(name))
-      throw new AwsServiceError('ConflictException', `Alias ${name} already exists`);
+    const existing = machine.aliases.get(name);
+    if (existing) {
+      // Idempotent like AWS: the same alias again is fine, a different one is a conflict.
+      const same =
+        JSON.stringify(existing.routing) === JSON.stringify(routing) &&
+        existing.description === optionalString(input.description);
+      if (!same) throw new AwsServiceError('ConflictException', `Alias ${name} already exists`);
+      return { stateMachineAliasArn: existing.arn, creationDate: seconds(existing.createdAt) };
+    }
     const alias: Alias = {
       name,
       arn: `${machine.arn}:${name}`,
@@ -529,6 +540,7 @@ export class LocalStepFunctions implements EdgeService {
     } catch {
       throw new AwsServiceError('InvalidExecutionInput', 'Invalid execution input: not JSON');
     }
+    if (++this.starts % 1000 === 0) this.forgetOldExecutions();
     const existing = machine.executions.get(name);
     if (existing) {
       // AWS: same name and input while RUNNING → the same execution; otherwise an error.
@@ -639,7 +651,7 @@ export class LocalStepFunctions implements EdgeService {
   }
 
   private listExecutions(input: Record<string, unknown>): unknown {
-    const { machine, version, alias } = this.resolveMachineArn(input.stateMachineArn ?? input.mapRunArn);
+    const { machine, version, alias } = this.resolveMachineArn(input.stateMachineArn);
     const status = input.statusFilter === undefined ? undefined : String(input.statusFilter);
     const all: Execution[] = [];
     for (const exec of machine.executions.values()) {
@@ -783,9 +795,14 @@ export class LocalStepFunctions implements EdgeService {
     run.abort = execution.abort;
     exec.run = run;
     const consumed = this.consumeEvents(run, execution.eventLogs);
-    const settled = Promise.allSettled([execution.result, consumed]).then(([result]) =>
-      this.afterRun(run, result),
-    );
+    const settled = Promise.allSettled([execution.result, consumed])
+      .then(([result]) => this.afterRun(run, result))
+      .catch((error: unknown) => {
+        this.log.error('execution bookkeeping failed', {
+          execution: exec.name,
+          error: (error as Error).message,
+        });
+      });
     this.clock.track(settled);
   }
 
@@ -943,6 +960,17 @@ export class LocalStepFunctions implements EdgeService {
     exec.cause = result.cause;
     this.journal?.append({ k: 'close', arn: exec.arn, status, at: exec.stoppedAt, ...result });
     if (exec.machine.status === 'DELETING') this.purgeIfDone(exec.machine);
+  }
+
+  /** AWS keeps closed executions (and their names) for 90 days; so does this, in virtual time. */
+  private forgetOldExecutions(): void {
+    const cutoff = this.clock.now() - retentionMs;
+    for (const exec of this.executions.values()) {
+      if (exec.stoppedAt !== undefined && exec.stoppedAt < cutoff) {
+        this.executions.delete(exec.arn);
+        if (exec.machine.executions.get(exec.name) === exec) exec.machine.executions.delete(exec.name);
+      }
+    }
   }
 
   private purgeIfDone(machine: Machine): void {
@@ -1481,6 +1509,19 @@ function newExecution(
     deadline: undefined,
     deadlineAt: undefined,
   };
+}
+
+function validateDefinition(input: Record<string, unknown>): unknown {
+  try {
+    compileDefinition(parseDefinition(input.definition));
+    return { result: 'OK', diagnostics: [] };
+  } catch (error) {
+    const message = (error as Error).message;
+    return {
+      result: 'FAIL',
+      diagnostics: [{ severity: 'ERROR', code: 'SCHEMA_VALIDATION_FAILED', message }],
+    };
+  }
 }
 
 function persistable(parked: ParkedState & { wake?: ScheduledWake }): ParkedState {

@@ -14,6 +14,7 @@ import {
   StopExecutionCommand,
   UpdateStateMachineAliasCommand,
   UpdateStateMachineCommand,
+  ValidateStateMachineDefinitionCommand,
 } from '@aws-sdk/client-sfn';
 import {
   createMachine,
@@ -223,6 +224,13 @@ suite('versions', () => {
       }),
     );
     assert.equal(alias.stateMachineAliasArn, `${arn}:live`);
+    const again = await h.sfn.send(
+      new CreateStateMachineAliasCommand({
+        name: 'live',
+        routingConfiguration: [{ stateMachineVersionArn: versionArn!, weight: 100 }],
+      }),
+    );
+    assert.equal(again.stateMachineAliasArn, alias.stateMachineAliasArn);
     const update = await h.sfn.send(
       new UpdateStateMachineCommand({
         stateMachineArn: arn,
@@ -283,6 +291,18 @@ suite('state machines', () => {
       ),
       'StateMachineDoesNotExist',
     );
+  });
+
+  test('ValidateStateMachineDefinition reports OK or the problems', async () => {
+    const ok = await h.sfn.send(
+      new ValidateStateMachineDefinitionCommand({ definition: JSON.stringify(versioned('a')) }),
+    );
+    assert.equal(ok.result, 'OK');
+    const bad = await h.sfn.send(
+      new ValidateStateMachineDefinitionCommand({ definition: '{"StartAt":"x","States":{}}' }),
+    );
+    assert.equal(bad.result, 'FAIL');
+    assert.ok((bad.diagnostics?.length ?? 0) > 0);
   });
 
   test('DeleteStateMachine hides the machine and refuses new executions while running ones finish', async () => {
