@@ -45,12 +45,11 @@ function banner(stack: LocalStack, published: string[], seconds: string): string
   const http = stack.httpUrl.replace('127.0.0.1', 'localhost');
   const edge = stack.edgeUrl.replace('127.0.0.1', 'localhost');
   const { CAIRN_WRITE_KEY: writeKey, CAIRN_API_TOKEN: token } = stack.env;
-  const event = JSON.stringify({
+  const identify = JSON.stringify({
     userId: 'user-1',
-    event: 'Signed Up',
-    properties: { plan: 'pro' },
-    traits: { email: 'ada@example.com' },
+    traits: { email: 'ada@example.com', firstName: 'Ada' },
   });
+  const track = JSON.stringify({ userId: 'user-1', event: 'Signed Up', properties: { plan: 'pro' } });
   const rows = [
     ['HTTP API', http, 'GET /health, /profiles, /journeys, /local/outbox, /local/clock'],
     ['AWS edge', edge, 'AWS_ENDPOINT_URL for any AWS SDK: DynamoDB, EventBridge, Step Functions, SES v2'],
@@ -67,9 +66,12 @@ Cairn is running (ready in ${seconds} s)${stack.dataDir ? `, data in ${stack.dat
 
 ${table}
 
-Send an event:
+Tell Cairn who user-1 is (identify; the journeys email this address):
+  curl -u ${writeKey}: -H 'content-type: application/json' -d '${identify}' ${http}/v1/identify
+
+Send an event (track; "Signed Up" enters the welcome journey):
   curl -u ${writeKey}: -H 'content-type: application/json' \\
-    -d '${event}' \\
+    -d '${track}' \\
     ${http}/v1/track
 
 Read the profile back:

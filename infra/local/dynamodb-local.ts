@@ -19,6 +19,8 @@ import { freePort } from './ports.js';
 export interface DynamoDbLocal {
   endpoint: string;
   port: number;
+  /** The JVM's process id (for resource measurements). */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -97,6 +99,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   return {
     endpoint,
     port,
+    pid: child.pid,
     async stop() {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');

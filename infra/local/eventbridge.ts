@@ -73,7 +73,7 @@ export interface LocalEventBridgeOptions {
   invoke?: (functionName: string, event: SQSEvent) => Promise<unknown>;
   /** Target function name for a rule. Default: `cairn-<rule.target>`. */
   targetFunction?: (rule: BusRule) => string;
-  /** How long a batch collects records before it is delivered (ms). Default 10. */
+  /** How long a batch collects records before it is delivered (ms). Default 5. */
   batchWindowMs?: number;
   /** Visibility delay before a failed record is received again (ms). Default 250. */
   retryDelayMs?: number;
@@ -127,7 +127,7 @@ const maxRequestBytes = 256 * 1024;
 export function createLocalEventBridge(options: LocalEventBridgeOptions = {}): LocalEventBridge {
   const log = options.log ?? createLogger({ component: 'local-eventbridge' });
   const buses = new Set(options.buses ?? [busName, 'default']);
-  const batchWindowMs = options.batchWindowMs ?? 10;
+  const batchWindowMs = options.batchWindowMs ?? 5;
   const retryDelayMs = options.retryDelayMs ?? 250;
   const concurrency = options.concurrency ?? 5;
   const clock = options.clock ?? { now: () => Date.now() };

@@ -1,13 +1,14 @@
 /**
  * `npm start` publishes the example journeys in statemachines/ through the public HTTP API, exactly
- * as a user would with curl: templates first (`PUT /templates/{id}`), then each journey
- * (`PUT /journeys/{id}` with the YAML, `POST /journeys/{id}/publish`).
+ * as a user would with curl: templates first (`templates/<id>.template.yaml` → `PUT /templates/{id}`),
+ * then each journey (`PUT /journeys/{id}` with the YAML, `POST /journeys/{id}/publish`).
  *
  * Hook for the journeys work: where templates live and how a journey is published may change; keep
  * this function's name and signature (the CLI calls it) and adapt its body.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { loadTemplate, templateFiles } from '../../statemachines/artifacts.js';
 
 export interface PublishTarget {
   httpUrl: string;
@@ -37,26 +38,17 @@ export async function publishExampleJourneys(target: PublishTarget): Promise<Pub
     }
   };
 
-  const templates = join(folder, 'templates');
-  if (existsSync(templates)) {
-    for (const file of readdirSync(templates).sort()) {
-      const match = /^(.+?)(?:\.template)?\.(json|ya?ml)$/.exec(file);
-      if (!match) continue;
-      const id = match[1] as string;
-      const type = match[2] === 'json' ? 'application/json' : 'application/yaml';
-      try {
-        await call(
-          'PUT',
-          `/templates/${encodeURIComponent(id)}`,
-          readFileSync(join(templates, file), 'utf8'),
-          type,
-        );
-      } catch (error) {
-        outcome.failed.push({
-          id: `template ${id}`,
-          reason: error instanceof Error ? error.message : String(error),
-        });
-      }
+  for (const file of templateFiles(join(folder, 'templates'))) {
+    let id = file;
+    try {
+      const { id: templateId, ...body } = loadTemplate(file);
+      id = templateId;
+      await call('PUT', `/templates/${encodeURIComponent(id)}`, JSON.stringify(body));
+    } catch (error) {
+      outcome.failed.push({
+        id: `template ${id}`,
+        reason: error instanceof Error ? error.message : String(error),
+      });
     }
   }
 

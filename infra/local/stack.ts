@@ -41,6 +41,8 @@ export interface LocalStack {
   env: Record<string, string>;
   /** The data directory, or undefined with `memory`. */
   dataDir: string | undefined;
+  /** DynamoDB Local's JVM process id. */
+  dynamoDbPid: number | undefined;
   bus: LocalEventBridge;
   ses: LocalSes;
   clock: VirtualClock;
@@ -156,6 +158,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       edgeUrl: edge.url,
       env,
       dataDir,
+      dynamoDbPid: dynamoDb.pid,
       bus,
       ses,
       clock,
