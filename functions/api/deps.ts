@@ -15,7 +15,6 @@ import {
 } from '../../shared/http/auth.js';
 import { eventBridgePublisher } from '../../shared/http/ingestion.js';
 import { randomIds } from '../../shared/ids.js';
-import { executionName } from '../../shared/journeys/compile.js';
 import type { Logger } from '../../shared/log.js';
 import {
   DynamoProfileStore,
@@ -26,14 +25,12 @@ import {
   toProfileJson,
 } from '../../shared/profiles/index.js';
 import { busName } from '../../shared/routing.js';
-import { sfnExecutionService } from '../../shared/runtime/executions.js';
-import { createEventReactor } from '../../shared/runtime/reactor.js';
-import { dynamoRuntimeStore, type RuntimeStore } from '../../shared/runtime/store.js';
-import type { RuntimeProfile } from '../../shared/runtime/types.js';
+import { createRuntime } from '../../shared/runtime/runtime.js';
+import type { RuntimeStore } from '../../shared/runtime/store.js';
 import { createDocumentClient } from '../../shared/store/dynamodb.js';
 import { journeysTable, profilesTable, tableName } from '../../shared/store/tables.js';
 import type { ApiDeps, ProfilesApi } from './routes.js';
-import { combinedTimeline, runtimeApi } from './runtime.js';
+import { combinedTimeline } from './timeline.js';
 
 /**
  * Configuration of the api function, from the environment (defaults are the local stack's):
@@ -97,22 +94,6 @@ export function profilesApi(store: ProfileStore, runtime?: Pick<RuntimeStore, 'l
   };
 }
 
-function runtimeProfile(profile: {
-  profileId: string;
-  traits: Record<string, unknown>;
-  identities: object;
-  mergedFrom: string[];
-  mergedInto?: string;
-}): RuntimeProfile {
-  return {
-    profileId: profile.profileId,
-    traits: profile.traits,
-    identities: profile.identities as Record<string, string[]>,
-    mergedFrom: profile.mergedFrom,
-    ...(profile.mergedInto !== undefined && { mergedInto: profile.mergedInto }),
-  };
-}
-
 export interface ApiDepsOptions {
   config: ApiConfig;
   language: JourneyLanguage;
@@ -133,6 +114,7 @@ export function createApiDeps(options: ApiDepsOptions): ApiDeps & { catalog: Jou
     deployer: sfnDeployer(sfn, {
       roleArn: config.stateMachineRoleArn,
       namePrefix: config.stateMachinePrefix,
+      aliasName: config.journeyAlias,
     }),
     language: options.language,
     clock,
@@ -141,32 +123,7 @@ export function createApiDeps(options: ApiDepsOptions): ApiDeps & { catalog: Jou
     onChange: options.onJourneysChanged,
   });
   const profiles = new DynamoProfileStore({ client, tableName: config.profilesTable, clock });
-  const runtimeStore = dynamoRuntimeStore(client, {
-    profilesTableName: config.profilesTable,
-    journeysTableName: config.journeysTable,
-    now: () => clock.now(),
-  });
-  const reactor = createEventReactor({
-    journeys: {
-      listActiveJourneys: () => catalog.listActiveJourneys(),
-      getJourney: (journeyId) => catalog.getActiveJourney(journeyId),
-    },
-    executions: sfnExecutionService(sfn),
-    store: runtimeStore,
-    clock,
-    ids: randomIds,
-    executionName,
-    findProfile: async (who) => {
-      const profile = who.profileId
-        ? await getProfile(profiles, who.profileId)
-        : await findProfile(
-            profiles,
-            who.userId !== undefined ? { userId: who.userId } : { anonymousId: who.anonymousId },
-          );
-      return profile ? runtimeProfile(profile) : undefined;
-    },
-    log: options.log,
-  });
+  const runtime = createRuntime({ documentClient: client, sfn, clock, log: options.log });
   return {
     catalog,
     publisher: eventBridgePublisher(new EventBridgeClient({ maxAttempts: 5 }), config.busName),
@@ -178,8 +135,16 @@ export function createApiDeps(options: ApiDepsOptions): ApiDeps & { catalog: Jou
           })
         : constantWriteKeyVerifier([config.writeKey]),
     tokens: config.apiToken ? constantTokenVerifier(config.apiToken) : authorizerOnlyTokenVerifier,
-    profiles: profilesApi(profiles, runtimeStore),
-    runtime: runtimeApi({ catalog, reactor, store: runtimeStore, profiles }),
+    profiles: profilesApi(profiles, runtime.store),
+    runtime: {
+      enroll: (journeyId, input) => runtime.api.enroll(journeyId, input),
+      // 404 for a journey that does not exist (the runtime answers zeros for any id).
+      stats: async (journeyId) => {
+        await catalog.getJourney(journeyId);
+        return runtime.api.stats(journeyId);
+      },
+      messages: (query) => runtime.api.messages(query),
+    },
     log: options.log,
   };
 }
