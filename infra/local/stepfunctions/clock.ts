@@ -253,8 +253,8 @@ let shared: VirtualClock | undefined;
  * and the handlers' injected `Clock` all read this one, so they agree on "now".
  */
 export function localClock(): VirtualClock {
-  shared ??= createVirtualClock();
-  return shared;
+  if (!shared) setLocalClock(createVirtualClock());
+  return shared!;
 }
 
 /** Replaces the process-wide clock (the stack does this once, before creating anything that reads it). */

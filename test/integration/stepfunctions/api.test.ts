@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe as suite, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import {
   CreateStateMachineAliasCommand,
   CreateStateMachineCommand,
@@ -291,6 +294,27 @@ suite('state machines', () => {
       ),
       'StateMachineDoesNotExist',
     );
+  });
+
+  test('accepts every compiled example journey in statemachines/', async () => {
+    const dir = fileURLToPath(new URL('../../../statemachines/', import.meta.url));
+    const files = readdirSync(dir).filter((file) => file.endsWith('.asl.json'));
+    assert.ok(files.length > 0);
+    for (const file of files) {
+      const definition = readFileSync(join(dir, file), 'utf8').replaceAll(
+        '${StepFunctionArn}',
+        fn('cairn-step'),
+      );
+      const out = await h.sfn.send(
+        new CreateStateMachineCommand({
+          name: unique(file.replace('.asl.json', '')),
+          definition,
+          roleArn,
+          publish: true,
+        }),
+      );
+      assert.ok(out.stateMachineVersionArn, file);
+    }
   });
 
   test('ValidateStateMachineDefinition reports OK or the problems', async () => {

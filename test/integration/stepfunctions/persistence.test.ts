@@ -79,3 +79,39 @@ test('state machines, versions and waiting executions survive a restart with dat
   assert.ok(arn);
   await third.stop();
 });
+
+test('an execution stopped in the middle of a task runs that task again after a restart', async () => {
+  const dir = tempDir();
+  try {
+    const functions = new FakeFunctions();
+    let release: (() => void) | undefined;
+    functions.set('slow', () => new Promise((resolve) => (release = () => resolve({ done: 'first' }))));
+    const definition = {
+      StartAt: 'before',
+      States: {
+        before: { Type: 'Pass', Result: { step: 1 }, Next: 'slow' },
+        slow: { Type: 'Task', Resource: fn('slow'), End: true },
+      },
+    };
+    const first = await startHarness({ dataDir: dir, functions });
+    const { arn } = await createMachine(first, 'mid-task', definition);
+    const { StartExecutionCommand } = await import('@aws-sdk/client-sfn');
+    const { executionArn } = await first.sfn.send(
+      new StartExecutionCommand({ stateMachineArn: arn, input: '{}' }),
+    );
+    while (functions.callsOf('slow').length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await first.stop();
+    release?.();
+
+    functions.set('slow', () => ({ done: 'again' }));
+    const second = await startHarness({ dataDir: dir, functions });
+    await second.clock.settled();
+    const out = await describe(second, executionArn!);
+    assert.equal(out.status, 'SUCCEEDED');
+    assert.deepEqual(JSON.parse(out.output!), { done: 'again' });
+    assert.deepEqual(functions.callsOf('slow'), [{ step: 1 }, { step: 1 }]);
+    await second.stop();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
