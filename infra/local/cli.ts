@@ -39,7 +39,9 @@ function parseArgs(args: string[]): CliOptions {
   return options;
 }
 
-const say = (line: string) => process.stderr.write(`cairn │ ${line}\n`);
+const launched = Date.now();
+const say = (line: string) =>
+  process.stderr.write(`cairn │ ${((Date.now() - launched) / 1000).toFixed(1).padStart(5)}s  ${line}\n`);
 
 function banner(stack: LocalStack, published: string[], seconds: string): string {
   const http = stack.httpUrl.replace('127.0.0.1', 'localhost');
