@@ -2,7 +2,9 @@ import type { Clock } from '../clock.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { IdGenerator } from '../ids.js';
 import { durationSeconds } from '../journeys/duration.js';
+import { walkWithoutSteps } from '../journeys/graph.js';
 import { awaitedEventMatches } from '../journeys/nodes/waitFor.js';
+import type { Journey } from '../journeys/schema.js';
 import type { ExecutionInput } from '../journeys/step.js';
 import { createLogger, type Logger } from '../log.js';
 import { compilePattern, type EventMatcher } from '../patterns/index.js';
@@ -121,6 +123,24 @@ function entryRule(
   return { allowed: !entry || entry.lastEnteredAt <= since, notEnteredSince: since };
 }
 
+/**
+ * Counters for the nodes a new execution goes into before its first step (a leading wait or split):
+ * no step hears about them being entered, so the start counts them.
+ */
+function entryDeltas(journey: JourneyEntryRules, profileId: string): StatDelta[] {
+  const definition = journey.definition as Journey | undefined;
+  if (!definition?.nodes || !definition.start) return [];
+  const deltas: StatDelta[] = [];
+  for (const passed of walkWithoutSteps(definition, definition.start, profileId).passed) {
+    deltas.push({ nodeId: passed.nodeId, counter: 'entered' });
+    if (passed.type === 'wait') deltas.push({ nodeId: passed.nodeId, counter: 'waiting' });
+    else deltas.push({ nodeId: passed.nodeId, counter: 'completed' });
+    if (passed.branchIndex !== undefined)
+      deltas.push({ nodeId: passed.nodeId, counter: `branch:${passed.branchIndex}` });
+  }
+  return deltas;
+}
+
 export function createEventReactor(deps: EventReactorDeps): EventReactor {
   const log = deps.log ?? createLogger({ component: 'reactor' });
   const ttl = deps.cacheTtlMs ?? Number(process.env.CAIRN_JOURNEY_CACHE_MS ?? 5000);
@@ -186,7 +206,7 @@ export function createEventReactor(deps: EventReactorDeps): EventReactor {
       input,
     });
     if (out.started) {
-      await deps.store.addStats(journey.id, [{ counter: 'started' }]);
+      await deps.store.addStats(journey.id, [{ counter: 'started' }, ...entryDeltas(journey, profileId)]);
       log.info('journey started', {
         journeyId: journey.id,
         version: journey.version,

@@ -81,7 +81,8 @@ export function stepDeltas(
   // Nodes passed without a step since the last one.
   const from = last ? (last.next ?? undefined) : journey.start;
   if (from !== undefined && from !== request.nodeId) {
-    const countedBefore = last !== undefined && !uncountedAfter.has(last.outcome);
+    // The start (reactor) counted the nodes before the first step; the step before counted the others.
+    const countedBefore = last === undefined || !uncountedAfter.has(last.outcome);
     for (const passed of walkWithoutSteps(journey, from, profileId).passed) {
       if (countedBefore) {
         if (passed.type === 'wait') {
@@ -163,7 +164,10 @@ export async function runStep(request: StepRequest, deps: StepDeps): Promise<Ste
   let result: StepResult;
   if (request.action === 'fail') {
     result = { outcome: 'failed', next: null, reason: request.error?.Error ?? 'failed' };
-    log.warn('journey step failed', { error: request.error?.Error });
+    log.warn('journey step failed', {
+      error: request.error?.Error,
+      cause: request.error?.Cause?.slice(0, 300),
+    });
   } else {
     const context: StepContext<JourneyNode> = {
       journeyId: request.journeyId,

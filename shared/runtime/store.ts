@@ -433,7 +433,7 @@ export function dynamoRuntimeStore(
             Key: messageKey(key.executionName, key.nodeId),
             UpdateExpression: `SET ${sets.join(', ')} ADD seen :seen`,
             ConditionExpression: conditions.join(' AND '),
-            ExpressionAttributeNames: { '#s': 'status', '#h': 'history' },
+            ExpressionAttributeNames: setStatus ? { '#s': 'status', '#h': 'history' } : { '#h': 'history' },
             ExpressionAttributeValues: values,
             ReturnValues: 'ALL_NEW',
           }),

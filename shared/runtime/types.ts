@@ -45,6 +45,8 @@ export interface JourneyEntryRules {
   reentry: 'never' | 'always' | { after: string };
   goal?: { event: string; where?: Record<string, unknown>; within?: string };
   exitOn?: { event: string; where?: Record<string, unknown> }[];
+  /** The whole published definition: the start counts the nodes entered before the first step. */
+  definition?: Record<string, unknown>;
 }
 
 /** Where a journey's definition comes from: the catalog (shared/catalog) in production. */

@@ -1,0 +1,117 @@
+/**
+ * Helpers for journey tests on the local stack: unique journeys and templates per test (they share
+ * one stack), events through the Segment HTTP endpoint, the virtual clock, the outbox, and
+ * executions through the real Step Functions client on the edge.
+ */
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
+import { advanceClock, awsClientConfig, readOutbox, uniqueId, waitForIdle } from '../../support/local.js';
+import { testStack } from '../../support/stack.js';
+import { apiClient } from '../api/client.js';
+
+export { advanceClock, readOutbox, uniqueId, waitForIdle };
+
+export async function journeyTestKit() {
+  const { httpUrl, edgeUrl } = await testStack();
+  const api = apiClient(httpUrl);
+  const sfn = new SFNClient(awsClientConfig(edgeUrl));
+
+  const expectOk = async <T>(label: string, response: Promise<{ status: number; body: T }>): Promise<T> => {
+    const out = await response;
+    if (out.status >= 300) throw new Error(`${label} → ${out.status} ${JSON.stringify(out.body)}`);
+    return out.body;
+  };
+
+  return {
+    httpUrl,
+    edgeUrl,
+    api,
+    sfn,
+
+    async template(id: string, body: { subject: string; html?: string; text?: string }) {
+      await expectOk(`PUT /templates/${id}`, api.put(`/templates/${id}`, body));
+    },
+
+    /** Saves and publishes a journey; returns the published version. */
+    async publish(definition: Record<string, unknown>): Promise<number> {
+      const id = String(definition.id);
+      await expectOk(`PUT /journeys/${id}`, api.put(`/journeys/${id}`, { name: id, ...definition }));
+      // biome-ignore lint/suspicious/noExplicitAny: response asserted by use
+      const out: any = await expectOk(`POST /journeys/${id}/publish`, api.post(`/journeys/${id}/publish`));
+      return Number(out.version);
+    },
+
+    async track(
+      userId: string,
+      event: string,
+      properties: Record<string, unknown> = {},
+      extra: Record<string, unknown> = {},
+    ) {
+      await expectOk('POST /v1/track', api.post('/v1/track', { userId, event, properties, ...extra }));
+      await waitForIdle(httpUrl);
+    },
+
+    async identify(userId: string, traits: Record<string, unknown>, extra: Record<string, unknown> = {}) {
+      await expectOk('POST /v1/identify', api.post('/v1/identify', { userId, traits, ...extra }));
+      await waitForIdle(httpUrl);
+    },
+
+    async advance(duration: string) {
+      await advanceClock(httpUrl, duration);
+      await waitForIdle(httpUrl);
+    },
+
+    async clockNow(): Promise<number> {
+      const response = await fetch(`${httpUrl}/local/clock`);
+      return ((await response.json()) as { nowMs: number }).nowMs;
+    },
+
+    async profileId(userId: string): Promise<string> {
+      // biome-ignore lint/suspicious/noExplicitAny: response asserted by use
+      const body: any = await expectOk(
+        'GET /profiles',
+        api.get(`/profiles?userId=${encodeURIComponent(userId)}`),
+      );
+      return body.profileId;
+    },
+
+    async outbox(journeyId: string) {
+      return readOutbox(httpUrl, { journeyId });
+    },
+
+    // biome-ignore lint/suspicious/noExplicitAny: response asserted field by field
+    async stats(journeyId: string): Promise<any> {
+      return expectOk(`GET /journeys/${journeyId}/stats`, api.get(`/journeys/${journeyId}/stats`));
+    },
+
+    /** Executions of the journey's state machine (all versions), newest first. */
+    async executions(journeyId: string) {
+      const machines = await sfn.send(new (await import('@aws-sdk/client-sfn')).ListStateMachinesCommand({}));
+      const machine = machines.stateMachines?.find((m) => m.name?.endsWith(journeyId));
+      if (!machine?.stateMachineArn) return [];
+      const out = await sfn.send(new ListExecutionsCommand({ stateMachineArn: machine.stateMachineArn }));
+      return out.executions ?? [];
+    },
+
+    async describe(executionArn: string) {
+      return sfn.send(new DescribeExecutionCommand({ executionArn }));
+    },
+
+    async history(executionArn: string) {
+      const out = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
+      return out.events ?? [];
+    },
+  };
+}
+
+/** A journey id that is unique per test and valid (`^[a-z0-9][a-z0-9-]{0,39}$`). */
+export function journeyId(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36).slice(-5)}${Math.random().toString(36).slice(2, 6)}`.slice(
+    0,
+    40,
+  );
+}
