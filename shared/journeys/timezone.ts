@@ -3,13 +3,21 @@
  * zone" needs no library and follows daylight-saving changes.
  */
 
+const knownZones = new Map<string, boolean>();
+
+/** Whether the platform knows the IANA zone. Cached: the first check of a zone costs ~10 ms (ICU data). */
 export function isTimeZone(name: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: name });
-    return true;
-  } catch {
-    return false;
+  let known = knownZones.get(name);
+  if (known === undefined) {
+    try {
+      formatter(name);
+      known = true;
+    } catch {
+      known = false;
+    }
+    if (knownZones.size < 1000) knownZones.set(name, known);
   }
+  return known;
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();

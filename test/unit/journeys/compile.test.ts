@@ -242,7 +242,13 @@ describe('compileJourney', () => {
     const nodes: Record<string, unknown> = { done: { type: 'exit' } };
     const id = (i: number) => `a-rather-long-descriptive-node-name-${i}`;
     for (let i = 0; i < 199; i++) {
-      nodes[id(i)] = { type: 'waitFor', event: 'E', timeout: 'P1D', then: i === 198 ? 'done' : id(i + 1), else: 'done' };
+      nodes[id(i)] = {
+        type: 'waitFor',
+        event: 'E',
+        timeout: 'P1D',
+        then: i === 198 ? 'done' : id(i + 1),
+        else: 'done',
+      };
     }
     const big = validateJourney({ ...everyNodeDocument, start: id(0), nodes });
     assert.ok(JSON.stringify(compileJourney(big)).length < 700_000);

@@ -21,7 +21,7 @@ import {
 import { aslProblems } from '../../../statemachines/asl-check.js';
 
 describe('statemachines/', () => {
-  it('has the three example journeys, all valid, with their templates', () => {
+  it('has the three example journeys, all valid (schema, graph, templates, compiled ASL through asl-validator)', () => {
     assert.deepEqual(
       journeyFiles().map((file) => file.slice(statemachinesDir.length + 1)),
       ['cart-recovery.journey.yaml', 'webinar.journey.yaml', 'welcome.journey.yaml'],
