@@ -3,6 +3,7 @@ import { DynamoDeadLetterStore } from '../../shared/events/dead-letters.js';
 import { randomIds } from '../../shared/ids.js';
 import { createLogger } from '../../shared/log.js';
 import { DynamoProfileStore, type IngestBatchDeps } from '../../shared/profiles/index.js';
+import { ingestRule } from '../../shared/routing.js';
 import { createDocumentClient } from '../../shared/store/dynamodb.js';
 import { journeysTable, profilesTable, tableName } from '../../shared/store/tables.js';
 import { createReactor } from './reactor.js';
@@ -24,6 +25,6 @@ export function createIngestDeps(env: NodeJS.ProcessEnv = process.env): IngestBa
     reactor: createReactor({ client }),
     deadLetters: new DynamoDeadLetterStore({ client, clock, tableName: tableName(journeysTable, env) }),
     log,
-    concurrency: Number(env.CAIRN_INGEST_CONCURRENCY ?? 8),
+    concurrency: Number(env.CAIRN_INGEST_CONCURRENCY ?? ingestRule.batchSize),
   };
 }

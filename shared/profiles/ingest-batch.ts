@@ -17,7 +17,7 @@ export interface IngestBatchDeps {
   reactor: EventReactor;
   deadLetters: DeadLetterStore;
   log: Logger;
-  /** Events processed at once. Events of one person are processed one after another, in order. Default 8. */
+  /** Events processed at once. Events of one person are processed one after another, in order. Default 10. */
   concurrency?: number;
 }
 
@@ -77,7 +77,7 @@ export async function ingestBatch(events: QueuedEvent[], deps: IngestBatchDeps):
       }
     }
   };
-  const concurrency = Math.max(1, deps.concurrency ?? 8);
+  const concurrency = Math.max(1, deps.concurrency ?? 10);
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(concurrency, work.length) }, async () => {
