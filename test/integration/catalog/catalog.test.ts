@@ -28,12 +28,26 @@ const examples = new URL('../../../statemachines/', import.meta.url).pathname;
 let store: DynamoCatalogStore;
 let catalog: JourneyCatalog;
 let sfn: SFNClient;
+/** Every AWS request the catalog makes, by operation name. */
+const requests: string[] = [];
+
+function countRequests(client: { middlewareStack: SFNClient['middlewareStack'] }): void {
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      requests.push(String(context.commandName).replace(/Command$/, ''));
+      return next(args);
+    },
+    { step: 'initialize', name: 'countRequests' },
+  );
+}
 
 before(async () => {
   await testStack();
   const client = createDocumentClient();
+  countRequests(client as unknown as { middlewareStack: SFNClient['middlewareStack'] });
   store = new DynamoCatalogStore(client, tableName(journeysTable));
   sfn = new SFNClient({});
+  countRequests(sfn);
   catalog = new JourneyCatalog({
     store,
     deployer: sfnDeployer(sfn, {
@@ -120,16 +134,32 @@ describe('JourneyCatalog on the local stack', () => {
     await saveExampleTemplates();
     const id = unique('welcome');
     const definition = exampleJourney('welcome', id);
+    requests.length = 0;
     const saved = await catalog.saveDraft(id, definition);
     assert.equal(saved.created, true);
+    assert.deepEqual([...requests].sort(), ['GetItem', 'PutItem', 'Query'], 'a draft costs 3 requests');
 
+    requests.length = 0;
     const v1 = await catalog.publish(id);
     assert.equal(v1.version, 1);
     assert.equal(v1.unchanged, false);
+    assert.deepEqual(
+      [...requests].sort(),
+      ['CreateStateMachine', 'CreateStateMachineAlias', 'GetItem', 'Query', 'TransactWriteItems'],
+      'a first publish costs 5 requests',
+    );
+    requests.length = 0;
     assert.equal((await catalog.publish(id)).unchanged, true);
+    assert.deepEqual([...requests].sort(), ['GetItem', 'Query'], 'an unchanged publish deploys nothing');
 
     await catalog.saveDraft(id, { ...definition, name: 'Welcome, second take' });
+    requests.length = 0;
     const v2 = await catalog.publish(id);
+    assert.deepEqual(
+      [...requests].sort(),
+      ['GetItem', 'Query', 'TransactWriteItems', 'UpdateStateMachine', 'UpdateStateMachineAlias'],
+      'a later publish costs 5 requests',
+    );
     assert.equal(v2.version, 2);
     assert.equal(v2.stateMachineArn, v1.stateMachineArn);
     assert.notEqual(v2.versionArn, v1.versionArn);
