@@ -60,7 +60,7 @@ describe('compileJourney', () => {
     assert.deepEqual(state('hello'), {
       Type: 'Task',
       Resource: 'arn:aws:states:::lambda:invoke',
-      Parameters: { FunctionName: '${StepFunctionArn}', Payload: payload('hello', 'email') },
+      Parameters: { FunctionName: STEP_FUNCTION_PLACEHOLDER, Payload: payload('hello', 'email') },
       ResultSelector: { nodeId: 'hello', 'outcome.$': '$.Payload.outcome', next: 'notify' },
       ResultPath: '$.last',
       TimeoutSeconds: 60,
@@ -246,6 +246,7 @@ describe('compileJourney', () => {
         type: 'waitFor',
         event: 'E',
         timeout: 'P1D',
+        // biome-ignore lint/suspicious/noThenProperty: `then` is a waitFor field of the journey format
         then: i === 198 ? 'done' : id(i + 1),
         else: 'done',
       };
@@ -295,9 +296,9 @@ describe('renderDefinition', () => {
   it('fills the step function placeholder everywhere and leaves valid JSON', () => {
     const arn = 'arn:aws:lambda:us-east-1:000000000000:function:step';
     const text = renderDefinition(asl, { StepFunctionArn: arn });
-    assert.ok(!text.includes('${StepFunctionArn}'));
+    assert.ok(!text.includes(STEP_FUNCTION_PLACEHOLDER));
     const parsed = JSON.parse(text) as typeof asl;
-    assert.equal((parsed.States.hello?.Parameters as { FunctionName: string }).FunctionName, arn);
+    assert.equal((parsed.States.hello!.Parameters as { FunctionName: string }).FunctionName, arn);
   });
 });
 

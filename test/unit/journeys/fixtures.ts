@@ -22,6 +22,7 @@ export const everyNodeDocument = {
       event: 'Order Completed',
       match: ['cartId'],
       timeout: 'P1D',
+      // biome-ignore lint/suspicious/noThenProperty: `then` is a waitFor field of the journey format
       then: 'ab',
       else: 'vip',
     },

@@ -31,6 +31,7 @@ function generate(seed: number) {
     nodes[id(i)] = {
       email: { type: 'email', template: 't', next: to },
       webhook: { type: 'webhook', url: 'https://h.example.com', next: to },
+      // biome-ignore lint/suspicious/noThenProperty: `then` is a waitFor field of the journey format
       waitFor: { type: 'waitFor', event: 'E', timeout: 'PT1H', then: to, else: later(i) },
       waitUntil: { type: 'wait', until: { time: '09:00', weekdays: ['mon', 'fri'] }, next: to },
       branch: { type: 'branch', cases: [{ when: { traits: { a: [1] } }, next: to }], default: later(i) },

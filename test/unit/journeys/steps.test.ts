@@ -187,6 +187,7 @@ describe('waitFor step', () => {
     event: 'Order Completed',
     match: ['cartId'],
     timeout: 'PT1H',
+    // biome-ignore lint/suspicious/noThenProperty: `then` is a waitFor field of the journey format
     then: 'done',
     else: 'reminder',
   };

@@ -140,6 +140,7 @@ describe('validateJourney', () => {
       start: 'nowhere',
       nodes: {
         a: { type: 'email', template: 'welcome', next: 'ghost' },
+        // biome-ignore lint/suspicious/noThenProperty: `then` is a waitFor field of the journey format
         w: { type: 'waitFor', event: 'X', timeout: 'P1D', then: 'ghost2', else: 'done' },
         b: {
           type: 'branch',
@@ -226,6 +227,7 @@ describe('validateJourney', () => {
       start: 'w',
       nodes: {
         w: { type: 'wait', for: 'PT0S', next: 'f' },
+        // biome-ignore lint/suspicious/noThenProperty: `then` is a waitFor field of the journey format
         f: { type: 'waitFor', event: 'X', timeout: 'P2Y', then: 'done', else: 'done' },
         done: { type: 'exit' },
       },
@@ -322,6 +324,7 @@ describe('validateJourney', () => {
           event: 'X',
           where: { properties: { y: 'z' } },
           timeout: 'P1D',
+          // biome-ignore lint/suspicious/noThenProperty: `then` is a waitFor field of the journey format
           then: 'b',
           else: 'b',
         },
