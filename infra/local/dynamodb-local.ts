@@ -42,8 +42,11 @@ export class JavaMissingError extends Error {
   }
 }
 
-/** Checks that `java` runs and is 17 or newer; returns its major version. */
+let javaMajor: number | undefined;
+
+/** Checks that `java` runs and is 17 or newer; returns its major version. Probes once per process. */
 export function assertJavaAvailable(): number {
+  if (javaMajor !== undefined) return javaMajor;
   const probe = spawnSync('java', ['-version'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) throw new JavaMissingError();
   // `java -version` prints e.g. `openjdk version "17.0.15"` (or `"1.8.0_392"` for Java 8) on stderr.

@@ -9,7 +9,13 @@ import { createLogger, type Logger } from '../../shared/log.js';
 import { type DynamoDbLocal, ensureTables, localClient, startDynamoDbLocal } from './dynamodb-local.js';
 import { type EdgeServer, startEdgeServer } from './edge.js';
 import { createLocalEventBridge, type LocalEventBridge } from './eventbridge.js';
-import { handlerFile, invokeFunction, localRegion } from './functions.js';
+import {
+  handlerFile,
+  invokeFunction,
+  localFunctionNames,
+  localRegion,
+  resolveFunction,
+} from './functions.js';
 import { type HttpServer, startHttpServer } from './http.js';
 import { createLocalRoutes, settle } from './local-routes.js';
 import { createLocalSes, type LocalSes } from './ses.js';
@@ -130,12 +136,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     delete process.env.AWS_PROFILE;
     delete process.env.AWS_SESSION_TOKEN;
 
+    // Load the handlers (AWS SDK, zod, …) while the JVM starts, so the first requests are warm.
+    const dynamoDbStarting = startDynamoDbLocal(dataDir ? { dataDir: join(dataDir, 'ddb') } : {});
+    for (const name of localFunctionNames)
+      if (handlerFile(name)) resolveFunction(name).catch(() => undefined);
     progress(
       dataDir
         ? `starting DynamoDB Local (data in ${join(dataDir, 'ddb')})`
         : 'starting DynamoDB Local (in memory)',
     );
-    dynamoDb = await startDynamoDbLocal(dataDir ? { dataDir: join(dataDir, 'ddb') } : {});
+    dynamoDb = await dynamoDbStarting;
     const ddb = localClient(dynamoDb.endpoint);
     try {
       await ensureTables(ddb);
