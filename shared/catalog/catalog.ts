@@ -174,10 +174,13 @@ export class JourneyCatalog {
     const status: JourneyStatus = head.status === 'paused' ? 'paused' : 'active';
     const published = head.published;
     // Compiled at the published version number, the same definition gives the same ASL: deploy nothing.
+    // The definition is compared too: steps read node settings (templates, URLs…) from the version's
+    // definition, which the ASL does not contain.
     if (
       published &&
       head.stateMachineArn &&
-      this.aslFor(definition, published.version).sha256 === published.aslSha256
+      this.aslFor(definition, published.version).sha256 === published.aslSha256 &&
+      JSON.stringify(definition) === JSON.stringify(published.definition)
     ) {
       if (head.status !== status) {
         await this.deps.store.saveJourney({ ...head, status, revision: head.revision + 1 }, head.revision);
