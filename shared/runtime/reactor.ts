@@ -105,11 +105,6 @@ function isEvent(event: RuntimeEvent, name: string): boolean {
   return event.type === 'track' && event.event === name;
 }
 
-function eventTime(event: RuntimeEvent, fallback: number): number {
-  const at = event.timestamp ? Date.parse(event.timestamp) : Number.NaN;
-  return Number.isFinite(at) ? at : fallback;
-}
-
 /** Whether the re-entry rule lets the profile in, and the entry condition for the store. */
 function entryRule(
   journey: JourneyEntryRules,
@@ -316,7 +311,7 @@ export function createEventReactor(deps: EventReactorDeps): EventReactor {
         const reachedGoal =
           goal &&
           isEvent(event, goal.event) &&
-          (goal.until === undefined || eventTime(event, now) <= goal.until) &&
+          (goal.until === undefined || now <= goal.until) &&
           matches(goal.where, event);
         const exits =
           !reachedGoal && p.exitOn?.some((exit) => isEvent(event, exit.event) && matches(exit.where, event));

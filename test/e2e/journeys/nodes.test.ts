@@ -7,14 +7,15 @@ import { journeyId, journeyTestKit } from './support.js';
 /** Each node type on the local stack, with the virtual clock. */
 
 function localClockParts(iso: string, timeZone: string) {
-  const parts = new Intl.DateTimeFormat('en-GB', {
+  const format = new Intl.DateTimeFormat('en-GB', {
     timeZone,
     hour: '2-digit',
     minute: '2-digit',
     hourCycle: 'h23',
-  })
-    .formatToParts(new Date(iso))
-    .reduce<Record<string, string>>((all, part) => ({ ...all, [part.type]: part.value }), {});
+  });
+  const parts = Object.fromEntries(
+    format.formatToParts(new Date(iso)).map((part) => [part.type, part.value]),
+  );
   return `${parts.hour}:${parts.minute}`;
 }
 
@@ -139,6 +140,7 @@ describe('journey nodes on the local stack', () => {
             event: `Order ${id}`,
             match: ['cartId'],
             timeout: 'PT1H',
+            // biome-ignore lint/suspicious/noThenProperty: the waitFor node's field is named `then`
             then: 'thanks',
             else: 'reminder',
           },

@@ -42,7 +42,7 @@ export async function journeyTestKit() {
       await expectOk(`PUT /journeys/${id}`, api.put(`/journeys/${id}`, { name: id, ...definition }));
       // biome-ignore lint/suspicious/noExplicitAny: response asserted by use
       const out: any = await expectOk(`POST /journeys/${id}/publish`, api.post(`/journeys/${id}/publish`));
-      return Number(out.version);
+      return Number(out.version ?? out.journey?.latestVersion ?? out.published?.version);
     },
 
     async track(
