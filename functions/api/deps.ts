@@ -8,6 +8,7 @@ import { DynamoWriteKeyStore } from '../../shared/catalog/write-keys.js';
 import { type Clock, systemClock } from '../../shared/clock.js';
 import { NotFoundError } from '../../shared/errors.js';
 import {
+  anyWriteKeyVerifier,
   authorizerOnlyTokenVerifier,
   constantTokenVerifier,
   constantWriteKeyVerifier,
@@ -123,17 +124,22 @@ export function createApiDeps(options: ApiDepsOptions): ApiDeps & { catalog: Jou
     onChange: options.onJourneysChanged,
   });
   const profiles = new DynamoProfileStore({ client, tableName: config.profilesTable, clock });
+  const writeKeyStore = new DynamoWriteKeyStore(client, config.journeysTable);
+  const storedKeys = hashedWriteKeyVerifier(writeKeyStore, { now: () => clock.now() });
   const runtime = createRuntime({ documentClient: client, sfn, clock, log: options.log });
   return {
     catalog,
     publisher: eventBridgePublisher(new EventBridgeClient({ maxAttempts: 5 }), config.busName),
     parse: { clock, ids: randomIds },
+    // Cloud: keys stored hashed. Local: the configured key, and keys created through the API.
     writeKeys:
       config.auth === 'cloud'
-        ? hashedWriteKeyVerifier(new DynamoWriteKeyStore(client, config.journeysTable), {
-            now: () => clock.now(),
-          })
-        : constantWriteKeyVerifier([config.writeKey]),
+        ? storedKeys
+        : anyWriteKeyVerifier(constantWriteKeyVerifier([config.writeKey]), storedKeys),
+    writeKeyAdmin: {
+      create: (source) => writeKeyStore.create(source, clock),
+      revoke: (keyId) => writeKeyStore.revoke(keyId, clock),
+    },
     tokens: config.apiToken ? constantTokenVerifier(config.apiToken) : authorizerOnlyTokenVerifier,
     profiles: profilesApi(profiles, runtime.store),
     runtime: {

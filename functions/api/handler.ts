@@ -29,7 +29,9 @@ function api(): Router {
 export const handler = middy<HttpApiEvent, HttpApiResult>().handler(async (event) => {
   const started = Date.now();
   const result = await api().handle(event);
-  log.info('request', {
+  // API Gateway's access log has every request; this adds what only the handler knows, quietly.
+  const level = result.statusCode >= 500 ? 'warn' : 'debug';
+  log[level]('request', {
     requestId: event.requestContext.requestId,
     method: event.requestContext.http.method,
     path: event.rawPath,

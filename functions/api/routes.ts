@@ -33,6 +33,12 @@ export interface RuntimeApi {
   messages(query: { profileId?: string; journeyId?: string }): Promise<unknown>;
 }
 
+/** Write keys stored hashed (shared/catalog/write-keys.ts). */
+export interface WriteKeysApi {
+  create(source: string): Promise<{ writeKey: string; keyId: string; source: string }>;
+  revoke(keyId: string): Promise<void>;
+}
+
 export interface ApiDeps {
   catalog: JourneyCatalog;
   publisher: EventPublisher;
@@ -42,6 +48,7 @@ export interface ApiDeps {
   /** Missing while that part of Cairn is not wired: the routes answer 501. */
   profiles?: ProfilesApi;
   runtime?: RuntimeApi;
+  writeKeyAdmin?: WriteKeysApi;
   log?: Logger;
 }
 
@@ -177,6 +184,17 @@ export function createRouter(deps: ApiDeps): Router {
   router.on('GET', '/segments', 'marketer', segmentsLater);
   router.on('GET', '/segments/{id}', 'marketer', segmentsLater);
   router.on('PUT', '/segments/{id}', 'marketer', segmentsLater);
+
+  // Write keys: created for a source (the plaintext is in this answer only), revoked by id.
+  router.on('POST', '/write-keys', 'marketer', async (request) => {
+    const body = request.body() as { source?: unknown } | undefined;
+    const source = body?.source ?? 'cairn.http';
+    return { status: 201, body: await need(deps.writeKeyAdmin, 'write keys').create(source as string) };
+  });
+  router.on('DELETE', '/write-keys/{keyId}', 'marketer', async (request) => {
+    await need(deps.writeKeyAdmin, 'write keys').revoke(request.params.keyId!);
+    return { body: { keyId: request.params.keyId, revoked: true } };
+  });
 
   // Profiles.
   router.on('GET', '/profiles', 'marketer', async (request) => {

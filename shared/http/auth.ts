@@ -48,6 +48,19 @@ export function constantWriteKeyVerifier(keys: readonly string[], source = 'cair
   };
 }
 
+/** Accepts a key when any of the verifiers does (in order): configured keys first, then stored ones. */
+export function anyWriteKeyVerifier(...verifiers: WriteKeyVerifier[]): WriteKeyVerifier {
+  return {
+    async verify(writeKey) {
+      for (const verifier of verifiers) {
+        const verified = await verifier.verify(writeKey);
+        if (verified) return verified;
+      }
+      return undefined;
+    },
+  };
+}
+
 /** A Bearer token from configuration (local: `CAIRN_API_TOKEN`, default `dev-token`). */
 export function constantTokenVerifier(token: string, subject = 'api-token'): TokenVerifier {
   return { verify: async (candidate) => (constantTimeEquals(candidate, token) ? { subject } : undefined) };

@@ -97,6 +97,26 @@ describe('API: Segment-compatible ingestion (/v1/*)', () => {
     assert.equal(profile.body.counters.events, 3);
   });
 
+  it('creates write keys that ingestion accepts, and revokes them', async () => {
+    const bad = await api.post('/write-keys', { source: 'aws.nope' });
+    assert.equal(bad.status, 400);
+    assert.deepEqual(issueFields(bad), ['source']);
+
+    const created = await api.post('/write-keys', { source: 'shop.web' });
+    assert.equal(created.status, 201);
+    assert.equal(created.body.source, 'shop.web');
+    assert.match(created.body.keyId, /^[0-9a-f]{64}$/);
+    const withKey = await api.request('POST', '/v1/track', {
+      body: { userId: uniqueId('key'), event: 'Signed Up' },
+      auth: `Basic ${Buffer.from(`${created.body.writeKey}:`).toString('base64')}`,
+    });
+    assert.equal(withKey.status, 200);
+
+    const revoked = await api.delete(`/write-keys/${created.body.keyId}`);
+    assert.equal(revoked.status, 200);
+    assert.equal((await api.delete(`/write-keys/${'0'.repeat(64)}`)).status, 404);
+  });
+
   it('answers 404 for unknown routes and 405 for a wrong method', async () => {
     const unknown = await api.get('/v2/whatever');
     assert.equal(unknown.status, 404);
