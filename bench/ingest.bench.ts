@@ -8,6 +8,9 @@
  *  3. latency: p50/p99 from PutEvents to profile updated, at half the measured throughput;
  *  4. raw: DynamoDB Local's PutItem/s at the same concurrency, in the same run, so
  *     efficiency = eventsPerSecond / (rawPutItemPerSecond / ddbRequestsPerEvent) (goal ≥ 0.7).
+ * Two more baselines tell where time goes: the handler fed SQS batches directly (no PutEvents, no
+ * local bus: handlerEventsPerSecond / handlerEfficiency), and the same three DynamoDB requests per
+ * event replayed without Cairn (replayEventsPerSecond: DynamoDB Local's own ceiling for this work).
  *
  * Env: BENCH_USERS (200), BENCH_EVENTS (4000), BENCH_COST_EVENTS (200), BENCH_LATENCY_EVENTS (1500).
  */
@@ -16,7 +19,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import type { SQSEvent } from 'aws-lambda';
+import type { Context, SQSEvent } from 'aws-lambda';
 import { createIngestHandler } from '../functions/ingest/handler.js';
 import { localClient } from '../infra/local/dynamodb-local.js';
 import { registerFunction } from '../infra/local/functions.js';
@@ -156,6 +159,30 @@ try {
   const burstRequests = meter.snapshot();
   const burstLatencies = burst.map((m) => done.get(String(m.messageId))! - sent.get(String(m.messageId))!);
 
+  // 2b. The same events handed to the handler directly as SQS batches (no PutEvents, no local bus),
+  // as many batches in flight as the local bus runs: separates ingest's cost from the local stack's.
+  const direct2 = Array.from({ length: throughputEvents }, (_, i) => track(i));
+  const batches = Math.ceil(direct2.length / ingestRule.batchSize);
+  const h0 = performance.now();
+  await pool(batches, busBatchesInFlight, async (b) => {
+    const slice = direct2.slice(b * ingestRule.batchSize, (b + 1) * ingestRule.batchSize);
+    const event = {
+      Records: slice.map((m) => ({
+        messageId: randomUUID(),
+        body: JSON.stringify({
+          version: '0',
+          id: randomUUID(),
+          'detail-type': m.type,
+          source: 'bench',
+          detail: m,
+        }),
+      })),
+    } as SQSEvent;
+    const out = await handler(event, {} as Context);
+    if (out.batchItemFailures.length > 0) throw new Error('handler reported failures');
+  });
+  const handlerEventsPerSecond = throughputEvents / ((performance.now() - h0) / 1000);
+
   // 3. Latency at half that rate (10 events per PutEvents, evenly spaced).
   const paced = Array.from({ length: latencyEvents }, (_, i) => track(i));
   const intervalMs = (10 / (eventsPerSecond / 2)) * 1000;
@@ -237,6 +264,8 @@ try {
     rawPutItemViaEdgePerSecond: round(rawViaEdgePerSecond, 1),
     rawEndpoint: direct ? 'DynamoDB Local (direct)' : 'edge proxy (DynamoDB Local port not found)',
     efficiency: round(efficiency, 3),
+    handlerEventsPerSecond: round(handlerEventsPerSecond, 1),
+    handlerEfficiency: round(handlerEventsPerSecond / (rawPutItemPerSecond / ddbRequestsPerEvent), 3),
     replayEventsPerSecond: round(replayEventsPerSecond, 1),
     efficiencyVsSameRequests: round(eventsPerSecond / replayEventsPerSecond, 3),
     efficiencyVsBestRaw: round(
@@ -264,6 +293,8 @@ try {
     ['raw PutItem/s via edge', results.rawPutItemViaEdgePerSecond],
     ['efficiency (goal ≥ 0.7)', results.efficiency],
     ['efficiency vs best raw', results.efficiencyVsBestRaw],
+    ['events/s, handler called directly', results.handlerEventsPerSecond],
+    ['efficiency, handler directly', results.handlerEfficiency],
     ['same 3 requests replayed, events/s', results.replayEventsPerSecond],
     ['events/s ÷ replayed', results.efficiencyVsSameRequests],
     [`p50 ms (at ${results.latencyRatePerSecond}/s)`, results.p50Ms],
