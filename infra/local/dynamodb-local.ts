@@ -22,6 +22,8 @@ export interface DynamoDbLocal {
   /** The JVM's process id (for resource measurements). */
   pid: number | undefined;
   stop(): Promise<void>;
+  /** Lets this process exit while DynamoDB Local still runs (it is killed on exit). */
+  unref(): void;
 }
 
 export interface DynamoDbLocalOptions {
@@ -103,6 +105,11 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
     endpoint,
     port,
     pid: child.pid,
+    unref() {
+      child.unref();
+      for (const stream of [child.stdin, child.stdout, child.stderr])
+        (stream as { unref?: () => void } | null)?.unref?.();
+    },
     async stop() {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');

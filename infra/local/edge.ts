@@ -78,6 +78,8 @@ export interface EdgeServer {
   /** Adds a service after start (the Step Functions service is created once DynamoDB is up). */
   register(service: EdgeService): void;
   close(): Promise<void>;
+  /** Lets the process exit while the server listens. */
+  unref(): void;
 }
 
 const dynamoDbPrefixes = ['DynamoDB_20120810', 'DynamoDBStreams_20120810'];
@@ -235,6 +237,11 @@ export async function startEdgeServer(options: EdgeOptions): Promise<EdgeServer>
     port,
     register(service) {
       services.set(service.targetPrefix, service);
+    },
+    unref() {
+      server.unref();
+      // Idle keep-alive connections would hold the process for the whole timeout.
+      server.keepAliveTimeout = 1000;
     },
     async close() {
       await closeServer(server);

@@ -33,6 +33,8 @@ export interface HttpServer {
   /** `/health` answers 200 once ready, 503 before. */
   setReady(ready: boolean): void;
   close(): Promise<void>;
+  /** Lets the process exit while the server listens. */
+  unref(): void;
 }
 
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
@@ -120,6 +122,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       ready = value;
     },
     close: () => closeServer(server),
+    unref() {
+      server.unref();
+      server.keepAliveTimeout = 1000;
+    },
   };
 }
 

@@ -35,6 +35,11 @@ export interface LocalStackOptions {
   timeScale?: number;
   /** Interface to listen on. Default 127.0.0.1 (env CAIRN_HOST). */
   host?: string;
+  /**
+   * Default true. False lets the process exit while the stack runs (it is stopped on `beforeExit`):
+   * for a test file that starts its own stack.
+   */
+  keepProcessAlive?: boolean;
   /** Progress lines while starting (the CLI prints them). */
   onProgress?: (step: string) => void;
   log?: Logger;
@@ -163,6 +168,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     progress('Step Functions ready');
 
     http.setReady(true);
+    const stop = once(stopAll);
+    if (options.keepProcessAlive === false) {
+      edge.unref();
+      http.unref();
+      dynamoDb.unref();
+      process.once('beforeExit', () => void stop());
+    }
     return {
       httpUrl: http.url,
       edgeUrl: edge.url,
@@ -173,7 +185,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ses,
       clock,
       settle: () => settle(bus, clock),
-      stop: once(stopAll),
+      stop,
     };
   } catch (error) {
     await stopAll().catch(() => undefined);

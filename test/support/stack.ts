@@ -7,9 +7,11 @@ export interface TestStackEnv {
   edgeUrl: string;
 }
 
-export async function startTestStack(): Promise<{ env: Record<string, string>; stop: () => Promise<void> }> {
+export async function startTestStack(
+  options: { keepProcessAlive?: boolean } = {},
+): Promise<{ env: Record<string, string>; stop: () => Promise<void> }> {
   const { startLocalStack } = await import('../../infra/local/stack.js');
-  const stack = await startLocalStack({ memory: true, httpPort: 0, edgePort: 0 });
+  const stack = await startLocalStack({ memory: true, httpPort: 0, edgePort: 0, ...options });
   return { env: stack.env, stop: stack.stop };
 }
 
@@ -20,8 +22,8 @@ export function testStack(): Promise<TestStackEnv> {
   const httpUrl = process.env.CAIRN_TEST_HTTP_URL;
   const edgeUrl = process.env.CAIRN_TEST_EDGE_URL;
   if (httpUrl && edgeUrl) return Promise.resolve({ httpUrl, edgeUrl });
-  started ??= startTestStack().then(({ env, stop }) => {
-    process.once('beforeExit', () => void stop());
+  // Started here for this file only: it must not keep the test process alive (it stops on beforeExit).
+  started ??= startTestStack({ keepProcessAlive: false }).then(({ env }) => {
     return { httpUrl: env.CAIRN_TEST_HTTP_URL!, edgeUrl: env.CAIRN_TEST_EDGE_URL! };
   });
   return started;
