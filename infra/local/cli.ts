@@ -87,6 +87,8 @@ Ctrl-C stops everything.
 }
 
 async function main(): Promise<void> {
+  // The SDK's notice that future versions need Node 22 is not actionable while running the stack.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const options = parseArgs(process.argv.slice(2));
   const started = Date.now();
   try {
