@@ -186,6 +186,9 @@ export class DynamoProfileStore implements ProfileStore {
       });
       items.push({ Delete: { TableName: this.table, Key: presenceKey(fromProfileId, executionName) } });
     }
+    for (const { profileId: owner, executionName } of change.deletePresence ?? []) {
+      items.push({ Delete: { TableName: this.table, Key: presenceKey(owner, executionName) } });
+    }
     if (items.length > maxTransactItems) {
       throw new ProfileWriteConflict(
         `a merge needs ${items.length} writes; one transaction holds ${maxTransactItems}`,

@@ -15,6 +15,7 @@ import type { IdGenerator } from '../ids.js';
 import type { Logger } from '../log.js';
 import {
   applyEvent,
+  type JourneyPresence,
   mergeProfileRecords,
   newProfileRecord,
   type Profile,
@@ -174,9 +175,7 @@ async function attemptIngest(
       },
       expectedVersion: merged.version,
     })),
-    movePresence: mergedProfiles.flatMap((merged) =>
-      merged.presence.map((presence) => ({ fromProfileId: merged.profileId, presence })),
-    ),
+    ...presenceChanges(existing?.presence ?? [], mergedProfiles),
   };
 
   const outcome = {
@@ -213,8 +212,9 @@ async function attemptIngest(
       merged: resolution.merge,
     });
   }
+  const moved = new Set(change.movePresence.map((move) => move.presence.executionName));
   const presence = [
-    ...(existing?.presence ?? []),
+    ...(existing?.presence ?? []).filter((p) => !moved.has(p.executionName)),
     ...change.movePresence.map(({ fromProfileId, presence }) => ({
       ...presence,
       profileId: next.profileId,
@@ -243,6 +243,35 @@ async function readLive(
     profile = await store.readProfile(profile.mergedInto, { consistent });
   }
   return profile?.mergedInto === undefined ? profile : null;
+}
+
+/**
+ * Presence items of the merged profiles, to move under the survivor. When both hold an item of the
+ * same name (a journey's entry record on both sides), the one entered most recently wins, so
+ * re-entry rules see the latest entry; the other is deleted.
+ */
+function presenceChanges(
+  survivor: JourneyPresence[],
+  mergedProfiles: Profile[],
+): Pick<ProfileCommit, 'movePresence' | 'deletePresence'> {
+  const enteredAt = (p: JourneyPresence | undefined) => Number(p?.lastEnteredAt ?? p?.enteredAt ?? 0);
+  const kept = new Map(survivor.map((p) => [p.executionName, p]));
+  const moves = new Map<string, { fromProfileId: string; presence: JourneyPresence }>();
+  const deletePresence: { profileId: string; executionName: string }[] = [];
+  for (const merged of mergedProfiles) {
+    for (const presence of merged.presence) {
+      const { executionName } = presence;
+      const moving = moves.get(executionName);
+      const current = moving?.presence ?? kept.get(executionName);
+      if (current && enteredAt(current) >= enteredAt(presence)) {
+        deletePresence.push({ profileId: merged.profileId, executionName });
+        continue;
+      }
+      if (moving) deletePresence.push({ profileId: moving.fromProfileId, executionName });
+      moves.set(executionName, { fromProfileId: merged.profileId, presence });
+    }
+  }
+  return { movePresence: [...moves.values()], deletePresence };
 }
 
 function aliasCandidates(message: NormalizedMessage): Identifier[] {

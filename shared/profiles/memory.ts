@@ -77,6 +77,9 @@ export class MemoryProfileStore implements ProfileStore {
         movedFrom: fromProfileId,
       });
     }
+    for (const { profileId, executionName } of change.deletePresence ?? []) {
+      this.presence.get(profileId)?.delete(executionName);
+    }
   }
 
   async listEvents(profileIds: string[], page: { after?: string; limit: number }): Promise<StoredEvent[]> {

@@ -39,8 +39,10 @@ export interface ProfileCommit {
   identities: { identifier: Identifier; expectedOwner: string | null }[];
   /** Profiles merged into `profile`: stored with `mergedInto`, guarded by the version read. */
   merged: { profile: ProfileRecord; expectedVersion: number }[];
-  /** Presence items of merged profiles, moved under the surviving profile. */
+  /** Presence items of merged profiles, moved under the surviving profile (overwriting one of the same name). */
   movePresence: { fromProfileId: string; presence: JourneyPresence }[];
+  /** Presence items of merged profiles that lost to one of the same name: deleted. */
+  deletePresence?: { profileId: string; executionName: string }[];
 }
 
 export interface StoredEvent {

@@ -194,3 +194,35 @@ describe('applyEvent', () => {
     assert.equal(profile.counters.tracked.E0, 2);
   });
 });
+
+describe('presence on merges', () => {
+  test('an entry record on both profiles: the most recent entry survives, the other is deleted', async () => {
+    const { store, ingest } = setup();
+    const anon = await ingest({ type: 'page', anonymousId: 'a' });
+    const known = await ingest({ type: 'identify', userId: 'u' });
+    store.putPresence(known.profileId, {
+      executionName: 'entry#welcome',
+      journeyId: 'welcome',
+      lastEnteredAt: 100,
+    });
+    store.putPresence(anon.profileId, {
+      executionName: 'entry#welcome',
+      journeyId: 'welcome',
+      lastEnteredAt: 200,
+    });
+    store.putPresence(anon.profileId, { executionName: 'entry#cart', journeyId: 'cart', lastEnteredAt: 50 });
+    store.putPresence(known.profileId, { executionName: 'entry#cart', journeyId: 'cart', lastEnteredAt: 60 });
+    const merge = await ingest({ type: 'identify', userId: 'u', anonymousId: 'a' });
+    const byName = Object.fromEntries(
+      (merge.profile?.presence ?? []).map((p) => [p.executionName, p.lastEnteredAt]),
+    );
+    assert.deepEqual(byName, { 'entry#welcome': 200, 'entry#cart': 60 });
+    assert.equal(merge.profile?.presence.length, 2);
+    const stored = await store.readProfile(known.profileId);
+    assert.deepEqual(
+      Object.fromEntries((stored?.presence ?? []).map((p) => [p.executionName, p.lastEnteredAt])),
+      { 'entry#welcome': 200, 'entry#cart': 60 },
+    );
+    assert.deepEqual((await store.readProfile(anon.profileId))?.presence, []);
+  });
+});
