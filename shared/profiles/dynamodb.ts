@@ -190,9 +190,8 @@ export class DynamoProfileStore implements ProfileStore {
       items.push({ Delete: { TableName: this.table, Key: presenceKey(owner, executionName) } });
     }
     if (items.length > maxTransactItems) {
-      throw new ProfileWriteConflict(
-        `a merge needs ${items.length} writes; one transaction holds ${maxTransactItems}`,
-      );
+      // Not a conflict (retrying cannot shrink it): the queue redelivers it, then dead-letters it.
+      throw new Error(`a merge needs ${items.length} writes; one transaction holds ${maxTransactItems}`);
     }
     try {
       await this.client.send(
