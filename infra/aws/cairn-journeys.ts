@@ -171,6 +171,7 @@ export class CairnJourneys extends Construct {
     const maxConcurrency = props.ingestMaxConcurrency ?? 10;
     this.tracing = props.tracing ?? false;
     const emailIdentity = props.emailIdentity ?? emailDomain(props.emailFrom);
+    if (props.userPool && !props.userPoolClient) throw new Error('userPoolClient is required with userPool');
 
     if (props.encryption === 'customer-managed') {
       this.encryptionKey = new kms.Key(this, 'Key', {
@@ -277,7 +278,8 @@ export class CairnJourneys extends Construct {
       for (const table of Object.values(this.tables)) {
         table.grant(f, ...itemActions, ...(f === api ? ['dynamodb:Scan'] : []));
       }
-      this.encryptionKey?.grantEncryptDecrypt(f);
+      // Named actions rather than grantEncryptDecrypt, whose ReEncrypt*/GenerateDataKey* are wildcards.
+      this.encryptionKey?.grant(f, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey');
     }
     this.tables.Journeys.grant(authorizer, 'dynamodb:GetItem');
     this.encryptionKey?.grantDecrypt(authorizer);
@@ -384,7 +386,6 @@ export class CairnJourneys extends Construct {
     );
 
     // ── HTTP API ─────────────────────────────────────────────────────────────────────────────────
-    if (props.userPool && !props.userPoolClient) throw new Error('userPoolClient is required with userPool');
     this.userPool = props.userPool ?? this.marketerPool(removalPolicy);
     this.userPoolClient =
       props.userPoolClient ??

@@ -1,0 +1,494 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { Match } from 'aws-cdk-lib/assertions';
+import { itemActions } from '../../infra/aws/cairn-journeys.js';
+import { busRules, segmentTypes } from '../../shared/routing.js';
+import { tables } from '../../shared/store/tables.js';
+import { fixtureJourneys, logicalIdOf, resourcesOf, synthCairn } from './synth.js';
+
+// One synthesis for the whole file: the default (AWS-managed encryption) stack with the fixture journey.
+const synth = synthCairn();
+const { stack, template, json } = synth;
+after(() => rmSync(synth.outdir, { recursive: true, force: true }));
+const cairn = stack.cairn;
+const ref = (construct: { node: { defaultChild?: unknown } }) => ({ Ref: logicalIdOf(stack, construct) });
+const arnOf = (construct: { node: { defaultChild?: unknown } }) => ({
+  'Fn::GetAtt': [logicalIdOf(stack, construct), 'Arn'],
+});
+
+interface Statement {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, unknown>;
+}
+const list = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+/** The statements of the policies attached to a role, or to a function's role. */
+const policiesOf = (owner: {
+  node: { defaultChild?: unknown };
+  role?: { node: { defaultChild?: unknown } };
+}): Statement[] => {
+  const roleId = logicalIdOf(stack, owner.role ?? owner);
+  return resourcesOf(json, 'AWS::IAM::Policy')
+    .filter(([, policy]) => JSON.stringify(policy.Properties?.Roles) === JSON.stringify([{ Ref: roleId }]))
+    .flatMap(([, policy]) => (policy.Properties!.PolicyDocument as { Statement: Statement[] }).Statement);
+};
+const allStatements = resourcesOf(json, 'AWS::IAM::Policy').flatMap(
+  ([, policy]) => (policy.Properties!.PolicyDocument as { Statement: Statement[] }).Statement,
+);
+
+test('synthesizes without errors', () => {
+  assert.equal(synth.error, undefined, synth.error?.message);
+});
+
+describe('event bus', () => {
+  test('is named cairn and archives its events for replay', () => {
+    template.hasResourceProperties('AWS::Events::EventBus', { Name: 'cairn' });
+    template.hasResourceProperties('AWS::Events::Archive', {
+      SourceArn: arnOf(cairn.bus),
+      RetentionDays: 90,
+    });
+  });
+
+  for (const rule of busRules) {
+    test(`rule ${rule.name} uses the shared pattern verbatim and targets an encrypted SQS buffer with a DLQ`, () => {
+      const { queue, deadLetterQueue, rule: eventRule } = cairn.buffers[rule.target];
+      const [, resource] = resourcesOf(json, 'AWS::Events::Rule').find(
+        ([id]) => id === logicalIdOf(stack, eventRule),
+      )!;
+      assert.deepEqual(resource.Properties?.EventPattern, rule.eventPattern);
+      // SES can only publish to the default bus; Segment events arrive on the Cairn bus.
+      assert.deepEqual(
+        resource.Properties?.EventBusName,
+        rule.target === 'feedback' ? 'default' : ref(cairn.bus),
+      );
+      assert.deepEqual(resource.Properties?.Targets, [
+        { Arn: arnOf(queue), Id: 'Target0', DeadLetterConfig: { Arn: arnOf(deadLetterQueue) } },
+      ]);
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        QueueName: Match.absent(),
+        SqsManagedSseEnabled: true,
+        RedrivePolicy: { deadLetterTargetArn: arnOf(deadLetterQueue), maxReceiveCount: rule.maxReceiveCount },
+        // Six times the function timeout (30 s): a slow batch is never handed to a second poller.
+        VisibilityTimeout: 180,
+      });
+    });
+
+    test(`the ${rule.target} Lambda reads its queue in batches of ${rule.batchSize}, reports partial failures, bounded`, () => {
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: arnOf(cairn.buffers[rule.target].queue),
+        FunctionName: ref(cairn.functions[rule.target]),
+        BatchSize: rule.batchSize,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: 10 },
+      });
+    });
+
+    test(`an alarm fires on the first message in the ${rule.target} DLQ`, () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [
+          {
+            Name: 'QueueName',
+            Value: {
+              'Fn::GetAtt': [logicalIdOf(stack, cairn.buffers[rule.target].deadLetterQueue), 'QueueName'],
+            },
+          },
+        ],
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+    });
+  }
+
+  test('every queue is encrypted and refuses plain HTTP', () => {
+    const queues = resourcesOf(json, 'AWS::SQS::Queue');
+    assert.equal(queues.length, busRules.length * 2);
+    for (const [, queue] of queues) assert.equal(queue.Properties?.SqsManagedSseEnabled, true);
+    const policies = resourcesOf(json, 'AWS::SQS::QueuePolicy');
+    for (const [id] of queues) {
+      const policy = policies.find(([, p]) => JSON.stringify(p.Properties?.Queues).includes(id));
+      assert.ok(policy, `${id} has a queue policy`);
+      assert.match(JSON.stringify(policy[1].Properties?.PolicyDocument), /"aws:SecureTransport":"false"/);
+    }
+  });
+});
+
+describe('DynamoDB tables from shared/store/tables.ts', () => {
+  for (const definition of tables) {
+    test(`${definition.logicalName}: keys, on-demand, PITR, TTL, encryption, deletion protection`, () => {
+      const table = cairn.tables[definition.logicalName];
+      const [, resource] = resourcesOf(json, 'AWS::DynamoDB::Table').find(
+        ([id]) => id === logicalIdOf(stack, table),
+      )!;
+      assert.deepEqual(resource.Properties?.KeySchema, [
+        { AttributeName: definition.partitionKey, KeyType: 'HASH' },
+        { AttributeName: definition.sortKey, KeyType: 'RANGE' },
+      ]);
+      assert.equal(resource.Properties?.BillingMode, 'PAY_PER_REQUEST');
+      assert.deepEqual(resource.Properties?.PointInTimeRecoverySpecification, {
+        PointInTimeRecoveryEnabled: true,
+      });
+      assert.deepEqual(resource.Properties?.TimeToLiveSpecification, {
+        AttributeName: definition.ttlAttribute,
+        Enabled: true,
+      });
+      assert.deepEqual(resource.Properties?.SSESpecification, { SSEEnabled: true });
+      assert.equal(resource.Properties?.DeletionProtectionEnabled, true);
+      assert.equal(resource.DeletionPolicy, 'Retain');
+      assert.equal(resource.UpdateReplacePolicy, 'Retain');
+      assert.equal(
+        ((resource.Properties?.GlobalSecondaryIndexes as unknown[] | undefined) ?? []).length,
+        definition.globalSecondaryIndexes.length,
+      );
+    });
+  }
+});
+
+describe('Lambda functions', () => {
+  test('five functions on nodejs22.x arm64, ESM bundles, each with its own log group and role', () => {
+    const functions = resourcesOf(json, 'AWS::Lambda::Function');
+    assert.equal(functions.length, 5);
+    for (const [id, fn] of functions) {
+      assert.equal(fn.Properties?.Runtime, 'nodejs22.x', id);
+      assert.deepEqual(fn.Properties?.Architectures, ['arm64'], id);
+      assert.equal(fn.Properties?.Handler, 'index.handler', id);
+      assert.ok(
+        (fn.Properties?.LoggingConfig as { LogGroup?: unknown })?.LogGroup,
+        `${id} logs to its own group`,
+      );
+    }
+    template.resourceCountIs('AWS::IAM::Role', 6); // five functions + the journey execution role
+  });
+
+  test('handlers get table names from the shared definitions, the sender, the bus and the journey settings', () => {
+    const env = (fn: { node: { defaultChild?: unknown } }) => {
+      const [, resource] = resourcesOf(json, 'AWS::Lambda::Function').find(
+        ([id]) => id === logicalIdOf(stack, fn),
+      )!;
+      return (resource.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
+    };
+    for (const fn of Object.values(cairn.functions)) {
+      const variables = env(fn);
+      for (const definition of tables) {
+        assert.deepEqual(variables[definition.envVar], ref(cairn.tables[definition.logicalName]));
+      }
+      assert.equal(variables.CAIRN_EMAIL_FROM, 'Cairn <journeys@example.com>');
+      assert.deepEqual(variables.CAIRN_BUS_NAME, ref(cairn.bus));
+      assert.equal(variables.CAIRN_STATE_MACHINE_PREFIX, 'cairn-');
+      assert.equal(variables.CAIRN_AUTH, 'cloud');
+    }
+    const api = env(cairn.functions.api);
+    assert.deepEqual(api.CAIRN_STEP_FUNCTION_ARN, arnOf(cairn.functions.step));
+    assert.deepEqual(api.CAIRN_STATE_MACHINE_ROLE_ARN, arnOf(cairn.journeyRole));
+  });
+
+  test('errors and throttles of every function raise alarms', () => {
+    for (const fn of Object.values(cairn.functions)) {
+      for (const metric of ['Errors', 'Throttles']) {
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          Namespace: 'AWS/Lambda',
+          MetricName: metric,
+          Dimensions: [{ Name: 'FunctionName', Value: ref(fn) }],
+        });
+      }
+    }
+  });
+});
+
+describe('journeys deployed from code', () => {
+  const asl = readFileSync(join(fixtureJourneys, 'welcome.asl.json'), 'utf8');
+  const journey = cairn.journeys.find((j) => j.id === 'welcome')!;
+
+  test('one state machine per journey with the checked-in ASL verbatim and the step Lambda substituted', () => {
+    assert.equal(cairn.journeys.length, 1);
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: 'cairn-welcome',
+      StateMachineType: 'STANDARD',
+      DefinitionString: asl,
+      DefinitionSubstitutions: { StepFunctionArn: arnOf(cairn.functions.step) },
+      RoleArn: arnOf(cairn.journeyRole),
+      LoggingConfiguration: {
+        Level: 'ERROR',
+        IncludeExecutionData: false,
+        Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: arnOf(cairn.journeyLogGroup) } }],
+      },
+    });
+  });
+
+  test('a version publishes the deployed revision and the alias routes 100% of new entries to it', () => {
+    const versionId = journey.version.logicalId;
+    const version = json.Resources[stack.resolve(versionId) as string]!;
+    assert.deepEqual(version.Properties?.StateMachineArn, ref(journey.stateMachine));
+    assert.deepEqual(version.Properties?.StateMachineRevisionId, {
+      'Fn::GetAtt': [logicalIdOf(stack, journey.stateMachine), 'StateMachineRevisionId'],
+    });
+    // The description names the definition, so a changed journey shows up in `cdk diff` as a new version.
+    const sha = createHash('sha256').update(asl).digest('hex');
+    assert.ok(String(version.Properties?.Description).includes(sha));
+    template.hasResourceProperties('AWS::StepFunctions::StateMachineAlias', {
+      Name: 'live',
+      RoutingConfiguration: [
+        { StateMachineVersionArn: { 'Fn::GetAtt': [stack.resolve(versionId), 'Arn'] }, Weight: 100 },
+      ],
+    });
+  });
+
+  test('the journey role may invoke only the step Lambda (and write its logs)', () => {
+    const statements = policiesOf(cairn.journeyRole);
+    const invoke = statements.filter((s) => list(s.Action).some((a) => a.startsWith('lambda:')));
+    assert.deepEqual(invoke, [
+      {
+        Action: 'lambda:InvokeFunction',
+        Effect: 'Allow',
+        Resource: [arnOf(cairn.functions.step), { 'Fn::Join': ['', [arnOf(cairn.functions.step), ':*']] }],
+      },
+    ]);
+    for (const s of statements) {
+      for (const action of list(s.Action)) assert.match(action, /^(lambda:InvokeFunction|logs:[A-Za-z]+)$/);
+    }
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: Match.objectLike({
+        Statement: [Match.objectLike({ Principal: { Service: 'states.amazonaws.com' } })],
+      }),
+    });
+  });
+
+  test('failed executions of each journey raise an alarm', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/States',
+      MetricName: 'ExecutionsFailed',
+      Dimensions: [{ Name: 'StateMachineArn', Value: ref(journey.stateMachine) }],
+    });
+  });
+});
+
+describe('least privilege', () => {
+  test('no policy grants a wildcard action', () => {
+    for (const statement of allStatements) {
+      for (const action of list(statement.Action))
+        assert.doesNotMatch(action, /\*/, JSON.stringify(statement));
+    }
+  });
+
+  test('"*" resources only for actions IAM cannot scope (task tokens, ListStateMachines, log delivery)', () => {
+    const unscopable =
+      /^(states:SendTask(Success|Failure|Heartbeat)|states:ListStateMachines|logs:(Create|Get|Update|Delete|List)LogDeliver(y|ies)|logs:(PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups))$/;
+    for (const statement of allStatements.filter((s) => list(s.Resource).includes('*'))) {
+      for (const action of list(statement.Action)) assert.match(action, unscopable);
+    }
+  });
+
+  test('DynamoDB access is per table, item-level actions only', () => {
+    const tableArns = Object.values(cairn.tables).map((table) => JSON.stringify(arnOf(table)));
+    const dynamo = allStatements.filter((s) => list(s.Action).some((a) => a.startsWith('dynamodb:')));
+    assert.ok(dynamo.length > 0);
+    for (const statement of dynamo) {
+      for (const resource of list(statement.Resource))
+        assert.ok(tableArns.includes(JSON.stringify(resource)));
+      for (const action of list(statement.Action)) {
+        assert.ok([...itemActions, 'dynamodb:Scan'].includes(action as (typeof itemActions)[number]), action);
+      }
+    }
+    // The authorizer only reads write keys.
+    const authorizer = policiesOf(cairn.functions.authorizer).filter((s) =>
+      list(s.Action).some((a) => a.startsWith('dynamodb:')),
+    );
+    assert.deepEqual(authorizer, [
+      { Action: 'dynamodb:GetItem', Effect: 'Allow', Resource: [arnOf(cairn.tables.Journeys)] },
+    ]);
+  });
+
+  test('only the api publishes journeys, scoped to the name prefix, passing only the journey role', () => {
+    const stateMachines = {
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':states:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          ':stateMachine:cairn-*',
+        ],
+      ],
+    };
+    const publish = policiesOf(cairn.functions.api).find((s) => s.Sid === 'CairnPublishJourneys')!;
+    assert.deepEqual(publish.Resource, stateMachines);
+    for (const action of [
+      'states:CreateStateMachine',
+      'states:UpdateStateMachine',
+      'states:PublishStateMachineVersion',
+      'states:CreateStateMachineAlias',
+      'states:UpdateStateMachineAlias',
+    ]) {
+      assert.ok(list(publish.Action).includes(action), action);
+    }
+    const pass = policiesOf(cairn.functions.api).find((s) => list(s.Action).includes('iam:PassRole'))!;
+    assert.deepEqual(pass.Resource, arnOf(cairn.journeyRole));
+    assert.deepEqual(pass.Condition, { StringEquals: { 'iam:PassedToService': 'states.amazonaws.com' } });
+    for (const fn of [
+      cairn.functions.ingest,
+      cairn.functions.step,
+      cairn.functions.feedback,
+      cairn.functions.authorizer,
+    ]) {
+      for (const s of policiesOf(fn)) {
+        assert.ok(!list(s.Action).some((a) => /CreateStateMachine|UpdateStateMachine|iam:PassRole/.test(a)));
+      }
+    }
+    const start = policiesOf(cairn.functions.ingest).find((s) => s.Sid === 'CairnExecutions')!;
+    assert.deepEqual(start, {
+      Sid: 'CairnExecutions',
+      Action: 'states:StartExecution',
+      Effect: 'Allow',
+      Resource: stateMachines,
+    });
+  });
+
+  test('only the api may put events, and only on the Cairn bus', () => {
+    const puts = allStatements.filter((s) => list(s.Action).includes('events:PutEvents'));
+    assert.deepEqual(puts, [{ Action: 'events:PutEvents', Effect: 'Allow', Resource: arnOf(cairn.bus) }]);
+    assert.ok(policiesOf(cairn.functions.api).some((s) => list(s.Action).includes('events:PutEvents')));
+  });
+
+  test('only the step Lambda sends email: from the configured address, through the identity and configuration set', () => {
+    const sends = allStatements.filter((s) => list(s.Action).some((a) => a.startsWith('ses:')));
+    assert.equal(sends.length, 1);
+    assert.deepEqual(
+      sends,
+      policiesOf(cairn.functions.step).filter((s) => list(s.Action).includes('ses:SendEmail')),
+    );
+    assert.deepEqual(sends[0]!.Condition, { StringEquals: { 'ses:FromAddress': 'journeys@example.com' } });
+    assert.match(JSON.stringify(sends[0]!.Resource), /:identity\/example\.com"/);
+    assert.match(JSON.stringify(sends[0]!.Resource), /configuration-set\//);
+  });
+});
+
+describe('email feedback', () => {
+  test('the SES configuration set sends delivery, bounce, complaint, open and click events to EventBridge', () => {
+    template.hasResourceProperties('AWS::SES::ConfigurationSet', {
+      SuppressionOptions: { SuppressedReasons: ['BOUNCE', 'COMPLAINT'] },
+    });
+    template.hasResourceProperties('AWS::SES::ConfigurationSetEventDestination', {
+      ConfigurationSetName: ref(cairn.configurationSet),
+      EventDestination: {
+        Enabled: true,
+        MatchingEventTypes: ['delivery', 'bounce', 'complaint', 'open', 'click'],
+        EventBridgeDestination: {
+          EventBusArn: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([':event-bus/default'])] }),
+        },
+      },
+    });
+  });
+});
+
+describe('HTTP API', () => {
+  test('marketer routes need a Cognito JWT; /v1/* needs a write key checked by the authorizer Lambda', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: '$default',
+      AuthorizationType: 'JWT',
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'POST /v1/{proxy+}',
+      AuthorizationType: 'CUSTOM',
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      JwtConfiguration: { Audience: [ref(cairn.userPoolClient)] },
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'REQUEST',
+      AuthorizerPayloadFormatVersion: '2.0',
+      EnableSimpleResponses: true,
+      IdentitySource: ['$request.header.Authorization'],
+      AuthorizerResultTtlInSeconds: 300,
+    });
+    template.resourceCountIs('AWS::ApiGatewayV2::Route', 2);
+  });
+
+  test('the stage is throttled and writes access logs', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 },
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+    });
+  });
+
+  test('marketers sign in with MFA, admins create the accounts', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      MfaConfiguration: 'ON',
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+      Policies: { PasswordPolicy: Match.objectLike({ MinimumLength: 12 }) },
+    });
+  });
+});
+
+describe('operations', () => {
+  test('Step Functions API throttling (StartExecution, SendTaskSuccess) raises alarms', () => {
+    for (const apiName of ['StartExecution', 'SendTaskSuccess']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/States',
+        MetricName: 'ThrottledEvents',
+        Dimensions: [{ Name: 'APIName', Value: apiName }],
+      });
+    }
+  });
+
+  test('a dashboard shows the alarms, functions, queues, executions, API and tables', () => {
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    const [, dashboard] = resourcesOf(json, 'AWS::CloudWatch::Dashboard')[0]!;
+    const body = JSON.stringify(dashboard.Properties?.DashboardBody);
+    for (const title of [
+      'Cairn alarms',
+      'Lambda invocations',
+      'Dead-letter queues',
+      'Journey executions',
+      'HTTP API',
+    ]) {
+      assert.ok(body.includes(title), title);
+    }
+  });
+
+  test('every log group has a retention', () => {
+    for (const [id, group] of resourcesOf(json, 'AWS::Logs::LogGroup')) {
+      assert.equal(group.Properties?.RetentionInDays, 30, id);
+    }
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  const nag = synth.report.pluginReports.find((report) => report.pluginName === 'AwsSolutions');
+
+  test('runs, and finds no unacknowledged error or warning', () => {
+    assert.ok(nag, 'the AwsSolutions plugin reported');
+    assert.deepEqual(
+      nag.violations.map(
+        (v) => `${v.ruleName} at ${v.violatingConstructs.map((c) => c.constructPath).join(', ')}`,
+      ),
+      [],
+    );
+    assert.equal(nag.conclusion, 'success');
+  });
+
+  test('every acknowledged finding carries a written reason', () => {
+    assert.ok(nag && (nag.suppressedViolations ?? []).length > 0);
+    for (const violation of nag.suppressedViolations ?? []) {
+      assert.ok((violation.reason ?? '').length >= 40, `${violation.ruleName}: "${violation.reason}"`);
+    }
+  });
+});
+
+test('segment types route to ingest through the Cairn bus', () => {
+  assert.deepEqual(busRules.find((r) => r.target === 'ingest')?.eventPattern, {
+    'detail-type': [...segmentTypes],
+  });
+});
