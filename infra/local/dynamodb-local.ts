@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
@@ -56,6 +56,7 @@ export function assertJavaAvailable(): number {
   const major = version ? (version[1] === '1' ? Number(version[2]) : Number(version[1])) : 0;
   if (version && major < 17)
     throw new JavaMissingError(`Java ${major} was found, but DynamoDB Local needs Java 17 or newer.`);
+  javaMajor = major;
   return major;
 }
 
@@ -76,10 +77,18 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
     output = (output + chunk.toString()).slice(-4000);
   });
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  // If this process ends without stop() (an uncaught error, process.exit), the JVM must not outlive it.
-  const killOnExit = () => child.kill('SIGKILL');
+  // If this process ends without stop() (an uncaught error, process.exit), the JVM must not outlive it;
+  // if it is killed outright (SIGKILL: no exit handler runs), the watchdog ends the JVM.
+  const watchdog = startWatchdog(child.pid);
+  const killOnExit = () => {
+    child.kill('SIGKILL');
+    watchdog?.kill('SIGKILL');
+  };
   process.once('exit', killOnExit);
-  void exited.then(() => process.off('exit', killOnExit));
+  void exited.then(() => {
+    process.off('exit', killOnExit);
+    watchdog?.kill('SIGKILL');
+  });
   const endpoint = `http://127.0.0.1:${port}`;
 
   const client = localClient(endpoint);
@@ -118,6 +127,30 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
       clearTimeout(timer);
     },
   };
+}
+
+/**
+ * A tiny shell loop, outside this process's group, that kills the JVM once this process is gone.
+ * POSIX only; costs one `sleep` per second.
+ */
+function startWatchdog(jvmPid: number | undefined): ChildProcess | undefined {
+  if (process.platform === 'win32' || !jvmPid) return undefined;
+  try {
+    const loop = 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; kill -9 "$2" 2>/dev/null';
+    const watchdog = spawn(
+      'sh',
+      ['-c', loop, 'cairn-dynamodb-watchdog', String(process.pid), String(jvmPid)],
+      {
+        stdio: 'ignore',
+        detached: true,
+      },
+    );
+    watchdog.on('error', () => undefined);
+    watchdog.unref();
+    return watchdog;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A raw DynamoDB client for DynamoDB Local itself (dummy credentials, fixed region). */
