@@ -50,6 +50,8 @@ export interface StepDeps {
   log?: Logger;
 }
 
+const profileNodes = new Set(['email', 'branch', 'wait', 'waitFor']);
+
 /** Outcomes during which the customer stays in the node (the execution waits there). */
 const waitingOutcomes = new Set(['waiting', 'scheduled']);
 /** `$.last` outcomes after which the step before did not count the nodes on the way here. */
@@ -155,7 +157,10 @@ export async function runStep(request: StepRequest, deps: StepDeps): Promise<Ste
     throw new NotFoundError(`journey ${request.journeyId} v${request.version} has no node ${request.nodeId}`);
 
   const state = request.input;
-  const profile = (await deps.profiles.getProfile(state.profileId)) ?? {
+  // Traits matter to email, branch and wait-until; waitFor needs the surviving profile id (its token is
+  // stored under it). The others act on the execution's own profile id and skip the read.
+  const needsProfile = request.action === 'run' && profileNodes.has(node.type);
+  const profile = (needsProfile && (await deps.profiles.getProfile(state.profileId))) || {
     profileId: state.profileId,
     traits: {},
   };
