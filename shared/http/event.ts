@@ -16,6 +16,8 @@ export interface HttpApiEvent {
   isBase64Encoded?: boolean;
   requestContext: {
     requestId?: string;
+    /** `$default`, or a named stage whose name prefixes `rawPath` (`/prod/journeys`). */
+    stage?: string;
     http: { method: string; path?: string; sourceIp?: string };
     /** Set by API Gateway after its authorizer accepted the caller; never by the caller. */
     authorizer?: {

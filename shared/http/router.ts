@@ -130,7 +130,9 @@ export class Router {
 
   async handle(event: HttpApiEvent): Promise<HttpApiResult> {
     const method = event.requestContext.http.method.toUpperCase();
-    const path = event.rawPath;
+    const stage = event.requestContext.stage;
+    const staged = stage && stage !== '$default' && event.rawPath.startsWith(`/${stage}/`);
+    const path = staged ? event.rawPath.slice(stage.length + 1) : event.rawPath;
     const requestId = event.requestContext.requestId ?? '';
     const log = this.options.log?.child({ requestId, method });
     try {

@@ -44,6 +44,14 @@ describe('Router', () => {
     assert.deepEqual(res.body, { id: 'a b', q: { x: '1' } });
   });
 
+  it('ignores the stage prefix of a named API Gateway stage', async () => {
+    const event = apiEvent('GET', '/prod/things/7', { headers: { authorization: bearer('tok') } });
+    event.requestContext.stage = 'prod';
+    const result = await router().handle(event);
+    assert.equal(result.statusCode, 200);
+    assert.equal(JSON.parse(result.body).id, '7');
+  });
+
   it('answers 404 JSON for an unknown path', async () => {
     const res = await call(router(), 'GET', '/nope', { headers: { authorization: bearer('tok') } });
     assert.equal(res.status, 404);
