@@ -378,8 +378,8 @@ async function replaySameRequests(
 
 /**
  * WCU/RCU of one steady-state event under AWS pricing, from the sizes of the items involved:
- * transactional writes cost 2 WCU per started KB of each item; eventually consistent reads 0.5 RCU
- * per started 4 KB (GetItem: the identity item; Query: the profile item and its presence items).
+ * transactional writes cost 2 WCU per started KB of each item; reads 1 RCU per started 4 KB, half
+ * that eventually consistent (GetItem of the identity: eventual; Query of the profile: strong).
  */
 async function awsCapacityModel(client: ReturnType<typeof createDocumentClient>, userId: string) {
   const table = tableName(profilesTable);
@@ -407,8 +407,7 @@ async function awsCapacityModel(client: ReturnType<typeof createDocumentClient>,
   ).Item!;
   const kb = (item: Record<string, unknown>) => Math.ceil(itemBytes(item) / 1024);
   const wcuPerEvent = 2 * (kb(dedupe) + kb(event) + kb(profile));
-  const rcuPerEvent =
-    0.5 * Math.ceil(itemBytes(identity) / 4096) + 0.5 * Math.ceil(itemBytes(profile) / 4096);
+  const rcuPerEvent = 0.5 * Math.ceil(itemBytes(identity) / 4096) + Math.ceil(itemBytes(profile) / 4096);
   return {
     wcuPerEvent,
     rcuPerEvent,

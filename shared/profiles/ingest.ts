@@ -98,7 +98,10 @@ async function attemptIngest(
 ): Promise<IngestResult> {
   const { store, clock } = deps;
   const rules = deps.rules ?? defaultIdentityRules;
-  // The first attempt reads eventually consistent (half the cost); a retry reads what won.
+  // Identities: the first attempt reads eventually consistent (half the cost; a stale owner fails a
+  // write condition and the retry reads what won). The profile Query is always strongly consistent:
+  // its presence items are not guarded by the profile version, and the reactor must see a waitFor
+  // registered just before this event.
   const read = { consistent: attempt > 1 };
   const identifiers = identifiersOf(message);
   const lookups = [...identifiers];
@@ -120,7 +123,7 @@ async function attemptIngest(
     [
       ...new Set(identifiers.map((i) => rawOwners.get(identifierKey(i))).filter((id) => id !== undefined)),
     ].map(async (id) => {
-      const live = await readLive(store, id, read.consistent);
+      const live = await readLive(store, id, true);
       liveOf.set(id, live);
       if (live) profiles.set(live.profileId, live);
     }),
