@@ -1,0 +1,215 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { EmailSendError, type OutgoingEmail } from '../../../shared/channels/email.js';
+import { ManualClock } from '../../../shared/clock.js';
+import { type Journey, journeySchema } from '../../../shared/journeys/schema.js';
+import { type StepRequest, TransientStepError } from '../../../shared/journeys/step.js';
+import { memoryLogger } from '../../../shared/log.js';
+import { memoryRuntimeStore } from '../../../shared/runtime/memory.js';
+import { runStep, type StepDeps, stepDeltas } from '../../../shared/runtime/step.js';
+import { statAttribute } from '../../../shared/runtime/store.js';
+
+const journey: Journey = journeySchema.parse({
+  id: 'cart',
+  name: 'Cart',
+  trigger: { event: 'Product Added' },
+  start: 'pause',
+  nodes: {
+    pause: { type: 'wait', for: 'PT2H', next: 'mail' },
+    mail: { type: 'email', template: 'reminder', next: 'ab' },
+    ab: { type: 'split', branches: [{ weight: 100, next: 'bought', name: 'all' }] },
+    bought: {
+      type: 'waitFor',
+      event: 'Order Completed',
+      match: ['cartId'],
+      timeout: 'PT1H',
+      then: 'done',
+      else: 'bump',
+    },
+    bump: { type: 'update', increment: { reminders: 1 }, next: 'done' },
+    done: { type: 'exit' },
+  },
+});
+
+function setup(options: { traits?: Record<string, unknown>; failSends?: EmailSendError[] } = {}) {
+  const store = memoryRuntimeStore();
+  const sent: OutgoingEmail[] = [];
+  const failures = [...(options.failSends ?? [])];
+  const updates: unknown[] = [];
+  const deps: StepDeps = {
+    getJourneyVersion: async (id, version) => (id === 'cart' && version === 1 ? journey : undefined),
+    getTemplate: async (id) =>
+      id === 'reminder' ? { subject: 'Hi {{ profile.firstName }}', text: '{{ event.cartId }}' } : undefined,
+    profiles: {
+      getProfile: async (profileId) => ({
+        profileId,
+        traits: options.traits ?? { email: 'ann@example.com', firstName: 'Ann' },
+      }),
+      updateTraits: async (profileId, change, origin) => {
+        updates.push({ profileId, change, origin });
+      },
+    },
+    store,
+    email: {
+      async send(email) {
+        const failure = failures.shift();
+        if (failure) throw failure;
+        sent.push(email);
+        return { providerMessageId: `ses-${sent.length}` };
+      },
+    },
+    fetch: async () => new Response(null, { status: 204 }),
+    clock: new ManualClock(),
+    unsubscribeUrl: (profileId) => `https://x.example/u?profile=${profileId}`,
+    log: memoryLogger(),
+  };
+  return { deps, store, sent, updates };
+}
+
+const execution = 'arn:aws:states:us-east-1:000000000000:execution:cairn-cart:cart-v1-abc';
+
+function request(
+  nodeId: string,
+  extra: Partial<StepRequest> = {},
+  last?: StepRequest['input']['last'],
+): StepRequest {
+  return {
+    journeyId: 'cart',
+    version: 1,
+    nodeId,
+    nodeType: journey.nodes[nodeId]!.type,
+    action: 'run',
+    execution,
+    input: {
+      profileId: 'p1',
+      journeyId: 'cart',
+      version: 1,
+      entry: { event: 'Product Added', messageId: 'm1', properties: { cartId: 'c1' } },
+      ...(last && { last }),
+    },
+    ...extra,
+  };
+}
+
+describe('step: email', () => {
+  it('sends once per (execution, node): a retried step returns the first message id', async () => {
+    const { deps, sent, store } = setup();
+    const first = await runStep(request('mail', {}, { nodeId: 'pause', outcome: 'x', next: 'pause' }), deps);
+    const again = await runStep(request('mail', {}, { nodeId: 'pause', outcome: 'x', next: 'pause' }), deps);
+    assert.equal(sent.length, 1);
+    assert.equal(first.outcome, 'sent');
+    assert.equal(again.messageId, first.messageId);
+    assert.equal(sent[0]!.subject, 'Hi Ann');
+    assert.equal(sent[0]!.text, 'c1');
+    assert.equal(sent[0]!.tags.execution, 'cart-v1-abc');
+    const [record] = store.messages.values();
+    assert.equal(record!.status, 'sent');
+    assert.equal(record!.templateId, 'reminder');
+  });
+
+  it('a transient send failure is retried by the state machine and then sends', async () => {
+    const { deps, sent, store } = setup({
+      failSends: [new EmailSendError('TooManyRequestsException', true)],
+    });
+    await assert.rejects(runStep(request('mail'), deps), TransientStepError);
+    assert.equal([...store.messages.values()][0]!.status, 'retry');
+    const out = await runStep(request('mail'), deps);
+    assert.equal(out.outcome, 'sent');
+    assert.equal(sent.length, 1);
+  });
+
+  it('a permanent send failure is recorded and never sent again', async () => {
+    const { deps, sent, store } = setup({ failSends: [new EmailSendError('MessageRejected', false)] });
+    await assert.rejects(runStep(request('mail'), deps), EmailSendError);
+    await assert.rejects(runStep(request('mail'), deps), EmailSendError);
+    assert.equal(sent.length, 0);
+    const [record] = store.messages.values();
+    assert.equal(record!.status, 'failed');
+    assert.equal(record!.reason, 'MessageRejected');
+  });
+
+  it('skips a profile without an email address and counts it', async () => {
+    const { deps, sent, store } = setup({ traits: {} });
+    const out = await runStep(request('mail'), deps);
+    assert.deepEqual([out.outcome, out.reason], ['skipped', 'no_email']);
+    assert.equal(sent.length, 0);
+    assert.equal((await store.readStats('cart'))[statAttribute({ nodeId: 'mail', counter: 'skipped' })], 1);
+    assert.equal(store.timeline[0]!.detail, 'no_email');
+  });
+});
+
+describe('step: waitFor, update, exit, failure', () => {
+  it('waitFor stores the task token and the entry values of the match keys for the reactor', async () => {
+    const { deps, store } = setup();
+    const out = await runStep(request('bought', { taskToken: 'tok' }), deps);
+    assert.equal(out.outcome, 'waiting');
+    const [presence] = store.presence.values();
+    assert.equal(presence!.executionName, 'cart-v1-abc');
+    assert.deepEqual(presence!.waiting?.match, { cartId: 'c1' });
+    assert.equal(presence!.waiting?.token, 'tok');
+    assert.equal(presence!.waiting?.expiresAt, deps.clock.now() + 3600_000);
+  });
+
+  it('update passes an idempotency key derived from the execution and node', async () => {
+    const { deps, updates } = setup();
+    await runStep(request('bump'), deps);
+    await runStep(request('bump'), deps);
+    const [a, b] = updates as { origin: { messageId: string } }[];
+    assert.equal(a!.origin.messageId, b!.origin.messageId);
+    assert.match(a!.origin.messageId, /^journey-update-/);
+  });
+
+  it('exit removes the presence item and counts the journey finished', async () => {
+    const { deps, store } = setup();
+    await runStep(request('bought', { taskToken: 'tok' }), deps);
+    await runStep(request('done', {}, { nodeId: 'bought', outcome: 'matched', next: 'done' }), deps);
+    assert.equal(store.presence.size, 0);
+    assert.equal((await store.readStats('cart'))['journey|finished'], 1);
+  });
+
+  it('action fail records the failure on the node and the journey', async () => {
+    const { deps, store } = setup();
+    const out = await runStep(request('mail', { action: 'fail', error: { Error: 'MessageRejected' } }), deps);
+    assert.equal(out.outcome, 'failed');
+    const stats = await store.readStats('cart');
+    assert.equal(stats['node|mail|failed'], 1);
+    assert.equal(stats['journey|failed'], 1);
+  });
+});
+
+describe('step: counters for nodes passed without a step', () => {
+  const counts = (deltas: ReturnType<typeof stepDeltas>) =>
+    Object.fromEntries(deltas.map((d) => [statAttribute(d), d.by ?? 1]));
+
+  it('a step routing into a split and a waitFor counts the split (with its branch) at once', () => {
+    const deltas = counts(
+      stepDeltas(journey, request('mail', {}, { nodeId: 'pause', outcome: 'x', next: 'mail' }), {
+        outcome: 'sent',
+        next: 'ab',
+      }),
+    );
+    assert.equal(deltas['node|ab|entered'], 1);
+    assert.equal(deltas['node|ab|completed'], 1);
+    assert.equal(deltas['node|ab|branch:0'], 1);
+    assert.equal(deltas['node|mail|sent'], 1);
+  });
+
+  it('the step after a wait counts leaving it; a timed-out waitFor is counted by the next step', () => {
+    const afterWait = counts(
+      stepDeltas(journey, request('mail', {}, { nodeId: 'x', outcome: 'sent', next: 'pause' }), {
+        outcome: 'sent',
+        next: 'ab',
+      }),
+    );
+    assert.equal(afterWait['node|pause|completed'], 1);
+    assert.equal(afterWait['node|pause|waiting'], -1);
+    const afterTimeout = counts(
+      stepDeltas(journey, request('bump', {}, { nodeId: 'bought', outcome: 'timedOut', next: 'bump' }), {
+        outcome: 'updated',
+        next: 'done',
+      }),
+    );
+    assert.equal(afterTimeout['node|bought|timedOut'], 1);
+    assert.equal(afterTimeout['node|bought|waiting'], -1);
+  });
+});
