@@ -23,6 +23,7 @@ const journey: Journey = journeySchema.parse({
       event: 'Order Completed',
       match: ['cartId'],
       timeout: 'PT1H',
+      // biome-ignore lint/suspicious/noThenProperty: the waitFor node's field is named `then`
       then: 'done',
       else: 'bump',
     },

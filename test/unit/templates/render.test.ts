@@ -19,13 +19,13 @@ describe('email template rendering', () => {
   it('renders subject, html and text with profile, event, journey and unsubscribe_url', async () => {
     const out = await renderEmail(
       {
-        subject: '{{ profile.firstName }}: {{ event.item }} for ${{ event.price }}',
+        subject: '{{ profile.firstName }}: {{ event.item }} for {{ event.price }} EUR',
         html: '<p>{{ profile.firstName }}</p><a href="{{ unsubscribe_url }}">{{ journey.id }} v{{ journey.version }}</a>',
         text: '{{ profile.firstName }} {{ unsubscribe_url }}',
       },
       context,
     );
-    assert.equal(out.subject, '<Ann & Co>: Boots for $20');
+    assert.equal(out.subject, '<Ann & Co>: Boots for 20 EUR');
     assert.equal(
       out.html,
       '<p>&lt;Ann &amp; Co&gt;</p><a href="https://x.example/u?p=1&amp;t=2">cart v3</a>',
