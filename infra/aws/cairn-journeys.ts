@@ -18,7 +18,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -532,6 +532,7 @@ export class CairnJourneys extends Construct {
         banner:
           "import { createRequire as __cairnRequire } from 'node:module'; const require = __cairnRequire(import.meta.url);",
         tsconfig: join(options.codeRoot, 'tsconfig.json'),
+        logLevel: LogLevel.WARNING,
       },
     });
   }
