@@ -1,5 +1,10 @@
 import type { JourneyCatalog } from '../../shared/catalog/catalog.js';
-import type { JourneyRecord, JourneyVersionRecord, TemplateRecord } from '../../shared/catalog/types.js';
+import type {
+  JourneyRecord,
+  JourneyVersionRecord,
+  JourneyVersionSummary,
+  TemplateRecord,
+} from '../../shared/catalog/types.js';
 import { NotImplementedError, ValidationError } from '../../shared/errors.js';
 import {
   type NormalizedMessage,
@@ -65,8 +70,11 @@ function journeySummary(journey: JourneyRecord) {
   };
 }
 
-function journeyDetail(journey: JourneyRecord, versions: JourneyVersionRecord[]) {
-  const latest = versions.find((version) => version.version === journey.published?.version) ?? versions[0];
+function journeyDetail(
+  journey: JourneyRecord,
+  versions: JourneyVersionSummary[],
+  latest: JourneyVersionRecord | undefined,
+) {
   return {
     ...journeySummary(journey),
     definition: journey.draft,
@@ -131,8 +139,8 @@ export function createRouter(deps: ApiDeps): Router {
     body: { journeys: (await catalog.listJourneys()).map(journeySummary) },
   }));
   router.on('GET', '/journeys/{id}', 'marketer', async (request) => {
-    const { journey, versions } = await catalog.getJourney(request.params.id!);
-    return { body: journeyDetail(journey, versions) };
+    const { journey, versions, published } = await catalog.getJourney(request.params.id!);
+    return { body: journeyDetail(journey, versions, published) };
   });
   router.on('PUT', '/journeys/{id}', 'marketer', async (request) => {
     const { journey, created } = await catalog.saveDraft(request.params.id!, request.body());

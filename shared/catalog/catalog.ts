@@ -12,6 +12,7 @@ import type {
   JourneyRecord,
   JourneyStatus,
   JourneyVersionRecord,
+  JourneyVersionSummary,
   TemplateRecord,
 } from './types.js';
 
@@ -285,10 +286,21 @@ export class JourneyCatalog {
     return this.deps.store.listJourneys();
   }
 
-  async getJourney(id: string): Promise<{ journey: JourneyRecord; versions: JourneyVersionRecord[] }> {
+  /** The head, every version (newest first, summaries) and the published version in full. */
+  async getJourney(
+    id: string,
+  ): Promise<{
+    journey: JourneyRecord;
+    versions: JourneyVersionSummary[];
+    published?: JourneyVersionRecord;
+  }> {
     const journey = await this.requireJourney(id);
-    const versions = journey.latestVersion > 0 ? await this.deps.store.listVersions(id) : [];
-    return { journey, versions };
+    if (!journey.published) return { journey, versions: [] };
+    const [versions, published] = await Promise.all([
+      this.deps.store.listVersions(id),
+      this.deps.store.getVersion(id, journey.published.version),
+    ]);
+    return { journey, versions, published };
   }
 
   getVersion(id: string, version: number): Promise<JourneyVersionRecord | undefined> {

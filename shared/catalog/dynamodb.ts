@@ -1,3 +1,4 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -6,7 +7,13 @@ import {
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../errors.js';
-import type { CatalogStore, JourneyRecord, JourneyVersionRecord, TemplateRecord } from './types.js';
+import type {
+  CatalogStore,
+  JourneyRecord,
+  JourneyVersionRecord,
+  JourneyVersionSummary,
+  TemplateRecord,
+} from './types.js';
 
 /**
  * The catalog in the Journeys table (layouts in README.md):
@@ -56,9 +63,26 @@ function headFromItem(item: Record<string, unknown> | undefined): JourneyRecord 
   } as JourneyRecord;
 }
 
+/*
+ * The compiled ASL is stored gzip-compressed (binary): it is several times larger than the journey
+ * (up to ~3 KB per node) and compresses about tenfold, which keeps the largest journeys far below
+ * DynamoDB's 400 KB item limit.
+ */
+function versionItem(version: JourneyVersionRecord) {
+  const { asl, definition, ...rest } = version;
+  return {
+    ...versionKey(version.journeyId, version.version),
+    ...rest,
+    definition: JSON.stringify(definition),
+    aslGzip: gzipSync(asl),
+  };
+}
+
 function versionFromItem(item: Record<string, unknown> | undefined): JourneyVersionRecord | undefined {
-  const version = strip<JourneyVersionRecord & { definition: string }>(item);
-  return version && { ...version, definition: JSON.parse(version.definition) };
+  const stored = strip<Omit<JourneyVersionRecord, 'asl'> & { definition: string; aslGzip: Uint8Array }>(item);
+  if (!stored) return undefined;
+  const { aslGzip, definition, ...rest } = stored;
+  return { ...rest, definition: JSON.parse(definition), asl: gunzipSync(aslGzip).toString('utf8') };
 }
 
 function isConditionFailure(error: unknown): boolean {
@@ -124,11 +148,7 @@ export class DynamoCatalogStore implements CatalogStore {
             {
               Put: {
                 TableName: this.tableName,
-                Item: {
-                  ...versionKey(version.journeyId, version.version),
-                  ...version,
-                  definition: JSON.stringify(version.definition),
-                },
+                Item: versionItem(version),
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },
@@ -157,8 +177,10 @@ export class DynamoCatalogStore implements CatalogStore {
     return versionFromItem(out.Item);
   }
 
-  listVersions(journeyId: string): Promise<JourneyVersionRecord[]> {
-    return this.queryAll(`J#${journeyId}`, 'V#', versionFromItem, false);
+  listVersions(journeyId: string): Promise<JourneyVersionSummary[]> {
+    return this.queryAll(`J#${journeyId}`, 'V#', (item) => strip<JourneyVersionSummary>(item), false, {
+      ProjectionExpression: 'journeyId, version, versionArn, stateMachineArn, publishedAt',
+    });
   }
 
   async getTemplate(id: string): Promise<TemplateRecord | undefined> {
@@ -181,6 +203,7 @@ export class DynamoCatalogStore implements CatalogStore {
     prefix: string,
     read: (item: Record<string, unknown>) => T | undefined,
     forward = true,
+    extra: { ProjectionExpression?: string } = {},
   ): Promise<T[]> {
     const items: T[] = [];
     let start: Record<string, unknown> | undefined;
@@ -191,6 +214,7 @@ export class DynamoCatalogStore implements CatalogStore {
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
           ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
           ScanIndexForward: forward,
+          ...extra,
           ExclusiveStartKey: start,
         }),
       );

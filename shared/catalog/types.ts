@@ -53,6 +53,12 @@ export interface JourneyVersionRecord {
   publishedAt: string;
 }
 
+/** A version without its definition and ASL: what listings need. */
+export type JourneyVersionSummary = Pick<
+  JourneyVersionRecord,
+  'journeyId' | 'version' | 'versionArn' | 'stateMachineArn' | 'publishedAt'
+>;
+
 export interface TemplateRecord {
   id: string;
   subject: string;
@@ -76,8 +82,8 @@ export interface CatalogStore {
   /** Writes a new version and the head that points at it, atomically; ConflictError on a race. */
   savePublished(head: JourneyRecord, expectedRevision: number, version: JourneyVersionRecord): Promise<void>;
   getVersion(journeyId: string, version: number): Promise<JourneyVersionRecord | undefined>;
-  /** Versions newest first. */
-  listVersions(journeyId: string): Promise<JourneyVersionRecord[]>;
+  /** Versions newest first, without definitions and ASL. */
+  listVersions(journeyId: string): Promise<JourneyVersionSummary[]>;
   getTemplate(id: string): Promise<TemplateRecord | undefined>;
   listTemplates(): Promise<TemplateRecord[]>;
   saveTemplate(record: TemplateRecord): Promise<void>;
