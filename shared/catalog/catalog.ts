@@ -287,9 +287,7 @@ export class JourneyCatalog {
   }
 
   /** The head, every version (newest first, summaries) and the published version in full. */
-  async getJourney(
-    id: string,
-  ): Promise<{
+  async getJourney(id: string): Promise<{
     journey: JourneyRecord;
     versions: JourneyVersionSummary[];
     published?: JourneyVersionRecord;
