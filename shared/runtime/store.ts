@@ -163,12 +163,8 @@ export function dynamoRuntimeStore(
       const out = await client.send(
         new QueryCommand({
           TableName: profiles,
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-          ExpressionAttributeValues: {
-            ':pk': `P#${profileId}`,
-            ':from': entryPrefix,
-            ':to': `${presencePrefix}\uffff`,
-          },
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': `P#${profileId}`, ':prefix': presencePrefix },
         }),
       );
       return splitJourneyState(out.Items ?? []);

@@ -1,0 +1,189 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { before, describe, it } from 'node:test';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { applyEmailFeedback } from '../../../shared/runtime/feedback.js';
+import { getJourneyStats } from '../../../shared/runtime/queries.js';
+import { dynamoRuntimeStore, type MessageRecord, splitJourneyState } from '../../../shared/runtime/store.js';
+import type { PresenceRecord } from '../../../shared/runtime/types.js';
+import { createDocumentClient } from '../../../shared/store/dynamodb.js';
+import { profilesTable, tableName } from '../../../shared/store/tables.js';
+import { awsClientConfig } from '../../support/local.js';
+import { testStack } from '../../support/stack.js';
+
+/** The runtime's DynamoDB store on DynamoDB Local (through the local stack's edge). */
+
+let store: ReturnType<typeof dynamoRuntimeStore>;
+let client: ReturnType<typeof createDocumentClient>;
+
+before(async () => {
+  const { edgeUrl } = await testStack();
+  client = createDocumentClient(awsClientConfig(edgeUrl));
+  store = dynamoRuntimeStore(client);
+});
+
+function presence(profileId: string, executionName: string, at = 1_000): PresenceRecord {
+  return {
+    profileId,
+    executionName,
+    journeyId: 'j1',
+    version: 1,
+    enteredAt: at,
+    triggerMessageId: `m-${executionName}`,
+  };
+}
+
+describe('runtime store on DynamoDB Local', () => {
+  it('reentry never: one entry, except a retry of the same execution', async () => {
+    const profileId = randomUUID();
+    assert.equal(
+      await store.recordEntry({ presence: presence(profileId, 'e1'), notEnteredSince: null }),
+      true,
+    );
+    assert.equal(
+      await store.recordEntry({ presence: presence(profileId, 'e2'), notEnteredSince: null }),
+      false,
+    );
+    assert.equal(
+      await store.recordEntry({ presence: presence(profileId, 'e1'), notEnteredSince: null }),
+      true,
+    );
+    const state = await store.readJourneyState(profileId);
+    assert.deepEqual(
+      state.presence.map((p) => p.executionName),
+      ['e1'],
+    );
+    assert.equal(state.entries[0]?.lastExecution, 'e1');
+  });
+
+  it('reentry after: refused while the last entry is newer than the cutoff', async () => {
+    const profileId = randomUUID();
+    await store.recordEntry({ presence: presence(profileId, 'a1', 1_000), notEnteredSince: 0 });
+    assert.equal(
+      await store.recordEntry({ presence: presence(profileId, 'a2', 2_000), notEnteredSince: 500 }),
+      false,
+    );
+    assert.equal(
+      await store.recordEntry({ presence: presence(profileId, 'a3', 3_000), notEnteredSince: 1_000 }),
+      true,
+    );
+  });
+
+  it('the profile Query (sk >= PROFILE) returns presence and entry items the reactor can split', async () => {
+    const profileId = randomUUID();
+    await store.recordEntry({ presence: presence(profileId, 'q1'), notEnteredSince: undefined });
+    await store.setWaiting(presence(profileId, 'q1'), {
+      nodeId: 'w',
+      event: 'E',
+      match: { k: 1 },
+      token: 't1',
+      since: 1,
+    });
+    const out = await client.send(
+      new QueryCommand({
+        TableName: tableName(profilesTable),
+        KeyConditionExpression: 'pk = :pk AND sk >= :sk',
+        ExpressionAttributeValues: { ':pk': `P#${profileId}`, ':sk': 'PROFILE' },
+      }),
+    );
+    const state = splitJourneyState(out.Items ?? []);
+    assert.equal(state.presence[0]?.waiting?.token, 't1');
+    assert.equal(state.entries[0]?.journeyId, 'j1');
+  });
+
+  it('clears a task token only while it is the same token', async () => {
+    const profileId = randomUUID();
+    await store.setWaiting(presence(profileId, 'w1'), { nodeId: 'w', event: 'E', token: 'old', since: 1 });
+    await store.setWaiting(presence(profileId, 'w1'), { nodeId: 'w', event: 'E', token: 'new', since: 2 });
+    assert.equal(await store.clearWaiting(profileId, 'w1', 'old'), false);
+    assert.equal(await store.clearWaiting(profileId, 'w1', 'new'), true);
+    assert.equal((await store.readJourneyState(profileId)).presence[0]?.waiting, undefined);
+  });
+
+  it('sharded counters add up across shards', async () => {
+    const journeyId = `j-${randomUUID()}`;
+    let shard = 0;
+    const sharded = dynamoRuntimeStore(client, { shard: () => shard++ % 3 });
+    for (let i = 0; i < 6; i++) {
+      await sharded.addStats(journeyId, [
+        { nodeId: 'a', counter: 'entered' },
+        { nodeId: 'a', counter: 'entered' },
+        { counter: 'started' },
+      ]);
+    }
+    const stats = await getJourneyStats(store, journeyId);
+    assert.equal(stats.nodes.a?.entered, 12);
+    assert.equal(stats.started, 6);
+  });
+
+  it('a message is claimed once; feedback updates it once per status and counts it', async () => {
+    const executionName = `x-${randomUUID()}`;
+    const record: MessageRecord = {
+      profileId: 'p',
+      executionName,
+      nodeId: 'mail',
+      journeyId: `j-${executionName}`,
+      journeyVersion: 1,
+      messageId: 'm',
+      channel: 'email',
+      templateId: 't',
+      status: 'sending',
+      createdAt: '2026-01-01T00:00:00.000Z',
+      history: [{ status: 'sending', at: '2026-01-01T00:00:00.000Z' }],
+    };
+    assert.equal(await store.claimMessage(record), true);
+    assert.equal(await store.claimMessage(record), false);
+    const envelope = (eventType: string) => ({
+      time: '2026-01-01T00:00:01Z',
+      detail: {
+        eventType,
+        mail: { tags: { execution: [executionName], nodeId: ['mail'], journeyId: [record.journeyId] } },
+      },
+    });
+    const deps = { store, clock: { now: () => 0 } };
+    assert.equal(await applyEmailFeedback(envelope('Delivery'), deps), 'recorded');
+    assert.equal(await applyEmailFeedback(envelope('Delivery'), deps), 'duplicate');
+    // The step's own "sent" update arrives after the delivery report: the status stays delivered.
+    await store.updateMessage(
+      { executionName, nodeId: 'mail' },
+      { status: 'sent', at: 'x', ifStatusIn: ['sending'] },
+    );
+    assert.equal(await applyEmailFeedback(envelope('Open'), deps), 'recorded');
+    assert.equal(await applyEmailFeedback(envelope('Open'), deps), 'recorded');
+    const message = await store.getMessage(executionName, 'mail');
+    assert.equal(message?.status, 'opened');
+    assert.deepEqual(
+      message?.history.map((h) => h.status),
+      ['sending', 'delivered', 'sent', 'opened', 'opened'],
+    );
+    const stats = await getJourneyStats(store, record.journeyId);
+    assert.equal(stats.nodes.mail?.delivered, 1);
+    assert.equal(stats.nodes.mail?.opened, 2);
+  });
+
+  it('timeline entries list in time order and lead to their message records', async () => {
+    const profileId = randomUUID();
+    for (const [at, nodeId] of [
+      ['2026-01-02T00:00:00.000Z', 'b'],
+      ['2026-01-01T00:00:00.000Z', 'a'],
+    ] as const) {
+      await store.addTimeline({
+        profileId,
+        at,
+        kind: 'journey-step',
+        journeyId: 'j',
+        journeyVersion: 1,
+        executionName: 'e',
+        nodeId,
+        nodeType: 'exit',
+        outcome: 'completed',
+      });
+    }
+    const entries = await store.listTimeline(profileId);
+    assert.deepEqual(
+      entries.map((e) => e.nodeId),
+      ['a', 'b'],
+    );
+    assert.equal(entries[0]?.kind, 'journey-step');
+  });
+});
