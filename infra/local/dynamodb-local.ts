@@ -155,11 +155,11 @@ function startWatchdog(jvmPid: number | undefined): ChildProcess | undefined {
 
 /** A raw DynamoDB client for DynamoDB Local itself (dummy credentials, fixed region). */
 export function localClient(endpoint: string): DynamoDBClient {
-  return new DynamoDBClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  return new DynamoDBClient(localClientConfig(endpoint));
+}
+
+export function localClientConfig(endpoint: string) {
+  return { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 }
 
 /** Creates every table in shared/store/tables.ts that does not exist yet, with TTL enabled. */

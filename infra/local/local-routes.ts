@@ -13,11 +13,13 @@ export interface LocalRoutesOptions {
   ses: LocalSes;
   bus: LocalEventBridge;
   clock: VirtualClock;
+  /** Events ingest refused as invalid on that day (YYYY-MM-DD), from its dead-letter store. */
+  rejectedEvents?: (date: string) => Promise<unknown[]>;
 }
 
 const outboxFilters = ['to', 'profileId', 'journeyId', 'nodeId'] as const;
 
-export function createLocalRoutes({ ses, bus, clock }: LocalRoutesOptions): LocalRoutes {
+export function createLocalRoutes({ ses, bus, clock, rejectedEvents }: LocalRoutesOptions): LocalRoutes {
   const clockState = () => ({
     now: new Date(clock.now()).toISOString(),
     nowMs: clock.now(),
@@ -37,8 +39,19 @@ export function createLocalRoutes({ ses, bus, clock }: LocalRoutesOptions): Loca
       case 'DELETE /local/outbox':
         ses.clear();
         return { status: 200, body: { messages: [] } };
-      case 'GET /local/dlq':
-        return { status: 200, body: { messages: bus.deadLetters().reverse() } };
+      case 'GET /local/dlq': {
+        // Two kinds of dead letters: bus messages whose delivery kept failing (`messages`), and events
+        // ingest refused as invalid and stored with the reason (`rejected`, for one day: ?date=).
+        const date = url.searchParams.get('date') ?? new Date(clock.now()).toISOString().slice(0, 10);
+        if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) {
+          return {
+            status: 400,
+            body: { error: { code: 'validation_failed', message: 'date must be YYYY-MM-DD' } },
+          };
+        }
+        const rejected = rejectedEvents ? await rejectedEvents(date).catch(() => []) : [];
+        return { status: 200, body: { messages: bus.deadLetters().reverse(), rejected } };
+      }
       case 'POST /local/dlq/redrive':
         return { status: 200, body: { redriven: bus.redrive() } };
       case 'GET /local/clock':

@@ -5,8 +5,17 @@
  * service through the edge with the real SDK clients (`AWS_ENDPOINT_URL`).
  */
 import { join, resolve } from 'node:path';
+import { DynamoDeadLetterStore } from '../../shared/events/dead-letters.js';
 import { createLogger, type Logger } from '../../shared/log.js';
-import { type DynamoDbLocal, ensureTables, localClient, startDynamoDbLocal } from './dynamodb-local.js';
+import { createDocumentClient } from '../../shared/store/dynamodb.js';
+import { journeysTable, tableName } from '../../shared/store/tables.js';
+import {
+  type DynamoDbLocal,
+  ensureTables,
+  localClient,
+  localClientConfig,
+  startDynamoDbLocal,
+} from './dynamodb-local.js';
 import { type EdgeServer, startEdgeServer } from './edge.js';
 import { createLocalEventBridge, type LocalEventBridge } from './eventbridge.js';
 import {
@@ -86,9 +95,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     clock,
     events: handlerFile('cairn-feedback') ? bus : undefined,
   });
-  const localRoutes = createLocalRoutes({ ses, bus, clock });
-
   let dynamoDb: DynamoDbLocal | undefined;
+  const rejectedEvents = async (date: string) => {
+    if (!dynamoDb) return [];
+    const client = createDocumentClient({ ...localClientConfig(dynamoDb.endpoint), maxAttempts: 1 });
+    try {
+      const store = new DynamoDeadLetterStore({ client, tableName: tableName(journeysTable), clock });
+      return (await store.list({ date, limit: 100 })).items.reverse();
+    } finally {
+      client.destroy();
+    }
+  };
+  const localRoutes = createLocalRoutes({ ses, bus, clock, rejectedEvents });
+
   let stepFunctions: LocalStepFunctionsStack | undefined;
   let edge: EdgeServer | undefined;
   let http: HttpServer | undefined;

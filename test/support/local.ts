@@ -37,8 +37,18 @@ export async function readOutbox(
   return body.messages;
 }
 
+/** Bus messages whose delivery kept failing (the local SQS DLQ), newest first. */
 export async function readDeadLetters(httpUrl: string): Promise<DeadLetter[]> {
   return (await getJson<{ messages: DeadLetter[] }>(`${httpUrl}/local/dlq`)).messages;
+}
+
+/** Events ingest refused as invalid today (virtual clock), from its dead-letter store, newest first. */
+export async function readRejectedEvents(
+  httpUrl: string,
+): Promise<
+  { id: string; code: string; reason: string; issues: { path: (string | number)[] }[]; body: string }[]
+> {
+  return (await getJson<{ rejected: [] }>(`${httpUrl}/local/dlq`)).rejected;
 }
 
 /** Moves the local virtual clock (`"P2D"`, `"PT1H"`, or ms); resolves once what fell due has run. */

@@ -3,7 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { Analytics } from '@segment/analytics-node';
-import { awsClientConfig, readDeadLetters, uniqueId, waitForIdle } from '../../support/local.js';
+import {
+  awsClientConfig,
+  readDeadLetters,
+  readRejectedEvents,
+  uniqueId,
+  waitForIdle,
+} from '../../support/local.js';
 import { testStack } from '../../support/stack.js';
 
 interface ProfileJson {
@@ -146,7 +152,7 @@ describe('events reach the same profile through PutEvents and the Segment-compat
     assert.equal((await profileBy(`userId=${userId}`)).status, 404);
   });
 
-  it('an event ingest refuses creates no profile and is not retried through the bus DLQ', async () => {
+  it('an event ingest refuses is listed with its failing field, is not retried, and creates no profile', async () => {
     const userId = uniqueId('bad');
     const before = (await readDeadLetters(httpUrl)).length;
     // Valid for EventBridge, invalid for Cairn: a track without an event name.
@@ -158,5 +164,9 @@ describe('events reach the same profile through PutEvents and the Segment-compat
     assert.equal((await profileBy(`userId=${userId}`)).status, 404);
     // Ingest records invalid events in its own dead-letter store (not a bus retry), so the bus DLQ is unchanged.
     assert.equal((await readDeadLetters(httpUrl)).length, before);
+    const rejected = (await readRejectedEvents(httpUrl)).filter((letter) => letter.body.includes(userId));
+    assert.equal(rejected.length, 1);
+    assert.equal(rejected[0]?.code, 'validation_failed');
+    assert.match(rejected[0]?.reason ?? '', /event/);
   });
 });
