@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { isoAt } from '../clock.js';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { ConflictError, NotFoundError, PayloadTooLargeError, ValidationError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { JourneyEntryRules } from '../runtime/types.js';
 import { type EmailTemplate, validateTemplate } from '../templates/render.js';
@@ -54,6 +54,12 @@ export interface PublishResult {
   /** True when the draft compiled to exactly the latest version: nothing was deployed. */
   unchanged: boolean;
 }
+
+/**
+ * A journey head holds the draft and the published definition in one DynamoDB item (400 KB limit),
+ * so each definition is kept under this. 200 nodes with generous patterns fit in a fraction of it.
+ */
+export const maxDefinitionBytes = 128 * 1024;
 
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
@@ -147,6 +153,12 @@ export class JourneyCatalog {
     const [existing, templateIds] = await Promise.all([this.deps.store.getJourney(id), this.templateIds()]);
     if (existing) JourneyCatalog.assertNotArchived(existing);
     const draft = this.deps.language.validate({ ...input, id }, { templateIds });
+    const size = Buffer.byteLength(JSON.stringify(draft), 'utf8');
+    if (size > maxDefinitionBytes) {
+      throw new PayloadTooLargeError(
+        `journey definition is ${size} bytes; the limit is ${maxDefinitionBytes}`,
+      );
+    }
     const now = this.now();
     const name = typeof draft.name === 'string' ? draft.name : undefined;
     const journey: JourneyRecord = existing

@@ -262,6 +262,16 @@ describe('journey and template routes', () => {
     assert.equal((await send('GET', '/journeys/broken')).status, 404);
   });
 
+  it('refuses definitions too large to store', async () => {
+    const { send } = setup();
+    await send('PUT', '/templates/welcome', { body: { subject: 'Hi', text: 'x' } });
+    const res = await send('PUT', '/journeys/big', {
+      body: { ...journey, description: 'x'.repeat(140_000) },
+    });
+    assert.equal(res.status, 413);
+    assert.equal(res.body.error.code, 'payload_too_large');
+  });
+
   it('rejects an id in the body that differs from the URL', async () => {
     const { send } = setup();
     const res = await send('PUT', '/journeys/a', { body: { ...journey, id: 'b' } });
