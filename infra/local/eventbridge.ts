@@ -13,7 +13,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Clock } from '../../shared/clock.js';
 import { createLogger, type Logger } from '../../shared/log.js';
-import { matchesPattern } from '../../shared/patterns/index.js';
+import { compilePattern, type EventMatcher, matchesPattern } from '../../shared/patterns/index.js';
 import { type BusRule, busName, busRules } from '../../shared/routing.js';
 import { AwsServiceError, type EdgeService } from './edge.js';
 import { invokeFunction, localAccount, localRegion } from './functions.js';
@@ -113,6 +113,8 @@ interface QueuedMessage {
 
 interface RuleQueue {
   rule: BusRule;
+  /** The rule's pattern, validated once; undefined when it is invalid (logged, matches nothing). */
+  matches: EventMatcher | undefined;
   functionName: string;
   arn: string;
   ready: QueuedMessage[];
@@ -135,8 +137,20 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions = {}): L
     options.invoke ?? ((name, event) => invokeFunction(name, event, { timeoutMs: options.timeoutMs }));
   const dlqStore = jsonFile<DeadLetter[]>(options.dlqFile);
   const dlq: DeadLetter[] = dlqStore.load([]);
+  const compile = (rule: BusRule): EventMatcher | undefined => {
+    try {
+      return compilePattern(rule.eventPattern);
+    } catch (error) {
+      log.error('rule pattern is invalid', {
+        rule: rule.name,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      return undefined;
+    }
+  };
   const queues: RuleQueue[] = (options.rules ?? busRules).map((rule) => ({
     rule,
+    matches: compile(rule),
     functionName: options.targetFunction?.(rule) ?? `cairn-${rule.target}`,
     arn: `arn:aws:sqs:${localRegion}:${localAccount}:${rule.name}`,
     ready: [],
@@ -243,16 +257,7 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions = {}): L
   function route(envelope: EventEnvelope): void {
     const body = JSON.stringify(envelope);
     for (const queue of queues) {
-      let matched = false;
-      try {
-        matched = matchesPattern(queue.rule.eventPattern, envelope);
-      } catch (error) {
-        log.error('rule pattern is invalid', {
-          rule: queue.rule.name,
-          error: error instanceof Error ? error.message : String(error),
-        });
-      }
-      if (!matched) continue;
+      if (!queue.matches?.(envelope)) continue;
       enqueue(queue, {
         messageId: randomUUID(),
         eventId: envelope.id,
