@@ -27,6 +27,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { parse } from 'yaml';
 import { startLocalStack } from '../infra/local/stack.js';
+import { runtimeCalls } from '../shared/runtime/runtime.js';
 import { percentile, pool, printTable, round } from './support/stats.js';
 
 const latencyEvents = Number(process.env.BENCH_LATENCY_EVENTS ?? 300);
@@ -113,6 +114,25 @@ async function history(executionArn: string): Promise<HistoryEvent[]> {
   } while (nextToken);
   return events;
 }
+/** AWS calls the runtime made between two snapshots, per unit of work, for one role. */
+function callsPer(
+  before: Record<string, Record<string, number>>,
+  role: string,
+  units: number,
+): { total: number; byCommand: Record<string, number> } {
+  const now = runtimeCalls[role] ?? {};
+  const then = before[role] ?? {};
+  const byCommand: Record<string, number> = {};
+  let total = 0;
+  for (const [command, count] of Object.entries(now)) {
+    const delta = count - (then[command] ?? 0);
+    if (delta === 0) continue;
+    byCommand[command] = round(delta / units);
+    total += delta;
+  }
+  return { total: round(total / units), byCommand };
+}
+
 /** Starts `task(i)` every 1000/latencyRate ms without waiting for the previous one (open loop). */
 async function paced(count: number, task: (i: number) => Promise<void>): Promise<void> {
   const running: Promise<void>[] = [];
@@ -263,6 +283,7 @@ try {
     identify(emailUsers[i]!, { email: `${emailUsers[i]}@example.com` }),
   );
   await idle();
+  const beforeEmail = structuredClone(runtimeCalls);
   const sentAtTrigger = new Map<string, number>();
   // Open loop at a steady rate well under the throughput, so the figure is latency, not queueing.
   await paced(emailUsers.length, async (i) => {
@@ -271,6 +292,14 @@ try {
     await track(user, `Bench Email ${run}`);
   });
   await idle();
+  const awsCalls: Record<string, unknown> = {
+    perTriggeredJourneyReactor: callsPer(beforeEmail, 'reactor', emailUsers.length),
+    perEmailThenExitSteps: callsPer(beforeEmail, 'step', emailUsers.length),
+  };
+  const beforeQuiet = structuredClone(runtimeCalls);
+  await pool(50, 4, (i) => track(emailUsers[i % emailUsers.length]!, `Bench Nothing ${run}`));
+  await idle();
+  awsCalls.perEventThatTriggersNothing = callsPer(beforeQuiet, 'reactor', 50);
   const emailLatencies: number[] = [];
   for (const message of stack.ses.outbox()) {
     const t0 = message.journeyId === emailJourney ? sentAtTrigger.get(message.to) : undefined;
@@ -299,12 +328,15 @@ try {
   const waitUsers = Array.from({ length: latencyEvents }, (_, i) => `w${i}-${run}`);
   await pool(waitUsers.length, 8, (i) => track(waitUsers[i]!, `Bench Wait ${run}`, { k: i }));
   await idle();
+  const beforeGo = structuredClone(runtimeCalls);
   const goAt = new Map<number, number>();
   await paced(waitUsers.length, async (i) => {
     goAt.set(i, stack.clock.now());
     await track(waitUsers[i]!, `Bench Go ${run}`, { k: i });
   });
   await idle();
+  awsCalls.perWaitForResumeReactor = callsPer(beforeGo, 'reactor', waitUsers.length);
+  awsCalls.perExitStepAfterResume = callsPer(beforeGo, 'step', waitUsers.length);
   const reactionLatencies: number[] = [];
   const waitArns = await executionsOf(waitForJourney);
   await pool(waitArns.length, 8, async (index) => {
@@ -384,6 +416,7 @@ try {
     waitForReactionSamples: reactionLatencies.length,
     bytesPerWaitingExecution,
     waitingExecutions,
+    awsCalls,
     startExecutionPerSecond: round(waitingExecutions / startSeconds),
     journeysStartedPerSecond: round(Number(e2eStats.started) / e2eSeconds),
     journeysStartedEndToEnd: Number(e2eStats.started),
@@ -406,6 +439,16 @@ try {
     [`bytes per waiting execution (${waitingExecutions})`, bytesPerWaitingExecution],
     ['StartExecution/s', results.startExecutionPerSecond],
     ['journeys started/s (events → executions)', results.journeysStartedPerSecond],
+    [
+      'AWS calls per triggered journey (reactor)',
+      (awsCalls.perTriggeredJourneyReactor as { total: number }).total,
+    ],
+    ['AWS calls per email + exit steps', (awsCalls.perEmailThenExitSteps as { total: number }).total],
+    ['AWS calls per waitFor resume (reactor)', (awsCalls.perWaitForResumeReactor as { total: number }).total],
+    [
+      'AWS calls per event triggering nothing',
+      (awsCalls.perEventThatTriggersNothing as { total: number }).total,
+    ],
     ['duration s', results.durationSeconds],
   ]);
 } finally {

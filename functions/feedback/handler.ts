@@ -11,7 +11,7 @@ import { createRuntime, type Runtime } from '../../shared/runtime/runtime.js';
 let runtime: Runtime | undefined;
 
 export const handler = middy<SQSEvent, SQSBatchResponse>().handler(async (event) => {
-  runtime ??= createRuntime();
+  runtime ??= createRuntime({ role: 'feedback' });
   const deps = runtime.feedback;
   const failures: SQSBatchResponse['batchItemFailures'] = [];
   await Promise.all(

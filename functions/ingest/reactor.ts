@@ -4,10 +4,11 @@ import { createRuntime } from '../../shared/runtime/runtime.js';
 
 /**
  * The journeys hook of ingest: what runs after each stored event (start / resume / stop executions).
- * This is the one place the journeys runtime is wired in (shared/runtime/reactor.ts).
+ * This is the one place the journeys runtime is wired in (shared/runtime/reactor.ts). The runtime
+ * makes its own clients so its AWS calls are counted apart from ingest's (`runtimeCalls.reactor`).
  */
-export function createReactor(deps: { client: DynamoDBDocumentClient }): EventReactor {
-  const { reactor } = createRuntime({ documentClient: deps.client });
+export function createReactor(_deps: { client: DynamoDBDocumentClient }): EventReactor {
+  const { reactor } = createRuntime({ role: 'reactor' });
   return {
     async onEvent(input) {
       await reactor.onEvent(input);

@@ -10,6 +10,6 @@ import { runStep } from '../../shared/runtime/step.js';
 let runtime: Runtime | undefined;
 
 export const handler = middy<unknown, StepResult>().handler(async (event) => {
-  runtime ??= createRuntime();
+  runtime ??= createRuntime({ role: 'step' });
   return runStep(stepRequestSchema.parse(event), runtime.step);
 });

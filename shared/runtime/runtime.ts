@@ -36,6 +36,8 @@ import type { ExecutionService, RuntimeProfile } from './types.js';
  *   CAIRN_PROFILES_TABLE, CAIRN_JOURNEYS_TABLE
  */
 export interface RuntimeOptions {
+  /** Who uses this runtime (`reactor`, `step`, `feedback`, `api`): the key of its `runtimeCalls`. */
+  role?: string;
   env?: NodeJS.ProcessEnv;
   documentClient?: DynamoDBDocumentClient;
   sfn?: SFNClient;
@@ -59,6 +61,37 @@ export interface Runtime {
   };
 }
 
+/**
+ * AWS requests sent by the clients createRuntime made, per role and `<Service>.<Command>` (every
+ * attempt, retries included): what an event or a step costs, read by the benchmark.
+ */
+export const runtimeCalls: Record<string, Record<string, number>> = {};
+
+interface Countable {
+  middlewareStack: {
+    add(
+      middleware: (
+        next: (args: unknown) => Promise<unknown>,
+        context: { commandName?: string; clientName?: string },
+      ) => (args: unknown) => Promise<unknown>,
+      options: { step: 'deserialize'; name: string; override: boolean },
+    ): void;
+  };
+}
+
+function countCalls<T>(client: T, role: string, service: string): T {
+  const calls = (runtimeCalls[role] ??= {});
+  (client as unknown as Countable).middlewareStack.add(
+    (next, context) => (args) => {
+      const name = `${service}.${String(context.commandName ?? 'unknown').replace(/Command$/, '')}`;
+      calls[name] = (calls[name] ?? 0) + 1;
+      return next(args);
+    },
+    { step: 'deserialize', name: 'cairnRuntimeCallCounter', override: true },
+  );
+  return client;
+}
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -67,9 +100,10 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const env = options.env ?? process.env;
   const clock = options.clock ?? processClock;
   const log = options.log ?? createLogger({ component: 'runtime' });
-  const client = options.documentClient ?? createDocumentClient();
-  const sfn = options.sfn ?? new SFNClient({ maxAttempts: 5 });
-  const ses = options.ses ?? new SESv2Client({ maxAttempts: 3 });
+  const role = options.role ?? 'runtime';
+  const client = options.documentClient ?? countCalls(createDocumentClient(), role, 'DynamoDB');
+  const sfn = options.sfn ?? countCalls(new SFNClient({ maxAttempts: 5 }), role, 'StepFunctions');
+  const ses = options.ses ?? countCalls(new SESv2Client({ maxAttempts: 3 }), role, 'SES');
   const store = dynamoRuntimeStore(client, { now: () => clock.now() });
   const executions = sfnExecutionService(sfn);
   const catalogStore = new DynamoCatalogStore(client, tableName(journeysTable, env));
