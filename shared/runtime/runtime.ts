@@ -80,7 +80,8 @@ interface Countable {
 }
 
 function countCalls<T>(client: T, role: string, service: string): T {
-  const calls = (runtimeCalls[role] ??= {});
+  runtimeCalls[role] ??= {};
+  const calls = runtimeCalls[role];
   (client as unknown as Countable).middlewareStack.add(
     (next, context) => (args) => {
       const name = `${service}.${String(context.commandName ?? 'unknown').replace(/Command$/, '')}`;
