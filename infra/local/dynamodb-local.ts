@@ -38,6 +38,7 @@ export class JavaMissingError extends Error {
       `${problem}\n` +
         '  Debian/Ubuntu: sudo apt-get install -y openjdk-17-jre-headless\n' +
         '  macOS (Homebrew): brew install openjdk@17\n' +
+        '  Windows: winget install Microsoft.OpenJDK.17\n' +
         '  Then run `java -version` to check, and start again.',
     );
     this.name = 'JavaMissingError';

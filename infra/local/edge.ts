@@ -231,7 +231,7 @@ export async function startEdgeServer(options: EdgeOptions): Promise<EdgeServer>
     }
   }
 
-  const port = await listen(server, options.port, host);
+  const port = await listen(server, options.port, host, 'AWS edge (CAIRN_EDGE_PORT)');
   return {
     url: `http://${host}:${port}`,
     port,

@@ -114,7 +114,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     sendResult(res, result);
   }
 
-  const port = await listen(server, options.port, host);
+  const port = await listen(server, options.port, host, 'HTTP API (CAIRN_HTTP_PORT)');
   return {
     url: `http://${host}:${port}`,
     port,

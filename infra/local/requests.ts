@@ -53,15 +53,11 @@ export function sendJson(
 }
 
 /** Starts listening; port 0 asks the OS for a free one. Resolves with the bound port. */
-export function listen(server: Server, port: number, host: string): Promise<number> {
+export function listen(server: Server, port: number, host: string, what = 'server'): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE') {
-        reject(
-          new Error(
-            `port ${port} on ${host} is already in use (set another with the port option or env var)`,
-          ),
-        );
+        reject(new Error(`the ${what} cannot listen on ${host}:${port}: the port is already in use`));
       } else reject(error);
     };
     server.once('error', onError);
