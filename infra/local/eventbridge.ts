@@ -201,6 +201,7 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions = {}): L
     });
     let failed: Set<string>;
     let reason: string;
+    let cause = 'batchItemFailures';
     try {
       const result = await invoke(queue.functionName, { Records: records });
       failed = reportedFailures(result, batch);
@@ -208,6 +209,7 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions = {}): L
     } catch (error) {
       failed = new Set(batch.map((m) => m.messageId));
       reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      cause = error instanceof Error ? error.name : 'thrown';
     }
     if (failed.size === 0) return;
     log.warn('delivery failed', {
@@ -215,7 +217,8 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions = {}): L
       function: queue.functionName,
       failed: failed.size,
       of: batch.length,
-      reason,
+      // The error name only: messages can carry data; the full reason goes to the DLQ entry.
+      cause,
     });
     for (const message of batch) {
       if (!failed.has(message.messageId)) continue;
