@@ -2,7 +2,14 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Aws, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  HttpApi,
+  HttpMethod,
+  HttpNoneAuthorizer,
+  type HttpRoute,
+  HttpStage,
+  LogGroupLogDestination,
+} from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   HttpLambdaAuthorizer,
   HttpLambdaResponseType,
@@ -112,6 +119,12 @@ export interface CairnJourneysProps {
   readonly journeyLogLevel?: sfn.LogLevel;
   /** X-Ray tracing for the Lambdas and journey executions. @default false */
   readonly tracing?: boolean;
+  /**
+   * Base of the unsubscribe link in every email (and its List-Unsubscribe header); the step Lambda
+   * appends `?profile=<id>`. The HTTP API routes `GET|POST /unsubscribe` to the api Lambda without sign-in.
+   * @default `<api url>unsubscribe`
+   */
+  readonly unsubscribeUrl?: string;
   /** The Cairn source tree (holds `functions/`, `shared/`, `package-lock.json`). @default this repository */
   readonly codeRoot?: string;
 }
@@ -148,6 +161,8 @@ export class CairnJourneys extends Construct {
   readonly journeyLogGroup: logs.LogGroup;
   readonly httpApi: HttpApi;
   readonly apiStage: HttpStage;
+  /** Routes served without sign-in: only the unsubscribe link. */
+  readonly publicRoutes: readonly HttpRoute[];
   readonly userPool: cognito.IUserPool;
   readonly userPoolClient: cognito.IUserPoolClient;
   readonly configurationSet: ses.ConfigurationSet;
@@ -416,6 +431,13 @@ export class CairnJourneys extends Construct {
         resultsCacheTtl: Duration.minutes(5),
       }),
     });
+    // One-click unsubscribe (RFC 8058) must work from any mail client, without signing in.
+    this.publicRoutes = this.httpApi.addRoutes({
+      path: '/unsubscribe',
+      methods: [HttpMethod.GET, HttpMethod.POST],
+      integration,
+      authorizer: new HttpNoneAuthorizer(),
+    });
     const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', {
       retention: logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -442,6 +464,8 @@ export class CairnJourneys extends Construct {
         ),
       },
     });
+
+    step.addEnvironment('CAIRN_UNSUBSCRIBE_URL', props.unsubscribeUrl ?? `${this.apiStage.url}unsubscribe`);
 
     // ── alarms and dashboard ────────────────────────────────────────────────────────────────────
     this.dashboard = this.observe(props.alarmActions ?? []);

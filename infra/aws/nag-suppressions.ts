@@ -31,6 +31,8 @@ const reasons = {
     'ListStateMachines has no resource type in IAM; the api uses it only to find a Cairn state machine it lost track of, by name.',
   tracing:
     'X-Ray PutTraceSegments/PutTelemetryRecords support no resource ARN (added because tracing: true).',
+  unsubscribe:
+    'The unsubscribe link (RFC 8058 one-click, List-Unsubscribe) must work from any mail client without signing in; the api Lambda checks the link itself.',
   cognitoPlus:
     'The Plus feature plan (threat protection) is billed per monthly active user; marketer sign-in already requires MFA and has no self sign-up. Enable it on the pool if your policy requires it.',
 } as const;
@@ -70,6 +72,7 @@ export function acceptedFindings(cairn: CairnJourneys): AcceptedFinding[] {
     if (!stack.resolve(cfn.tracingConfiguration)?.enabled)
       accept(stateMachine, 'AwsSolutions-SF2', reasons.journeyTracing);
   }
+  for (const route of cairn.publicRoutes) accept(route, 'AwsSolutions-APIG4', reasons.unsubscribe);
   if (cairn.userPool instanceof cognito.UserPool && cairn.userPool.node.scope === cairn) {
     accept(cairn.userPool, 'AwsSolutions-COG8', reasons.cognitoPlus);
   }

@@ -411,7 +411,22 @@ describe('HTTP API', () => {
       IdentitySource: ['$request.header.Authorization'],
       AuthorizerResultTtlInSeconds: 300,
     });
-    template.resourceCountIs('AWS::ApiGatewayV2::Route', 2);
+    template.resourceCountIs('AWS::ApiGatewayV2::Route', 4);
+  });
+
+  test('only the unsubscribe link works without sign-in, and emails point at it', () => {
+    const open = resourcesOf(json, 'AWS::ApiGatewayV2::Route').filter(
+      ([, route]) => route.Properties?.AuthorizationType === 'NONE',
+    );
+    assert.deepEqual(open.map(([, route]) => route.Properties?.RouteKey).sort(), [
+      'GET /unsubscribe',
+      'POST /unsubscribe',
+    ]);
+    const [, step] = resourcesOf(json, 'AWS::Lambda::Function').find(
+      ([id]) => id === logicalIdOf(stack, cairn.functions.step),
+    )!;
+    const variables = (step.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
+    assert.match(JSON.stringify(variables.CAIRN_UNSUBSCRIBE_URL), /execute-api.*unsubscribe/);
   });
 
   test('the stage is throttled and writes access logs', () => {
