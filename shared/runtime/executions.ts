@@ -1,4 +1,5 @@
 import {
+  GetExecutionHistoryCommand,
   SendTaskSuccessCommand,
   type SFNClient,
   StartExecutionCommand,
@@ -39,6 +40,13 @@ export function sfnExecutionService(client: SFNClient): ExecutionService {
         if (name === 'TaskTimedOut' || name === 'InvalidToken' || name === 'TaskDoesNotExist') return false;
         throw error;
       }
+    },
+    async currentState(arn) {
+      const out = await client.send(
+        new GetExecutionHistoryCommand({ executionArn: arn, reverseOrder: true, maxResults: 20 }),
+      );
+      return out.events?.find((event) => event.stateEnteredEventDetails?.name)?.stateEnteredEventDetails
+        ?.name;
     },
     async stop(arn, cause) {
       try {

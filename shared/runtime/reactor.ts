@@ -222,6 +222,21 @@ export function createEventReactor(deps: EventReactorDeps): EventReactor {
     return deps.store.readJourneyState(input.profile.profileId);
   }
 
+  /**
+   * The wait node a stopped execution was parked in (a `wait for`, or a `wait until` after its step),
+   * whose `waiting` gauge must go down: one GetExecutionHistory, only when stopping outside a waitFor.
+   */
+  async function waitStateOf(p: PresenceRecord, arn: string): Promise<string | undefined> {
+    if (!deps.executions.currentState) return undefined;
+    const state = await deps.executions.currentState(arn).catch(() => undefined);
+    if (!state) return undefined;
+    const [nodeId, helper] = state.split('.');
+    if (helper === 'until') return nodeId;
+    const journey = (await activeJourneys().catch(() => [])).find((j) => j.id === p.journeyId);
+    const node = (journey?.definition as Journey | undefined)?.nodes?.[state];
+    return node?.type === 'wait' && helper === undefined ? state : undefined;
+  }
+
   async function stopFor(p: PresenceRecord, why: 'goal' | 'exit', event: RuntimeEvent): Promise<void> {
     const arn = p.executionArn;
     if (!arn) return;
@@ -232,7 +247,7 @@ export function createEventReactor(deps: EventReactorDeps): EventReactor {
     await deps.store.removePresence(p.profileId, p.executionName);
     if (!stopped) return;
     const deltas: StatDelta[] = [{ counter: why === 'goal' ? 'conversions' : 'exited' }];
-    const waitingNode = p.waiting?.nodeId;
+    const waitingNode = p.waiting?.nodeId ?? (await waitStateOf(p, arn));
     if (waitingNode) deltas.push({ nodeId: waitingNode, counter: 'waiting', by: -1 });
     await Promise.all([
       deps.store.addStats(p.journeyId, deltas),

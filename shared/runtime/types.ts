@@ -135,6 +135,8 @@ export interface ExecutionService {
   sendTaskSuccess(token: string, output: unknown): Promise<boolean>;
   /** Resolves false when the execution is not running any more. */
   stop(executionArn: string, cause: string): Promise<boolean>;
+  /** The name of the state the execution entered last (one history read), when available. */
+  currentState?(executionArn: string): Promise<string | undefined>;
   /** The ARN of an execution from its state machine ARN and name (no request). */
   executionArn(stateMachineArn: string, name: string): string;
 }

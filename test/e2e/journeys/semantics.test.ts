@@ -37,6 +37,8 @@ describe('journey semantics on the local stack', () => {
     assert.equal((await kit.outbox(id)).length, 0);
     const stats = await kit.stats(id);
     assert.equal(stats.goal.conversions, 1);
+    assert.equal(stats.nodes.pause.entered, 1);
+    assert.equal(stats.nodes.pause.waiting, 0, 'the customer left the wait');
     const [execution] = await kit.executions(id);
     assert.equal(execution?.status, 'ABORTED');
   });
