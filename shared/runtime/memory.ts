@@ -60,7 +60,8 @@ export function memoryRuntimeStore(): MemoryRuntimeStore {
         lastExecution: record.executionName,
         entries: (previous?.entries ?? 0) + 1,
       });
-      presence.set(pkey(record.profileId, record.executionName), clone(record));
+      const key2 = pkey(record.profileId, record.executionName);
+      presence.set(key2, { ...clone(record), ...presence.get(key2) });
       return true;
     },
     async setWaiting(record, waiting) {

@@ -128,6 +128,32 @@ export function statAttribute(delta: StatDelta): string {
   return delta.nodeId === undefined ? `journey|${delta.counter}` : `node|${delta.nodeId}|${delta.counter}`;
 }
 
+/** SET expression for a presence item: `overwrite` fields are set, the others only when missing. */
+function presenceUpsert(presence: Omit<PresenceRecord, 'waiting'>, overwrite: Record<string, unknown>) {
+  const names: Record<string, string> = { '#kind': 'kind' };
+  const values: Record<string, unknown> = { ':kind': 'journey-presence' };
+  const sets = ['#kind = :kind'];
+  let i = 0;
+  for (const [field, value] of Object.entries(overwrite)) {
+    names[`#o${i}`] = field;
+    values[`:o${i}`] = value;
+    sets.push(`#o${i} = :o${i}`);
+    i++;
+  }
+  for (const [field, value] of Object.entries(presence)) {
+    if (value === undefined || field === 'waiting' || field in overwrite) continue;
+    names[`#f${i}`] = field;
+    values[`:f${i}`] = value;
+    sets.push(`#f${i} = if_not_exists(#f${i}, :f${i})`);
+    i++;
+  }
+  return {
+    UpdateExpression: `SET ${sets.join(', ')}`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
+
 function isConditionFailure(error: unknown): boolean {
   const name = (error as { name?: string }).name;
   return name === 'ConditionalCheckFailedException' || name === 'TransactionCanceledException';
@@ -201,13 +227,11 @@ export function dynamoRuntimeStore(
                 },
               },
               {
-                Put: {
+                // An upsert that keeps what is there: a redelivered trigger must not wipe a stored task token.
+                Update: {
                   TableName: profiles,
-                  Item: {
-                    ...presenceKey(presence.profileId, presence.executionName),
-                    kind: 'journey-presence',
-                    ...presence,
-                  },
+                  Key: presenceKey(presence.profileId, presence.executionName),
+                  ...presenceUpsert(presence, {}),
                 },
               },
             ],
@@ -222,23 +246,11 @@ export function dynamoRuntimeStore(
 
     async setWaiting(presence, waiting) {
       // An upsert: the presence item normally exists (written at entry), but a token must never be lost.
-      const { profileId, executionName, ...rest } = presence;
-      const names: Record<string, string> = { '#w': 'waiting', '#k': 'kind' };
-      const values: Record<string, unknown> = { ':w': waiting, ':k': 'journey-presence' };
-      const sets = ['#w = :w', '#k = :k'];
-      for (const [field, value] of Object.entries({ profileId, executionName, ...rest })) {
-        if (value === undefined) continue;
-        names[`#${field}`] = field;
-        values[`:${field}`] = value;
-        sets.push(`#${field} = if_not_exists(#${field}, :${field})`);
-      }
       await client.send(
         new UpdateCommand({
           TableName: profiles,
-          Key: presenceKey(profileId, executionName),
-          UpdateExpression: `SET ${sets.join(', ')}`,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
+          Key: presenceKey(presence.profileId, presence.executionName),
+          ...presenceUpsert(presence, { waiting }),
         }),
       );
     },

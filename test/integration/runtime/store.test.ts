@@ -91,6 +91,19 @@ describe('runtime store on DynamoDB Local', () => {
     assert.equal(state.entries[0]?.journeyId, 'j1');
   });
 
+  it('a redelivered entry keeps the task token stored since', async () => {
+    const profileId = randomUUID();
+    await store.recordEntry({ presence: presence(profileId, 'r1'), notEnteredSince: null });
+    await store.setWaiting(presence(profileId, 'r1'), { nodeId: 'w', event: 'E', token: 'tok', since: 1 });
+    assert.equal(
+      await store.recordEntry({ presence: presence(profileId, 'r1', 9_999), notEnteredSince: null }),
+      true,
+    );
+    const [record] = (await store.readJourneyState(profileId)).presence;
+    assert.equal(record?.waiting?.token, 'tok');
+    assert.equal(record?.enteredAt, 1_000);
+  });
+
   it('clears a task token only while it is the same token', async () => {
     const profileId = randomUUID();
     await store.setWaiting(presence(profileId, 'w1'), { nodeId: 'w', event: 'E', token: 'old', since: 1 });
