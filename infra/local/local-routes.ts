@@ -13,8 +13,8 @@ export interface LocalRoutesOptions {
   ses: LocalSes;
   bus: LocalEventBridge;
   clock: VirtualClock;
-  /** Events ingest refused as invalid on that day (YYYY-MM-DD), from its dead-letter store. */
-  rejectedEvents?: (date: string) => Promise<unknown[]>;
+  /** Events ingest refused as invalid on those days (YYYY-MM-DD), from its dead-letter store, newest first. */
+  rejectedEvents?: (dates: string[]) => Promise<unknown[]>;
 }
 
 const outboxFilters = ['to', 'profileId', 'journeyId', 'nodeId'] as const;
@@ -41,15 +41,18 @@ export function createLocalRoutes({ ses, bus, clock, rejectedEvents }: LocalRout
         return { status: 200, body: { messages: [] } };
       case 'GET /local/dlq': {
         // Two kinds of dead letters: bus messages whose delivery kept failing (`messages`), and events
-        // ingest refused as invalid and stored with the reason (`rejected`, for one day: ?date=).
-        const date = url.searchParams.get('date') ?? new Date(clock.now()).toISOString().slice(0, 10);
-        if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) {
+        // ingest refused as invalid and stored with the reason (`rejected`, for one day: ?date=, default
+        // today by the real and by the virtual clock).
+        const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+        const date = url.searchParams.get('date');
+        const dates = date ? [date] : [...new Set([day(Date.now()), day(clock.now())])];
+        if (!dates.every((d) => /^\d{4}-\d{2}-\d{2}$/.test(d))) {
           return {
             status: 400,
             body: { error: { code: 'validation_failed', message: 'date must be YYYY-MM-DD' } },
           };
         }
-        const rejected = rejectedEvents ? await rejectedEvents(date).catch(() => []) : [];
+        const rejected = rejectedEvents ? await rejectedEvents(dates).catch(() => []) : [];
         return { status: 200, body: { messages: bus.deadLetters().reverse(), rejected } };
       }
       case 'POST /local/dlq/redrive':

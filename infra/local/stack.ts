@@ -5,7 +5,8 @@
  * service through the edge with the real SDK clients (`AWS_ENDPOINT_URL`).
  */
 import { join, resolve } from 'node:path';
-import { DynamoDeadLetterStore } from '../../shared/events/dead-letters.js';
+import { systemClock } from '../../shared/clock.js';
+import { type DeadLetter, DynamoDeadLetterStore } from '../../shared/events/dead-letters.js';
 import { createLogger, type Logger } from '../../shared/log.js';
 import { createDocumentClient } from '../../shared/store/dynamodb.js';
 import { journeysTable, tableName } from '../../shared/store/tables.js';
@@ -96,15 +97,30 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     events: handlerFile('cairn-feedback') ? bus : undefined,
   });
   let dynamoDb: DynamoDbLocal | undefined;
-  const rejectedEvents = async (date: string) => {
+  const rejectedEvents = async (dates: string[]) => {
     if (!dynamoDb) return [];
     const client = createDocumentClient({ ...localClientConfig(dynamoDb.endpoint), maxAttempts: 1 });
+    // Real time for the expiry filter: letters expire 30 days after they were received, by either clock.
+    const store = new DynamoDeadLetterStore({
+      client,
+      tableName: tableName(journeysTable),
+      clock: systemClock,
+    });
+    const letters: DeadLetter[] = [];
     try {
-      const store = new DynamoDeadLetterStore({ client, tableName: tableName(journeysTable), clock });
-      return (await store.list({ date, limit: 100 })).items.reverse();
+      for (const date of dates) {
+        let cursor: string | undefined;
+        for (let page = 0; page < 10; page++) {
+          const { items, nextCursor } = await store.list({ date, limit: 100, cursor });
+          letters.push(...items);
+          if (!nextCursor) break;
+          cursor = nextCursor;
+        }
+      }
     } finally {
       client.destroy();
     }
+    return letters.sort((a, b) => b.receivedAt.localeCompare(a.receivedAt));
   };
   const localRoutes = createLocalRoutes({ ses, bus, clock, rejectedEvents });
 
