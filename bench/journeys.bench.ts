@@ -11,7 +11,8 @@
  *     and StartExecution/s while starting them; journeysStartedPerSecond end to end (events through
  *     /v1/batch → ingest → reactor → StartExecution).
  *
- * Env: BENCH_LATENCY_EVENTS (300), BENCH_LATENCY_RATE (20/s), BENCH_WAITING (10000), BENCH_E2E_STARTS (1000).
+ * Env: BENCH_LATENCY_EVENTS (200), BENCH_LATENCY_RATE (5/s: latency of a lightly loaded stack; at 20/s queueing
+ * in the one-process stack shows, p50 ~150 ms), BENCH_WAITING (10000), BENCH_E2E_STARTS (1000).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -30,11 +31,11 @@ import { startLocalStack } from '../infra/local/stack.js';
 import { runtimeCalls } from '../shared/runtime/runtime.js';
 import { percentile, pool, printTable, round } from './support/stats.js';
 
-const latencyEvents = Number(process.env.BENCH_LATENCY_EVENTS ?? 300);
+const latencyEvents = Number(process.env.BENCH_LATENCY_EVENTS ?? 200);
 const waitingExecutions = Number(process.env.BENCH_WAITING ?? 10_000);
 const e2eStarts = Number(process.env.BENCH_E2E_STARTS ?? 1000);
 /** Events per second in the latency runs. */
-const latencyRate = Number(process.env.BENCH_LATENCY_RATE ?? 20);
+const latencyRate = Number(process.env.BENCH_LATENCY_RATE ?? 5);
 
 process.env.CAIRN_LOG_LEVEL ??= 'warn';
 setFlagsFromString('--expose-gc');

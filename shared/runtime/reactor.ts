@@ -7,7 +7,7 @@ import { awaitedEventMatches } from '../journeys/nodes/waitFor.js';
 import type { Journey } from '../journeys/schema.js';
 import type { ExecutionInput } from '../journeys/step.js';
 import { createLogger, type Logger } from '../log.js';
-import { compilePattern, type EventMatcher } from '../patterns/index.js';
+import { compilePattern, type EventMatcher, InvalidPatternError } from '../patterns/index.js';
 import { type RuntimeStore, splitJourneyState } from './store.js';
 import type {
   EntryRecord,
@@ -94,7 +94,13 @@ function matches(pattern: Record<string, unknown> | undefined, event: unknown): 
   const key = JSON.stringify(pattern);
   let matcher = matchers.get(key);
   if (!matcher) {
-    matcher = compilePattern(pattern);
+    try {
+      matcher = compilePattern(pattern);
+    } catch (error) {
+      // Published patterns are validated; one that is not must never block every event: it matches nothing.
+      if (!(error instanceof InvalidPatternError)) throw error;
+      matcher = () => false;
+    }
     if (matchers.size > 2000) matchers.clear();
     matchers.set(key, matcher);
   }
