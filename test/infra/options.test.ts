@@ -126,7 +126,14 @@ describe('options', () => {
 });
 
 describe('invalid configuration fails the synth with the reason', () => {
-  const dir = () => mkdtempSync(join(tmpdir(), 'cairn-journeys-'));
+  const folders: string[] = [];
+  const dir = () => {
+    folders.push(mkdtempSync(join(tmpdir(), 'cairn-journeys-')));
+    return folders.at(-1)!;
+  };
+  after(() => {
+    for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+  });
 
   test('a journey without its compiled ASL', () => {
     const folder = dir();

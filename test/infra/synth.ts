@@ -51,9 +51,8 @@ export function synthCairn(props: Partial<CairnJourneysProps> = {}): Synthesized
     cairn: {
       emailFrom: 'Cairn <journeys@example.com>',
       journeysDir: fixtureJourneys,
-      codeRoot: '/tmp/cairn-fixture',
       ...props,
-    }, // TEMP
+    },
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   let error: Error | undefined;
