@@ -242,6 +242,9 @@ export class CairnJourneys extends Construct {
         ses.EmailSendingEvent.COMPLAINT,
         ses.EmailSendingEvent.OPEN,
         ses.EmailSendingEvent.CLICK,
+        // Failures too, so a rejected or unrenderable send shows up in the journey's stats.
+        ses.EmailSendingEvent.REJECT,
+        ses.EmailSendingEvent.RENDERING_FAILURE,
       ],
     });
 

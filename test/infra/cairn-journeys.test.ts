@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
 import { itemActions } from '../../infra/aws/cairn-journeys.js';
+import { acceptedFindings } from '../../infra/aws/nag-suppressions.js';
 import { busRules, segmentTypes } from '../../shared/routing.js';
 import { tables } from '../../shared/store/tables.js';
 import { fixtureJourneys, logicalIdOf, resourcesOf, synthCairn } from './synth.js';
@@ -372,7 +373,7 @@ describe('least privilege', () => {
 });
 
 describe('email feedback', () => {
-  test('the SES configuration set sends delivery, bounce, complaint, open and click events to EventBridge', () => {
+  test('the SES configuration set sends delivery, bounce, complaint, open, click and failure events to EventBridge', () => {
     template.hasResourceProperties('AWS::SES::ConfigurationSet', {
       SuppressionOptions: { SuppressedReasons: ['BOUNCE', 'COMPLAINT'] },
     });
@@ -380,7 +381,15 @@ describe('email feedback', () => {
       ConfigurationSetName: ref(cairn.configurationSet),
       EventDestination: {
         Enabled: true,
-        MatchingEventTypes: ['delivery', 'bounce', 'complaint', 'open', 'click'],
+        MatchingEventTypes: [
+          'delivery',
+          'bounce',
+          'complaint',
+          'open',
+          'click',
+          'reject',
+          'renderingFailure',
+        ],
         EventBridgeDestination: {
           EventBusArn: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([':event-bus/default'])] }),
         },
@@ -492,6 +501,18 @@ describe('cdk-nag AwsSolutions', () => {
       [],
     );
     assert.equal(nag.conclusion, 'success');
+  });
+
+  test('every acknowledgement in infra/aws/nag-suppressions.ts matches a real finding (none is stale)', () => {
+    const suppressed = nag?.suppressedViolations ?? [];
+    for (const { construct, id } of acceptedFindings(cairn)) {
+      assert.ok(
+        suppressed.some(
+          (v) => v.acknowledgedId === `AwsSolutions::${id}` && v.acknowledgedAt === construct.node.path,
+        ),
+        `${id} at ${construct.node.path} suppresses nothing`,
+      );
+    }
   });
 
   test('every acknowledged finding carries a written reason', () => {

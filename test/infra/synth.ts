@@ -20,6 +20,7 @@ export interface Violation {
   violatingConstructs: { constructPath: string }[];
   reason?: string;
   acknowledgedId?: string;
+  acknowledgedAt?: string;
 }
 
 export interface ValidationReport {
