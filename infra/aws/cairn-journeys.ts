@@ -317,10 +317,11 @@ export class CairnJourneys extends Construct {
       actions: ['states:DescribeExecution', 'states:StopExecution', 'states:GetExecutionHistory'],
       resources: [arnPrefix('execution')],
     });
-    // Task tokens carry no resource: these actions cannot be scoped by ARN (IAM supports no resource for them).
+    // Resuming a waitFor: the task token is the authority, IAM has no resource type for this action.
+    // (A waitFor that times out fails inside Step Functions: no SendTaskFailure needed.)
     const taskTokens = new iam.PolicyStatement({
       sid: 'CairnTaskTokens',
-      actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
+      actions: ['states:SendTaskSuccess'],
       resources: ['*'],
     });
     for (const f of [ingest, api]) {

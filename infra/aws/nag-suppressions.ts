@@ -15,7 +15,7 @@ const reasons = {
   runtime:
     'Cairn pins nodejs22.x (DESIGN.md §5): the bundles target it and the suite runs on it; a runtime move is a reviewed change, not an automatic one.',
   taskTokens:
-    'SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat have no resource type in IAM (the task token is the authority), so "*" is the only valid resource; the actions are listed explicitly.',
+    'SendTaskSuccess has no resource type in IAM (the task token is the authority), so "*" is the only valid resource; it is the only action granted on it.',
   logDelivery:
     'CloudWatch Logs vended-log delivery actions (CreateLogDelivery, PutResourcePolicy, ...) support no resource ARN; they are what Step Functions needs to log executions, and grant no data access.',
   stateMachines:
