@@ -91,7 +91,11 @@ export interface LocalEventBridgeOptions {
 export interface LocalEventBridge extends EdgeService {
   putEvents(entries: readonly PutEventsRequestEntry[]): PutEventsResult;
   /** Puts an event as an AWS service would (sources `aws.*` allowed), e.g. SES feedback. */
-  publishAsService(entry: PutEventsRequestEntry): PutEventsResult;
+  /**
+   * Puts an event as an AWS service would (sources `aws.*` allowed), e.g. SES feedback. `delayMs`
+   * holds its delivery back (counted as pending work by `whenIdle`), as a service reports later.
+   */
+  publishAsService(entry: PutEventsRequestEntry, options?: { delayMs?: number }): PutEventsResult;
   /** Resolves once no record is queued, being delivered or waiting to be retried. */
   whenIdle(): Promise<void>;
   isIdle(): boolean;
@@ -226,13 +230,7 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions = {}): L
         moveToDlq(queue, message, reason);
         continue;
       }
-      queue.delayed++;
-      const timer = setTimeout(() => {
-        retryTimers.delete(timer);
-        queue.delayed--;
-        enqueue(queue, message);
-      }, retryDelayMs);
-      retryTimers.add(timer);
+      enqueueLater(queue, message, retryDelayMs);
     }
   }
 
@@ -257,21 +255,34 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions = {}): L
     dlqStore.save(() => dlq);
   }
 
-  function route(envelope: EventEnvelope): void {
+  function route(envelope: EventEnvelope, delayMs: number): void {
     const body = JSON.stringify(envelope);
     for (const queue of queues) {
       if (!queue.matches?.(envelope)) continue;
-      enqueue(queue, {
+      const message = {
         messageId: randomUUID(),
         eventId: envelope.id,
         body,
         receiveCount: 0,
         sentAt: Date.now(),
-      });
+      };
+      if (delayMs > 0) enqueueLater(queue, message, delayMs);
+      else enqueue(queue, message);
     }
   }
 
-  function put(entries: readonly PutEventsRequestEntry[], asService: boolean): PutEventsResult {
+  /** Enqueues after a delay (a retry's visibility timeout, a service's reporting delay); not idle meanwhile. */
+  function enqueueLater(queue: RuleQueue, message: QueuedMessage, delayMs: number): void {
+    queue.delayed++;
+    const timer = setTimeout(() => {
+      retryTimers.delete(timer);
+      queue.delayed--;
+      enqueue(queue, message);
+    }, delayMs);
+    retryTimers.add(timer);
+  }
+
+  function put(entries: readonly PutEventsRequestEntry[], asService: boolean, delayMs = 0): PutEventsResult {
     if (stopped) throw new AwsServiceError('InternalException', 'The local event bus is stopping', 500);
     const results: PutEventsResultEntry[] = [];
     const accepted: EventEnvelope[] = [];
@@ -285,7 +296,7 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions = {}): L
       accepted.push(envelope);
       results.push({ EventId: envelope.id });
     }
-    for (const envelope of accepted) route(envelope);
+    for (const envelope of accepted) route(envelope, delayMs);
     settle();
     return { FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length, Entries: results };
   }
@@ -311,7 +322,7 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions = {}): L
       }
     },
     putEvents: (entries) => put(validateRequest(entries), false),
-    publishAsService: (entry) => put([entry], true),
+    publishAsService: (entry, publishOptions) => put([entry], true, publishOptions?.delayMs),
     whenIdle() {
       if (isIdle()) return Promise.resolve();
       return new Promise((resolve) => idleWaiters.push(resolve));

@@ -37,13 +37,16 @@ export interface OutboxMessage {
 
 /** What the local bus offers SES for its event publishing (see eventbridge.ts publishAsService). */
 export interface SesEventPublisher {
-  publishAsService(entry: {
-    Source: string;
-    DetailType: string;
-    Detail: string;
-    Resources?: string[];
-    EventBusName?: string;
-  }): unknown;
+  publishAsService(
+    entry: {
+      Source: string;
+      DetailType: string;
+      Detail: string;
+      Resources?: string[];
+      EventBusName?: string;
+    },
+    options?: { delayMs?: number },
+  ): unknown;
 }
 
 export interface LocalSesOptions {
@@ -52,6 +55,11 @@ export interface LocalSesOptions {
   clock?: Clock;
   /** Where SES events are published when a configuration set is named. */
   events?: SesEventPublisher;
+  /**
+   * How long after the send its events are delivered (ms). SES reports seconds later, after the
+   * sender has recorded the send; delivering them at once would reorder history. Default 200.
+   */
+  eventDelayMs?: number;
   /** Most messages kept (oldest dropped first). Default 10,000. */
   capacity?: number;
 }
@@ -81,7 +89,8 @@ export function createLocalSes(options: LocalSesOptions = {}): LocalSes {
     messages.unshift(message);
     if (messages.length > capacity) messages.length = capacity;
     store.save(() => messages);
-    if (message.configurationSet && options.events) publishEvents(options.events, message);
+    if (message.configurationSet && options.events)
+      publishEvents(options.events, message, options.eventDelayMs ?? 200);
     return { MessageId: message.messageId };
   }
 
@@ -199,7 +208,7 @@ function rejected(message: string): never {
 }
 
 /** SES event publishing to EventBridge: the event shapes SES documents, with the simulator's outcomes. */
-function publishEvents(events: SesEventPublisher, message: OutboxMessage): void {
+function publishEvents(events: SesEventPublisher, message: OutboxMessage, delayMs: number): void {
   const timestamp = message.sentAt;
   const mail = {
     timestamp,
@@ -222,13 +231,16 @@ function publishEvents(events: SesEventPublisher, message: OutboxMessage): void 
   };
   const recipients = mail.destination;
   const publish = (detailType: string, detail: Record<string, unknown>) =>
-    events.publishAsService({
-      Source: 'aws.ses',
-      DetailType: detailType,
-      Detail: JSON.stringify({ eventType: detail.eventType, mail, ...detail }),
-      Resources: [`arn:aws:ses:us-east-1:000000000000:configuration-set/${message.configurationSet}`],
-      EventBusName: 'default',
-    });
+    events.publishAsService(
+      {
+        Source: 'aws.ses',
+        DetailType: detailType,
+        Detail: JSON.stringify({ eventType: detail.eventType, mail, ...detail }),
+        Resources: [`arn:aws:ses:us-east-1:000000000000:configuration-set/${message.configurationSet}`],
+        EventBusName: 'default',
+      },
+      { delayMs },
+    );
   publish('Email Sent', { eventType: 'Send', send: {} });
   if (recipients.some((r) => r.includes('bounce@simulator.amazonses.com'))) {
     publish('Email Bounced', {

@@ -245,6 +245,19 @@ describe('local EventBridge through the edge, with the real EventBridge client',
     assert.equal(letters[0]?.reason, 'TypeError: handler bug');
   });
 
+  it('holds a service event back for its delay and counts it as pending until delivered', async () => {
+    bus.publishAsService(
+      { EventBusName: 'default', Source: 'shop', DetailType: 'refund', Detail: '{"id":"late"}' },
+      { delayMs: 30 },
+    );
+    assert.equal(bus.isIdle(), false);
+    await bus.whenIdle();
+    const ids = received.flatMap((r) =>
+      r.event.Records.map((rec) => (JSON.parse(rec.body) as EventEnvelope).detail.id),
+    );
+    assert.deepEqual(ids, ['late']);
+  });
+
   it('answers unknown actions with an AWS-shaped error', async () => {
     const response = await fetch(edge.url, {
       method: 'POST',
