@@ -28,8 +28,9 @@ async function publishExample(name: string) {
     if (node.type === 'email') {
       const template = String(node.template);
       const body = parse(readFileSync(`statemachines/templates/${template}.template.yaml`, 'utf8'));
-      node.template = `${id}-${template}`;
-      await kit.template(node.template, body);
+      const templateId = `${id}-${template}`;
+      node.template = templateId;
+      await kit.template(templateId, body);
     }
   }
   await kit.publish(doc);
