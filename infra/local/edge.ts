@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import {
   Agent,
   createServer,
+  type IncomingHttpHeaders,
   type IncomingMessage,
   request,
   type Server,
@@ -157,10 +158,10 @@ export async function startEdgeServer(options: EdgeOptions): Promise<EdgeServer>
         port: upstream.port,
         method: req.method,
         path: req.url,
-        headers: { ...req.headers, host: upstream.host },
+        headers: { ...withoutHopByHop(req.headers), host: upstream.host },
       },
       (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        res.writeHead(answer.statusCode ?? 502, withoutHopByHop(answer.headers));
         answer.pipe(res);
       },
     );
@@ -304,6 +305,12 @@ function sendRestError(res: ServerResponse, error: AwsServiceError): void {
     'x-amzn-errortype': error.code,
   });
   res.end(payload);
+}
+
+/** Connection-level headers belong to each hop: the client's socket and ours to DynamoDB Local differ. */
+function withoutHopByHop(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const { connection: _connection, 'keep-alive': _keepAlive, ...rest } = headers;
+  return rest;
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
