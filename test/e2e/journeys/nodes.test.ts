@@ -68,6 +68,28 @@ describe('journey nodes on the local stack', () => {
     );
   });
 
+  it('email feedback: a bounce is recorded on the message and in the node stats', async () => {
+    const kit = await journeyTestKit();
+    const id = journeyId('bounce');
+    await kit.template(`${id}-t`, { subject: 'hello', text: 'hello' });
+    await kit.publish({
+      id,
+      trigger: { event: `Bounce ${id}` },
+      start: 'send',
+      nodes: { send: { type: 'email', template: `${id}-t`, next: 'done' }, done: { type: 'exit' } },
+    });
+    const user = `b-${id}`;
+    await kit.identify(user, { email: 'bounce@simulator.amazonses.com' });
+    await kit.track(user, `Bounce ${id}`);
+    await kit.advance('PT1S');
+    const stats = await kit.stats(id);
+    assert.equal(stats.nodes.send.sent, 1);
+    assert.equal(stats.nodes.send.bounced, 1);
+    assert.equal(stats.nodes.send.delivered, 0);
+    const messages = await kit.api.get(`/messages?profileId=${await kit.profileId(user)}&journeyId=${id}`);
+    assert.equal(messages.body.messages[0].status, 'bounced');
+  });
+
   it('wait for a duration: nothing before it has passed, the next node right after', async () => {
     const kit = await journeyTestKit();
     const id = journeyId('wait');
