@@ -1,7 +1,8 @@
 /**
  * The Cairn CDK app: `npx cdk synth` / `npx cdk deploy`. Settings come from context (`-c key=value` or
  * cdk.json): `cairn:emailFrom`, `cairn:emailIdentity`, `cairn:busName`, `cairn:encryption`,
- * `cairn:writeKeySha256` (comma-separated), `cairn:removalPolicy` (retain | destroy), `cairn:stackName`.
+ * `cairn:writeKeySha256` (comma-separated), `cairn:removalPolicy` (retain | destroy),
+ * `cairn:machineDomainPrefix` (OAuth client credentials for services), `cairn:stackName`.
  * cdk-nag's AWS Solutions rules run on every synth; an unsuppressed error fails it.
  */
 import { App, RemovalPolicy, Validations } from 'aws-cdk-lib';
@@ -21,6 +22,9 @@ new CairnStack(app, context('stackName') ?? 'Cairn', {
     encryption: context('encryption') === 'customer-managed' ? 'customer-managed' : 'aws-managed',
     writeKeySha256: context('writeKeySha256')?.split(',').filter(Boolean),
     removalPolicy: context('removalPolicy') === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    machineAccess: context('machineDomainPrefix')
+      ? { domainPrefix: context('machineDomainPrefix')! }
+      : undefined,
   },
 });
 

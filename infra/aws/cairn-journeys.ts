@@ -109,6 +109,13 @@ export interface CairnJourneysProps {
   readonly userPool?: cognito.IUserPool;
   /** The app client whose tokens the marketer API accepts; required with `userPool`. */
   readonly userPoolClient?: cognito.IUserPoolClient;
+  /**
+   * Lets services call the marketer API with OAuth 2.0 client credentials (Cognito machine-to-machine):
+   * creates the user pool domain `<domainPrefix>.auth.<region>.amazoncognito.com`, the resource server
+   * `cairn` with the scope `cairn/api`, and an app client (with a secret) whose access tokens the API
+   * accepts. Only with the user pool Cairn creates. @default none
+   */
+  readonly machineAccess?: { domainPrefix: string };
   /** Actions for every alarm, e.g. an SNS topic action that pages the on-call. @default none */
   readonly alarmActions?: readonly cloudwatch.IAlarmAction[];
   /**
@@ -165,6 +172,9 @@ export class CairnJourneys extends Construct {
   readonly publicRoutes: readonly HttpRoute[];
   readonly userPool: cognito.IUserPool;
   readonly userPoolClient: cognito.IUserPoolClient;
+  /** With `machineAccess`: the client-credentials app client and the domain serving `/oauth2/token`. */
+  readonly machineClient?: cognito.UserPoolClient;
+  readonly userPoolDomain?: cognito.UserPoolDomain;
   readonly configurationSet: ses.ConfigurationSet;
   readonly encryptionKey?: kms.Key;
   readonly alarms: cloudwatch.Alarm[] = [];
@@ -187,6 +197,11 @@ export class CairnJourneys extends Construct {
     this.tracing = props.tracing ?? false;
     const emailIdentity = props.emailIdentity ?? emailDomain(props.emailFrom);
     if (props.userPool && !props.userPoolClient) throw new Error('userPoolClient is required with userPool');
+    if (props.userPool && props.machineAccess) {
+      throw new Error(
+        'machineAccess needs the user pool Cairn creates; add a client-credentials client to your pool',
+      );
+    }
 
     if (props.encryption === 'customer-managed') {
       this.encryptionKey = new kms.Key(this, 'Key', {
@@ -410,18 +425,42 @@ export class CairnJourneys extends Construct {
       props.userPoolClient ??
       (this.userPool as cognito.UserPool).addClient('Dashboard', {
         authFlows: { userSrp: true },
+        // The dashboard signs in with SRP; no hosted-UI OAuth flows (CDK would enable implicit grant).
+        disableOAuth: true,
         generateSecret: false,
         preventUserExistenceErrors: true,
         accessTokenValidity: Duration.hours(1),
         idTokenValidity: Duration.hours(1),
       });
+    const apiClients = [this.userPoolClient];
+    if (props.machineAccess) {
+      const pool = this.userPool as cognito.UserPool;
+      this.userPoolDomain = pool.addDomain('Domain', {
+        cognitoDomain: { domainPrefix: props.machineAccess.domainPrefix },
+      });
+      const scope = new cognito.ResourceServerScope({
+        scopeName: 'api',
+        scopeDescription: 'Call the Cairn API',
+      });
+      const server = pool.addResourceServer('Api', { identifier: 'cairn', scopes: [scope] });
+      this.machineClient = pool.addClient('Machines', {
+        generateSecret: true,
+        authFlows: {},
+        oAuth: {
+          flows: { clientCredentials: true },
+          scopes: [cognito.OAuthScope.resourceServer(server, scope)],
+        },
+        accessTokenValidity: Duration.hours(1),
+      });
+      apiClients.push(this.machineClient);
+    }
     const integration = new HttpLambdaIntegration('Api', api);
     this.httpApi = new HttpApi(this, 'HttpApi', {
       description: 'Cairn: marketer API (Cognito JWT) and Segment-compatible ingestion /v1/* (write key)',
       createDefaultStage: false,
       defaultIntegration: integration,
       defaultAuthorizer: new HttpUserPoolAuthorizer('Marketers', this.userPool, {
-        userPoolClients: [this.userPoolClient],
+        userPoolClients: apiClients,
       }),
     });
     this.httpApi.addRoutes({

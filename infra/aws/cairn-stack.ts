@@ -27,5 +27,13 @@ export class CairnStack extends Stack {
     new CfnOutput(this, 'IngestDeadLetterQueueUrl', {
       value: this.cairn.buffers.ingest.deadLetterQueue.queueUrl,
     });
+    new CfnOutput(this, 'ProfilesTableName', { value: this.cairn.tables.Profiles.tableName });
+    new CfnOutput(this, 'JourneysTableName', { value: this.cairn.tables.Journeys.tableName });
+    new CfnOutput(this, 'IngestLogGroupName', { value: this.cairn.functions.ingest.logGroup.logGroupName });
+    new CfnOutput(this, 'DashboardName', { value: this.cairn.dashboard.dashboardName });
+    if (this.cairn.machineClient && this.cairn.userPoolDomain) {
+      new CfnOutput(this, 'MachineClientId', { value: this.cairn.machineClient.userPoolClientId });
+      new CfnOutput(this, 'TokenUrl', { value: `${this.cairn.userPoolDomain.baseUrl()}/oauth2/token` });
+    }
   }
 }

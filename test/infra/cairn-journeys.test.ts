@@ -447,6 +447,15 @@ describe('HTTP API', () => {
     });
   });
 
+  test('the dashboard client signs in with SRP only: no secret, no OAuth implicit or code flows', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      ExplicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+      GenerateSecret: false,
+      AllowedOAuthFlows: Match.absent(),
+      PreventUserExistenceErrors: 'ENABLED',
+    });
+  });
+
   test('marketers sign in with MFA, admins create the accounts', () => {
     template.hasResourceProperties('AWS::Cognito::UserPool', {
       MfaConfiguration: 'ON',
@@ -465,6 +474,25 @@ describe('operations', () => {
         Dimensions: [{ Name: 'APIName', Value: apiName }],
       });
     }
+  });
+
+  test('the stack outputs what the deploy guide uses', () => {
+    const outputs = Object.keys((synth.json as unknown as { Outputs: Record<string, unknown> }).Outputs);
+    for (const name of [
+      'ApiUrl',
+      'BusName',
+      'UserPoolId',
+      'UserPoolClientId',
+      'ConfigurationSet',
+      'ProfilesTableName',
+      'JourneysTableName',
+      'IngestLogGroupName',
+      'IngestDeadLetterQueueUrl',
+      'DashboardName',
+    ]) {
+      assert.ok(outputs.includes(name), name);
+    }
+    assert.ok(!outputs.includes('TokenUrl'), 'no machine access unless asked for');
   });
 
   test('a dashboard shows the alarms, functions, queues, executions, API and tables', () => {

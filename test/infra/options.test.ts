@@ -27,6 +27,7 @@ const synth = synthCairn({
   journeyLogLevel: LogLevel.ALL,
   ingestMaxConcurrency: 4,
   writeKeySha256: ['a'.repeat(64)],
+  machineAccess: { domainPrefix: 'acme-cairn' },
   alarmActions: [new SnsAction(Topic.fromTopicArn(new Stack(), 'Topic', topicArn))],
 });
 const { stack, template, json } = synth;
@@ -105,6 +106,27 @@ describe('options', () => {
   test('email may be sent only from the given address through the given identity', () => {
     assert.match(JSON.stringify(json), /"ses:FromAddress":"news@mail\.acme\.com"/);
     assert.match(JSON.stringify(json), /:identity\/acme\.com"/);
+  });
+
+  test('machine access: a client-credentials client with the cairn/api scope, accepted by the API', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: 'acme-cairn' });
+    template.hasResourceProperties('AWS::Cognito::UserPoolResourceServer', {
+      Identifier: 'cairn',
+      Scopes: [{ ScopeName: 'api', ScopeDescription: 'Call the Cairn API' }],
+    });
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      GenerateSecret: true,
+      AllowedOAuthFlows: ['client_credentials'],
+      AllowedOAuthScopes: [{ 'Fn::Join': ['', [{ Ref: Match.anyValue() }, '/api']] }],
+    });
+    const audience = [cairn.userPoolClient, cairn.machineClient!].map((client) => ({
+      Ref: logicalIdOf(stack, client as unknown as { node: { defaultChild?: unknown } }),
+    }));
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      JwtConfiguration: { Audience: audience },
+    });
+    assert.ok(stack.node.tryFindChild('TokenUrl'), 'the stack outputs the token URL');
   });
 
   test('every alarm notifies the alarm actions', () => {
