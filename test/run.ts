@@ -23,7 +23,13 @@ function testFiles(dir: string): string[] {
 
 const args = process.argv.slice(2);
 const files = args.length
-  ? args.flatMap((arg) => (kinds.includes(arg) ? testFiles(join('test', arg)) : statSync(arg).isDirectory() ? testFiles(arg) : [arg]))
+  ? args.flatMap((arg) =>
+      kinds.includes(arg)
+        ? testFiles(join('test', arg))
+        : statSync(arg).isDirectory()
+          ? testFiles(arg)
+          : [arg],
+    )
   : kinds.flatMap((kind) => testFiles(join('test', kind)));
 
 if (files.length === 0) {
@@ -43,7 +49,14 @@ if (needsStack) {
 
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${process.env.CAIRN_TEST_CONCURRENCY ?? 1}`, ...files],
+  [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-reporter=spec',
+    `--test-concurrency=${process.env.CAIRN_TEST_CONCURRENCY ?? 1}`,
+    ...files,
+  ],
   { stdio: 'inherit', env },
 );
 const code: number = await new Promise((resolve) => child.on('exit', (c) => resolve(c ?? 1)));

@@ -302,6 +302,7 @@ suite('state machines', () => {
     assert.ok(files.length > 0);
     for (const file of files) {
       const definition = readFileSync(join(dir, file), 'utf8').replaceAll(
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the ASL's DefinitionSubstitutions placeholder
         '${StepFunctionArn}',
         fn('cairn-step'),
       );
