@@ -67,9 +67,19 @@ export function createLocalRoutes({ ses, bus, clock, rejectedEvents }: LocalRout
         await settle(bus, clock);
         return { status: 200, body: clockState() };
       }
-      case 'GET /local/idle':
-        await settle(bus, clock);
-        return { status: 200, body: { idle: true } };
+      case 'GET /local/idle': {
+        // Bounded, so a caller waiting on work that never settles gets an answer, not a hung request.
+        const timeoutMs = Math.min(Number(url.searchParams.get('timeoutMs') ?? 60_000) || 60_000, 300_000);
+        let timer: NodeJS.Timeout | undefined;
+        const settled = await Promise.race([
+          settle(bus, clock).then(() => true),
+          new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+        ]);
+        clearTimeout(timer);
+        if (settled) return { status: 200, body: { idle: true } };
+        const message = `still busy after ${timeoutMs} ms (bus idle: ${bus.isIdle()})`;
+        return { status: 503, body: { error: { code: 'busy', message } } };
+      }
       default:
         return undefined;
     }
