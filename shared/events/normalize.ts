@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Clock } from '../clock.js';
 import { type Issue, PayloadTooLargeError, ValidationError } from '../errors.js';
 import type { IdGenerator } from '../ids.js';

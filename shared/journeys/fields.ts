@@ -2,7 +2,7 @@
  * Field schemas shared by the journey and its node types. Checks that zod can make at the field
  * (duration syntax, time zones, pattern validity) live here, so every problem carries its exact path.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { validatePattern } from '../patterns/index.js';
 import { parseDuration } from './duration.js';
 import { isTimeZone } from './timezone.js';

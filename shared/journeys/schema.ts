@@ -2,7 +2,7 @@
  * The journey definition (DESIGN.md §4): one zod schema used by the validator, the compiler, the
  * API and the JSON Schema editors get (statemachines/journey.schema.json).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { duration, eventName, eventPattern, nodeId } from './fields.js';
 import { journeyNodeSchema } from './nodes/index.js';
 

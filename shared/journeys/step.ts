@@ -2,7 +2,7 @@
  * The contract between a compiled state machine and the step Lambda (see README.md, "Step contract").
  * The zod schemas are what `functions/step` parses its event with.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** What a journey execution is started with (StartExecution `input`). */
 export const executionInputSchema = z.object({

@@ -3,7 +3,7 @@
  * ValidationError (the API answers 400 with it, `npm run validate` prints it).
  */
 import { parseDocument } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { type Issue, ValidationError } from '../errors.js';
 import { graphIssues } from './graph.js';
 import { isNodeType, journeyNodeSchema, nodeModule, nodeTypes } from './nodes/index.js';

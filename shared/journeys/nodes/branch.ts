@@ -2,7 +2,7 @@
  * `branch`: the first case whose `when` holds decides where the customer goes, else `default`.
  * A step evaluates the cases (traits need the profile), a Choice routes on the step's `next`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { matchesPattern } from '../../patterns/index.js';
 import { failureStates, stepTask } from '../asl.js';
 import { eventPattern, nodeId } from '../fields.js';

@@ -1,5 +1,5 @@
 /** `email`: render a Liquid template for the customer and send it (once per execution and node). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { failureStates, stepTask } from '../asl.js';
 import { nodeId } from '../fields.js';
 import type { StepResult } from '../step.js';

@@ -2,7 +2,7 @@
  * `exit`: the customer leaves the journey. A last step call lets the runtime count the completion
  * and clear the customer's presence; then the execution ends.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { failureStates, stepTask } from '../asl.js';
 import type { StepResult } from '../step.js';
 import type { NodeModule } from './types.js';

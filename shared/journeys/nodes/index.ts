@@ -1,5 +1,5 @@
 /** The node types, one module each. Adding a type: write its module, add it to both lists below. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type BranchNode, branchNode, branchNodeSchema } from './branch.js';
 import { type EmailNode, emailNode, emailNodeSchema } from './email.js';
 import { type ExitNode, exitNode, exitNodeSchema } from './exit.js';

@@ -5,7 +5,7 @@
  * A `holdout` branch sends nothing: message steps see it through `isHeldOut`.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { nodeId } from '../fields.js';
 import { linkTo, type NodeLink, type NodeModule } from './types.js';
 

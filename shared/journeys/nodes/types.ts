@@ -3,7 +3,7 @@
  * nodes that run in the step Lambda) the pure part of its run step. Adding a node type = one module
  * here plus a line in index.ts.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Issue } from '../../errors.js';
 import type { AslState } from '../asl.js';
 import type { ExecutionState, StepResult } from '../step.js';

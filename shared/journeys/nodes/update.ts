@@ -1,5 +1,5 @@
 /** `update`: set and/or increment profile traits. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { failureStates, stepTask } from '../asl.js';
 import { nodeId } from '../fields.js';
 import type { StepResult } from '../step.js';

@@ -2,7 +2,7 @@
  * `wait`: `for` a duration (one Wait state, no Lambda), or `until` a time of day in the customer's
  * time zone (a step computes the instant, then a Wait state with TimestampPath).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { failureStates, stepTask } from '../asl.js';
 import { durationSeconds } from '../duration.js';
 import { duration, nodeId, propertyPath, timeZone } from '../fields.js';

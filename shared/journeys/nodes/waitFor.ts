@@ -3,7 +3,7 @@
  * One `.waitForTaskToken` Task: the step stores the token, ingest calls SendTaskSuccess when a
  * matching event arrives; TimeoutSeconds → States.Timeout → a Pass noting the timeout → else.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { matchesPattern } from '../../patterns/index.js';
 import { failureStates, stepTask } from '../asl.js';
 import { durationSeconds } from '../duration.js';

@@ -1,5 +1,5 @@
 /** `webhook`: call an HTTP endpoint with JSON; 5xx, 429, network errors and timeouts are retried by Step Functions. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { failureStates, stepTask } from '../asl.js';
 import { durationSeconds } from '../duration.js';
 import { duration, nodeId } from '../fields.js';
