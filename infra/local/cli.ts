@@ -8,7 +8,7 @@ import { assertJavaAvailable, JavaMissingError } from './dynamodb-local.js';
 import { publishExampleJourneys } from './examples.js';
 import { type LocalStack, startLocalStack } from './stack.js';
 
-const usage = `Usage: npm start [-- --memory] [-- --data-dir <dir>]
+const usage = `Usage: npm start [--memory] [--data-dir <dir>]
 
   --memory          keep nothing on disk (default: data persists under .cairn/)
   --data-dir <dir>  where data persists (default .cairn)
@@ -23,7 +23,9 @@ interface CliOptions {
 }
 
 function parseArgs(args: string[]): CliOptions {
-  const options: CliOptions = { memory: false };
+  // `npm start --memory` (without `--`) reaches us as npm config in the environment, not as an argument.
+  const options: CliOptions = { memory: process.env.npm_config_memory === 'true' };
+  if (process.env.npm_config_data_dir) options.dataDir = process.env.npm_config_data_dir;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === '--memory') options.memory = true;
