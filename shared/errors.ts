@@ -58,6 +58,26 @@ export class NotImplementedError extends CairnError {
   readonly status = 501;
 }
 
+/** The request was well formed, but the method is not one the path supports. */
+export class MethodNotAllowedError extends CairnError {
+  readonly code = 'method_not_allowed';
+  readonly status = 405;
+  constructor(readonly allowed: readonly string[]) {
+    super(`method not allowed; this path supports ${allowed.join(', ')}`);
+  }
+}
+
+export class UnsupportedMediaTypeError extends CairnError {
+  readonly code = 'unsupported_media_type';
+  readonly status = 415;
+}
+
+/** A dependency (DynamoDB, EventBridge, Step Functions) is throttling or down: the caller should retry. */
+export class ServiceUnavailableError extends CairnError {
+  readonly code = 'service_unavailable';
+  readonly status = 503;
+}
+
 /** Formats a path the way users write it: `batch[3].properties.price`. */
 export function formatPath(path: readonly (string | number)[]): string {
   let out = '';

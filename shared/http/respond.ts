@@ -1,4 +1,7 @@
-import { CairnError, formatPath, type Issue, ValidationError } from '../errors.js';
+import { CairnError, formatPath, type Issue, MethodNotAllowedError, ValidationError } from '../errors.js';
+
+export { MethodNotAllowedError, ServiceUnavailableError, UnsupportedMediaTypeError } from '../errors.js';
+
 import type { Logger } from '../log.js';
 import type { HttpApiResult } from './event.js';
 
@@ -8,26 +11,6 @@ import type { HttpApiResult } from './event.js';
  * error's status. Anything else is a 500 with a generic message: no stack traces or internal error
  * text ever reach the caller (they go to the log).
  */
-
-/** The request was well formed, but the method is not one the path supports. */
-export class MethodNotAllowedError extends CairnError {
-  readonly code = 'method_not_allowed';
-  readonly status = 405;
-  constructor(readonly allowed: readonly string[]) {
-    super(`method not allowed; this path supports ${allowed.join(', ')}`);
-  }
-}
-
-export class UnsupportedMediaTypeError extends CairnError {
-  readonly code = 'unsupported_media_type';
-  readonly status = 415;
-}
-
-/** A dependency (DynamoDB, EventBridge, Step Functions) is throttling or down: the caller should retry. */
-export class ServiceUnavailableError extends CairnError {
-  readonly code = 'service_unavailable';
-  readonly status = 503;
-}
 
 const jsonHeaders = { 'content-type': 'application/json; charset=utf-8' };
 

@@ -1,6 +1,7 @@
 import { Liquid, LiquidError, type Template } from 'liquidjs';
 import { type Issue, ValidationError } from '../errors.js';
 import { stableHash } from '../ids.js';
+import type { RenderedEmail, TemplateVariables } from '../journeys/nodes/email.js';
 
 /**
  * Liquid rendering of message templates (liquidjs: the language Braze, Customer.io and Shopify users
@@ -16,21 +17,9 @@ export interface EmailTemplate {
   text?: string;
 }
 
-/** What a template can refer to. */
-export interface TemplateContext {
-  /** Traits plus `profileId`, `userId`, `anonymousId`, `email`. */
-  profile: Record<string, unknown>;
-  /** The trigger event's properties. */
-  event: Record<string, unknown>;
-  journey: { id: string; version: number };
-  unsubscribe_url: string;
-}
-
-export interface RenderedEmail {
-  subject: string;
-  html?: string;
-  text?: string;
-}
+/** What templates see; defined by the email node, which is the port this renderer implements. */
+export type TemplateContext = TemplateVariables;
+export type { RenderedEmail };
 
 const fields = ['subject', 'html', 'text'] as const;
 type Field = (typeof fields)[number];
