@@ -5,6 +5,7 @@ import { JourneyCatalog, type JourneyLanguage } from '../../shared/catalog/catal
 import { sfnDeployer } from '../../shared/catalog/deployer.js';
 import { DynamoCatalogStore } from '../../shared/catalog/dynamodb.js';
 import { DynamoWriteKeyStore } from '../../shared/catalog/write-keys.js';
+import { handleUnsubscribe, unsubscribeSecret } from '../../shared/channels/unsubscribe.js';
 import { type Clock, systemClock } from '../../shared/clock.js';
 import { NotFoundError } from '../../shared/errors.js';
 import {
@@ -45,6 +46,8 @@ import { combinedTimeline } from './timeline.js';
  *   CAIRN_STATE_MACHINE_PREFIX    default `cairn-`
  *   CAIRN_STATE_MACHINE_ROLE_ARN  execution role of published state machines
  *   CAIRN_JOURNEY_ALIAS           alias moved to each published version, default `live` ('' = none)
+ *   CAIRN_UNSUBSCRIBE_SECRET      signs unsubscribe links (the handler reads CAIRN_UNSUBSCRIBE_SECRET_ARN
+ *                                 into it at cold start); locally a fixed dev default
  *   CAIRN_PROFILES_TABLE, CAIRN_JOURNEYS_TABLE
  */
 export interface ApiConfig {
@@ -56,6 +59,7 @@ export interface ApiConfig {
   stateMachinePrefix: string;
   stateMachineRoleArn: string;
   journeyAlias: string;
+  unsubscribeSecret: string;
   profilesTable: string;
   journeysTable: string;
 }
@@ -73,6 +77,7 @@ export function apiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     stateMachineRoleArn:
       env.CAIRN_STATE_MACHINE_ROLE_ARN || 'arn:aws:iam::000000000000:role/cairn-state-machine',
     journeyAlias: env.CAIRN_JOURNEY_ALIAS ?? 'live',
+    unsubscribeSecret: unsubscribeSecret(env),
     profilesTable: tableName(profilesTable, env),
     journeysTable: tableName(journeysTable, env),
   };
@@ -151,6 +156,11 @@ export function createApiDeps(options: ApiDepsOptions): ApiDeps & { catalog: Jou
       },
       messages: (query) => runtime.api.messages(query),
     },
+    unsubscribe: (request) =>
+      handleUnsubscribe(
+        { secret: config.unsubscribeSecret, store: profiles, clock, log: options.log },
+        request,
+      ),
     log: options.log,
   };
 }

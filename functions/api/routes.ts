@@ -5,6 +5,7 @@ import type {
   JourneyVersionSummary,
   TemplateRecord,
 } from '../../shared/catalog/types.js';
+import type { UnsubscribeRequest, UnsubscribeResponse } from '../../shared/channels/unsubscribe.js';
 import { NotImplementedError, ValidationError } from '../../shared/errors.js';
 import {
   type NormalizedMessage,
@@ -38,6 +39,9 @@ export interface RuntimeApi {
   messages(query: { profileId?: string; journeyId?: string }): Promise<unknown>;
 }
 
+/** Signed unsubscribe links (shared/channels/unsubscribe.ts `handleUnsubscribe`). */
+export type UnsubscribeApi = (request: UnsubscribeRequest) => Promise<UnsubscribeResponse>;
+
 /** Write keys stored hashed (shared/catalog/write-keys.ts). */
 export interface WriteKeysApi {
   create(source: string): Promise<{ writeKey: string; keyId: string; source: string }>;
@@ -54,6 +58,7 @@ export interface ApiDeps {
   profiles?: ProfilesApi;
   runtime?: RuntimeApi;
   writeKeyAdmin?: WriteKeysApi;
+  unsubscribe?: UnsubscribeApi;
   log?: Logger;
 }
 
@@ -233,6 +238,29 @@ export function createRouter(deps: ApiDeps): Router {
     const { profileId, journeyId } = request.query;
     return { body: await need(deps.runtime, 'messages').messages({ profileId, journeyId }) };
   });
+
+  // The link in every email (GET: confirmation page; POST: the form or RFC 8058 one-click). No sign-in:
+  // the signed token in the link is the authority (shared/channels/unsubscribe.ts).
+  for (const method of ['GET', 'POST']) {
+    router.on(
+      method,
+      '/unsubscribe',
+      'none',
+      async (request) => {
+        const { status, contentType, body } = await need(
+          deps.unsubscribe,
+          'unsubscribe',
+        )({
+          method: request.method,
+          query: request.query,
+          body: request.text(),
+          headers: request.headers,
+        });
+        return { status, contentType, body, headers: { 'cache-control': 'no-store' } };
+      },
+      { anyContentType: true, maxBodyBytes: 4096 },
+    );
+  }
 
   return router;
 }

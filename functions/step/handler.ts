@@ -1,4 +1,5 @@
 import middy from '@middy/core';
+import { withUnsubscribeSecret } from '../../shared/channels/unsubscribe.js';
 import { type StepResult, stepRequestSchema } from '../../shared/journeys/step.js';
 import { createRuntime, type Runtime } from '../../shared/runtime/runtime.js';
 import { runStep } from '../../shared/runtime/step.js';
@@ -10,6 +11,7 @@ import { runStep } from '../../shared/runtime/step.js';
 let runtime: Runtime | undefined;
 
 export const handler = middy<unknown, StepResult>().handler(async (event) => {
-  runtime ??= createRuntime({ role: 'step' });
+  // The unsubscribe secret is read once per container (Secrets Manager on AWS), never from plain env.
+  runtime ??= createRuntime({ role: 'step', env: await withUnsubscribeSecret(process.env) });
   return runStep(stepRequestSchema.parse(event), runtime.step);
 });

@@ -31,11 +31,15 @@ export interface HttpRequest {
   body(): unknown;
 }
 
-/** What a route returns: the router serialises it as JSON (default status 200). */
+/**
+ * What a route returns: the router serialises it as JSON (default status 200), or with `contentType`
+ * sends `body` (a string) verbatim with that content type (e.g. an HTML page).
+ */
 export interface Reply {
   status?: number;
   body: unknown;
   headers?: Record<string, string>;
+  contentType?: string;
 }
 
 export type RouteHandler = (request: HttpRequest) => Promise<Reply> | Reply;
@@ -43,6 +47,8 @@ export type RouteHandler = (request: HttpRequest) => Promise<Reply> | Reply;
 export interface RouteOptions {
   /** Largest accepted body in bytes; default the router's `maxBodyBytes`. */
   maxBodyBytes?: number;
+  /** Accept any content type (e.g. HTML forms); the route reads `text()`, not `body()`. */
+  anyContentType?: boolean;
 }
 
 export interface RouterOptions {
@@ -60,6 +66,7 @@ interface Route {
   auth: RouteAuth;
   handler: RouteHandler;
   maxBodyBytes: number;
+  anyContentType: boolean;
 }
 
 function split(path: string): string[] {
@@ -119,6 +126,7 @@ export class Router {
       auth,
       handler,
       maxBodyBytes: options.maxBodyBytes ?? this.maxBodyBytes,
+      anyContentType: options.anyContentType ?? false,
     });
     return this;
   }
@@ -148,7 +156,8 @@ export class Router {
       const principal = await this.authenticate(route.auth, event);
       const headers = lowerCaseHeaders(event.headers);
       const text = bodyText(event, route.maxBodyBytes);
-      const mediaType = text.trim() === '' ? 'json' : mediaTypeOf(headers['content-type']);
+      const mediaType =
+        text.trim() === '' || route.anyContentType ? 'json' : mediaTypeOf(headers['content-type']);
       let parsed: { value: unknown } | undefined;
       const query: Record<string, string> = {};
       for (const [key, value] of Object.entries(event.queryStringParameters ?? {})) {
@@ -170,6 +179,13 @@ export class Router {
         },
       };
       const reply = await route.handler(request);
+      if (reply.contentType !== undefined) {
+        return {
+          statusCode: reply.status ?? 200,
+          headers: { 'content-type': reply.contentType, ...reply.headers },
+          body: String(reply.body),
+        };
+      }
       return json(reply.status ?? 200, reply.body, reply.headers);
     } catch (error) {
       return errorResponse(error, log);

@@ -5,6 +5,7 @@ import { JourneyCatalog } from '../catalog/catalog.js';
 import { DynamoCatalogStore } from '../catalog/dynamodb.js';
 import { journeyLanguage } from '../catalog/language.js';
 import { sesEmailSender } from '../channels/email.js';
+import { defaultUnsubscribeUrl, unsubscribeLink, unsubscribeSecret } from '../channels/unsubscribe.js';
 import { type Clock, processClock } from '../clock.js';
 import { ValidationError } from '../errors.js';
 import { randomIds } from '../ids.js';
@@ -31,6 +32,7 @@ import type { ExecutionService, RuntimeProfile } from './types.js';
  *   CAIRN_EMAIL_FROM              From address, default `Cairn <no-reply@example.com>`
  *   CAIRN_SES_CONFIGURATION_SET   SES configuration set (delivery/bounce/open/click events), optional
  *   CAIRN_UNSUBSCRIBE_URL         base of the unsubscribe link, default `http://localhost:3000/unsubscribe`
+ *   CAIRN_UNSUBSCRIBE_SECRET      signs the link (`?p=<profileId>&t=<HMAC>`); locally a fixed dev default
  *   CAIRN_JOURNEY_CACHE_MS        how long ingest caches the active journeys, default 5000
  *   CAIRN_TEMPLATE_CACHE_MS       how long the step caches a template, default 1000
  *   CAIRN_PROFILES_TABLE, CAIRN_JOURNEYS_TABLE
@@ -120,9 +122,13 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     log,
   });
   const profiles = new DynamoProfileStore({ client, clock, tableName: tableName(profilesTable, env) });
-  const unsubscribeBase = env.CAIRN_UNSUBSCRIBE_URL || 'http://localhost:3000/unsubscribe';
-  const unsubscribeUrl = (profileId: string) =>
-    `${unsubscribeBase}${unsubscribeBase.includes('?') ? '&' : '?'}profile=${encodeURIComponent(profileId)}`;
+  const unsubscribeBase = env.CAIRN_UNSUBSCRIBE_URL || defaultUnsubscribeUrl;
+  // Signed links (shared/channels/unsubscribe.ts); the secret is needed only when an email is sent.
+  let secret: string | undefined;
+  const unsubscribeUrl = (profileId: string) => {
+    secret ??= unsubscribeSecret(env);
+    return unsubscribeLink(unsubscribeBase, profileId, secret);
+  };
 
   // Published versions never change: cache their parsed definitions for the container's life.
   const versions = new Map<string, Promise<Journey | undefined>>();

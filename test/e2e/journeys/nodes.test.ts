@@ -48,7 +48,7 @@ describe('journey nodes on the local stack', () => {
     assert.equal(mail!.from, 'Cairn <no-reply@example.com>');
     assert.equal(mail!.subject, 'Hi Ann, <b>Boots</b>');
     assert.match(mail!.html!, new RegExp(`^<p>&lt;b&gt;Boots&lt;/b&gt; in ${id} v1</p>`));
-    assert.match(mail!.html!, /unsubscribe\?profile=/);
+    assert.match(mail!.html!, /unsubscribe\?p=[^&]+&amp;t=[A-Za-z0-9_-]{43}/);
     assert.equal(mail!.text, '<b>Boots</b>');
     assert.equal(mail!.profileId, await kit.profileId(`a-${id}`));
     assert.equal(mail!.nodeId, 'send');
