@@ -250,14 +250,20 @@ export function createEventReactor(deps: EventReactorDeps): EventReactor {
       arn,
       why === 'goal' ? `goal reached: ${p.goal?.event}` : `exit event`,
     );
-    await deps.store.removePresence(p.profileId, p.executionName);
-    if (!stopped) return;
+    const remove = { remove: { profileId: p.profileId, executionName: p.executionName } };
+    if (!stopped) {
+      await deps.store.removePresence(p.profileId, p.executionName);
+      return;
+    }
     const deltas: StatDelta[] = [{ counter: why === 'goal' ? 'conversions' : 'exited' }];
     const waitingNode = p.waiting?.nodeId ?? (await waitStateOf(p, arn));
     if (waitingNode) deltas.push({ nodeId: waitingNode, counter: 'waiting', by: -1 });
-    await Promise.all([
-      deps.store.addStats(p.journeyId, deltas),
-      deps.store.addTimeline({
+    // One request: presence removed, counters, timeline entry.
+    await deps.store.writeStep({
+      journeyId: p.journeyId,
+      deltas,
+      presence: remove,
+      timeline: {
         profileId: p.profileId,
         at: new Date(deps.clock.now()).toISOString(),
         kind: 'journey-step',
@@ -268,8 +274,8 @@ export function createEventReactor(deps: EventReactorDeps): EventReactor {
         nodeType: why,
         outcome: why === 'goal' ? 'converted' : 'exited',
         detail: event.event,
-      }),
-    ]);
+      },
+    });
     log.info(why === 'goal' ? 'goal reached' : 'exit event', {
       execution: p.executionName,
       messageId: event.messageId,
@@ -288,15 +294,22 @@ export function createEventReactor(deps: EventReactorDeps): EventReactor {
     };
     const accepted = await deps.executions.sendTaskSuccess(waiting.token, output);
     // Cleared after sending: if sending failed, a redelivered event still finds the token.
-    await deps.store.clearWaiting(p.profileId, p.executionName, waiting.token);
-    if (!accepted) return false;
-    await Promise.all([
-      deps.store.addStats(p.journeyId, [
+    if (!accepted) {
+      await deps.store.clearWaiting(p.profileId, p.executionName, waiting.token);
+      return false;
+    }
+    // One request: token cleared (if still this one), counters, timeline entry.
+    await deps.store.writeStep({
+      journeyId: p.journeyId,
+      deltas: [
         { nodeId: waiting.nodeId, counter: 'waiting', by: -1 },
         { nodeId: waiting.nodeId, counter: 'resumed' },
         { nodeId: waiting.nodeId, counter: 'completed' },
-      ]),
-      deps.store.addTimeline({
+      ],
+      presence: {
+        clearWaiting: { profileId: p.profileId, executionName: p.executionName, token: waiting.token },
+      },
+      timeline: {
         profileId: p.profileId,
         at: new Date(deps.clock.now()).toISOString(),
         kind: 'journey-step',
@@ -307,8 +320,8 @@ export function createEventReactor(deps: EventReactorDeps): EventReactor {
         nodeType: 'waitFor',
         outcome: 'resumed',
         detail: event.event,
-      }),
-    ]);
+      },
+    });
     return true;
   }
 

@@ -11,13 +11,14 @@ import type { Journey } from '../journeys/schema.js';
 import { executionNameOf, type StepRequest, type StepResult, TransientStepError } from '../journeys/step.js';
 import { createLogger, type Logger } from '../log.js';
 import { type EmailTemplate, renderEmail } from '../templates/render.js';
-import type { RuntimeStore, TimelineEntry } from './store.js';
-import type { StatDelta } from './types.js';
+import type { RuntimeStore, StepWrite, TimelineEntry } from './store.js';
+import type { PresenceRecord, StatDelta, WaitingFor } from './types.js';
 
 /**
  * The step Lambda's work (functions/step/handler.ts is the adapter): load the journey version and the
  * customer, run the node's step from shared/journeys/nodes with real dependencies, and record what
- * happened: per-node counters (one UpdateItem on a stats shard) and a timeline entry (one PutItem).
+ * happened in ONE request (`RuntimeStore.writeStep`): per-node counters on a stats shard, a timeline
+ * entry, and the node's own change (presence removed, task token stored, message `sent`).
  *
  * Transitions through nodes that never call the step (waits for a duration, splits) are counted
  * here too, from `input.last` and `walkWithoutSteps`: entering them when the step before routes to
@@ -166,6 +167,8 @@ export async function runStep(request: StepRequest, deps: StepDeps): Promise<Ste
   };
   const now = deps.clock.now();
 
+  // Writes the node asked for (a sent message's status, a waitFor's token), made with the step's own.
+  const pending: PendingWrites = {};
   let result: StepResult;
   if (request.action === 'fail') {
     result = { outcome: 'failed', next: null, reason: request.error?.Error ?? 'failed' };
@@ -188,7 +191,7 @@ export async function runStep(request: StepRequest, deps: StepDeps): Promise<Ste
     };
     const run = nodeModule(node.type).run;
     if (!run) throw new Error(`node type ${node.type} does not run in the step`);
-    result = await run(context, nodeDeps(request, deps, executionName, profile, node) as never);
+    result = await run(context, nodeDeps(request, deps, executionName, profile, node, pending) as never);
   }
 
   const finished = request.action === 'fail' || node.type === 'exit';
@@ -205,17 +208,35 @@ export async function runStep(request: StepRequest, deps: StepDeps): Promise<Ste
     ...(result.reason && { detail: result.reason }),
     ...(result.messageId && { messageId: result.messageId }),
   };
-  await Promise.all([
-    deps.store.addStats(request.journeyId, stepDeltas(journey, request, result)),
-    deps.store.addTimeline(entry),
-    finished ? deps.store.removePresence(profile.profileId, executionName) : undefined,
-  ]);
+  // One request: counters, timeline entry, and the presence / message change (RuntimeStore.writeStep).
+  const written = deps.store.writeStep({
+    journeyId: request.journeyId,
+    deltas: stepDeltas(journey, request, result),
+    timeline: entry,
+    ...(finished
+      ? { presence: { remove: { profileId: profile.profileId, executionName } } }
+      : pending.waiting && { presence: { setWaiting: pending.waiting } }),
+    ...(pending.message && { message: pending.message }),
+  });
+  await written.catch(async (error) => {
+    // The step is retried, but the email is not sent again: record `sent` (with SES's id) on its own.
+    if (pending.message) {
+      await deps.store.updateMessage(pending.message.key, pending.message.change).catch(() => undefined);
+    }
+    throw error;
+  });
   log.info('journey step', {
     nodeType: node.type,
     outcome: result.outcome,
     ...(result.reason && { reason: result.reason }),
   });
   return result;
+}
+
+/** Writes a node's step asks for, left to the step's one final request (`RuntimeStore.writeStep`). */
+interface PendingWrites {
+  message?: NonNullable<StepWrite['message']>;
+  waiting?: { presence: Omit<PresenceRecord, 'waiting'>; waiting: WaitingFor };
 }
 
 /** The dependencies every node type's run step takes, in one object. */
@@ -225,6 +246,7 @@ function nodeDeps(
   executionName: string,
   profile: StepProfile,
   node: JourneyNode,
+  pending: PendingWrites,
 ) {
   return {
     fetch: deps.fetch,
@@ -264,6 +286,7 @@ function nodeDeps(
         profile,
         node.type === 'email' ? node.template : '',
         message,
+        pending,
       );
     },
 
@@ -278,8 +301,10 @@ function nodeDeps(
       expiresAt: number;
     }) {
       const entered = request.input.enteredAt ? Date.parse(request.input.enteredAt) : deps.clock.now();
-      await deps.store.setWaiting(
-        {
+      // Stored with the step's counters and timeline entry, before the step returns (the execution
+      // then waits for the token).
+      pending.waiting = {
+        presence: {
           profileId: wait.profileId,
           executionName: wait.executionName,
           journeyId: wait.journeyId,
@@ -287,7 +312,7 @@ function nodeDeps(
           enteredAt: entered,
           triggerMessageId: request.input.entry.messageId ?? '',
         },
-        {
+        waiting: {
           nodeId: wait.nodeId,
           event: wait.awaited.event,
           ...(wait.awaited.where && { where: wait.awaited.where }),
@@ -296,7 +321,7 @@ function nodeDeps(
           since: deps.clock.now(),
           expiresAt: wait.expiresAt,
         },
-      );
+      };
     },
   };
 }
@@ -324,6 +349,7 @@ async function sendOnce(
   profile: StepProfile,
   templateId: string,
   message: { to: string; subject: string; html?: string; text?: string; tags: Record<string, string> },
+  pending: PendingWrites,
 ): Promise<{ messageId: string }> {
   const at = isoAt(deps.clock);
   const key = { executionName, nodeId: request.nodeId };
@@ -356,12 +382,12 @@ async function sendOnce(
       tags: { ...message.tags, execution: executionName },
       unsubscribeUrl: deps.unsubscribeUrl(profile.profileId),
     });
-    await deps.store.updateMessage(key, {
-      status: 'sent',
-      at: isoAt(deps.clock),
-      providerMessageId,
-      ifStatusIn: ['sending', 'retry'],
-    });
+    // `sent` is recorded with the step's counters and timeline entry (one request). Until then the
+    // record says `sending`, which a retry never sends again.
+    pending.message = {
+      key,
+      change: { status: 'sent', at: isoAt(deps.clock), providerMessageId, ifStatusIn: ['sending', 'retry'] },
+    };
     return { messageId: providerMessageId || messageId };
   } catch (error) {
     if (error instanceof EmailSendError) {

@@ -7,6 +7,7 @@ import {
   PutCommand,
   QueryCommand,
   TransactWriteCommand,
+  type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { journeysTable, profilesTable, tableName } from '../store/tables.js';
@@ -63,6 +64,30 @@ export interface TimelineEntry {
   messageId?: string;
 }
 
+export interface MessageChange {
+  status: MessageStatus;
+  at: string;
+  detail?: string;
+  providerMessageId?: string;
+  reason?: string;
+  /** Set the status only when it is one of these (else only the history grows). */
+  ifStatusIn?: MessageStatus[];
+  /** Only once per status (feedback redelivered by SQS): undefined when seen before. */
+  once?: boolean;
+}
+
+/** The writes that end a step (or a resume, a stop): see `RuntimeStore.writeStep`. */
+export interface StepWrite {
+  journeyId: string;
+  deltas: StatDelta[];
+  timeline?: TimelineEntry;
+  presence?:
+    | { remove: { profileId: string; executionName: string } }
+    | { clearWaiting: { profileId: string; executionName: string; token: string } }
+    | { setWaiting: { presence: Omit<PresenceRecord, 'waiting'>; waiting: WaitingFor } };
+  message?: { key: { executionName: string; nodeId: string }; change: MessageChange };
+}
+
 export interface RuntimeStore {
   readJourneyState(profileId: string): Promise<ProfileJourneyState>;
   /**
@@ -89,21 +114,22 @@ export interface RuntimeStore {
   getMessages(keys: { executionName: string; nodeId: string }[]): Promise<MessageRecord[]>;
   updateMessage(
     key: { executionName: string; nodeId: string },
-    change: {
-      status: MessageStatus;
-      at: string;
-      detail?: string;
-      providerMessageId?: string;
-      reason?: string;
-      /** Set the status only when it is one of these (else only the history grows). */
-      ifStatusIn?: MessageStatus[];
-      /** Only once per status (feedback redelivered by SQS): undefined when seen before. */
-      once?: boolean;
-    },
+    change: MessageChange,
   ): Promise<MessageRecord | undefined>;
   addTimeline(entry: TimelineEntry): Promise<void>;
+  /**
+   * What a step, a resume or a stop records, in ONE request (a TransactWriteItems across both tables
+   * when it is more than one item): counters, timeline entry, presence change, message status. Each
+   * part behaves as its own method would (`addStats`, `addTimeline`, `removePresence`, `clearWaiting`,
+   * `setWaiting`, `updateMessage`): a conditional part whose condition fails (a token already cleared,
+   * a status feedback moved on) does not stop the others. Only then, or after repeated transaction
+   * conflicts, does it fall back to one request per part.
+   */
+  writeStep(write: StepWrite): Promise<void>;
   listTimeline(profileId: string): Promise<TimelineEntry[]>;
 }
+
+type TransactWriteItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 export const statShards = 10;
 const presencePrefix = 'S#';
@@ -184,7 +210,112 @@ export function dynamoRuntimeStore(
   const retention = options.timelineRetentionSeconds ?? 400 * 86_400;
   const now = options.now ?? Date.now;
 
-  return {
+  /** Every write as request parameters, for a request of its own or an item of a transaction. */
+  const writes = {
+    addStats(journeyId: string, deltas: StatDelta[]) {
+      if (deltas.length === 0) return undefined;
+      const names: Record<string, string> = {};
+      const values: Record<string, number> = {};
+      const adds: string[] = [];
+      // Sum duplicates: one attribute may appear only once per update expression.
+      const sums = new Map<string, number>();
+      for (const delta of deltas) {
+        const attribute = statAttribute(delta);
+        sums.set(attribute, (sums.get(attribute) ?? 0) + (delta.by ?? 1));
+      }
+      let i = 0;
+      for (const [attribute, by] of sums) {
+        names[`#a${i}`] = attribute;
+        values[`:v${i}`] = by;
+        adds.push(`#a${i} :v${i}`);
+        i++;
+      }
+      return {
+        TableName: journeys,
+        Key: { pk: `STATS#${journeyId}`, sk: `SHARD#${shard()}` },
+        UpdateExpression: `ADD ${adds.join(', ')}`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      };
+    },
+    addTimeline(entry: TimelineEntry) {
+      return {
+        TableName: profiles,
+        Item: {
+          pk: `P#${entry.profileId}`,
+          sk: `${timelinePrefix}${entry.at}#${entry.executionName}#${entry.nodeId}#${entry.outcome}`,
+          ...entry,
+          expiresAt: Math.floor(now() / 1000) + retention,
+        },
+      };
+    },
+    removePresence(profileId: string, executionName: string) {
+      return { TableName: profiles, Key: presenceKey(profileId, executionName) };
+    },
+    clearWaiting(profileId: string, executionName: string, token: string) {
+      return {
+        TableName: profiles,
+        Key: presenceKey(profileId, executionName),
+        UpdateExpression: 'REMOVE waiting',
+        ConditionExpression: 'waiting.#t = :t',
+        ExpressionAttributeNames: { '#t': 'token' },
+        ExpressionAttributeValues: { ':t': token },
+      };
+    },
+    setWaiting(presence: Omit<PresenceRecord, 'waiting'>, waiting: WaitingFor) {
+      // An upsert: the presence item normally exists (written at entry), but a token must never be lost.
+      return {
+        TableName: profiles,
+        Key: presenceKey(presence.profileId, presence.executionName),
+        ...presenceUpsert(presence, { waiting }),
+      };
+    },
+    /** `setStatus` false: only the history grows (the status moved on meanwhile). */
+    updateMessage(key: { executionName: string; nodeId: string }, change: MessageChange, setStatus: boolean) {
+      const sets = ['#h = list_append(if_not_exists(#h, :empty), :h)'];
+      const values: Record<string, unknown> = {
+        ':h': [{ status: change.status, at: change.at, ...(change.detail && { detail: change.detail }) }],
+        ':empty': [],
+        ':seen': new Set([change.status]),
+      };
+      const conditions = ['attribute_exists(pk)'];
+      if (setStatus) {
+        sets.push('#s = :s');
+        values[':s'] = change.status;
+        if (change.ifStatusIn) {
+          const names = change.ifStatusIn.map((_, i) => `:if${i}`);
+          change.ifStatusIn.forEach((status, i) => {
+            values[names[i]!] = status;
+          });
+          conditions.push(`#s IN (${names.join(', ')})`);
+        }
+      }
+      if (change.once) {
+        values[':status'] = change.status;
+        conditions.push('NOT contains(seen, :status)');
+      }
+      if (change.providerMessageId) {
+        sets.push('providerMessageId = :p');
+        values[':p'] = change.providerMessageId;
+      }
+      if (change.reason) {
+        sets.push('reason = :r');
+        values[':r'] = change.reason;
+      }
+      return {
+        TableName: journeys,
+        Key: messageKey(key.executionName, key.nodeId),
+        UpdateExpression: `SET ${sets.join(', ')} ADD seen :seen`,
+        ConditionExpression: conditions.join(' AND '),
+        ExpressionAttributeNames: setStatus
+          ? { '#s': 'status', '#h': 'history' }
+          : ({ '#h': 'history' } as Record<string, string>),
+        ExpressionAttributeValues: values,
+      };
+    },
+  };
+
+  const store: RuntimeStore = {
     async readJourneyState(profileId) {
       const out = await client.send(
         new QueryCommand({
@@ -246,27 +377,12 @@ export function dynamoRuntimeStore(
 
     async setWaiting(presence, waiting) {
       // An upsert: the presence item normally exists (written at entry), but a token must never be lost.
-      await client.send(
-        new UpdateCommand({
-          TableName: profiles,
-          Key: presenceKey(presence.profileId, presence.executionName),
-          ...presenceUpsert(presence, { waiting }),
-        }),
-      );
+      await client.send(new UpdateCommand(writes.setWaiting(presence, waiting)));
     },
 
     async clearWaiting(profileId, executionName, token) {
       try {
-        await client.send(
-          new UpdateCommand({
-            TableName: profiles,
-            Key: presenceKey(profileId, executionName),
-            UpdateExpression: 'REMOVE waiting',
-            ConditionExpression: 'waiting.#t = :t',
-            ExpressionAttributeNames: { '#t': 'token' },
-            ExpressionAttributeValues: { ':t': token },
-          }),
-        );
+        await client.send(new UpdateCommand(writes.clearWaiting(profileId, executionName, token)));
         return true;
       } catch (error) {
         if (isConditionFailure(error)) return false;
@@ -275,9 +391,7 @@ export function dynamoRuntimeStore(
     },
 
     async removePresence(profileId, executionName) {
-      await client.send(
-        new DeleteCommand({ TableName: profiles, Key: presenceKey(profileId, executionName) }),
-      );
+      await client.send(new DeleteCommand(writes.removePresence(profileId, executionName)));
     },
 
     async movePresence(records, toProfileId) {
@@ -306,32 +420,8 @@ export function dynamoRuntimeStore(
     },
 
     async addStats(journeyId, deltas) {
-      if (deltas.length === 0) return;
-      const names: Record<string, string> = {};
-      const values: Record<string, number> = {};
-      const adds: string[] = [];
-      // Sum duplicates: one attribute may appear only once per update expression.
-      const sums = new Map<string, number>();
-      for (const delta of deltas) {
-        const attribute = statAttribute(delta);
-        sums.set(attribute, (sums.get(attribute) ?? 0) + (delta.by ?? 1));
-      }
-      let i = 0;
-      for (const [attribute, by] of sums) {
-        names[`#a${i}`] = attribute;
-        values[`:v${i}`] = by;
-        adds.push(`#a${i} :v${i}`);
-        i++;
-      }
-      await client.send(
-        new UpdateCommand({
-          TableName: journeys,
-          Key: { pk: `STATS#${journeyId}`, sk: `SHARD#${shard()}` },
-          UpdateExpression: `ADD ${adds.join(', ')}`,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-        }),
-      );
+      const update = writes.addStats(journeyId, deltas);
+      if (update) await client.send(new UpdateCommand(update));
     },
 
     async readStats(journeyId) {
@@ -405,46 +495,8 @@ export function dynamoRuntimeStore(
 
     async updateMessage(key, change) {
       const update = async (setStatus: boolean) => {
-        const sets = ['#h = list_append(if_not_exists(#h, :empty), :h)'];
-        const values: Record<string, unknown> = {
-          ':h': [{ status: change.status, at: change.at, ...(change.detail && { detail: change.detail }) }],
-          ':empty': [],
-          ':seen': new Set([change.status]),
-        };
-        const conditions = ['attribute_exists(pk)'];
-        if (setStatus) {
-          sets.push('#s = :s');
-          values[':s'] = change.status;
-          if (change.ifStatusIn) {
-            const names = change.ifStatusIn.map((_, i) => `:if${i}`);
-            change.ifStatusIn.forEach((status, i) => {
-              values[names[i]!] = status;
-            });
-            conditions.push(`#s IN (${names.join(', ')})`);
-          }
-        }
-        if (change.once) {
-          values[':status'] = change.status;
-          conditions.push('NOT contains(seen, :status)');
-        }
-        if (change.providerMessageId) {
-          sets.push('providerMessageId = :p');
-          values[':p'] = change.providerMessageId;
-        }
-        if (change.reason) {
-          sets.push('reason = :r');
-          values[':r'] = change.reason;
-        }
         const out = await client.send(
-          new UpdateCommand({
-            TableName: journeys,
-            Key: messageKey(key.executionName, key.nodeId),
-            UpdateExpression: `SET ${sets.join(', ')} ADD seen :seen`,
-            ConditionExpression: conditions.join(' AND '),
-            ExpressionAttributeNames: setStatus ? { '#s': 'status', '#h': 'history' } : { '#h': 'history' },
-            ExpressionAttributeValues: values,
-            ReturnValues: 'ALL_NEW',
-          }),
+          new UpdateCommand({ ...writes.updateMessage(key, change, setStatus), ReturnValues: 'ALL_NEW' }),
         );
         return out.Attributes ? stripKeys<MessageRecord>(out.Attributes) : undefined;
       };
@@ -464,17 +516,47 @@ export function dynamoRuntimeStore(
     },
 
     async addTimeline(entry) {
-      await client.send(
-        new PutCommand({
-          TableName: profiles,
-          Item: {
-            pk: `P#${entry.profileId}`,
-            sk: `${timelinePrefix}${entry.at}#${entry.executionName}#${entry.nodeId}#${entry.outcome}`,
-            ...entry,
-            expiresAt: Math.floor(now() / 1000) + retention,
-          },
-        }),
-      );
+      await client.send(new PutCommand(writes.addTimeline(entry)));
+    },
+
+    async writeStep(write) {
+      const items: TransactWriteItem[] = [];
+      const stats = writes.addStats(write.journeyId, write.deltas);
+      if (stats) items.push({ Update: stats });
+      if (write.timeline) items.push({ Put: writes.addTimeline(write.timeline) });
+      const presence = write.presence;
+      if (presence && 'remove' in presence) {
+        items.push({
+          Delete: writes.removePresence(presence.remove.profileId, presence.remove.executionName),
+        });
+      } else if (presence && 'clearWaiting' in presence) {
+        const { profileId, executionName, token } = presence.clearWaiting;
+        items.push({ Update: writes.clearWaiting(profileId, executionName, token) });
+      } else if (presence && 'setWaiting' in presence) {
+        items.push({ Update: writes.setWaiting(presence.setWaiting.presence, presence.setWaiting.waiting) });
+      }
+      if (write.message)
+        items.push({ Update: writes.updateMessage(write.message.key, write.message.change, true) });
+      if (items.length === 0) return;
+      if (items.length === 1) return writeStepSeparately(store, write);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await client.send(new TransactWriteCommand({ TransactItems: items }));
+          return;
+        } catch (error) {
+          const reasons = cancellationReasons(error);
+          if (!reasons) throw error;
+          // Another writer on the same counter shard: try again a few times before splitting up.
+          const conflictOnly = reasons.every((code) => code === 'None' || code === 'TransactionConflict');
+          if (conflictOnly && attempt < 3) {
+            await new Promise((r) => setTimeout(r, 10 * 2 ** attempt + Math.random() * 10));
+            continue;
+          }
+          // A condition failed (token already cleared, message status moved on) or conflicts persist:
+          // one request per part, each with its own fallback.
+          return writeStepSeparately(store, write);
+        }
+      }
     },
 
     async listTimeline(profileId) {
@@ -500,6 +582,41 @@ export function dynamoRuntimeStore(
       return items.map((item) => stripKeys<TimelineEntry>(item));
     },
   };
+  return store;
+}
+
+/**
+ * `writeStep` as one request per part, in parallel: the fallback of the DynamoDB store, and the
+ * behaviour every part must keep when it is written in a transaction.
+ */
+export async function writeStepSeparately(store: RuntimeStore, write: StepWrite): Promise<void> {
+  const presence = write.presence;
+  await Promise.all([
+    store.addStats(write.journeyId, write.deltas),
+    write.timeline && store.addTimeline(write.timeline),
+    presence && 'remove' in presence
+      ? store.removePresence(presence.remove.profileId, presence.remove.executionName)
+      : undefined,
+    presence && 'clearWaiting' in presence
+      ? store.clearWaiting(
+          presence.clearWaiting.profileId,
+          presence.clearWaiting.executionName,
+          presence.clearWaiting.token,
+        )
+      : undefined,
+    presence && 'setWaiting' in presence
+      ? store.setWaiting(presence.setWaiting.presence, presence.setWaiting.waiting)
+      : undefined,
+    write.message && store.updateMessage(write.message.key, write.message.change),
+  ]);
+}
+
+/** The per-item codes of a cancelled transaction; undefined for any other error. */
+function cancellationReasons(error: unknown): string[] | undefined {
+  if ((error as { name?: string }).name !== 'TransactionCanceledException') return undefined;
+  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
+  if (!reasons?.length) return ['Unknown'];
+  return reasons.map((reason) => reason.Code ?? 'None');
 }
 
 function stripKeys<T>(item: Record<string, unknown>): T {
