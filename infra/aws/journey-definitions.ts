@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 
 /** A journey checked in as code: `<dir>/<id>.journey.yaml` and its compiled `<dir>/<id>.asl.json`. */
 export interface CheckedInJourney {
@@ -10,6 +11,18 @@ export interface CheckedInJourney {
   /** sha256 of `asl`, hex: names the published version so a changed definition is visible in the diff. */
   aslSha256: string;
   aslPath: string;
+  /** `<id>.journey.yaml` as JSON text: what the catalog records for the version CDK deploys. */
+  definition: string;
+  /** The templates its email nodes send, from `<dir>/templates/<template>.template.yaml` when present. */
+  templates: DeployedTemplate[];
+}
+
+/** An email template deployed with a journey (the body of `PUT /templates/{id}`). */
+export interface DeployedTemplate {
+  id: string;
+  subject: string;
+  html?: string;
+  text?: string;
 }
 
 /** The placeholders the deployed ASL may contain, and what CDK substitutes for them. */
@@ -50,11 +63,48 @@ export function readCheckedInJourneys(dir: string): CheckedInJourney[] {
           `${aslPath} uses placeholders CDK does not substitute: ${unknown.map((n) => `\${${n}}`).join(', ')}`,
         );
       }
-      return { id, asl, aslPath, aslSha256: createHash('sha256').update(asl).digest('hex') };
+      const document = parse(readFileSync(join(dir, file), 'utf8')) as Record<string, unknown> | null;
+      if (!document || typeof document !== 'object') throw new Error(`${join(dir, file)} is not a mapping`);
+      return {
+        id,
+        asl,
+        aslPath,
+        aslSha256: createHash('sha256').update(asl).digest('hex'),
+        definition: JSON.stringify(document),
+        templates: templatesOf(document, join(dir, 'templates')),
+      };
     });
 }
 
 /** The `${Name}` definition substitutions an ASL document refers to. */
 export function placeholders(asl: string): string[] {
   return [...new Set([...asl.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((match) => match[1]!))];
+}
+
+/** The templates a journey's email nodes name, read from `templatesDir` (missing ones are left out). */
+function templatesOf(document: Record<string, unknown>, templatesDir: string): DeployedTemplate[] {
+  const nodes = Object.values(
+    (document.nodes ?? {}) as Record<string, { type?: unknown; template?: unknown }>,
+  );
+  const ids = [
+    ...new Set(
+      nodes.flatMap((node) =>
+        node?.type === 'email' && typeof node.template === 'string' ? [node.template] : [],
+      ),
+    ),
+  ].sort();
+  return ids.flatMap((id) => {
+    const file = join(templatesDir, `${id}.template.yaml`);
+    if (!existsSync(file)) return [];
+    const body = parse(readFileSync(file, 'utf8')) as Partial<DeployedTemplate> | null;
+    if (!body || typeof body.subject !== 'string') throw new Error(`${file} has no subject`);
+    return [
+      {
+        id,
+        subject: body.subject,
+        ...(typeof body.html === 'string' && { html: body.html }),
+        ...(typeof body.text === 'string' && { text: body.text }),
+      },
+    ];
+  });
 }

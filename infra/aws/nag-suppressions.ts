@@ -33,6 +33,8 @@ const reasons = {
     'X-Ray PutTraceSegments/PutTelemetryRecords support no resource ARN (added because tracing: true).',
   unsubscribe:
     'The unsubscribe link (RFC 8058 one-click, List-Unsubscribe) must work from any mail client without signing in; the api Lambda checks the link itself.',
+  unsubscribeSecretRotation:
+    'The unsubscribe key signs links in emails already sent: rotating it would break every one of them. It never leaves Secrets Manager except into the step and api Lambdas at cold start.',
   cognitoPlus:
     'The Plus feature plan (threat protection) is billed per monthly active user; marketer sign-in already requires MFA and has no self sign-up. Enable it on the pool if your policy requires it.',
 } as const;
@@ -50,10 +52,14 @@ export function acceptedFindings(cairn: CairnJourneys): AcceptedFinding[] {
   const prefixArn = (resource: string) =>
     `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:${resource}:${cairn.stateMachinePrefix}*`;
 
-  for (const fn of Object.values(cairn.functions)) {
+  for (const fn of [
+    ...Object.values(cairn.functions),
+    ...(cairn.deployFunction ? [cairn.deployFunction] : []),
+  ]) {
     accept(fn, 'AwsSolutions-L1', reasons.runtime);
     if (cairn.tracing) accept(fn.role!, iam5('*'), reasons.tracing);
   }
+  accept(cairn.unsubscribeSecret, 'AwsSolutions-SMG4', reasons.unsubscribeSecretRotation);
   const { ingest, api, step } = cairn.functions;
   accept(ingest.role!, iam5('*'), reasons.taskTokens);
   accept(api.role!, iam5('*'), reasons.listStateMachines);

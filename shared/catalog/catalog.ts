@@ -55,6 +55,21 @@ export interface PublishResult {
   unchanged: boolean;
 }
 
+/** A journey CloudFormation deployed from `statemachines/` (see `registerDeployed`). */
+export interface DeployedJourneyInput {
+  journeyId: string;
+  /** The journey definition (`<id>.journey.yaml`, parsed). */
+  definition: unknown;
+  /** The ASL deployed, placeholders already substituted. */
+  asl: string;
+  /** The state machine version CloudFormation published. */
+  versionArn: string;
+  stateMachineArn: string;
+  aliasArn?: string;
+  /** Templates the journey sends (`templates/<id>.template.yaml`), written when they differ. */
+  templates?: { id: string; subject: string; html?: string; text?: string }[];
+}
+
 /**
  * A journey head holds the draft and the published definition in one DynamoDB item (400 KB limit),
  * so each definition is kept under this. 200 nodes with generous patterns fit in a fraction of it.
@@ -254,6 +269,130 @@ export class JourneyCatalog {
       status,
       unchanged: false,
     };
+  }
+
+  /**
+   * Records a journey CloudFormation deployed (the custom resource `Custom::CairnJourney`, see
+   * functions/deploy): writes the same items `publish` writes (a new version + the head pointing at
+   * it, in one transaction), plus the templates the journey uses, so `cdk deploy` alone makes it live.
+   * Idempotent: the same version ARN, ASL and definition write nothing (`unchanged: true`); templates
+   * are written only when their content differs. The stack is the source of truth for the journeys it
+   * deploys: a paused journey stays paused, anything else (a new, draft or archived one) becomes active.
+   * Calls: GetItem + Query (templates) + PutItem per changed template + TransactWriteItems(2).
+   */
+  async registerDeployed(input: DeployedJourneyInput): Promise<PublishResult> {
+    const id = input.journeyId;
+    assertId(id, 'journey');
+    const [head, stored] = await Promise.all([
+      this.deps.store.getJourney(id),
+      this.deps.store.listTemplates(),
+    ]);
+    const now = this.now();
+    const existing = new Map(stored.map((template) => [template.id, template]));
+    for (const template of input.templates ?? []) {
+      assertId(template.id, 'template');
+      const before = existing.get(template.id);
+      const body = { subject: template.subject, html: template.html, text: template.text } as EmailTemplate;
+      if (before && before.subject === body.subject && before.html === body.html && before.text === body.text)
+        continue;
+      validateTemplate(body);
+      const record: TemplateRecord = {
+        id: template.id,
+        subject: body.subject,
+        ...(body.html !== undefined && { html: body.html }),
+        ...(body.text !== undefined && { text: body.text }),
+        createdAt: before?.createdAt ?? now,
+        updatedAt: now,
+        revision: (before?.revision ?? 0) + 1,
+      };
+      await this.deps.store.saveTemplate(record);
+      existing.set(template.id, record);
+    }
+    if (!isObject(input.definition))
+      throw new ValidationError([{ path: [], message: 'journey definition must be an object' }]);
+    const definition = this.deps.language.validate(
+      { ...input.definition, id },
+      { templateIds: new Set(existing.keys()) },
+    );
+    const aslSha256 = sha256(input.asl);
+    const status: JourneyStatus = head?.status === 'paused' ? 'paused' : 'active';
+    const published = head?.published;
+    if (
+      head &&
+      published &&
+      published.versionArn === input.versionArn &&
+      published.aslSha256 === aslSha256 &&
+      JSON.stringify(published.definition) === JSON.stringify(definition)
+    ) {
+      if (head.status !== status) {
+        await this.deps.store.saveJourney(
+          { ...head, status, updatedAt: now, revision: head.revision + 1 },
+          head.revision,
+        );
+        this.deps.onChange?.(id);
+      }
+      return {
+        journeyId: id,
+        version: published.version,
+        versionArn: published.versionArn,
+        stateMachineArn: published.stateMachineArn,
+        status,
+        unchanged: true,
+      };
+    }
+    const version = (head?.latestVersion ?? 0) + 1;
+    const record: JourneyVersionRecord = {
+      journeyId: id,
+      version,
+      definition,
+      asl: input.asl,
+      versionArn: input.versionArn,
+      stateMachineArn: input.stateMachineArn,
+      publishedAt: now,
+    };
+    const name = typeof definition.name === 'string' ? definition.name : undefined;
+    const next: JourneyRecord = {
+      id,
+      name,
+      status,
+      draft: definition,
+      draftUpdatedAt: now,
+      latestVersion: version,
+      stateMachineArn: input.stateMachineArn,
+      published: {
+        version,
+        versionArn: input.versionArn,
+        ...(input.aliasArn && { aliasArn: input.aliasArn }),
+        stateMachineArn: input.stateMachineArn,
+        definition,
+        publishedAt: now,
+        aslSha256,
+      },
+      createdAt: head?.createdAt ?? now,
+      updatedAt: now,
+      revision: (head?.revision ?? 0) + 1,
+    };
+    await this.deps.store.savePublished(next, head?.revision, record);
+    this.deps.log?.info('deployed journey registered', { journeyId: id, version });
+    this.deps.onChange?.(id);
+    return {
+      journeyId: id,
+      version,
+      versionArn: input.versionArn,
+      stateMachineArn: input.stateMachineArn,
+      status,
+      unchanged: false,
+    };
+  }
+
+  /**
+   * The stack no longer deploys this journey (its custom resource was deleted): archived, unless the
+   * head now points at another state machine (e.g. published through the API since). Missing: no-op.
+   */
+  async archiveDeployed(journeyId: string, stateMachineArn: string): Promise<JourneyRecord | undefined> {
+    const head = await this.deps.store.getJourney(journeyId);
+    if (!head || head.status === 'archived' || head.stateMachineArn !== stateMachineArn) return head;
+    return this.archive(journeyId);
   }
 
   private aslFor(definition: JourneyDocument, version: number): { asl: string; sha256: string } {

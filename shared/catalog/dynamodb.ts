@@ -138,7 +138,7 @@ export class DynamoCatalogStore implements CatalogStore {
 
   async savePublished(
     head: JourneyRecord,
-    expectedRevision: number,
+    expectedRevision: number | undefined,
     version: JourneyVersionRecord,
   ): Promise<void> {
     try {

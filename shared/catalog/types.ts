@@ -79,8 +79,15 @@ export interface CatalogStore {
    * must not exist yet). Throws ConflictError otherwise.
    */
   saveJourney(record: JourneyRecord, expectedRevision: number | undefined): Promise<void>;
-  /** Writes a new version and the head that points at it, atomically; ConflictError on a race. */
-  savePublished(head: JourneyRecord, expectedRevision: number, version: JourneyVersionRecord): Promise<void>;
+  /**
+   * Writes a new version and the head that points at it, atomically; ConflictError on a race.
+   * `expectedRevision` undefined: the head must not exist yet.
+   */
+  savePublished(
+    head: JourneyRecord,
+    expectedRevision: number | undefined,
+    version: JourneyVersionRecord,
+  ): Promise<void>;
   getVersion(journeyId: string, version: number): Promise<JourneyVersionRecord | undefined>;
   /** Versions newest first, without definitions and ASL. */
   listVersions(journeyId: string): Promise<JourneyVersionSummary[]>;

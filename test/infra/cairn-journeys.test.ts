@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { gunzipSync } from 'node:zlib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { itemActions } from '../../infra/aws/cairn-journeys.js';
 import { acceptedFindings } from '../../infra/aws/nag-suppressions.js';
@@ -152,9 +153,9 @@ describe('DynamoDB tables from shared/store/tables.ts', () => {
 });
 
 describe('Lambda functions', () => {
-  test('five functions on nodejs22.x arm64, ESM bundles, each with its own log group and role', () => {
+  test('five functions (and the catalog provider) on nodejs22.x arm64, ESM bundles, each with its own log group and role', () => {
     const functions = resourcesOf(json, 'AWS::Lambda::Function');
-    assert.equal(functions.length, 5);
+    assert.equal(functions.length, 6);
     for (const [id, fn] of functions) {
       assert.equal(fn.Properties?.Runtime, 'nodejs22.x', id);
       assert.deepEqual(fn.Properties?.Architectures, ['arm64'], id);
@@ -164,7 +165,7 @@ describe('Lambda functions', () => {
         `${id} logs to its own group`,
       );
     }
-    template.resourceCountIs('AWS::IAM::Role', 6); // five functions + the journey execution role
+    template.resourceCountIs('AWS::IAM::Role', 7); // six functions + the journey execution role
   });
 
   test('handlers get table names from the shared definitions, the sender, the bus and the journey settings', () => {
@@ -554,5 +555,75 @@ describe('cdk-nag AwsSolutions', () => {
 test('segment types route to ingest through the Cairn bus', () => {
   assert.deepEqual(busRules.find((r) => r.target === 'ingest')?.eventPattern, {
     'detail-type': [...segmentTypes],
+  });
+});
+
+describe('deployed journeys are live at once: a catalog entry per journey (Custom::CairnJourney)', () => {
+  const journey = cairn.journeys.find((j) => j.id === 'welcome')!;
+  const deploy = cairn.deployFunction!;
+  const entries = resourcesOf(json, 'Custom::CairnJourney');
+
+  test('one per journey, provided by the deploy Lambda, carrying the version, state machine and alias ARNs', () => {
+    assert.equal(entries.length, cairn.journeys.length);
+    const [id, entry] = entries[0]!;
+    assert.equal(id, logicalIdOf(stack, journey.catalogEntry));
+    const props = entry.Properties!;
+    assert.deepEqual(props.ServiceToken, arnOf(deploy));
+    assert.equal(props.JourneyId, 'welcome');
+    assert.deepEqual(props.VersionArn, { 'Fn::GetAtt': [stack.resolve(journey.version.logicalId), 'Arn'] });
+    assert.deepEqual(props.StateMachineArn, ref(journey.stateMachine));
+    assert.deepEqual(props.AliasArn, { 'Fn::GetAtt': [stack.resolve(journey.alias.logicalId), 'Arn'] });
+    assert.deepEqual(props.StepFunctionArn, arnOf(cairn.functions.step));
+    assert.equal(JSON.parse(String(props.Definition)).trigger.event, 'Signed Up');
+    const asl = readFileSync(join(fixtureJourneys, 'welcome.asl.json'), 'utf8');
+    assert.equal(gunzipSync(Buffer.from(String(props.AslGzip), 'base64')).toString('utf8'), asl);
+    assert.deepEqual(
+      JSON.parse(String(props.Templates)).map((t: { id: string }) => t.id),
+      ['welcome'],
+    );
+    assert.match(String(props.Hash), /^[0-9a-f]{64}$/);
+  });
+
+  test('the deploy Lambda may only read and write items of the Journeys table (and its own logs)', () => {
+    const statements = policiesOf(deploy);
+    const dynamo = statements.filter((s) => list(s.Action).some((a) => a.startsWith('dynamodb:')));
+    assert.deepEqual(dynamo, [
+      {
+        Action: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem'],
+        Effect: 'Allow',
+        Resource: [arnOf(cairn.tables.Journeys)],
+      },
+    ]);
+    for (const s of statements) {
+      for (const action of list(s.Action))
+        assert.match(action, /^(dynamodb:(GetItem|Query|PutItem)|logs:(CreateLogStream|PutLogEvents))$/);
+    }
+  });
+});
+
+describe('unsubscribe links', () => {
+  test('the HMAC key is a generated secret that only the step and api Lambdas may read, by ARN', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: Match.objectLike({ PasswordLength: 48 }),
+    });
+    const secretRef = ref(cairn.unsubscribeSecret);
+    const readers = resourcesOf(json, 'AWS::IAM::Policy').filter(([, policy]) =>
+      JSON.stringify(policy.Properties?.PolicyDocument).includes(JSON.stringify(secretRef)),
+    );
+    const roles = readers.flatMap(([, policy]) => policy.Properties?.Roles as unknown[]);
+    assert.deepEqual(
+      roles.map((role) => JSON.stringify(role)).sort(),
+      [cairn.functions.api, cairn.functions.step].map((fn) => JSON.stringify(ref(fn.role!))).sort(),
+    );
+    for (const fn of [cairn.functions.api, cairn.functions.step]) {
+      const [, resource] = resourcesOf(json, 'AWS::Lambda::Function').find(
+        ([id]) => id === logicalIdOf(stack, fn),
+      )!;
+      const variables = (resource.Properties!.Environment as { Variables: Record<string, unknown> })
+        .Variables;
+      assert.deepEqual(variables.CAIRN_UNSUBSCRIBE_SECRET_ARN, secretRef);
+      assert.equal(variables.CAIRN_UNSUBSCRIBE_SECRET, undefined, 'never the secret itself');
+    }
   });
 });
