@@ -7,6 +7,8 @@
  *     customer along the main path.
  *  3. triggerToEmail: tracked event (POST /v1/track) → email captured by the local SES, p50/p99.
  *  4. waitForReaction: awaited event posted → the waitFor state exited (history timestamp), p50/p99.
+ *  2b. awsCalls.perStepByNodeType: AWS requests of one step per node type (a `<node> → exit` journey
+ *     per type, less the exit step), awsCalls.perStopReactor: requests per exitOn stop.
  *  5. bytesPerWaitingExecution: heap growth / executions with 10,000 executions parked in a Wait,
  *     and StartExecution/s while starting them; journeysStartedPerSecond end to end (events through
  *     /v1/batch → ingest → reactor → StartExecution).
@@ -271,6 +273,121 @@ try {
     await idle();
   });
 
+  // 2b. AWS calls per node type: a journey `<node> → exit` per type, one warm-up customer (caches),
+  // then `perNodeCustomers` customers; the step calls of an `exit`-only journey are taken off.
+  const perNodeCustomers = 20;
+  const costUsers = Array.from({ length: perNodeCustomers + 1 }, (_, i) => `cost${i}-${run}`);
+  await pool(costUsers.length, 8, (i) =>
+    identify(costUsers[i]!, { email: `${costUsers[i]}@example.com`, plan: 'pro', timezone: 'Europe/Paris' }),
+  );
+  const stepCallsPerRun = async (
+    name: string,
+    first: Record<string, unknown> | undefined,
+    after?: (users: string[]) => Promise<void>,
+  ) => {
+    const id = `bench-cost-${name.toLowerCase()}-${run}`;
+    const event = `Bench Cost ${name} ${run}`;
+    await publish({
+      id,
+      trigger: { event },
+      start: first ? 'node' : 'done',
+      nodes: { ...(first && { node: first }), done: { type: 'exit' } },
+    });
+    const drive = async (users: string[]) => {
+      await pool(users.length, 8, (i) => track(users[i]!, event, { k: i }));
+      await idle();
+      await after?.(users);
+    };
+    await drive(costUsers.slice(0, 1));
+    const before = structuredClone(runtimeCalls);
+    await drive(costUsers.slice(1));
+    return {
+      step: callsPer(before, 'step', perNodeCustomers),
+      reactor: callsPer(before, 'reactor', perNodeCustomers),
+    };
+  };
+  const exitOnly = await stepCallsPerRun('Exit', undefined);
+  /** The node's own step calls: the run's minus the exit step's. */
+  const withoutExit = (run: { total: number; byCommand: Record<string, number> }) => {
+    const byCommand: Record<string, number> = {};
+    for (const [command, n] of Object.entries(run.byCommand)) {
+      const own = round(n - (exitOnly.step.byCommand[command] ?? 0));
+      if (own > 0) byCommand[command] = own;
+    }
+    return { total: round(run.total - exitOnly.step.total), byCommand };
+  };
+  const perNodeType: Record<string, { total: number; byCommand: Record<string, number> }> = {
+    exit: exitOnly.step,
+  };
+  perNodeType.email = withoutExit(
+    (await stepCallsPerRun('Email', { type: 'email', template: `b-${run}`, next: 'done' })).step,
+  );
+  perNodeType.webhook = withoutExit(
+    (await stepCallsPerRun('Webhook', { type: 'webhook', url: hookUrl, next: 'done' })).step,
+  );
+  perNodeType.update = withoutExit(
+    (await stepCallsPerRun('Update', { type: 'update', set: { benchCost: true }, next: 'done' })).step,
+  );
+  perNodeType.branch = withoutExit(
+    (
+      await stepCallsPerRun('Branch', {
+        type: 'branch',
+        cases: [{ when: { traits: { plan: ['pro'] } }, next: 'done' }],
+        default: 'done',
+      })
+    ).step,
+  );
+  perNodeType.branchOnProperties = withoutExit(
+    (
+      await stepCallsPerRun('BranchProps', {
+        type: 'branch',
+        cases: [{ when: { properties: { k: [{ numeric: ['>=', 0] }] } }, next: 'done' }],
+        default: 'done',
+      })
+    ).step,
+  );
+  const nextDay = async () => advance('P1D');
+  perNodeType.waitUntilProfileZone = withoutExit(
+    (await stepCallsPerRun('UntilProfile', { type: 'wait', until: { time: '09:00' }, next: 'done' }, nextDay))
+      .step,
+  );
+  perNodeType.waitUntilFixedZone = withoutExit(
+    (
+      await stepCallsPerRun(
+        'UntilUtc',
+        { type: 'wait', until: { time: '09:00', timezone: 'UTC' }, next: 'done' },
+        nextDay,
+      )
+    ).step,
+  );
+  const resumed = await stepCallsPerRun(
+    'WaitFor',
+    // biome-ignore lint/suspicious/noThenProperty: the waitFor node's field is named `then`
+    { type: 'waitFor', event: `Bench Cost Go ${run}`, timeout: 'P1D', then: 'done', else: 'done' },
+    async (users) => {
+      await pool(users.length, 8, (i) => track(users[i]!, `Bench Cost Go ${run}`));
+      await idle();
+    },
+  );
+  perNodeType.waitFor = withoutExit(resumed.step);
+  const stopped = await (async () => {
+    const id = `bench-cost-stop-${run}`;
+    await publish({
+      id,
+      trigger: { event: `Bench Cost Stop ${run}` },
+      exitOn: [{ event: `Bench Cost Leave ${run}` }],
+      start: 'hold',
+      nodes: { hold: { type: 'wait', for: 'P1D', next: 'done' }, done: { type: 'exit' } },
+    });
+    const users = costUsers.slice(1);
+    await pool(users.length, 8, (i) => track(users[i]!, `Bench Cost Stop ${run}`));
+    await idle();
+    const before = structuredClone(runtimeCalls);
+    await pool(users.length, 8, (i) => track(users[i]!, `Bench Cost Leave ${run}`));
+    await idle();
+    return callsPer(before, 'reactor', users.length);
+  })();
+
   // 3. Trigger → email latency.
   const emailJourney = `bench-email-${run}`;
   await publish({
@@ -294,6 +411,8 @@ try {
   });
   await idle();
   const awsCalls: Record<string, unknown> = {
+    perStepByNodeType: perNodeType,
+    perStopReactor: stopped,
     perTriggeredJourneyReactor: callsPer(beforeEmail, 'reactor', emailUsers.length),
     perEmailThenExitSteps: callsPer(beforeEmail, 'step', emailUsers.length),
   };
@@ -446,6 +565,10 @@ try {
     ],
     ['AWS calls per email + exit steps', (awsCalls.perEmailThenExitSteps as { total: number }).total],
     ['AWS calls per waitFor resume (reactor)', (awsCalls.perWaitForResumeReactor as { total: number }).total],
+    ['AWS calls per exitOn stop (reactor)', stopped.total],
+    ...Object.entries(perNodeType).map(
+      ([type, calls]) => [`AWS calls per step: ${type}`, calls.total] as [string, number],
+    ),
     [
       'AWS calls per event triggering nothing',
       (awsCalls.perEventThatTriggersNothing as { total: number }).total,

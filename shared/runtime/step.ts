@@ -51,7 +51,24 @@ export interface StepDeps {
   log?: Logger;
 }
 
-const profileNodes = new Set(['email', 'branch', 'wait', 'waitFor']);
+/**
+ * Whether a node's step reads the profile (one Query): for traits (email, a branch case on traits, a
+ * wait until in the profile's time zone) or for the surviving profile id after a merge (a waitFor
+ * stores its token under it, a segment is asked by it). The others act on the execution's profile id.
+ */
+export function needsProfile(node: JourneyNode): boolean {
+  switch (node.type) {
+    case 'email':
+    case 'waitFor':
+      return true;
+    case 'wait':
+      return node.until !== undefined && (node.until.timezone ?? 'profile') === 'profile';
+    case 'branch':
+      return node.cases.some((c) => c.when.traits !== undefined || c.when.segment !== undefined);
+    default:
+      return false;
+  }
+}
 
 /** Outcomes during which the customer stays in the node (the execution waits there). */
 const waitingOutcomes = new Set(['waiting', 'scheduled']);
@@ -158,10 +175,8 @@ export async function runStep(request: StepRequest, deps: StepDeps): Promise<Ste
     throw new NotFoundError(`journey ${request.journeyId} v${request.version} has no node ${request.nodeId}`);
 
   const state = request.input;
-  // Traits matter to email, branch and wait-until; waitFor needs the surviving profile id (its token is
-  // stored under it). The others act on the execution's own profile id and skip the read.
-  const needsProfile = request.action === 'run' && profileNodes.has(node.type);
-  const profile = (needsProfile && (await deps.profiles.getProfile(state.profileId))) || {
+  const read = request.action === 'run' && needsProfile(node);
+  const profile = (read && (await deps.profiles.getProfile(state.profileId))) || {
     profileId: state.profileId,
     traits: {},
   };

@@ -9,6 +9,7 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
   UpdateCommand,
+  type UpdateCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import { journeysTable, profilesTable, tableName } from '../store/tables.js';
 import type { EntryRecord, PresenceRecord, ProfileJourneyState, StatDelta, WaitingFor } from './types.js';
@@ -195,6 +196,12 @@ export interface DynamoRuntimeStoreOptions {
   journeysTableName?: string;
   /** Shard picker for counters; default random. */
   shard?: () => number;
+  /**
+   * How `writeStep` writes: `transaction` (default: one TransactWriteItems, 2 WCU per KB of each item)
+   * or `separate` (one request per part, in parallel, 1 WCU per KB). Default from
+   * `CAIRN_STEP_WRITES`. The trade-off is in shared/runtime/README.md.
+   */
+  stepWrites?: 'transaction' | 'separate';
   /** Keep timeline entries this long (seconds); default 400 days. */
   timelineRetentionSeconds?: number;
   now?: () => number;
@@ -209,6 +216,9 @@ export function dynamoRuntimeStore(
   const shard = options.shard ?? (() => Math.floor(Math.random() * statShards));
   const retention = options.timelineRetentionSeconds ?? 400 * 86_400;
   const now = options.now ?? Date.now;
+  const transactSteps = options.stepWrites
+    ? options.stepWrites === 'transaction'
+    : process.env.CAIRN_STEP_WRITES !== 'separate';
 
   /** Every write as request parameters, for a request of its own or an item of a transaction. */
   const writes = {
@@ -315,6 +325,54 @@ export function dynamoRuntimeStore(
     },
   };
 
+  /**
+   * A single write, again (up to 4 attempts) when it met a step's transaction on the same item (a
+   * counter shard, a presence item, a message record): DynamoDB rejects it with
+   * TransactionConflictException, which the SDK does not retry.
+   */
+  const sendWrite = async <O>(command: () => { readonly input: unknown }): Promise<O> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await client.send(command() as never)) as O;
+      } catch (error) {
+        if ((error as { name?: string }).name !== 'TransactionConflictException' || attempt >= 4) throw error;
+        await new Promise((r) => setTimeout(r, 5 * 2 ** attempt + Math.random() * 10));
+      }
+    }
+  };
+
+  /** The items of one `writeStep` (counters on a random shard). */
+  const stepItems = (write: StepWrite, setMessageStatus: boolean) => {
+    const items: TransactWriteItem[] = [];
+    /** Which item is which, to read the cancellation reasons (same order as the items). */
+    const parts: ('stats' | 'timeline' | 'presence' | 'message')[] = [];
+    const stats = writes.addStats(write.journeyId, write.deltas);
+    if (stats) {
+      items.push({ Update: stats });
+      parts.push('stats');
+    }
+    if (write.timeline) {
+      items.push({ Put: writes.addTimeline(write.timeline) });
+      parts.push('timeline');
+    }
+    const presence = write.presence;
+    if (presence && 'remove' in presence) {
+      const { profileId, executionName } = presence.remove;
+      items.push({ Delete: writes.removePresence(profileId, executionName) });
+    } else if (presence && 'clearWaiting' in presence) {
+      const { profileId, executionName, token } = presence.clearWaiting;
+      items.push({ Update: writes.clearWaiting(profileId, executionName, token) });
+    } else if (presence && 'setWaiting' in presence) {
+      items.push({ Update: writes.setWaiting(presence.setWaiting.presence, presence.setWaiting.waiting) });
+    }
+    if (presence) parts.push('presence');
+    if (write.message) {
+      items.push({ Update: writes.updateMessage(write.message.key, write.message.change, setMessageStatus) });
+      parts.push('message');
+    }
+    return { items, parts };
+  };
+
   const store: RuntimeStore = {
     async readJourneyState(profileId) {
       const out = await client.send(
@@ -377,12 +435,12 @@ export function dynamoRuntimeStore(
 
     async setWaiting(presence, waiting) {
       // An upsert: the presence item normally exists (written at entry), but a token must never be lost.
-      await client.send(new UpdateCommand(writes.setWaiting(presence, waiting)));
+      await sendWrite(() => new UpdateCommand(writes.setWaiting(presence, waiting)));
     },
 
     async clearWaiting(profileId, executionName, token) {
       try {
-        await client.send(new UpdateCommand(writes.clearWaiting(profileId, executionName, token)));
+        await sendWrite(() => new UpdateCommand(writes.clearWaiting(profileId, executionName, token)));
         return true;
       } catch (error) {
         if (isConditionFailure(error)) return false;
@@ -391,7 +449,7 @@ export function dynamoRuntimeStore(
     },
 
     async removePresence(profileId, executionName) {
-      await client.send(new DeleteCommand(writes.removePresence(profileId, executionName)));
+      await sendWrite(() => new DeleteCommand(writes.removePresence(profileId, executionName)));
     },
 
     async movePresence(records, toProfileId) {
@@ -420,8 +478,9 @@ export function dynamoRuntimeStore(
     },
 
     async addStats(journeyId, deltas) {
-      const update = writes.addStats(journeyId, deltas);
-      if (update) await client.send(new UpdateCommand(update));
+      if (deltas.length === 0) return;
+      // Built again on a retry: another random shard.
+      await sendWrite(() => new UpdateCommand(writes.addStats(journeyId, deltas)!));
     },
 
     async readStats(journeyId) {
@@ -495,8 +554,9 @@ export function dynamoRuntimeStore(
 
     async updateMessage(key, change) {
       const update = async (setStatus: boolean) => {
-        const out = await client.send(
-          new UpdateCommand({ ...writes.updateMessage(key, change, setStatus), ReturnValues: 'ALL_NEW' }),
+        const out = await sendWrite<UpdateCommandOutput>(
+          () =>
+            new UpdateCommand({ ...writes.updateMessage(key, change, setStatus), ReturnValues: 'ALL_NEW' }),
         );
         return out.Attributes ? stripKeys<MessageRecord>(out.Attributes) : undefined;
       };
@@ -516,45 +576,45 @@ export function dynamoRuntimeStore(
     },
 
     async addTimeline(entry) {
-      await client.send(new PutCommand(writes.addTimeline(entry)));
+      await sendWrite(() => new PutCommand(writes.addTimeline(entry)));
     },
 
-    async writeStep(write) {
-      const items: TransactWriteItem[] = [];
-      const stats = writes.addStats(write.journeyId, write.deltas);
-      if (stats) items.push({ Update: stats });
-      if (write.timeline) items.push({ Put: writes.addTimeline(write.timeline) });
-      const presence = write.presence;
-      if (presence && 'remove' in presence) {
-        items.push({
-          Delete: writes.removePresence(presence.remove.profileId, presence.remove.executionName),
-        });
-      } else if (presence && 'clearWaiting' in presence) {
-        const { profileId, executionName, token } = presence.clearWaiting;
-        items.push({ Update: writes.clearWaiting(profileId, executionName, token) });
-      } else if (presence && 'setWaiting' in presence) {
-        items.push({ Update: writes.setWaiting(presence.setWaiting.presence, presence.setWaiting.waiting) });
-      }
-      if (write.message)
-        items.push({ Update: writes.updateMessage(write.message.key, write.message.change, true) });
-      if (items.length === 0) return;
-      if (items.length === 1) return writeStepSeparately(store, write);
-      for (let attempt = 0; ; attempt++) {
+    async writeStep(original) {
+      let write = original;
+      let setMessageStatus = true;
+      if (stepItems(write, true).items.length <= 1 || !transactSteps)
+        return writeStepSeparately(store, write);
+      for (let attempt = 1; ; attempt++) {
+        // Built on every attempt: another random counter shard, away from one in contention.
+        const { items, parts } = stepItems(write, setMessageStatus);
         try {
           await client.send(new TransactWriteCommand({ TransactItems: items }));
           return;
         } catch (error) {
           const reasons = cancellationReasons(error);
           if (!reasons) throw error;
-          // Another writer on the same counter shard: try again a few times before splitting up.
-          const conflictOnly = reasons.every((code) => code === 'None' || code === 'TransactionConflict');
-          if (conflictOnly && attempt < 3) {
-            await new Promise((r) => setTimeout(r, 10 * 2 ** attempt + Math.random() * 10));
-            continue;
+          if (attempt >= 6 || reasons.length !== items.length) return writeStepSeparately(store, write);
+          // Nothing was written. A part whose condition failed does what its own method would, the
+          // others are tried again: a cleared or deleted token is left alone (clearWaiting → false);
+          // a message whose status moved on (feedback first) only gets the history entry, or nothing
+          // when it is gone.
+          const failed = new Set(parts.filter((_, i) => reasons[i] === 'ConditionalCheckFailed'));
+          const other = reasons.some(
+            (code) => !['None', 'ConditionalCheckFailed', 'TransactionConflict'].includes(code),
+          );
+          if (other || failed.has('stats') || failed.has('timeline'))
+            return writeStepSeparately(store, write);
+          if (failed.has('presence')) write = { ...write, presence: undefined };
+          if (failed.has('message')) {
+            if (setMessageStatus && write.message?.change.ifStatusIn) setMessageStatus = false;
+            else write = { ...write, message: undefined };
           }
-          // A condition failed (token already cleared, message status moved on) or conflicts persist:
-          // one request per part, each with its own fallback.
-          return writeStepSeparately(store, write);
+          if (failed.size === 0)
+            await new Promise((r) => setTimeout(r, 5 * 2 ** attempt + Math.random() * 10));
+          if (stepItems(write, setMessageStatus).items.length <= 1) {
+            // One part left: its own request (the history-only message update is updateMessage's fallback).
+            return writeStepSeparately(store, write);
+          }
         }
       }
     },

@@ -208,8 +208,17 @@ describe('requests per step kind (SDK calls)', () => {
     const profileId = randomUUID();
     const journeyId = journey.id;
     const statsBefore = await store.readStats(journeyId);
-    const result = await runStep(request(profileId, execution, 'mail'), deps);
-    assert.equal(result.outcome, 'sent');
+    let result: Awaited<ReturnType<typeof runStep>> | undefined;
+    const requests = await requestsOf(async () => {
+      result = await runStep(request(profileId, execution, 'mail'), deps);
+    });
+    // The transaction is cancelled by the status condition, then written with the history entry only.
+    assert.deepEqual(requests, {
+      'DynamoDB.PutItem': 1,
+      'DynamoDB.UpdateItem': 1,
+      'DynamoDB.TransactWriteItems': 2,
+    });
+    assert.equal(result?.outcome, 'sent');
     const message = await store.getMessage(execution, 'mail');
     assert.equal(message?.status, 'delivered');
     assert.deepEqual(
@@ -324,12 +333,17 @@ describe('requests per resume and stop (SDK calls)', () => {
     const journeyState = await store.readJourneyState(profileId);
     assert.equal(await store.clearWaiting(profileId, execution, token), true);
     const before = await store.readStats(journey.id);
-    const out = await react.onEvent({
-      profile: { profileId, traits: {} },
-      event: event('Order Completed'),
-      journeyState,
+    let out: Awaited<ReturnType<typeof react.onEvent>> | undefined;
+    const requests = await requestsOf(async () => {
+      out = await react.onEvent({
+        profile: { profileId, traits: {} },
+        event: event('Order Completed'),
+        journeyState,
+      });
     });
-    assert.equal(out.resumed.length, 1);
+    // Cancelled by the token condition, then written without the clear.
+    assert.deepEqual(requests, { 'DynamoDB.TransactWriteItems': 2 });
+    assert.equal(out?.resumed.length, 1);
     const stats = await store.readStats(journey.id);
     assert.equal((stats['node|await|resumed'] ?? 0) - (before['node|await|resumed'] ?? 0), 1);
     assert.equal((await store.listTimeline(profileId)).length, 1);
@@ -348,6 +362,30 @@ describe('requests per resume and stop (SDK calls)', () => {
     assert.deepEqual(
       (await store.listTimeline(profileId)).map((t) => [t.nodeId, t.outcome]),
       [['await', 'exited']],
+    );
+  });
+});
+
+describe('stepWrites: separate', () => {
+  it('writes the same parts as one request each (1 WCU per KB instead of 2)', async () => {
+    const separate = dynamoRuntimeStore(client, { stepWrites: 'separate' });
+    const profileId = randomUUID();
+    const execution = `costs-${randomUUID()}`;
+    await separate.recordEntry({ presence: presence(profileId, execution), notEnteredSince: undefined });
+    const { deps, counts } = setup();
+    const result = await requestsOf(
+      () => runStep(request(profileId, execution, 'done'), { ...deps, store: separate }),
+      counts,
+    );
+    assert.deepEqual(result, {
+      'DynamoDB.UpdateItem': 1,
+      'DynamoDB.PutItem': 1,
+      'DynamoDB.DeleteItem': 1,
+    });
+    assert.deepEqual((await separate.readJourneyState(profileId)).presence, []);
+    assert.deepEqual(
+      (await separate.listTimeline(profileId)).map((t) => [t.nodeId, t.outcome]),
+      [['done', 'completed']],
     );
   });
 });

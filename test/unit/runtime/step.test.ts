@@ -168,6 +168,34 @@ describe('step: waitFor, update, exit, failure', () => {
     assert.equal((await store.readStats('cart'))['journey|finished'], 1);
   });
 
+  it('every step writes once (counters, timeline, token or presence) and reads the profile only when needed', async () => {
+    const { deps, store } = setup();
+    let reads = 0;
+    const getProfile = deps.profiles.getProfile;
+    deps.profiles.getProfile = (profileId) => {
+      reads++;
+      return getProfile(profileId);
+    };
+    const steps: [StepRequest, number][] = [
+      [request('mail'), 1],
+      [request('bought', { taskToken: 'tok' }), 1],
+      [request('bump', {}, { nodeId: 'bought', outcome: 'timedOut', next: 'bump' }), 0],
+      [request('done', {}, { nodeId: 'bump', outcome: 'completed', next: 'done' }), 0],
+    ];
+    for (const [step, profileReads] of steps) {
+      const before = { ...store.calls };
+      reads = 0;
+      await runStep(step, deps);
+      const writes = Object.entries(store.calls)
+        .filter(([name, n]) => n !== (before[name] ?? 0) && !['claimMessage', 'getMessage'].includes(name))
+        .map(([name, n]) => [name, n - (before[name] ?? 0)]);
+      assert.deepEqual(writes, [['writeStep', 1]], step.nodeId);
+      assert.equal(reads, profileReads, step.nodeId);
+    }
+    assert.equal(store.messages.get(`cart-v1-abc/mail`)?.status, 'sent');
+    assert.equal(store.presence.size, 0);
+  });
+
   it('action fail records the failure on the node and the journey', async () => {
     const { deps, store } = setup();
     const out = await runStep(request('mail', { action: 'fail', error: { Error: 'MessageRejected' } }), deps);
