@@ -6,7 +6,7 @@ import { type Journey, journeySchema } from '../../../shared/journeys/schema.js'
 import { type StepRequest, TransientStepError } from '../../../shared/journeys/step.js';
 import { memoryLogger } from '../../../shared/log.js';
 import { memoryRuntimeStore } from '../../../shared/runtime/memory.js';
-import { runStep, type StepDeps, stepDeltas } from '../../../shared/runtime/step.js';
+import { needsProfile, runStep, type StepDeps, stepDeltas } from '../../../shared/runtime/step.js';
 import { statAttribute } from '../../../shared/runtime/store.js';
 
 const journey: Journey = journeySchema.parse({
@@ -194,6 +194,32 @@ describe('step: waitFor, update, exit, failure', () => {
     }
     assert.equal(store.messages.get(`cart-v1-abc/mail`)?.status, 'sent');
     assert.equal(store.presence.size, 0);
+  });
+
+  it('reads the profile only for traits, a profile time zone, a segment or a waitFor', () => {
+    const node = (definition: Record<string, unknown>) =>
+      journeySchema.parse({
+        id: 'n',
+        name: 'n',
+        trigger: { event: 'E' },
+        start: 'x',
+        nodes: { x: definition, done: { type: 'exit' } },
+      }).nodes.x!;
+    const branch = (when: Record<string, unknown>) =>
+      node({ type: 'branch', cases: [{ when, next: 'done' }], default: 'done' });
+    assert.equal(needsProfile(branch({ traits: { plan: ['pro'] } })), true);
+    assert.equal(needsProfile(branch({ segment: 'vip' })), true);
+    assert.equal(needsProfile(branch({ properties: { k: ['v'] } })), false);
+    assert.equal(needsProfile(node({ type: 'wait', until: { time: '09:00' }, next: 'done' })), true);
+    assert.equal(
+      needsProfile(node({ type: 'wait', until: { time: '09:00', timezone: 'UTC' }, next: 'done' })),
+      false,
+    );
+    assert.equal(needsProfile(node({ type: 'webhook', url: 'https://x.example/h', next: 'done' })), false);
+    assert.equal(needsProfile(node({ type: 'update', set: { a: 1 }, next: 'done' })), false);
+    assert.equal(needsProfile(journey.nodes.mail!), true);
+    assert.equal(needsProfile(journey.nodes.bought!), true);
+    assert.equal(needsProfile(journey.nodes.done!), false);
   });
 
   it('action fail records the failure on the node and the journey', async () => {
