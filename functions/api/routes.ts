@@ -239,6 +239,13 @@ export function createRouter(deps: ApiDeps): Router {
     return { body: await need(deps.runtime, 'messages').messages({ profileId, journeyId }) };
   });
 
+  // The page holds the token: never cached, never sent on as a referrer, never framed, no scripts.
+  const unsubscribeHeaders = {
+    'cache-control': 'no-store',
+    'referrer-policy': 'no-referrer',
+    'content-security-policy':
+      "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+  };
   // The link in every email (GET: confirmation page; POST: the form or RFC 8058 one-click). No sign-in:
   // the signed token in the link is the authority (shared/channels/unsubscribe.ts).
   for (const method of ['GET', 'POST']) {
@@ -256,7 +263,7 @@ export function createRouter(deps: ApiDeps): Router {
           body: request.text(),
           headers: request.headers,
         });
-        return { status, contentType, body, headers: { 'cache-control': 'no-store' } };
+        return { status, contentType, body, headers: unsubscribeHeaders };
       },
       { anyContentType: true, maxBodyBytes: 4096 },
     );

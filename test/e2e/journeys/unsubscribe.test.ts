@@ -33,6 +33,8 @@ describe('unsubscribe links on the local stack', () => {
     const page = await fetch(local);
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-type')!, /^text\/html/);
+    assert.equal(page.headers.get('referrer-policy'), 'no-referrer', 'the token never leaks as a referrer');
+    assert.match(page.headers.get('content-security-policy')!, /default-src 'none'/);
     const html = await page.text();
     assert.match(html, /<form method="post"/);
     assert.match(html, new RegExp(`name="p" value="${profileId}"`));

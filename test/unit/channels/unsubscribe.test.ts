@@ -155,3 +155,21 @@ describe('GET|POST /unsubscribe', () => {
     assert.equal(store.calls.commit, 1);
   });
 });
+
+describe('the runtime signs the links it renders and puts in List-Unsubscribe', () => {
+  it('CAIRN_UNSUBSCRIBE_URL + ?p&t with CAIRN_UNSUBSCRIBE_SECRET; in the cloud, no secret is an error', async () => {
+    const { createRuntime } = await import('../../../shared/runtime/runtime.js');
+    const base = 'https://api.example.com/unsubscribe';
+    const runtime = createRuntime({
+      env: { CAIRN_UNSUBSCRIBE_URL: base, CAIRN_UNSUBSCRIBE_SECRET: secret },
+    });
+    assert.equal(runtime.step.unsubscribeUrl('p-1'), unsubscribeLink(base, 'p-1', secret));
+    const local = createRuntime({ env: {} });
+    assert.equal(
+      local.step.unsubscribeUrl('p-1'),
+      unsubscribeLink('http://localhost:3000/unsubscribe', 'p-1', devUnsubscribeSecret),
+    );
+    const cloud = createRuntime({ env: { CAIRN_AUTH: 'cloud' } });
+    assert.throws(() => cloud.step.unsubscribeUrl('p-1'), /CAIRN_UNSUBSCRIBE_SECRET/);
+  });
+});
