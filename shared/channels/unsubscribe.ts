@@ -1,15 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import type { NormalizedMessage } from '../events/normalize.js';
 import type { Logger } from '../log.js';
-import {
-  applyEvent,
-  DuplicateMessageError,
-  getProfile,
-  type ProfileRecord,
-  type ProfileStore,
-  ProfileWriteConflict,
-} from '../profiles/index.js';
+import { commitTraitChange, type ProfileStore } from '../profiles/index.js';
 
 /**
  * Signed unsubscribe links (`<CAIRN_UNSUBSCRIBE_URL>?p=<profileId>&t=<token>`, token =
@@ -85,46 +77,12 @@ export function unsubscribeLink(base: string, profileId: string, secret: string)
  * `identify` from Cairn (the timeline shows it, `context.cairn.unsubscribe`). Idempotent: an already
  * unsubscribed or unknown profile writes nothing. Returns whether it wrote.
  */
-export async function unsubscribeProfile(
-  store: ProfileStore,
-  clock: Clock,
-  profileId: string,
-): Promise<boolean> {
-  for (let attempt = 0; attempt < 6; attempt++) {
-    const live = await getProfile(store, profileId, attempt > 0);
-    if (!live || live.traits.unsubscribed === true) return false;
-    const { presence: _presence, ...record } = live;
-    const now = new Date(clock.now()).toISOString();
-    const message: NormalizedMessage = {
-      type: 'identify',
-      messageId: `cairn-unsubscribe-${record.profileId}-${record.version}`,
-      ...(record.identities.userId[0] !== undefined && { userId: record.identities.userId[0] }),
-      ...(record.identities.anonymousId[0] !== undefined && {
-        anonymousId: record.identities.anonymousId[0],
-      }),
-      traits: { unsubscribed: true },
-      properties: {},
-      context: { cairn: { unsubscribe: true } },
-      timestamp: now,
-      receivedAt: now,
-    };
-    const next: ProfileRecord = { ...applyEvent(record, message, now), version: record.version + 1 };
-    try {
-      await store.commit({
-        message,
-        profile: next,
-        expectedVersion: record.version,
-        identities: [],
-        merged: [],
-        movePresence: [],
-      });
-      return true;
-    } catch (error) {
-      if (error instanceof DuplicateMessageError) return false;
-      if (!(error instanceof ProfileWriteConflict)) throw error;
-    }
-  }
-  throw new ProfileWriteConflict(`profile ${profileId} kept changing: unsubscribe not applied`);
+export function unsubscribeProfile(store: ProfileStore, clock: Clock, profileId: string): Promise<boolean> {
+  return commitTraitChange(store, clock, profileId, {
+    traits: (profile) => (profile.traits.unsubscribed === true ? undefined : { unsubscribed: true }),
+    messageId: (profile) => `cairn-unsubscribe-${profile.profileId}-${profile.version}`,
+    context: { cairn: { unsubscribe: true } },
+  });
 }
 
 export interface UnsubscribeRequest {

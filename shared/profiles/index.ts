@@ -6,3 +6,4 @@ export * from './model.js';
 export * from './queries.js';
 export * from './reactor.js';
 export * from './store.js';
+export * from './trait-change.js';

@@ -1,13 +1,5 @@
 import type { Clock } from '../clock.js';
-import type { NormalizedMessage } from '../events/normalize.js';
-import {
-  applyEvent,
-  DuplicateMessageError,
-  getProfile,
-  type ProfileRecord,
-  type ProfileStore,
-  ProfileWriteConflict,
-} from '../profiles/index.js';
+import { commitTraitChange, getProfile, type ProfileStore } from '../profiles/index.js';
 import type { ProfileAccess } from './step.js';
 
 /**
@@ -31,48 +23,20 @@ export function profileAccess(options: { store: ProfileStore; clock: Clock }): P
     },
 
     async updateTraits(profileId, change, origin) {
-      for (let attempt = 0; attempt < 6; attempt++) {
-        const live = await getProfile(store, profileId);
-        if (!live) return;
-        const { presence: _presence, ...record } = live;
-        const traits: Record<string, unknown> = { ...change.set };
-        for (const [trait, by] of Object.entries(change.increment)) {
-          const current = Number(record.traits[trait]);
-          traits[trait] = (Number.isFinite(current) ? current : 0) + by;
-        }
-        const now = new Date(clock.now()).toISOString();
-        const message: NormalizedMessage = {
-          type: 'identify',
-          messageId: origin.messageId,
-          ...(record.identities.userId[0] !== undefined && { userId: record.identities.userId[0] }),
-          ...(record.identities.anonymousId[0] !== undefined && {
-            anonymousId: record.identities.anonymousId[0],
-          }),
-          traits,
-          properties: {},
-          context: {
-            cairn: { journeyId: origin.journeyId, nodeId: origin.nodeId, execution: origin.executionName },
-          },
-          timestamp: now,
-          receivedAt: now,
-        };
-        const next: ProfileRecord = { ...applyEvent(record, message, now), version: record.version + 1 };
-        try {
-          await store.commit({
-            message,
-            profile: next,
-            expectedVersion: record.version,
-            identities: [],
-            merged: [],
-            movePresence: [],
-          });
-          return;
-        } catch (error) {
-          if (error instanceof DuplicateMessageError) return;
-          if (!(error instanceof ProfileWriteConflict)) throw error;
-        }
-      }
-      throw new ProfileWriteConflict(`profile ${profileId} kept changing: trait update not applied`);
+      await commitTraitChange(store, clock, profileId, {
+        traits: (record) => {
+          const traits: Record<string, unknown> = { ...change.set };
+          for (const [trait, by] of Object.entries(change.increment)) {
+            const current = Number(record.traits[trait]);
+            traits[trait] = (Number.isFinite(current) ? current : 0) + by;
+          }
+          return traits;
+        },
+        messageId: () => origin.messageId,
+        context: {
+          cairn: { journeyId: origin.journeyId, nodeId: origin.nodeId, execution: origin.executionName },
+        },
+      });
     },
   };
 }

@@ -1,0 +1,68 @@
+import type { Clock } from '../clock.js';
+import type { NormalizedMessage } from '../events/normalize.js';
+import { getProfile } from './ingest.js';
+import { applyEvent, type ProfileRecord } from './model.js';
+import { DuplicateMessageError, type ProfileStore, ProfileWriteConflict } from './store.js';
+
+/**
+ * A change of traits Cairn makes on its own behalf (a journey's `update` node, an unsubscribe).
+ * It is committed like an ingested `identify`, so the same rules hold as for any event: dedupe on
+ * `messageId` makes a retried change a no-op, optimistic concurrency on the profile version keeps
+ * concurrent ingests safe, reads follow merges, and the timeline shows the change with `context`.
+ */
+export interface TraitChange {
+  /** The traits to set, computed from the current profile; `undefined` when there is nothing to do. */
+  traits(profile: ProfileRecord): Record<string, unknown> | undefined;
+  /** The dedupe key: the same key twice commits once. */
+  messageId(profile: ProfileRecord): string;
+  /** Recorded on the synthetic event, e.g. `{ cairn: { journeyId, nodeId } }`. */
+  context: Record<string, unknown>;
+}
+
+const attempts = 6;
+
+/** Commits `change` to the profile (or the one it merged into). Returns whether anything was written. */
+export async function commitTraitChange(
+  store: ProfileStore,
+  clock: Clock,
+  profileId: string,
+  change: TraitChange,
+): Promise<boolean> {
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const live = await getProfile(store, profileId, attempt > 0);
+    if (!live) return false;
+    const { presence: _presence, ...record } = live;
+    const traits = change.traits(record);
+    if (!traits) return false;
+    const now = new Date(clock.now()).toISOString();
+    const message: NormalizedMessage = {
+      type: 'identify',
+      messageId: change.messageId(record),
+      ...(record.identities.userId[0] !== undefined && { userId: record.identities.userId[0] }),
+      ...(record.identities.anonymousId[0] !== undefined && {
+        anonymousId: record.identities.anonymousId[0],
+      }),
+      traits,
+      properties: {},
+      context: change.context,
+      timestamp: now,
+      receivedAt: now,
+    };
+    const next: ProfileRecord = { ...applyEvent(record, message, now), version: record.version + 1 };
+    try {
+      await store.commit({
+        message,
+        profile: next,
+        expectedVersion: record.version,
+        identities: [],
+        merged: [],
+        movePresence: [],
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof DuplicateMessageError) return false;
+      if (!(error instanceof ProfileWriteConflict)) throw error;
+    }
+  }
+  throw new ProfileWriteConflict(`profile ${profileId} kept changing: trait change not applied`);
+}
