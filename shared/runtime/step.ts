@@ -45,7 +45,7 @@ export interface StepDeps {
   email: EmailSender;
   fetch: typeof fetch;
   clock: Clock;
-  /** The link that unsubscribes a profile (`CAIRN_UNSUBSCRIBE_URL` + `?profile=<id>`). */
+  /** The signed link that unsubscribes a profile (`CAIRN_UNSUBSCRIBE_URL?p=<id>&t=<token>`). */
   unsubscribeUrl(profileId: string): string;
   isInSegment?(profileId: string, segmentId: string): Promise<boolean>;
   log?: Logger;
