@@ -164,7 +164,7 @@ export interface RuleBuffer {
  * All of Cairn in one construct: the event bus and its archive, the SQS buffers and their DLQs, the
  * DynamoDB tables, the Lambdas, one Step Functions state machine per checked-in journey (versioned,
  * behind an alias), the HTTP API with Cognito and write-key authorizers, SES feedback, alarms and a
- * dashboard. Every grant is per resource; see docs/deploy-to-aws.md.
+ * dashboard. Every grant is per resource; see README.md, "Deploy to AWS".
  */
 export class CairnJourneys extends Construct {
   readonly bus: events.EventBus;
