@@ -12,16 +12,14 @@
  * local bus: handlerEventsPerSecond / handlerEfficiency), and the same three DynamoDB requests per
  * event replayed without Cairn (replayEventsPerSecond: DynamoDB Local's own ceiling for this work).
  *
- * Env: BENCH_USERS (200), BENCH_EVENTS (4000), BENCH_COST_EVENTS (200), BENCH_LATENCY_EVENTS (1500).
+ * Env: BENCH_USERS (200), BENCH_EVENTS (4000), BENCH_COST_EVENTS (200), BENCH_LATENCY_EVENTS (1500),
+ * BENCH_WARMUP_EVENTS (6000: sent through PutEvents, and as raw PutItems, before anything is timed).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { createIngestHandler } from '../functions/ingest/handler.js';
-import { localClient } from '../infra/local/dynamodb-local.js';
 import { registerFunction } from '../infra/local/functions.js';
 import { startLocalStack } from '../infra/local/stack.js';
 import { systemClock } from '../shared/clock.js';
@@ -32,13 +30,16 @@ import { DynamoProfileStore, type IngestBatchDeps, ingestMessage } from '../shar
 import { busName, ingestRule } from '../shared/routing.js';
 import { createDocumentClient } from '../shared/store/dynamodb.js';
 import { journeysTable, profilesTable, tableName } from '../shared/store/tables.js';
+import { cpuPer, cpuSample } from './support/cpu.js';
 import { meterDynamo } from './support/ddb-meter.js';
+import { ProductApp, wallNow } from './support/product-app-client.js';
 import { percentile, pool, printTable, round } from './support/stats.js';
 
 const users = Number(process.env.BENCH_USERS ?? 200);
 const throughputEvents = Number(process.env.BENCH_EVENTS ?? 4000);
 const costEvents = Number(process.env.BENCH_COST_EVENTS ?? 200);
 const latencyEvents = Number(process.env.BENCH_LATENCY_EVENTS ?? 1500);
+const warmupEvents = Number(process.env.BENCH_WARMUP_EVENTS ?? 6000);
 /** Local bus: batches in flight per rule (its default) × events in flight per batch (ingest's default). */
 const busBatchesInFlight = 5;
 const ingestConcurrency = Number(process.env.CAIRN_INGEST_CONCURRENCY ?? ingestRule.batchSize);
@@ -47,6 +48,7 @@ const senders = 8;
 
 process.env.CAIRN_LOG_LEVEL ??= 'warn';
 const started = Date.now();
+let stopApp = async () => {};
 const stack = await startLocalStack({ memory: true, httpPort: 0, edgePort: 0 });
 
 try {
@@ -61,6 +63,7 @@ try {
 
   // The real handler, with a reactor that records when each event's profile update is done.
   const done = new Map<string, number>();
+  let waiting: { pending: Set<string>; resolve: () => void } | undefined;
   const deps: IngestBatchDeps = {
     ingest: {
       store: new DynamoProfileStore({ client, tableName: tableName(profilesTable), clock: systemClock }),
@@ -69,7 +72,12 @@ try {
       log,
     },
     parse: { clock: systemClock, ids: randomIds },
-    reactor: { onEvent: async ({ event }) => void done.set(event.messageId, performance.now()) },
+    reactor: {
+      onEvent: async ({ event }) => {
+        done.set(event.messageId, wallNow());
+        if (waiting?.pending.delete(event.messageId) && waiting.pending.size === 0) waiting.resolve();
+      },
+    },
     deadLetters: new DynamoDeadLetterStore({
       client,
       tableName: tableName(journeysTable),
@@ -81,7 +89,9 @@ try {
   const handler = createIngestHandler(deps);
   registerFunction('cairn-ingest', (event: SQSEvent, context) => handler(event, context));
 
-  const bus = new EventBridgeClient({ endpoint: stack.edgeUrl, region: 'us-east-1', credentials });
+  // The product app: a worker thread sending PutEvents with the real EventBridge client.
+  const app = new ProductApp({ edgeUrl: stack.edgeUrl, busName });
+  stopApp = () => app.stop();
   const userIds = Array.from({ length: users }, (_, i) => `bench-user-${i}-${randomUUID().slice(0, 8)}`);
   const sent = new Map<string, number>();
 
@@ -94,23 +104,19 @@ try {
     context: { library: { name: 'bench', version: '1' } },
     timestamp: new Date().toISOString(),
   });
-  const putEvents = async (messages: Record<string, unknown>[]) => {
-    const now = performance.now();
-    for (const m of messages) sent.set(String(m.messageId), now);
-    const out = await bus.send(
-      new PutEventsCommand({
-        Entries: messages.map((m) => ({
-          EventBusName: busName,
-          Source: 'bench',
-          DetailType: String(m.type),
-          Detail: JSON.stringify(m),
-        })),
-      }),
-    );
-    if (out.FailedEntryCount) throw new Error(`PutEvents failed for ${out.FailedEntryCount} entries`);
-  };
-  const waitFor = async (ids: string[]) => {
-    while (ids.some((id) => !done.has(id))) await new Promise((r) => setTimeout(r, 5));
+  /** Sends through the product app and resolves once every message's profile update is done. */
+  const sendAndWait = async (
+    messages: Record<string, unknown>[],
+    mode: { mode: 'burst'; senders: number } | { mode: 'paced'; intervalMs: number },
+  ) => {
+    const ids = messages.map((m) => String(m.messageId));
+    const all = new Promise<void>((resolve) => {
+      waiting = { pending: new Set(ids.filter((id) => !done.has(id))), resolve };
+    });
+    const sentAt = await app.run(messages, mode);
+    for (const [i, id] of ids.entries()) sent.set(id, sentAt[i]!);
+    if (waiting?.pending.size) await all;
+    waiting = undefined;
   };
 
   // Seed: every user identified once, so all later events are of known users.
@@ -120,8 +126,7 @@ try {
     userId,
     traits: { email: `${userId}@example.com`, plan: 'pro' },
   }));
-  await pool(Math.ceil(seed.length / 10), senders, (b) => putEvents(seed.slice(b * 10, b * 10 + 10)));
-  await waitFor(seed.map((m) => String(m.messageId)));
+  await sendAndWait(seed, { mode: 'burst', senders });
 
   // 1. Cost per event, counted on the SDK client.
   const costClient = createDocumentClient({ endpoint: stack.edgeUrl, region: 'us-east-1', credentials });
@@ -150,20 +155,21 @@ try {
 
   // Raw PutItem on DynamoDB Local at the same concurrency (and at 16), measured before and after the
   // ingest phases (the machine's load drifts; the table grows) and averaged.
+  // The client is made as the handler's is (createDocumentClient, same endpoint and config).
   const rawAt = async (endpoint: string, concurrency: number, count: number) => {
-    const raw = localClient(endpoint);
+    const raw = createDocumentClient({ endpoint, region: 'us-east-1', credentials });
     const item = {
-      pk: { S: '' },
-      sk: { S: 'E#2026-01-01T00:00:00.000Z#x' },
-      message: { S: JSON.stringify(track(0)) },
-      expiresAt: { N: '9999999999' },
+      pk: '',
+      sk: 'E#2026-01-01T00:00:00.000Z#x',
+      message: JSON.stringify(track(0)),
+      expiresAt: 9999999999,
     };
     const r0 = performance.now();
     await pool(count, concurrency, async (i) => {
       await raw.send(
-        new PutItemCommand({
+        new PutCommand({
           TableName: tableName(profilesTable),
-          Item: { ...item, pk: { S: `RAW#${i % 1000}` }, sk: { S: `E#${i}` } },
+          Item: { ...item, pk: `RAW#${i % 1000}`, sk: `E#${i}` },
         }),
       );
     });
@@ -171,15 +177,22 @@ try {
     return count / ((performance.now() - r0) / 1000);
   };
   const rawCount = Math.max(2000, throughputEvents);
-  await rawAt(direct ?? stack.edgeUrl, inFlight, 300); // warm-up
+  // Warm-up, untimed: both JITs (DynamoDB Local's JVM, this process's V8) on every path measured, so
+  // what follows is steady state and not the order of the phases.
+  await sendAndWait(
+    Array.from({ length: warmupEvents }, (_, i) => track(i)),
+    { mode: 'burst', senders },
+  );
+  await rawAt(direct ?? stack.edgeUrl, inFlight, warmupEvents);
   const rawBefore = await rawAt(direct ?? stack.edgeUrl, inFlight, rawCount);
 
   // 2. Throughput: all events as fast as the senders can put them.
   meter.reset();
   const burst = Array.from({ length: throughputEvents }, (_, i) => track(i));
+  const c0 = cpuSample(stack.dynamoDbPid);
   const t0 = performance.now();
-  await pool(Math.ceil(burst.length / 10), senders, (b) => putEvents(burst.slice(b * 10, b * 10 + 10)));
-  await waitFor(burst.map((m) => String(m.messageId)));
+  await sendAndWait(burst, { mode: 'burst', senders });
+  const burstCpu = cpuPer(c0, cpuSample(stack.dynamoDbPid), throughputEvents);
   const throughputSeconds = (performance.now() - t0) / 1000;
   const eventsPerSecond = throughputEvents / throughputSeconds;
   const burstRequests = meter.snapshot();
@@ -189,6 +202,7 @@ try {
   // as many batches in flight as the local bus runs: separates ingest's cost from the local stack's.
   const direct2 = Array.from({ length: throughputEvents }, (_, i) => track(i));
   const batches = Math.ceil(direct2.length / ingestRule.batchSize);
+  const hc0 = cpuSample(stack.dynamoDbPid);
   const h0 = performance.now();
   await pool(batches, busBatchesInFlight, async (b) => {
     const slice = direct2.slice(b * ingestRule.batchSize, (b + 1) * ingestRule.batchSize);
@@ -207,21 +221,13 @@ try {
     const out = await handler(event, {} as Context);
     if (out.batchItemFailures.length > 0) throw new Error('handler reported failures');
   });
+  const handlerCpu = cpuPer(hc0, cpuSample(stack.dynamoDbPid), throughputEvents);
   const handlerEventsPerSecond = throughputEvents / ((performance.now() - h0) / 1000);
 
   // 3. Latency at half that rate (10 events per PutEvents, evenly spaced).
   const paced = Array.from({ length: latencyEvents }, (_, i) => track(i));
   const intervalMs = (10 / (eventsPerSecond / 2)) * 1000;
-  const p0 = performance.now();
-  const inFlightPuts: Promise<void>[] = [];
-  for (let b = 0; b < paced.length / 10; b++) {
-    const due = p0 + b * intervalMs;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    inFlightPuts.push(putEvents(paced.slice(b * 10, b * 10 + 10)));
-  }
-  await Promise.all(inFlightPuts);
-  await waitFor(paced.map((m) => String(m.messageId)));
+  await sendAndWait(paced, { mode: 'paced', intervalMs });
   const latencies = paced.map((m) => done.get(String(m.messageId))! - sent.get(String(m.messageId))!);
 
   // 4. Raw PutItem again, after.
@@ -278,6 +284,11 @@ try {
       eventsPerSecond / (Math.max(rawPutItemPerSecond, rawPutItemPerSecondAt16) / ddbRequestsPerEvent),
       3,
     ),
+    cpuMsPerEvent: {
+      note: "CPU ms per event: this process's main thread, its other threads (product app worker, GC), DynamoDB Local",
+      putEvents: burstCpu,
+      handlerDirectly: handlerCpu,
+    },
     p50Ms: round(percentile(latencies, 50), 1),
     p99Ms: round(percentile(latencies, 99), 1),
     latencyRatePerSecond: round(eventsPerSecond / 2, 1),
@@ -309,6 +320,7 @@ try {
     ['wall s', results.wallSeconds],
   ]);
 } finally {
+  await stopApp();
   await stack.stop();
 }
 
