@@ -13,7 +13,8 @@
  * event replayed without Cairn (replayEventsPerSecond: DynamoDB Local's own ceiling for this work).
  *
  * Env: BENCH_USERS (200), BENCH_EVENTS (4000), BENCH_COST_EVENTS (200), BENCH_LATENCY_EVENTS (1500),
- * BENCH_WARMUP_EVENTS (6000: sent through PutEvents, and as raw PutItems, before anything is timed).
+ * BENCH_WARMUP_EVENTS (6000: sent through PutEvents, and as raw PutItems, before anything is timed;
+ * a sixth of it again, untimed, right before the PutEvents and the second raw phase), BENCH_SENDERS (8).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -40,11 +41,12 @@ const throughputEvents = Number(process.env.BENCH_EVENTS ?? 4000);
 const costEvents = Number(process.env.BENCH_COST_EVENTS ?? 200);
 const latencyEvents = Number(process.env.BENCH_LATENCY_EVENTS ?? 1500);
 const warmupEvents = Number(process.env.BENCH_WARMUP_EVENTS ?? 6000);
+const rewarmEvents = Math.ceil(warmupEvents / 6);
 /** Local bus: batches in flight per rule (its default) × events in flight per batch (ingest's default). */
-const busBatchesInFlight = 5;
+const busBatchesInFlight = 10;
 const ingestConcurrency = Number(process.env.CAIRN_INGEST_CONCURRENCY ?? ingestRule.batchSize);
 const inFlight = busBatchesInFlight * Math.min(ingestConcurrency, ingestRule.batchSize);
-const senders = 8;
+const senders = Number(process.env.BENCH_SENDERS ?? 8);
 
 process.env.CAIRN_LOG_LEVEL ??= 'warn';
 const started = Date.now();
@@ -184,9 +186,17 @@ try {
     { mode: 'burst', senders },
   );
   await rawAt(direct ?? stack.edgeUrl, inFlight, warmupEvents);
+  const rc0 = cpuSample(stack.dynamoDbPid);
   const rawBefore = await rawAt(direct ?? stack.edgeUrl, inFlight, rawCount);
+  const rawCpu = cpuPer(rc0, cpuSample(stack.dynamoDbPid), rawCount / 3);
 
-  // 2. Throughput: all events as fast as the senders can put them.
+  // 2. Throughput: all events as fast as the senders can put them. Each timed phase follows an
+  // untimed run of its own kind: DynamoDB Local's JVM pays for switching from one workload to another
+  // (JIT, GC) in the first seconds after, which would otherwise be charged to whichever phase comes next.
+  await sendAndWait(
+    Array.from({ length: rewarmEvents }, (_, i) => track(i)),
+    { mode: 'burst', senders },
+  );
   meter.reset();
   const burst = Array.from({ length: throughputEvents }, (_, i) => track(i));
   const c0 = cpuSample(stack.dynamoDbPid);
@@ -231,6 +241,7 @@ try {
   const latencies = paced.map((m) => done.get(String(m.messageId))! - sent.get(String(m.messageId))!);
 
   // 4. Raw PutItem again, after.
+  await rawAt(direct ?? stack.edgeUrl, inFlight, rewarmEvents);
   const rawAfter = await rawAt(direct ?? stack.edgeUrl, inFlight, rawCount);
   const rawPutItemPerSecond = (rawBefore + rawAfter) / 2;
   const rawPutItemPerSecondAt16 = await rawAt(direct ?? stack.edgeUrl, 16, rawCount);
@@ -238,6 +249,7 @@ try {
   // The same three requests per event (identity GetItem, profile Query, a 3-item transaction with
   // the same item sizes and conditions) replayed without Cairn around them: what DynamoDB Local
   // alone allows, so eventsPerSecond / this is the share Cairn's own work leaves.
+  const pc0 = cpuSample(stack.dynamoDbPid);
   const replayEventsPerSecond = await replaySameRequests(
     direct ?? stack.edgeUrl,
     inFlight,
@@ -245,6 +257,7 @@ try {
     awsModel.items,
   );
 
+  const replayCpu = cpuPer(pc0, cpuSample(stack.dynamoDbPid), rawCount);
   const ddbRequestsPerEvent = cost.requests / costEvents;
   const efficiency = eventsPerSecond / (rawPutItemPerSecond / ddbRequestsPerEvent);
   const results = {
@@ -288,6 +301,8 @@ try {
       note: "CPU ms per event: this process's main thread, its other threads (product app worker, GC), DynamoDB Local",
       putEvents: burstCpu,
       handlerDirectly: handlerCpu,
+      sameRequestsReplayed: replayCpu,
+      threeRawPutItems: rawCpu,
     },
     p50Ms: round(percentile(latencies, 50), 1),
     p99Ms: round(percentile(latencies, 99), 1),

@@ -77,7 +77,10 @@ export interface LocalEventBridgeOptions {
   batchWindowMs?: number;
   /** Visibility delay before a failed record is received again (ms). Default 250. */
   retryDelayMs?: number;
-  /** Batches in flight at once per rule (Lambda's SQS pollers). Default 5. */
+  /**
+   * Batches in flight at once per rule (Lambda's SQS pollers). Default 10: the CDK stack's event
+   * source mapping `maxConcurrency` (`ingestMaxConcurrency`, default 10).
+   */
   concurrency?: number;
   /** Function timeout per delivery (ms). Default 60 s. */
   timeoutMs?: number;
@@ -135,7 +138,7 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions = {}): L
   const buses = new Set(options.buses ?? [busName, 'default']);
   const batchWindowMs = options.batchWindowMs ?? 5;
   const retryDelayMs = options.retryDelayMs ?? 250;
-  const concurrency = options.concurrency ?? 5;
+  const concurrency = options.concurrency ?? 10;
   const clock = options.clock ?? { now: () => Date.now() };
   const invoke =
     options.invoke ?? ((name, event) => invokeFunction(name, event, { timeoutMs: options.timeoutMs }));
@@ -255,10 +258,12 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions = {}): L
     dlqStore.save(() => dlq);
   }
 
-  function route(envelope: EventEnvelope, delayMs: number): void {
-    const body = JSON.stringify(envelope);
+  /** `detailJson` is the entry's Detail as sent: the body embeds it instead of serialising it again. */
+  function route(envelope: EventEnvelope, detailJson: string, delayMs: number): void {
+    let body: string | undefined;
     for (const queue of queues) {
       if (!queue.matches?.(envelope)) continue;
+      body ??= envelopeBody(envelope, detailJson);
       const message = {
         messageId: randomUUID(),
         eventId: envelope.id,
@@ -285,18 +290,20 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions = {}): L
   function put(entries: readonly PutEventsRequestEntry[], asService: boolean, delayMs = 0): PutEventsResult {
     if (stopped) throw new AwsServiceError('InternalException', 'The local event bus is stopping', 500);
     const results: PutEventsResultEntry[] = [];
-    const accepted: EventEnvelope[] = [];
+    const accepted: { envelope: EventEnvelope; detailJson: string }[] = [];
     for (const entry of entries) {
-      const problem = entryProblem(entry, asService, buses);
-      if (problem) {
-        results.push(problem);
+      // Detail is parsed once: to validate it, and as the envelope's detail.
+      const detail = parseDetail(entry.Detail);
+      const problem = entryProblem(entry, detail, asService, buses);
+      if (problem || !detail) {
+        results.push(problem ?? { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' });
         continue;
       }
-      const envelope = toEnvelope(entry, clock.now());
-      accepted.push(envelope);
+      const envelope = toEnvelope(entry, detail, clock.now());
+      accepted.push({ envelope, detailJson: entry.Detail as string });
       results.push({ EventId: envelope.id });
     }
-    for (const envelope of accepted) route(envelope, delayMs);
+    for (const { envelope, detailJson } of accepted) route(envelope, detailJson, delayMs);
     settle();
     return { FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length, Entries: results };
   }
@@ -400,6 +407,7 @@ export function entrySize(entry: PutEventsRequestEntry): number {
 
 function entryProblem(
   entry: PutEventsRequestEntry,
+  detail: Record<string, unknown> | undefined,
   asService: boolean,
   buses: Set<string>,
 ): PutEventsResultEntry | undefined {
@@ -410,8 +418,7 @@ function entryProblem(
   if (typeof entry.Source !== 'string' || entry.Source === '') return required('Source');
   if (typeof entry.DetailType !== 'string' || entry.DetailType === '') return required('DetailType');
   if (typeof entry.Detail !== 'string' || entry.Detail === '') return required('Detail');
-  if (!isJsonObject(entry.Detail))
-    return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
+  if (!detail) return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
   if (!asService && entry.Source.startsWith('aws.'))
     return { ErrorCode: 'NotAuthorizedForSourceException', ErrorMessage: 'Not authorized for the source.' };
   if (entry.Time !== undefined && Number.isNaN(eventTime(entry.Time, 0))) {
@@ -424,13 +431,23 @@ function entryProblem(
   return undefined;
 }
 
-function isJsonObject(text: string): boolean {
+/** The Detail as an object, or undefined when it is missing or not a JSON object. */
+function parseDetail(text: string | undefined): Record<string, unknown> | undefined {
+  if (typeof text !== 'string' || text === '') return undefined;
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/** The envelope as JSON, with the Detail text embedded as sent (valid JSON: it was parsed). */
+function envelopeBody(envelope: EventEnvelope, detailJson: string): string {
+  const { detail: _detail, ...head } = envelope;
+  return `${JSON.stringify(head).slice(0, -1)},"detail":${detailJson}}`;
 }
 
 function busNameOf(nameOrArn: string | undefined): string {
@@ -446,7 +463,11 @@ function eventTime(time: number | string, fallback: number): number {
   return Date.parse(time);
 }
 
-function toEnvelope(entry: PutEventsRequestEntry, now: number): EventEnvelope {
+function toEnvelope(
+  entry: PutEventsRequestEntry,
+  detail: Record<string, unknown>,
+  now: number,
+): EventEnvelope {
   const time = entry.Time === undefined ? now : eventTime(entry.Time, now);
   return {
     version: '0',
@@ -457,7 +478,7 @@ function toEnvelope(entry: PutEventsRequestEntry, now: number): EventEnvelope {
     time: new Date(time).toISOString().replace(/\.\d{3}Z$/, 'Z'),
     region: localRegion,
     resources: entry.Resources ?? [],
-    detail: JSON.parse(entry.Detail as string) as Record<string, unknown>,
+    detail,
   };
 }
 
