@@ -4,13 +4,20 @@
  *  1. cost: DynamoDB requests and consumed WCU/RCU (ReturnConsumedCapacity TOTAL) per tracked event
  *     of a known user in steady state, counted on the SDK client (not timed);
  *  2. throughput: events/s through PutEvents → local bus → SQS-shaped batches → ingest handler →
- *     DynamoDB Local, known users, as fast as the senders can go;
+ *     DynamoDB Local, known users, as fast as the senders can go. The senders are the "product app"
+ *     (bench/support/product-app.ts): a worker thread with the real EventBridge client, 10 entries
+ *     per PutEvents call, as it would be another process in reality;
  *  3. latency: p50/p99 from PutEvents to profile updated, at half the measured throughput;
  *  4. raw: DynamoDB Local's PutItem/s at the same concurrency, in the same run, so
  *     efficiency = eventsPerSecond / (rawPutItemPerSecond / ddbRequestsPerEvent) (goal ≥ 0.7).
  * Two more baselines tell where time goes: the handler fed SQS batches directly (no PutEvents, no
  * local bus: handlerEventsPerSecond / handlerEfficiency), and the same three DynamoDB requests per
  * event replayed without Cairn (replayEventsPerSecond: DynamoDB Local's own ceiling for this work).
+ * cpuMsPerEvent splits each phase's CPU between this process's main thread, its other threads and
+ * DynamoDB Local's JVM (/proc): on a 2-core machine the phases are CPU-bound, so efficiency is about
+ * CPU(3 raw PutItems) / CPU(one event), and shows which side a change moved.
+ * Concurrency: 10 batches in flight (the local bus default = the CDK event source mapping's
+ * maxConcurrency) × 10 events per batch (ingest's default) = 100; raw PutItem uses the same 100.
  *
  * Env: BENCH_USERS (200), BENCH_EVENTS (4000), BENCH_COST_EVENTS (200), BENCH_LATENCY_EVENTS (1500),
  * BENCH_WARMUP_EVENTS (6000: sent through PutEvents, and as raw PutItems, before anything is timed;
@@ -31,7 +38,7 @@ import { DynamoProfileStore, type IngestBatchDeps, ingestMessage } from '../shar
 import { busName, ingestRule } from '../shared/routing.js';
 import { createDocumentClient } from '../shared/store/dynamodb.js';
 import { journeysTable, profilesTable, tableName } from '../shared/store/tables.js';
-import { cpuPer, cpuSample } from './support/cpu.js';
+import { type CpuSample, cpuPer, cpuSample } from './support/cpu.js';
 import { meterDynamo } from './support/ddb-meter.js';
 import { ProductApp, wallNow } from './support/product-app-client.js';
 import { percentile, pool, printTable, round } from './support/stats.js';
@@ -329,6 +336,10 @@ try {
     ['efficiency, handler directly', results.handlerEfficiency],
     ['same 3 requests replayed, events/s', results.replayEventsPerSecond],
     ['events/s ÷ replayed', results.efficiencyVsSameRequests],
+    ['CPU ms/event, PutEvents path: main/other threads/JVM', cpuRow(burstCpu)],
+    ['CPU ms/event, handler directly', cpuRow(handlerCpu)],
+    ['CPU ms/event, same requests replayed', cpuRow(replayCpu)],
+    ['CPU ms per 3 raw PutItems', cpuRow(rawCpu)],
     [`p50 ms (at ${results.latencyRatePerSecond}/s)`, results.p50Ms],
     ['p99 ms', results.p99Ms],
     ['p50 / p99 ms saturated', `${results.saturatedP50Ms} / ${results.saturatedP99Ms}`],
@@ -463,6 +474,10 @@ function itemBytes(item: Record<string, unknown>): number {
       typeof value === 'number' ? Math.ceil(String(value).length / 2) + 1 : Buffer.byteLength(String(value));
   }
   return bytes;
+}
+
+function cpuRow(cpu: CpuSample): string {
+  return `${cpu.mainThread} / ${cpu.otherThreads} / ${cpu.other}`;
 }
 
 /** DynamoDB Local's own port, from its JVM command line (`-port N`), to measure it without the edge. */
