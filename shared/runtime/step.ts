@@ -72,8 +72,16 @@ export function needsProfile(node: JourneyNode): boolean {
 
 /** Outcomes during which the customer stays in the node (the execution waits there). */
 const waitingOutcomes = new Set(['waiting', 'scheduled']);
-/** `$.last` outcomes after which the step before did not count the nodes on the way here. */
-const uncountedAfter = new Set(['matched', 'timedOut', 'scheduled']);
+/**
+ * Whether the step before counted the nodes between it and this one. It did not when the customer
+ * waited in it: a wait-until (`scheduled`), or a waitFor whose `$.last` the ASL fixes on resume
+ * (`matched`) or timeout (`timedOut`). A branch that returns `matched` did count them.
+ */
+function stepBeforeCounted(journey: Journey, last: NonNullable<StepRequest['input']['last']>): boolean {
+  if (last.outcome === 'scheduled') return false;
+  const waitedForEvent = journey.nodes[last.nodeId]?.type === 'waitFor';
+  return !(waitedForEvent && (last.outcome === 'matched' || last.outcome === 'timedOut'));
+}
 
 /** The counter changes for one step call, including the nodes passed without a step. */
 export function stepDeltas(
@@ -102,7 +110,7 @@ export function stepDeltas(
   const from = last ? (last.next ?? undefined) : journey.start;
   if (from !== undefined && from !== request.nodeId) {
     // The start (reactor) counted the nodes before the first step; the step before counted the others.
-    const countedBefore = last === undefined || !uncountedAfter.has(last.outcome);
+    const countedBefore = last === undefined || stepBeforeCounted(journey, last);
     for (const passed of walkWithoutSteps(journey, from, profileId).passed) {
       if (countedBefore) {
         if (passed.type === 'wait') {

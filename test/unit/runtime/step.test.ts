@@ -236,6 +236,55 @@ describe('step: counters for nodes passed without a step', () => {
   const counts = (deltas: ReturnType<typeof stepDeltas>) =>
     Object.fromEntries(deltas.map((d) => [statAttribute(d), d.by ?? 1]));
 
+  it('a wait or split after a matched branch case is entered once (the branch step counted it)', () => {
+    const branching: Journey = journeySchema.parse({
+      id: 'b',
+      name: 'Branch then wait',
+      trigger: { event: 'Signed Up' },
+      start: 'vip',
+      nodes: {
+        vip: {
+          type: 'branch',
+          cases: [{ when: { properties: { plan: ['pro'] } }, next: 'hold' }],
+          default: 'ab',
+        },
+        hold: { type: 'wait', for: 'PT1H', next: 'done' },
+        ab: { type: 'split', branches: [{ weight: 100, next: 'done', name: 'all' }] },
+        done: { type: 'exit' },
+      },
+    });
+    const at = (nodeId: string, last?: StepRequest['input']['last']) => ({
+      ...request(nodeId, {}, last),
+      journeyId: 'b',
+    });
+    const total: Record<string, number> = {};
+    const add = (deltas: ReturnType<typeof stepDeltas>) => {
+      for (const [key, by] of Object.entries(counts(deltas))) total[key] = (total[key] ?? 0) + by;
+    };
+    add(stepDeltas(branching, at('vip'), { outcome: 'matched', next: 'hold', caseIndex: 0 }));
+    add(
+      stepDeltas(branching, at('done', { nodeId: 'vip', outcome: 'matched', next: 'hold' }), {
+        outcome: 'completed',
+        next: null,
+      }),
+    );
+    assert.equal(total['node|hold|entered'], 1);
+    assert.equal(total['node|hold|completed'], 1);
+    assert.equal(total['node|hold|waiting'], 0);
+
+    const viaSplit: Record<string, number> = {};
+    for (const deltas of [
+      stepDeltas(branching, at('vip'), { outcome: 'default', next: 'ab' }),
+      stepDeltas(branching, at('done', { nodeId: 'vip', outcome: 'default', next: 'ab' }), {
+        outcome: 'completed',
+        next: null,
+      }),
+    ])
+      for (const [key, by] of Object.entries(counts(deltas))) viaSplit[key] = (viaSplit[key] ?? 0) + by;
+    assert.equal(viaSplit['node|ab|entered'], 1);
+    assert.equal(viaSplit['node|ab|branch:0'], 1);
+  });
+
   it('a step routing into a split and a waitFor counts the split (with its branch) at once', () => {
     const deltas = counts(
       stepDeltas(journey, request('mail', {}, { nodeId: 'pause', outcome: 'x', next: 'mail' }), {
