@@ -253,10 +253,8 @@ describe('step: counters for nodes passed without a step', () => {
         done: { type: 'exit' },
       },
     });
-    const at = (nodeId: string, last?: StepRequest['input']['last']) => ({
-      ...request(nodeId, {}, last),
-      journeyId: 'b',
-    });
+    const at = (nodeId: string, last?: StepRequest['input']['last']) =>
+      request('done', { nodeId, journeyId: 'b', nodeType: branching.nodes[nodeId]!.type }, last);
     const total: Record<string, number> = {};
     const add = (deltas: ReturnType<typeof stepDeltas>) => {
       for (const [key, by] of Object.entries(counts(deltas))) total[key] = (total[key] ?? 0) + by;
