@@ -208,22 +208,32 @@ export class DynamoProfileStore implements ProfileStore {
     const from = page.after === undefined ? 'E#' : `${page.after}\u0000`;
     const perProfile = await Promise.all(
       profileIds.map(async (profileId) => {
-        const out = await this.client.send(
-          new QueryCommand({
-            TableName: this.table,
-            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-            ExpressionAttributeValues: { ':pk': profilePk(profileId), ':from': from, ':to': 'E#\uffff' },
-            Limit: page.limit,
-            ReturnConsumedCapacity: this.capacity,
-          }),
-        );
-        return (out.Items ?? [])
-          .filter((item) => typeof item.expiresAt !== 'number' || item.expiresAt > now)
-          .map((item) => ({
-            profileId,
-            key: String(item.sk),
-            message: JSON.parse(String(item.message)) as NormalizedMessage,
-          }));
+        // DynamoDB deletes expired items late and they are the oldest, so a page can be mostly
+        // expired: keep reading until `limit` live events or the end, or paging would stop early.
+        const live: StoredEvent[] = [];
+        let startKey: Record<string, unknown> | undefined;
+        do {
+          const out = await this.client.send(
+            new QueryCommand({
+              TableName: this.table,
+              KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+              ExpressionAttributeValues: { ':pk': profilePk(profileId), ':from': from, ':to': 'E#\uffff' },
+              Limit: page.limit - live.length,
+              ExclusiveStartKey: startKey,
+              ReturnConsumedCapacity: this.capacity,
+            }),
+          );
+          for (const item of out.Items ?? []) {
+            if (typeof item.expiresAt === 'number' && item.expiresAt <= now) continue;
+            live.push({
+              profileId,
+              key: String(item.sk),
+              message: JSON.parse(String(item.message)) as NormalizedMessage,
+            });
+          }
+          startKey = out.LastEvaluatedKey;
+        } while (startKey !== undefined && live.length < page.limit);
+        return live;
       }),
     );
     return perProfile

@@ -277,6 +277,39 @@ describe('ingestMessage on DynamoDB Local', () => {
     assert.equal(await eraseProfile(store, known.profileId), null);
   });
 
+  test('timeline paging reaches every live event when the oldest have expired but are not deleted yet', async () => {
+    const { client, ingest, store } = setup();
+    const userId = unique('user');
+    for (let i = 0; i < 6; i++) await ingest({ type: 'track', userId, event: `E${i}`, timestamp: at(i) });
+    const profile = await findProfile(store, { userId });
+    assert.ok(profile);
+    // DynamoDB's TTL deletes late: mark the three oldest expired, as they would be before deletion.
+    const items = (
+      await client.send(
+        new ScanCommand({
+          TableName: dynamo.profilesTableName,
+          FilterExpression: 'pk = :pk AND begins_with(sk, :e)',
+          ExpressionAttributeValues: { ':pk': `P#${profile.profileId}`, ':e': 'E#' },
+        }),
+      )
+    ).Items!.sort((a, b) => String(a.sk).localeCompare(String(b.sk)));
+    for (const item of items.slice(0, 3))
+      await client.send(
+        new PutCommand({ TableName: dynamo.profilesTableName, Item: { ...item, expiresAt: 1 } }),
+      );
+    const first = await timeline(store, profile.profileId, { limit: 2 });
+    assert.deepEqual(
+      first?.events.map((e) => e.event),
+      ['E3', 'E4'],
+    );
+    assert.ok(first?.nextCursor, 'a next page is announced although the first Query page was mostly expired');
+    const second = await timeline(store, profile.profileId, { limit: 2, cursor: first.nextCursor });
+    assert.deepEqual(
+      second?.events.map((e) => e.event),
+      ['E5'],
+    );
+  });
+
   test('timeline pages with a cursor in time order', async () => {
     const { ingest, store } = setup();
     const userId = unique('user');
