@@ -6,7 +6,7 @@ import { sfnDeployer } from '../../shared/catalog/deployer.js';
 import { DynamoCatalogStore } from '../../shared/catalog/dynamodb.js';
 import { DynamoWriteKeyStore } from '../../shared/catalog/write-keys.js';
 import { handleUnsubscribe, unsubscribeSecret } from '../../shared/channels/unsubscribe.js';
-import { type Clock, systemClock } from '../../shared/clock.js';
+import { type Clock, processClock } from '../../shared/clock.js';
 import { NotFoundError } from '../../shared/errors.js';
 import {
   anyWriteKeyVerifier,
@@ -112,7 +112,7 @@ export interface ApiDepsOptions {
 /** Everything the routes need, created once per Lambda container. */
 export function createApiDeps(options: ApiDepsOptions): ApiDeps & { catalog: JourneyCatalog } {
   const { config } = options;
-  const clock = options.clock ?? systemClock;
+  const clock = options.clock ?? processClock; // the virtual clock in the local stack
   const client = options.documentClient ?? createDocumentClient();
   const sfn = new SFNClient({ maxAttempts: 5 });
   const catalog = new JourneyCatalog({

@@ -1,4 +1,5 @@
-import { systemClock } from '../../shared/clock.js';
+import { processClock } from '../../shared/clock.js';
+import { integerFromEnv } from '../../shared/config.js';
 import { DynamoDeadLetterStore } from '../../shared/events/dead-letters.js';
 import { randomIds } from '../../shared/ids.js';
 import { createLogger } from '../../shared/log.js';
@@ -11,20 +12,23 @@ import { createReactor } from './reactor.js';
 /** Everything ingest needs, created once per Lambda container. */
 export function createIngestDeps(env: NodeJS.ProcessEnv = process.env): IngestBatchDeps {
   const client = createDocumentClient();
-  const clock = systemClock;
+  // processClock: the system clock on AWS; locally the stack's virtual clock, as the reactor uses.
+  const clock = processClock;
   const log = createLogger({ fn: 'ingest' });
   const store = new DynamoProfileStore({
     client,
     clock,
     tableName: tableName(profilesTable, env),
-    ...(env.CAIRN_EVENT_RETENTION_DAYS ? { eventRetentionDays: Number(env.CAIRN_EVENT_RETENTION_DAYS) } : {}),
+    ...(env.CAIRN_EVENT_RETENTION_DAYS
+      ? { eventRetentionDays: integerFromEnv(env, 'CAIRN_EVENT_RETENTION_DAYS', 0, 1) }
+      : {}),
   });
   return {
     ingest: { store, clock, ids: randomIds, log },
     parse: { clock, ids: randomIds },
-    reactor: createReactor({ client }),
+    reactor: createReactor(),
     deadLetters: new DynamoDeadLetterStore({ client, clock, tableName: tableName(journeysTable, env) }),
     log,
-    concurrency: Number(env.CAIRN_INGEST_CONCURRENCY ?? ingestRule.batchSize),
+    concurrency: integerFromEnv(env, 'CAIRN_INGEST_CONCURRENCY', ingestRule.batchSize, 1),
   };
 }

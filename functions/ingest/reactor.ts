@@ -1,4 +1,3 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { EventReactor } from '../../shared/profiles/index.js';
 import { createRuntime } from '../../shared/runtime/runtime.js';
 
@@ -7,8 +6,9 @@ import { createRuntime } from '../../shared/runtime/runtime.js';
  * This is the one place the journeys runtime is wired in (shared/runtime/reactor.ts). The runtime
  * makes its own clients so its AWS calls are counted apart from ingest's (`runtimeCalls.reactor`).
  */
-export function createReactor(_deps: { client: DynamoDBDocumentClient }): EventReactor {
+export function createReactor(): EventReactor {
   const { reactor } = createRuntime({ role: 'reactor' });
+  // Ingest needs no result; the runtime's reactor reports what it did (for its own tests).
   return {
     async onEvent(input) {
       await reactor.onEvent(input);

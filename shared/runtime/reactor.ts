@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import { integerFromEnv } from '../config.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { IdGenerator } from '../ids.js';
 import { durationSeconds } from '../journeys/duration.js';
@@ -144,7 +145,7 @@ function entryDeltas(journey: JourneyEntryRules, profileId: string): StatDelta[]
 
 export function createEventReactor(deps: EventReactorDeps): EventReactor {
   const log = deps.log ?? createLogger({ component: 'reactor' });
-  const ttl = deps.cacheTtlMs ?? Number(process.env.CAIRN_JOURNEY_CACHE_MS ?? 5000);
+  const ttl = deps.cacheTtlMs ?? integerFromEnv(process.env, 'CAIRN_JOURNEY_CACHE_MS', 5000);
   let cache: { at: number; generation: number; journeys: Promise<JourneyEntryRules[]> } | undefined;
 
   function activeJourneys(): Promise<JourneyEntryRules[]> {

@@ -7,6 +7,7 @@ import { journeyLanguage } from '../catalog/language.js';
 import { sesEmailSender } from '../channels/email.js';
 import { defaultUnsubscribeUrl, unsubscribeLink, unsubscribeSecret } from '../channels/unsubscribe.js';
 import { type Clock, processClock } from '../clock.js';
+import { integerFromEnv } from '../config.js';
 import { ValidationError } from '../errors.js';
 import { randomIds } from '../ids.js';
 import { executionName } from '../journeys/compile.js';
@@ -147,7 +148,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     }
     return found;
   };
-  const templateTtl = Number(env.CAIRN_TEMPLATE_CACHE_MS ?? 1000);
+  const templateTtl = integerFromEnv(env, 'CAIRN_TEMPLATE_CACHE_MS', 1000);
   const templates = new Map<string, { at: number; template: Promise<EmailTemplate | undefined> }>();
   const getTemplate = (templateId: string) => {
     const now = Date.now();
