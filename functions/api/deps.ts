@@ -143,7 +143,10 @@ export function createApiDeps(options: ApiDepsOptions): ApiDeps & { catalog: Jou
         : anyWriteKeyVerifier(constantWriteKeyVerifier([config.writeKey]), storedKeys),
     writeKeyAdmin: {
       create: (source) => writeKeyStore.create(source, clock),
-      revoke: (keyId) => writeKeyStore.revoke(keyId, clock),
+      revoke: async (keyId) => {
+        await writeKeyStore.revoke(keyId, clock);
+        storedKeys.forget(keyId);
+      },
     },
     tokens: config.apiToken ? constantTokenVerifier(config.apiToken) : authorizerOnlyTokenVerifier,
     profiles: profilesApi(profiles, runtime.store),

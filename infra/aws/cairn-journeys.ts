@@ -520,8 +520,9 @@ export class CairnJourneys extends Construct {
       authorizer: new HttpLambdaAuthorizer('WriteKey', authorizer, {
         responseTypes: [HttpLambdaResponseType.SIMPLE],
         identitySource: ['$request.header.Authorization'],
-        // Segment SDKs send every batch with the same key: cache the verdict instead of a Lambda + GetItem per request.
-        resultsCacheTtl: Duration.minutes(5),
+        // Segment SDKs send every batch with the same key: cache the verdict instead of a Lambda + GetItem
+        // per request, but briefly, since a revoked key works until the cached verdict expires.
+        resultsCacheTtl: Duration.minutes(1),
       }),
     });
     // One-click unsubscribe (RFC 8058) must work from any mail client, without signing in.

@@ -42,7 +42,11 @@ export class DynamoWriteKeyStore implements WriteKeyStore {
     return { writeKey, keyId, source };
   }
 
-  /** Revokes a key by its id (sha-256 hex). Verifiers may accept it until their cache expires (60 s). */
+  /**
+   * Revokes a key by its id (sha-256 hex). The api container that revokes it forgets it at once;
+   * others may accept it until their cache expires: 60 s locally, and in the cloud up to API
+   * Gateway's authorizer cache (60 s) plus the authorizer's own (60 s).
+   */
   async revoke(keyId: string, clock: Clock): Promise<void> {
     if (!/^[0-9a-f]{64}$/.test(keyId)) throw new NotFoundError('no such write key');
     try {

@@ -138,7 +138,7 @@ export interface WriteKeyStore {
 export function hashedWriteKeyVerifier(
   store: WriteKeyStore,
   options: { now?: () => number; cacheMs?: number; maxCached?: number } = {},
-): WriteKeyVerifier {
+): WriteKeyVerifier & { forget(hash: string): void } {
   const now = options.now ?? Date.now;
   const cacheMs = options.cacheMs ?? 60_000;
   const maxCached = options.maxCached ?? 1_000;
@@ -152,6 +152,10 @@ export function hashedWriteKeyVerifier(
       if (cache.size >= maxCached) cache.delete(cache.keys().next().value as string);
       cache.set(hash, { at: now(), value });
       return value;
+    },
+    /** Drops a cached answer, so a key revoked through this container stops working at once. */
+    forget(hash) {
+      cache.delete(hash);
     },
   };
 }

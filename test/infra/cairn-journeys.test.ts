@@ -419,7 +419,7 @@ describe('HTTP API', () => {
       AuthorizerPayloadFormatVersion: '2.0',
       EnableSimpleResponses: true,
       IdentitySource: ['$request.header.Authorization'],
-      AuthorizerResultTtlInSeconds: 300,
+      AuthorizerResultTtlInSeconds: 60,
     });
     template.resourceCountIs('AWS::ApiGatewayV2::Route', 4);
   });

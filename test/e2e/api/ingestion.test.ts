@@ -114,6 +114,11 @@ describe('API: Segment-compatible ingestion (/v1/*)', () => {
 
     const revoked = await api.delete(`/write-keys/${created.body.keyId}`);
     assert.equal(revoked.status, 200);
+    const afterRevoke = await api.request('POST', '/v1/track', {
+      body: { userId: uniqueId('key'), event: 'Signed Up' },
+      auth: `Basic ${Buffer.from(`${created.body.writeKey}:`).toString('base64')}`,
+    });
+    assert.equal(afterRevoke.status, 401, 'a revoked key is refused at once by the api that revoked it');
     assert.equal((await api.delete(`/write-keys/${'0'.repeat(64)}`)).status, 404);
   });
 
