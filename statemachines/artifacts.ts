@@ -3,15 +3,16 @@
  * (`templates/<id>.template.yaml`), and the generated files (`<id>.asl.json`, `journey.schema.json`)
  * that `npm run compile` writes and a test keeps fresh.
  */
+
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import type { Issue } from '../shared/errors.js';
 import { formatPath, ValidationError } from '../shared/errors.js';
 import { compileJourney } from '../shared/journeys/compile.js';
 import { type Journey, journeyJsonSchema } from '../shared/journeys/schema.js';
 import { journeyIssues, parseJourneyDocument, validateJourney } from '../shared/journeys/validate.js';
+import { type EmailTemplate, validateTemplate } from '../shared/templates/render.js';
 import { aslProblems } from './asl-check.js';
 
 export const statemachinesDir = dirname(fileURLToPath(import.meta.url));
@@ -53,20 +54,10 @@ export function templateFiles(dir = templatesDir): string[] {
 
 export function loadTemplate(file: string): TemplateFile {
   const body = parse(readFileSync(file, 'utf8')) as Partial<TemplateFile> | null;
-  const issues: Issue[] = [];
-  if (!body || typeof body !== 'object')
-    issues.push({ path: [], message: 'must be a mapping with subject, html and/or text' });
-  else {
-    if (typeof body.subject !== 'string' || body.subject === '')
-      issues.push({ path: ['subject'], message: 'is required' });
-    if (body.html === undefined && body.text === undefined)
-      issues.push({ path: [], message: 'needs html or text' });
-    for (const key of ['html', 'text'] as const) {
-      if (body[key] !== undefined && typeof body[key] !== 'string')
-        issues.push({ path: [key], message: 'must be a string' });
-    }
-  }
-  if (issues.length > 0) throw new ValidationError(issues);
+  if (!body || typeof body !== 'object' || Array.isArray(body))
+    throw new ValidationError([{ path: [], message: 'must be a mapping with subject, html and/or text' }]);
+  // The same check the API and the deploy run on save: fields, and that the Liquid parses.
+  validateTemplate(body as EmailTemplate);
   return { id: basename(file, '.template.yaml'), ...(body as Omit<TemplateFile, 'id'>) };
 }
 

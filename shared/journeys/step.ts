@@ -3,6 +3,7 @@
  * The zod schemas are what `functions/step` parses its event with.
  */
 import * as z from 'zod';
+import { type NodeType, nodeTypes } from './nodes/index.js';
 
 /** What a journey execution is started with (StartExecution `input`). */
 export const executionInputSchema = z.object({
@@ -44,7 +45,7 @@ export const stepRequestSchema = z.object({
   journeyId: z.string(),
   version: z.number().int(),
   nodeId: z.string(),
-  nodeType: z.enum(['email', 'webhook', 'wait', 'waitFor', 'branch', 'split', 'update', 'exit']),
+  nodeType: z.enum(nodeTypes as [NodeType, ...NodeType[]]),
   action: z.enum(['run', 'fail']),
   /** Execution ARN (`$$.Execution.Id`); its last segment is the execution name. */
   execution: z.string(),

@@ -72,6 +72,21 @@ describe('statemachines/', () => {
     }
   });
 
+  it('loadTemplate refuses a template whose Liquid does not parse, naming the field', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cairn-template-'));
+    try {
+      const file = join(dir, 'broken.template.yaml');
+      writeFileSync(file, 'subject: Hi\nhtml: "{% if vip %}unclosed"\n');
+      assert.throws(
+        () => loadTemplate(file),
+        (error: unknown) =>
+          error instanceof Error && /html/.test(error.message) && /not closed/.test(error.message),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('the JSON Schema accepts the examples and rejects an unknown node type', () => {
     const require = createRequire(import.meta.url);
     let Ajv2020: new (
