@@ -131,11 +131,6 @@ export class Router {
     return this;
   }
 
-  /** The route table, for docs and tests: `['GET /journeys', ...]`. */
-  list(): string[] {
-    return this.routes.map((route) => `${route.method} ${route.pattern}`);
-  }
-
   async handle(event: HttpApiEvent): Promise<HttpApiResult> {
     const method = event.requestContext.http.method.toUpperCase();
     const stage = event.requestContext.stage;

@@ -279,11 +279,6 @@ export class DynamoProfileStore implements ProfileStore {
     return counts;
   }
 
-  /** The identity item's owner, for lookups by one identifier (API). */
-  async ownerOf(identifier: Identifier): Promise<string | undefined> {
-    return (await this.lookupIdentities([identifier], { consistent: true })).get(identifierKey(identifier));
-  }
-
   private profilePut(profile: ProfileRecord, expectedVersion: number | null) {
     const { profileId, version, mergedInto, firstSeen, lastSeen, updatedAt, ...doc } = profile;
     return {

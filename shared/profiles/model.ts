@@ -3,7 +3,6 @@ import {
   applyTraits,
   emptyIdentities,
   type Identities,
-  identifierTypes,
   mergeTraitStates,
   unionIdentities,
 } from '../identity/index.js';
@@ -147,12 +146,6 @@ export function applyEvent(profile: ProfileRecord, message: NormalizedMessage, n
     counters: { events: profile.counters.events + 1, types, tracked },
     updatedAt: now,
   };
-}
-
-export function sameIdentities(a: Identities, b: Identities): boolean {
-  return identifierTypes.every(
-    (type) => a[type].length === b[type].length && a[type].every((v, i) => b[type][i] === v),
-  );
 }
 
 /** ISO-8601 UTC timestamps of the same form compare as strings. */

@@ -11,5 +11,3 @@ import type { Profile } from './model.js';
 export interface EventReactor {
   onEvent(input: { profile: Profile; event: NormalizedMessage; result: IngestResult }): Promise<void>;
 }
-
-export const noopReactor: EventReactor = { onEvent: async () => {} };

@@ -58,8 +58,6 @@ export interface EventReactor {
       idempotencyKey?: string;
     },
   ): Promise<{ executionName: string; executionArn: string; started: boolean }>;
-  /** Forget the cached active journeys (after a publish, pause, resume or archive in this process). */
-  invalidate(): void;
 }
 
 export interface EventReactorDeps {
@@ -327,10 +325,6 @@ export function createEventReactor(deps: EventReactorDeps): EventReactor {
   }
 
   return {
-    invalidate() {
-      cache = undefined;
-    },
-
     async onEvent(input) {
       const { profile, event } = input;
       const result: ReactorResult = { started: [], resumed: [], stopped: [] };
