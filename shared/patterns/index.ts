@@ -45,7 +45,22 @@ export function compilePattern(pattern: unknown, options?: AnalyseOptions): Even
   return (event) => matchRules(compiled, event);
 }
 
-/** Whether `event` matches `pattern`. Throws InvalidPatternError for an invalid pattern. */
+/** Compiled patterns by their text: journeys match the same few patterns against every event. */
+const compiled = new Map<string, EventMatcher>();
+const maxCompiled = 2000;
+
+/**
+ * Whether `event` matches `pattern`. Throws InvalidPatternError for an invalid pattern. Compiled
+ * patterns are cached by their JSON text (computed per call, so a pattern changed in place is
+ * never matched with a stale compilation); invalid ones are not cached.
+ */
 export function matchesPattern(pattern: unknown, event: unknown, options?: AnalyseOptions): boolean {
-  return compilePattern(pattern, options)(event);
+  const key = `${options?.maxLength ?? ''}:${typeof pattern === 'string' ? pattern : JSON.stringify(pattern)}`;
+  let matcher = compiled.get(key);
+  if (!matcher) {
+    matcher = compilePattern(pattern, options);
+    if (compiled.size >= maxCompiled) compiled.clear();
+    compiled.set(key, matcher);
+  }
+  return matcher(event);
 }

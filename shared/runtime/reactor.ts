@@ -8,7 +8,7 @@ import { awaitedEventMatches } from '../journeys/nodes/waitFor.js';
 import type { Journey } from '../journeys/schema.js';
 import type { ExecutionInput } from '../journeys/step.js';
 import { createLogger, type Logger } from '../log.js';
-import { compilePattern, type EventMatcher, InvalidPatternError } from '../patterns/index.js';
+import { InvalidPatternError, matchesPattern } from '../patterns/index.js';
 import { type RuntimeStore, splitJourneyState } from './store.js';
 import type {
   EntryRecord,
@@ -87,23 +87,15 @@ export function invalidateActiveJourneys(): void {
   generation++;
 }
 
-const matchers = new Map<string, EventMatcher>();
 function matches(pattern: Record<string, unknown> | undefined, event: unknown): boolean {
   if (!pattern || Object.keys(pattern).length === 0) return true;
-  const key = JSON.stringify(pattern);
-  let matcher = matchers.get(key);
-  if (!matcher) {
-    try {
-      matcher = compilePattern(pattern);
-    } catch (error) {
-      // Published patterns are validated; one that is not must never block every event: it matches nothing.
-      if (!(error instanceof InvalidPatternError)) throw error;
-      matcher = () => false;
-    }
-    if (matchers.size > 2000) matchers.clear();
-    matchers.set(key, matcher);
+  try {
+    return matchesPattern(pattern, event);
+  } catch (error) {
+    // Published patterns are validated; one that is not must never block every event: it matches nothing.
+    if (!(error instanceof InvalidPatternError)) throw error;
+    return false;
   }
-  return matcher(event);
 }
 
 function isEvent(event: RuntimeEvent, name: string): boolean {

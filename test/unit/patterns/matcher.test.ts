@@ -352,3 +352,19 @@ describe('matching', () => {
     assert.equal(matcher({ type: 'identify', event: 'Order Completed' }), false);
   });
 });
+
+describe('matchesPattern cache', () => {
+  test('a pattern changed in place is matched as it is now, not as first compiled', () => {
+    const pattern: { properties: { plan: string[] } } = { properties: { plan: ['pro'] } };
+    const event = { properties: { plan: 'free' } };
+    assert.equal(matchesPattern(pattern, event), false);
+    pattern.properties.plan = ['free'];
+    assert.equal(matchesPattern(pattern, event), true);
+  });
+
+  test('an invalid pattern throws every time (it is not cached as a matcher)', () => {
+    const invalid = { properties: { price: [{ numeric: ['>'] }] } };
+    assert.throws(() => matchesPattern(invalid, {}), InvalidPatternError);
+    assert.throws(() => matchesPattern(invalid, {}), InvalidPatternError);
+  });
+});
