@@ -38,24 +38,17 @@ export interface IngestBatchResult {
  */
 export async function ingestBatch(events: QueuedEvent[], deps: IngestBatchDeps): Promise<IngestBatchResult> {
   const result: IngestBatchResult = { failed: [], ingested: 0, duplicates: 0, deadLettered: 0 };
-  const lanes = new Map<string, { event: QueuedEvent; message: NormalizedMessage }[]>();
+  const parsed: { event: QueuedEvent; message: NormalizedMessage }[] = [];
   for (const event of events) {
-    let message: NormalizedMessage;
     try {
-      message = fromEventBridge(JSON.parse(event.body), deps.parse);
+      parsed.push({ event, message: fromEventBridge(JSON.parse(event.body), deps.parse) });
     } catch (error) {
       if (await deadLetter(event, error, deps)) result.deadLettered += 1;
       else result.failed.push(event.id);
-      continue;
     }
-    // Per-person order: the sender's ids are what is known before resolution.
-    const lane = `${message.userId ?? ''}\u0000${message.anonymousId ?? ''}`;
-    const queue = lanes.get(lane) ?? [];
-    queue.push({ event, message });
-    lanes.set(lane, queue);
   }
+  const work = personLanes(parsed);
 
-  const work = [...lanes.values()];
   const runLane = async (lane: { event: QueuedEvent; message: NormalizedMessage }[]) => {
     for (let i = 0; i < lane.length; i++) {
       const { event, message } = lane[i]!;
@@ -134,4 +127,36 @@ async function deadLetter(event: QueuedEvent, error: unknown, deps: IngestBatchD
 function errorName(error: unknown): string {
   if (error instanceof CairnError) return error.code;
   return (error as { name?: string })?.name ?? 'Error';
+}
+
+/**
+ * Groups a batch into lanes that each hold one person's events, in batch order. Identity is not
+ * resolved yet, so events that share any sender id (userId, anonymousId, an alias's previousId) go
+ * into the same lane: `identify {userId, anonymousId}` then `track {userId}` must not run side by side.
+ */
+export function personLanes<T extends { message: NormalizedMessage }>(items: T[]): T[][] {
+  const parent = items.map((_, i) => i);
+  const root = (i: number): number => {
+    while (parent[i] !== i) {
+      parent[i] = parent[parent[i]!]!;
+      i = parent[i]!;
+    }
+    return i;
+  };
+  const firstWithId = new Map<string, number>();
+  items.forEach(({ message }, i) => {
+    for (const id of [message.userId, message.anonymousId, message.previousId]) {
+      if (id === undefined || id === '') continue;
+      const first = firstWithId.get(id);
+      if (first === undefined) firstWithId.set(id, i);
+      else parent[root(i)] = root(first);
+    }
+  });
+  const lanes = new Map<number, T[]>();
+  items.forEach((item, i) => {
+    const lane = lanes.get(root(i)) ?? [];
+    lane.push(item);
+    lanes.set(root(i), lane);
+  });
+  return [...lanes.values()];
 }
