@@ -225,9 +225,12 @@ export class CairnJourneys extends Construct {
         enableKeyRotation: true,
         removalPolicy,
       });
-      // EventBridge writes to the encrypted queues and needs the key for that.
+      // EventBridge writes to the encrypted queues and needs the key for that: only on behalf of this
+      // account's rules (aws:SourceAccount), so no other account's rule can use it (confused deputy).
       this.encryptionKey.grant(
-        new iam.ServicePrincipal('events.amazonaws.com'),
+        new iam.ServicePrincipal('events.amazonaws.com', {
+          conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+        }),
         'kms:Decrypt',
         'kms:GenerateDataKey',
       );

@@ -53,6 +53,7 @@ describe('options', () => {
           Match.objectLike({
             Principal: { Service: 'events.amazonaws.com' },
             Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
           }),
         ]),
       },
