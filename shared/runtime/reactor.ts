@@ -229,8 +229,9 @@ export function createEventReactor(deps: EventReactorDeps): EventReactor {
     if (!state) return undefined;
     const [nodeId, helper] = state.split('.');
     if (helper === 'until') return nodeId;
-    const journey = (await activeJourneys().catch(() => [])).find((j) => j.id === p.journeyId);
-    const node = (journey?.definition as Journey | undefined)?.nodes?.[state];
+    // The version this execution runs, not the one published now: nodes can change between versions.
+    const definition = await deps.journeys.getVersion(p.journeyId, p.version).catch(() => undefined);
+    const node = (definition as Journey | undefined)?.nodes?.[state];
     return node?.type === 'wait' && helper === undefined ? state : undefined;
   }
 

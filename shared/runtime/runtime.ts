@@ -169,6 +169,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     journeys: {
       listActiveJourneys: () => catalog.listActiveJourneys(),
       getJourney: (journeyId) => catalog.getActiveJourney(journeyId),
+      getVersion: (journeyId, version) => getJourneyVersion(journeyId, version),
     },
     executions,
     store,

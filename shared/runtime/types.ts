@@ -55,6 +55,8 @@ export interface JourneySource {
   listActiveJourneys(): Promise<JourneyEntryRules[]>;
   /** One journey's current published version, or undefined (never published / unknown). */
   getJourney(journeyId: string): Promise<JourneyEntryRules | undefined>;
+  /** One published version's definition (versions never change, so callers may cache it). */
+  getVersion(journeyId: string, version: number): Promise<Record<string, unknown> | undefined>;
 }
 
 /** One execution a profile is in, and what it waits for: item `P#<profileId>` / `S#<executionName>`. */

@@ -281,7 +281,11 @@ describe('requests per resume and stop (SDK calls)', () => {
   function reactor() {
     const executions = fakeExecutions();
     const react = createEventReactor({
-      journeys: { listActiveJourneys: async () => [], getJourney: async () => undefined },
+      journeys: {
+        listActiveJourneys: async () => [],
+        getJourney: async () => undefined,
+        getVersion: async () => undefined,
+      },
       executions,
       store,
       clock: new ManualClock(),

@@ -31,6 +31,8 @@ function setup(journeys: JourneyEntryRules[], profiles: RuntimeProfile[] = []) {
     journeys: {
       listActiveJourneys: async () => journeys,
       getJourney: async (id) => journeys.find((j) => j.id === id),
+      getVersion: async (id, version) =>
+        journeys.find((j) => j.id === id && j.version === version)?.definition,
     },
     executions,
     store,
