@@ -2,7 +2,7 @@ import type * as z from 'zod';
 import type { Clock } from '../clock.js';
 import { type Issue, PayloadTooLargeError, ValidationError } from '../errors.js';
 import type { IdGenerator } from '../ids.js';
-import type { SegmentType } from '../routing.js';
+import { type SegmentType, segmentTypes } from '../routing.js';
 import { batchSchema, maxBatchBytes, maxEventBytes, segmentMessageSchema } from './schema.js';
 
 /**
@@ -128,8 +128,8 @@ export function fromEventBridge(envelope: unknown, deps: ParseDeps): NormalizedM
   return parseMessage(detail, deps, { type: detailType, path: [detailKey] });
 }
 
-const segmentTypeList = 'track, identify, alias, page, screen, group';
-const segmentTypeSet = new Set<string>(['track', 'identify', 'alias', 'page', 'screen', 'group']);
+const segmentTypeList = segmentTypes.join(', ');
+const segmentTypeSet = new Set<string>(segmentTypes);
 
 export function isSegmentType(value: unknown): value is SegmentType {
   return typeof value === 'string' && segmentTypeSet.has(value);

@@ -50,3 +50,14 @@ export const eventName = z.string().min(1, { message: 'must name an event' }).ma
 export const propertyPath = z.string().regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, {
   message: 'must be a property name or dot path such as cartId or order.id',
 });
+
+/** The value at a dotted property path (`cart.id`) inside `properties`, or undefined. */
+export function propertyAt(properties: unknown, path: string): unknown {
+  return path
+    .split('.')
+    .reduce<unknown>(
+      (value, key) =>
+        value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined,
+      properties,
+    );
+}

@@ -5,7 +5,7 @@
 import * as z from 'zod';
 import { failureStates, stepTask } from '../asl.js';
 import { durationSeconds } from '../duration.js';
-import { duration, nodeId, propertyPath, timeZone } from '../fields.js';
+import { duration, nodeId, propertyAt, propertyPath, timeZone } from '../fields.js';
 import type { StepResult } from '../step.js';
 import { isTimeZone, localTime, zonedTimeToEpoch } from '../timezone.js';
 import { linkTo, type NodeModule, type StepContext } from './types.js';
@@ -98,13 +98,7 @@ export function computeUntil(
   const [hour, minute] = until.time.split(':').map(Number) as [number, number];
   const at = { hour, minute };
   if (until.relativeTo) {
-    const raw = until.relativeTo.property
-      .split('.')
-      .reduce<unknown>(
-        (value, key) =>
-          value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined,
-        context.properties,
-      );
+    const raw = propertyAt(context.properties, until.relativeTo.property);
     const base = typeof raw === 'string' || typeof raw === 'number' ? new Date(raw).getTime() : Number.NaN;
     if (Number.isNaN(base)) return { until: formatTimestamp(context.now), reason: 'no_date' };
     const day = addDays(localTime(base, zone), until.relativeTo.days);

@@ -7,7 +7,7 @@ import * as z from 'zod';
 import { matchesPattern } from '../../patterns/index.js';
 import { failureStates, stepTask } from '../asl.js';
 import { durationSeconds } from '../duration.js';
-import { duration, eventName, eventPattern, nodeId, propertyPath } from '../fields.js';
+import { duration, eventName, eventPattern, nodeId, propertyAt, propertyPath } from '../fields.js';
 import type { StepResult } from '../step.js';
 import { linkTo, type NodeModule, type StepContext } from './types.js';
 
@@ -34,16 +34,6 @@ export interface AwaitedEvent {
   event: string;
   where?: Record<string, unknown>;
   match: Record<string, unknown>;
-}
-
-function propertyAt(properties: unknown, path: string): unknown {
-  return path
-    .split('.')
-    .reduce<unknown>(
-      (value, key) =>
-        value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined,
-      properties,
-    );
 }
 
 export function awaitedEventOf(node: WaitForNode, entryProperties: Record<string, unknown>): AwaitedEvent {
