@@ -3,12 +3,12 @@ import { integerFromEnv } from '../config.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { IdGenerator } from '../ids.js';
 import { durationSeconds } from '../journeys/duration.js';
-import { walkWithoutSteps } from '../journeys/graph.js';
 import { awaitedEventMatches } from '../journeys/nodes/waitFor.js';
 import type { Journey } from '../journeys/schema.js';
 import type { ExecutionInput } from '../journeys/step.js';
 import { createLogger, type Logger } from '../log.js';
 import { InvalidPatternError, matchesPattern } from '../patterns/index.js';
+import { enteringDeltas } from './step.js';
 import { type RuntimeStore, splitJourneyState } from './store.js';
 import type {
   EntryRecord,
@@ -122,15 +122,7 @@ function entryRule(
 function entryDeltas(journey: JourneyEntryRules, profileId: string): StatDelta[] {
   const definition = journey.definition as Journey | undefined;
   if (!definition?.nodes || !definition.start) return [];
-  const deltas: StatDelta[] = [];
-  for (const passed of walkWithoutSteps(definition, definition.start, profileId).passed) {
-    deltas.push({ nodeId: passed.nodeId, counter: 'entered' });
-    if (passed.type === 'wait') deltas.push({ nodeId: passed.nodeId, counter: 'waiting' });
-    else deltas.push({ nodeId: passed.nodeId, counter: 'completed' });
-    if (passed.branchIndex !== undefined)
-      deltas.push({ nodeId: passed.nodeId, counter: `branch:${passed.branchIndex}` });
-  }
-  return deltas;
+  return enteringDeltas(definition, definition.start, profileId);
 }
 
 export function createEventReactor(deps: EventReactorDeps): EventReactor {

@@ -146,21 +146,23 @@ export function stepDeltas(
   if (journey.nodes[nodeId]?.type === 'exit') deltas.push({ counter: 'finished' });
   // Nodes the customer goes into next without a step: entering them now (leaving them at the next step).
   if (result.next && !waitingOutcomes.has(result.outcome)) {
-    for (const passed of walkWithoutSteps(journey, result.next, profileId).passed) {
-      if (passed.type === 'wait') {
-        deltas.push(
-          { nodeId: passed.nodeId, counter: 'entered' },
-          { nodeId: passed.nodeId, counter: 'waiting' },
-        );
-      } else {
-        deltas.push(
-          { nodeId: passed.nodeId, counter: 'entered' },
-          { nodeId: passed.nodeId, counter: 'completed' },
-        );
-        if (passed.branchIndex !== undefined)
-          deltas.push({ nodeId: passed.nodeId, counter: `branch:${passed.branchIndex}` });
-      }
-    }
+    deltas.push(...enteringDeltas(journey, result.next, profileId));
+  }
+  return deltas;
+}
+
+/**
+ * Entering the nodes a customer goes into from `from` without a step (waits for a duration,
+ * splits): a wait is entered and waited in, a split entered, passed and its branch counted.
+ * Leaving a wait is counted by the next step. Used by the step and by the journey start.
+ */
+export function enteringDeltas(journey: Journey, from: string, profileId: string): StatDelta[] {
+  const deltas: StatDelta[] = [];
+  for (const passed of walkWithoutSteps(journey, from, profileId).passed) {
+    deltas.push({ nodeId: passed.nodeId, counter: 'entered' });
+    deltas.push({ nodeId: passed.nodeId, counter: passed.type === 'wait' ? 'waiting' : 'completed' });
+    if (passed.branchIndex !== undefined)
+      deltas.push({ nodeId: passed.nodeId, counter: `branch:${passed.branchIndex}` });
   }
   return deltas;
 }
