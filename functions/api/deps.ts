@@ -5,7 +5,7 @@ import { JourneyCatalog, type JourneyLanguage } from '../../shared/catalog/catal
 import { sfnDeployer } from '../../shared/catalog/deployer.js';
 import { DynamoCatalogStore } from '../../shared/catalog/dynamodb.js';
 import { DynamoWriteKeyStore } from '../../shared/catalog/write-keys.js';
-import { handleUnsubscribe, unsubscribeSecret } from '../../shared/channels/unsubscribe.js';
+import { handleUnsubscribe, lazyUnsubscribeSecret } from '../../shared/channels/unsubscribe.js';
 import { type Clock, processClock } from '../../shared/clock.js';
 import { NotFoundError } from '../../shared/errors.js';
 import {
@@ -59,7 +59,8 @@ export interface ApiConfig {
   stateMachinePrefix: string;
   stateMachineRoleArn: string;
   journeyAlias: string;
-  unsubscribeSecret: string;
+  /** Read on first use: only `/unsubscribe` needs it. */
+  unsubscribeSecret: () => Promise<string>;
   profilesTable: string;
   journeysTable: string;
 }
@@ -77,7 +78,7 @@ export function apiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     stateMachineRoleArn:
       env.CAIRN_STATE_MACHINE_ROLE_ARN || 'arn:aws:iam::000000000000:role/cairn-state-machine',
     journeyAlias: env.CAIRN_JOURNEY_ALIAS ?? 'live',
-    unsubscribeSecret: unsubscribeSecret(env),
+    unsubscribeSecret: lazyUnsubscribeSecret(env),
     profilesTable: tableName(profilesTable, env),
     journeysTable: tableName(journeysTable, env),
   };
@@ -159,9 +160,9 @@ export function createApiDeps(options: ApiDepsOptions): ApiDeps & { catalog: Jou
       },
       messages: (query) => runtime.api.messages(query),
     },
-    unsubscribe: (request) =>
+    unsubscribe: async (request) =>
       handleUnsubscribe(
-        { secret: config.unsubscribeSecret, store: profiles, clock, log: options.log },
+        { secret: await config.unsubscribeSecret(), store: profiles, clock, log: options.log },
         request,
       ),
     log: options.log,

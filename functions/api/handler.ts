@@ -1,6 +1,5 @@
 import middy from '@middy/core';
 import { journeyLanguage } from '../../shared/catalog/language.js';
-import { withUnsubscribeSecret } from '../../shared/channels/unsubscribe.js';
 import type { HttpApiEvent, HttpApiResult } from '../../shared/http/event.js';
 import type { Router } from '../../shared/http/router.js';
 import { createLogger } from '../../shared/log.js';
@@ -10,32 +9,27 @@ import { createRouter } from './routes.js';
 
 /**
  * The api Lambda behind API Gateway (HTTP API, payload 2.0), and behind the local HTTP server.
- * Clients and stores are created on the first request of a container, not at import.
+ * Clients and stores are created on the first request of a container, not at import; the unsubscribe
+ * secret only when `/unsubscribe` first needs it.
  */
 const log = createLogger({ component: 'api' });
-let router: Promise<Router> | undefined;
+let router: Router | undefined;
 
-function api(): Promise<Router> {
-  router ??= withUnsubscribeSecret(process.env).then((env) =>
-    createRouter(
-      createApiDeps({
-        config: apiConfig(env),
-        language: journeyLanguage,
-        log,
-        onJourneysChanged: invalidateActiveJourneys,
-      }),
-    ),
+function api(): Router {
+  router ??= createRouter(
+    createApiDeps({
+      config: apiConfig(process.env),
+      language: journeyLanguage,
+      log,
+      onJourneysChanged: invalidateActiveJourneys,
+    }),
   );
-  // A failed cold start (e.g. the secret could not be read) is retried by the next request.
-  router.catch(() => {
-    router = undefined;
-  });
   return router;
 }
 
 export const handler = middy<HttpApiEvent, HttpApiResult>().handler(async (event) => {
   const started = Date.now();
-  const result = await (await api()).handle(event);
+  const result = await api().handle(event);
   // API Gateway's access log has every request; this adds what only the handler knows, quietly.
   const level = result.statusCode >= 500 ? 'warn' : 'debug';
   log[level]('request', {

@@ -44,6 +44,26 @@ export async function withUnsubscribeSecret(
   return { ...env, CAIRN_UNSUBSCRIBE_SECRET: secret };
 }
 
+/**
+ * The secret, read on first use and kept (a failed read is tried again next time): for the api,
+ * where only `/unsubscribe` needs it, so other routes never wait on or fail with Secrets Manager.
+ */
+export function lazyUnsubscribeSecret(
+  env: NodeJS.ProcessEnv,
+  getSecret?: (secretId: string) => Promise<string | undefined>,
+): () => Promise<string> {
+  let secret: Promise<string> | undefined;
+  return () => {
+    secret ??= withUnsubscribeSecret(env, getSecret)
+      .then(unsubscribeSecret)
+      .catch((error: unknown) => {
+        secret = undefined;
+        throw error;
+      });
+    return secret;
+  };
+}
+
 async function secretsManagerValue(secretId: string): Promise<string | undefined> {
   const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
   const out = await new SecretsManagerClient({ maxAttempts: 3 }).send(

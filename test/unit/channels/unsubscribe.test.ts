@@ -5,6 +5,7 @@ import {
   devUnsubscribeSecret,
   escapeHtml,
   handleUnsubscribe,
+  lazyUnsubscribeSecret,
   type UnsubscribeRequest,
   unsubscribeLink,
   unsubscribeProfile,
@@ -171,5 +172,32 @@ describe('the runtime signs the links it renders and puts in List-Unsubscribe', 
     );
     const cloud = createRuntime({ env: { CAIRN_AUTH: 'cloud' } });
     assert.throws(() => cloud.step.unsubscribeUrl('p-1'), /CAIRN_UNSUBSCRIBE_SECRET/);
+  });
+});
+
+describe('lazyUnsubscribeSecret', () => {
+  const env = { CAIRN_UNSUBSCRIBE_SECRET_ARN: 'arn:secret', CAIRN_AUTH: 'cloud' };
+
+  it('reads the secret on first use only, and keeps it', async () => {
+    let reads = 0;
+    const secret = lazyUnsubscribeSecret(env, async () => {
+      reads += 1;
+      return 'from-secrets-manager';
+    });
+    assert.equal(reads, 0, 'nothing is read before it is needed');
+    assert.equal(await secret(), 'from-secrets-manager');
+    assert.equal(await secret(), 'from-secrets-manager');
+    assert.equal(reads, 1);
+  });
+
+  it('tries again after a failed read', async () => {
+    let reads = 0;
+    const secret = lazyUnsubscribeSecret(env, async () => {
+      reads += 1;
+      if (reads === 1) throw new Error('Secrets Manager unavailable');
+      return 'second-time';
+    });
+    await assert.rejects(secret(), /unavailable/);
+    assert.equal(await secret(), 'second-time');
   });
 });
