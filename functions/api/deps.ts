@@ -15,7 +15,7 @@ import {
   constantWriteKeyVerifier,
   hashedWriteKeyVerifier,
 } from '../../shared/http/auth.js';
-import { eventBridgePublisher } from '../../shared/http/ingestion.js';
+import { eventBridgePublisher, publishMessages } from '../../shared/http/ingestion.js';
 import { randomIds } from '../../shared/ids.js';
 import type { Logger } from '../../shared/log.js';
 import {
@@ -133,9 +133,10 @@ export function createApiDeps(options: ApiDepsOptions): ApiDeps & { catalog: Jou
   const writeKeyStore = new DynamoWriteKeyStore(client, config.journeysTable);
   const storedKeys = hashedWriteKeyVerifier(writeKeyStore, { now: () => clock.now() });
   const runtime = createRuntime({ documentClient: client, sfn, clock, log: options.log });
+  const publisher = eventBridgePublisher(new EventBridgeClient({ maxAttempts: 5 }), config.busName);
   return {
     catalog,
-    publisher: eventBridgePublisher(new EventBridgeClient({ maxAttempts: 5 }), config.busName),
+    publisher,
     parse: { clock, ids: randomIds },
     // Cloud: keys stored hashed. Local: the configured key, and keys created through the API.
     writeKeys:
@@ -144,6 +145,7 @@ export function createApiDeps(options: ApiDepsOptions): ApiDeps & { catalog: Jou
         : anyWriteKeyVerifier(constantWriteKeyVerifier([config.writeKey]), storedKeys),
     writeKeyAdmin: {
       create: (source) => writeKeyStore.create(source, clock),
+      list: () => writeKeyStore.list(),
       revoke: async (keyId) => {
         await writeKeyStore.revoke(keyId, clock);
         storedKeys.forget(keyId);
@@ -162,7 +164,13 @@ export function createApiDeps(options: ApiDepsOptions): ApiDeps & { catalog: Jou
     },
     unsubscribe: async (request) =>
       handleUnsubscribe(
-        { secret: await config.unsubscribeSecret(), store: profiles, clock, log: options.log },
+        {
+          secret: await config.unsubscribeSecret(),
+          store: profiles,
+          clock,
+          publish: (message) => publishMessages([message], { publisher, source: 'cairn' }),
+          log: options.log,
+        },
         request,
       ),
     log: options.log,

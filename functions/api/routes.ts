@@ -45,7 +45,17 @@ export type UnsubscribeApi = (request: UnsubscribeRequest) => Promise<Unsubscrib
 /** Write keys stored hashed (shared/catalog/write-keys.ts). */
 export interface WriteKeysApi {
   create(source: string): Promise<{ writeKey: string; keyId: string; source: string }>;
+  /** Every key created through the API, newest first: ids and sources, never the key itself. */
+  list(): Promise<WriteKeySummary[]>;
   revoke(keyId: string): Promise<void>;
+}
+
+export interface WriteKeySummary {
+  keyId: string;
+  source: string;
+  createdAt: string;
+  revoked: boolean;
+  revokedAt?: string;
 }
 
 export interface ApiDeps {
@@ -204,6 +214,9 @@ export function createRouter(deps: ApiDeps): Router {
     const source = body?.source ?? 'cairn.http';
     return { status: 201, body: await need(deps.writeKeyAdmin, 'write keys').create(source as string) };
   });
+  router.on('GET', '/write-keys', 'marketer', async () => ({
+    body: { writeKeys: await need(deps.writeKeyAdmin, 'write keys').list() },
+  }));
   router.on('DELETE', '/write-keys/{keyId}', 'marketer', async (request) => {
     await need(deps.writeKeyAdmin, 'write keys').revoke(request.params.keyId!);
     return { body: { keyId: request.params.keyId, revoked: true } };
@@ -211,14 +224,16 @@ export function createRouter(deps: ApiDeps): Router {
 
   // Profiles.
   router.on('GET', '/profiles', 'marketer', async (request) => {
-    const { userId, anonymousId, email } = request.query;
-    const given = [userId, anonymousId, email].filter((value) => value !== undefined && value !== '');
+    const { userId, anonymousId, email, phone } = request.query;
+    const given = [userId, anonymousId, email, phone].filter((value) => value !== undefined && value !== '');
     if (given.length !== 1) {
       throw new ValidationError([
-        { path: ['userId'], message: 'give exactly one of userId, anonymousId, email' },
+        { path: ['userId'], message: 'give exactly one of userId, anonymousId, email, phone' },
       ]);
     }
-    return { body: await need(deps.profiles, 'profile lookup').find({ userId, anonymousId, email }) };
+    return {
+      body: await need(deps.profiles, 'profile lookup').find({ userId, anonymousId, email, phone }),
+    };
   });
   router.on('GET', '/profiles/{id}', 'marketer', async (request) => ({
     body: await need(deps.profiles, 'profiles').get(request.params.id!),

@@ -1,5 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../clock.js';
 import { isoAt } from '../clock.js';
 import { NotFoundError, ValidationError } from '../errors.js';
@@ -7,9 +12,21 @@ import { hashWriteKey, type WriteKeyStore } from '../http/auth.js';
 
 /**
  * Write keys stored hashed in the Journeys table (cloud): item `pk K#<sha256 hex>`, `sk WRITE_KEY`,
- * `{ source, createdAt, revoked? }`. The plaintext key is shown once, when created, and never stored.
+ * `{ source, createdAt, revoked? }`, and its listing entry `pk WRITE_KEYS`, `sk <sha256 hex>` (same
+ * attributes), written in the same transaction so `GET /write-keys` is one Query, not a Scan. The
+ * plaintext key is shown once, when created, and never stored.
  */
 const keyOf = (hash: string) => ({ pk: `K#${hash}`, sk: 'WRITE_KEY' });
+const listingOf = (hash: string) => ({ pk: 'WRITE_KEYS', sk: hash });
+
+export interface WriteKeyListing {
+  /** sha-256 hex of the key: names it for revocation, not a secret. */
+  keyId: string;
+  source: string;
+  createdAt: string;
+  revoked: boolean;
+  revokedAt?: string;
+}
 
 export class DynamoWriteKeyStore implements WriteKeyStore {
   constructor(
@@ -32,14 +49,52 @@ export class DynamoWriteKeyStore implements WriteKeyStore {
     assertSource(source);
     const writeKey = randomBytes(24).toString('base64url');
     const keyId = hashWriteKey(writeKey);
+    const attributes = { source, createdAt: isoAt(clock) };
     await this.client.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { ...keyOf(keyId), source, createdAt: isoAt(clock) },
-        ConditionExpression: 'attribute_not_exists(pk)',
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: { ...keyOf(keyId), ...attributes },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          { Put: { TableName: this.tableName, Item: { ...listingOf(keyId), ...attributes } } },
+        ],
       }),
     );
     return { writeKey, keyId, source };
+  }
+
+  /**
+   * Keys created through the API (ids, sources, dates; never the key), newest first: one Query of
+   * the listing entries. Keys created before listing entries existed are not listed.
+   */
+  async list(): Promise<WriteKeyListing[]> {
+    const keys: WriteKeyListing[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': listingOf('').pk },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        keys.push({
+          keyId: String(item.sk),
+          source: String(item.source),
+          createdAt: String(item.createdAt),
+          revoked: item.revoked === true,
+          ...(typeof item.revokedAt === 'string' && { revokedAt: item.revokedAt }),
+        });
+      }
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return keys.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
   }
 
   /**
@@ -49,20 +104,54 @@ export class DynamoWriteKeyStore implements WriteKeyStore {
    */
   async revoke(keyId: string, clock: Clock): Promise<void> {
     if (!/^[0-9a-f]{64}$/.test(keyId)) throw new NotFoundError('no such write key');
+    const revoked = {
+      UpdateExpression: 'SET revoked = :true, revokedAt = :at',
+      ExpressionAttributeValues: { ':true': true, ':at': isoAt(clock) },
+    };
     try {
       await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keyOf(keyId),
-          UpdateExpression: 'SET revoked = :true, revokedAt = :at',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':true': true, ':at': isoAt(clock) },
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: keyOf(keyId),
+                ConditionExpression: 'attribute_exists(pk)',
+                ...revoked,
+              },
+            },
+            // Listed keys show as revoked; a key from before listing entries gets none.
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: listingOf(keyId),
+                ConditionExpression: 'attribute_exists(pk)',
+                ...revoked,
+              },
+            },
+          ],
         }),
       );
     } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException')
-        throw new NotFoundError('no such write key');
-      throw error;
+      const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
+      if ((error as Error).name !== 'TransactionCanceledException' || !reasons) throw error;
+      if (reasons[0]?.Code === 'ConditionalCheckFailed') throw new NotFoundError('no such write key');
+      // Only the listing entry is missing (a key from before listings): revoke the key alone.
+      if (reasons[1]?.Code !== 'ConditionalCheckFailed') throw error;
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: keyOf(keyId),
+                ConditionExpression: 'attribute_exists(pk)',
+                ...revoked,
+              },
+            },
+          ],
+        }),
+      );
     }
   }
 }

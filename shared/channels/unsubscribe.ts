@@ -1,14 +1,19 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../clock.js';
+import type { NormalizedMessage } from '../events/normalize.js';
 import type { Logger } from '../log.js';
-import { commitTraitChange, type ProfileStore } from '../profiles/index.js';
+import { commitTraitChange, getProfile, type ProfileStore } from '../profiles/index.js';
 
 /**
  * Signed unsubscribe links (`<CAIRN_UNSUBSCRIBE_URL>?p=<profileId>&t=<token>`, token =
  * HMAC-SHA256(profileId, secret) in base64url) and what `GET|POST /unsubscribe` does with them:
  * a confirmation page, then the profile trait `unsubscribed: true` (the email node skips such
- * profiles). An invalid link gets 403 and never tells whether the profile exists.
+ * profiles) and a track event `Unsubscribed` on the bus (so `exitOn: [{ event: Unsubscribed }]` and
+ * triggers see it like any event). An invalid link gets 403 and never tells whether the profile exists.
  */
+
+/** The event every unsubscribe emits onto the bus. */
+export const unsubscribedEvent = 'Unsubscribed';
 
 /** The local stack's secret (`CAIRN_UNSUBSCRIBE_SECRET` unset, not in the cloud). Never used on AWS. */
 export const devUnsubscribeSecret = 'cairn-dev-unsubscribe-secret';
@@ -93,11 +98,45 @@ export function unsubscribeLink(base: string, profileId: string, secret: string)
 }
 
 /**
- * Sets `unsubscribed: true` on the profile (following merges), through the profile store like an
- * `identify` from Cairn (the timeline shows it, `context.cairn.unsubscribe`). Idempotent: an already
- * unsubscribed or unknown profile writes nothing. Returns whether it wrote.
+ * Sends one message onto the bus as Cairn's own (shared/http/ingestion.ts `publishMessages` with
+ * source `cairn`); throws when it could not, so the caller answers 5xx and the user can retry.
  */
-export function unsubscribeProfile(store: ProfileStore, clock: Clock, profileId: string): Promise<boolean> {
+export type PublishMessage = (message: NormalizedMessage) => Promise<void>;
+
+/**
+ * Unsubscribes a profile (following merges): emits the track event `Unsubscribed` for it, then sets
+ * `unsubscribed: true` through the profile store like an `identify` from Cairn (the timeline shows
+ * it, `context.cairn.unsubscribe`). The event goes first and its messageId is the same for every try
+ * until the trait is set (`cairn-unsubscribed-<profileId>-<version>`): a retry after a failure in
+ * between sends it again and ingest drops the copy; once the trait is set, nothing is sent again.
+ * Idempotent: an already unsubscribed or unknown profile writes and emits nothing. Returns whether
+ * it wrote.
+ */
+export async function unsubscribeProfile(
+  store: ProfileStore,
+  clock: Clock,
+  profileId: string,
+  publish?: PublishMessage,
+): Promise<boolean> {
+  const live = await getProfile(store, profileId, true);
+  if (!live || live.traits.unsubscribed === true) return false;
+  if (publish) {
+    const userId = live.identities.userId[0];
+    const anonymousId = live.identities.anonymousId[0];
+    const now = new Date(clock.now()).toISOString();
+    await publish({
+      type: 'track',
+      messageId: `cairn-unsubscribed-${live.profileId}-${live.version}`,
+      ...(userId !== undefined && { userId }),
+      ...(anonymousId !== undefined && { anonymousId }),
+      event: unsubscribedEvent,
+      properties: { channel: 'email' },
+      traits: {},
+      context: { cairn: { unsubscribe: true } },
+      timestamp: now,
+      receivedAt: now,
+    });
+  }
   return commitTraitChange(store, clock, profileId, {
     traits: (profile) => (profile.traits.unsubscribed === true ? undefined : { unsubscribed: true }),
     messageId: (profile) => `cairn-unsubscribe-${profile.profileId}-${profile.version}`,
@@ -123,6 +162,8 @@ export interface UnsubscribeDeps {
   secret: string;
   store: ProfileStore;
   clock: Clock;
+  /** Emits the `Unsubscribed` event onto the bus. */
+  publish?: PublishMessage;
   log?: Logger;
 }
 
@@ -210,7 +251,7 @@ export async function handleUnsubscribe(
       ),
     );
   }
-  const changed = await unsubscribeProfile(deps.store, deps.clock, profileId);
+  const changed = await unsubscribeProfile(deps.store, deps.clock, profileId, deps.publish);
   deps.log?.info('unsubscribe', { changed, oneClick: form.get('List-Unsubscribe') === 'One-Click' });
   return wantsHtml
     ? html(200, page('You are unsubscribed', '<p>You will not receive these emails any more.</p>'))

@@ -82,6 +82,48 @@ describe('unsubscribe links on the local stack', () => {
     assert.match(outcomes, /"reason":"unsubscribed"/);
   });
 
+  it('an unsubscribe emits Unsubscribed onto the bus: exitOn stops the journey, once per unsubscribe', async () => {
+    const kit = await journeyTestKit();
+    const id = journeyId('unsubexit');
+    await kit.template(`${id}-t`, { subject: 'Hi', text: 'Bye: {{ unsubscribe_url }}' });
+    await kit.publish({
+      id,
+      trigger: { event: `Start ${id}` },
+      exitOn: [{ event: 'Unsubscribed' }],
+      start: 'hello',
+      nodes: {
+        hello: { type: 'email', template: `${id}-t`, next: 'pause' },
+        pause: { type: 'wait', for: 'P2D', next: 'again' },
+        again: { type: 'email', template: `${id}-t`, next: 'done' },
+        done: { type: 'exit' },
+      },
+    });
+    const userId = `u-${id}`;
+    await kit.identify(userId, { email: 'leaver@example.com' });
+    await kit.track(userId, `Start ${id}`);
+    const [mail] = await kit.outbox(id);
+    const link = new URL(/Bye: (\S+)/.exec(mail!.text!)![1]!);
+    const local = `${kit.httpUrl}/unsubscribe${link.search}`;
+    for (let i = 0; i < 2; i++) {
+      const posted = await fetch(local, { method: 'POST', body: 'List-Unsubscribe=One-Click' });
+      assert.equal(posted.status, 200);
+    }
+    await kit.advance('PT1M');
+    const stats = await kit.stats(id);
+    assert.equal(stats.exited, 1, 'the exitOn event stopped the execution');
+    assert.equal(stats.nodes.pause.waiting, 0);
+    const [execution] = await kit.executions(id);
+    assert.equal((await kit.describe(execution!.executionArn!)).status, 'ABORTED');
+    const profileId = await kit.profileId(userId);
+    const timeline = await kit.api.get(`/profiles/${profileId}/timeline`);
+    const unsubscribed = timeline.body.events.filter(
+      (event: { event?: string }) => event.event === 'Unsubscribed',
+    );
+    assert.equal(unsubscribed.length, 1, 'one event for two clicks');
+    await kit.advance('P3D');
+    assert.equal((await kit.outbox(id)).length, 1, 'no second email');
+  });
+
   it('a wrong or missing token is 403 and does not say whether the profile exists', async () => {
     const kit = await journeyTestKit();
     const userId = `u-${journeyId('unsub403')}`;
