@@ -3,7 +3,7 @@ import { journeyLanguage } from '../../shared/catalog/language.js';
 import type { HttpApiEvent, HttpApiResult } from '../../shared/http/event.js';
 import type { Router } from '../../shared/http/router.js';
 import { createLogger } from '../../shared/log.js';
-import { invalidateActiveJourneys } from '../../shared/runtime/reactor.js';
+import { invalidateActiveJourneys } from '../../shared/runtime/active-journeys.js';
 import { apiConfig, createApiDeps } from './deps.js';
 import { createRouter } from './routes.js';
 

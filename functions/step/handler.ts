@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import { withUnsubscribeSecret } from '../../shared/channels/unsubscribe.js';
-import { type StepResult, stepRequestSchema } from '../../shared/journeys/step.js';
+import type { StepResult } from '../../shared/journeys/execution.js';
+import { stepRequestSchema } from '../../shared/journeys/step.js';
 import { createRuntime, type Runtime } from '../../shared/runtime/runtime.js';
 import { runStep } from '../../shared/runtime/step.js';
 

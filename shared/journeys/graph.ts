@@ -4,11 +4,11 @@
  * that never call the step Lambda (a `wait` for a duration, a `split`).
  */
 import type { Issue } from '../errors.js';
+import type { ExecutionState } from './execution.js';
 import type { JourneyNode } from './nodes/index.js';
 import { isNodeType, nodeModule } from './nodes/index.js';
 import { splitBranchIndex, splitHash } from './nodes/split.js';
 import type { Journey } from './schema.js';
-import type { ExecutionState } from './step.js';
 
 interface RawGraph {
   start: unknown;

@@ -2,6 +2,7 @@
 export * from './asl.js';
 export * from './compile.js';
 export * from './duration.js';
+export * from './execution.js';
 export { callsStep, graphIssues, isHeldOut, type PassedNode, walkWithoutSteps } from './graph.js';
 export * from './nodes/branch.js';
 export * from './nodes/email.js';

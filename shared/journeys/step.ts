@@ -1,44 +1,10 @@
 /**
- * The contract between a compiled state machine and the step Lambda (see README.md, "Step contract").
- * The zod schemas are what `functions/step` parses its event with.
+ * The step Lambda's event (see README.md, "Step contract"): what `functions/step` parses with zod.
+ * What an execution carries and what a step returns are in execution.ts.
  */
 import * as z from 'zod';
+import { executionStateSchema } from './execution.js';
 import { type NodeType, nodeTypes } from './nodes/index.js';
-
-/** What a journey execution is started with (StartExecution `input`). */
-export const executionInputSchema = z.object({
-  profileId: z.string().min(1),
-  journeyId: z.string().min(1),
-  version: z.number().int().positive(),
-  /** The event that entered the customer (or the enrollment request), as the templates see it. */
-  entry: z.object({
-    event: z.string(),
-    messageId: z.string().optional(),
-    timestamp: z.string().optional(),
-    properties: z.record(z.string(), z.unknown()).default({}),
-  }),
-  /** When the customer entered (ISO-8601); the goal window counts from here. */
-  enteredAt: z.string().optional(),
-});
-export type ExecutionInput = z.infer<typeof executionInputSchema>;
-
-/** What the previous node left in `$.last` (set by each step Task and by waitFor's timeout route). */
-export const lastStepSchema = z.object({
-  nodeId: z.string(),
-  outcome: z.string(),
-  next: z.string().nullable().optional(),
-  until: z.string().optional(),
-});
-export type LastStep = z.infer<typeof lastStepSchema>;
-
-/** Execution state as a step sees it: the input plus what the state machine added on the way. */
-export const executionStateSchema = executionInputSchema.extend({
-  last: lastStepSchema.optional(),
-  /** `splits[<splitNodeId>].hash`: the SHA-256 hex the split's Pass state computed (see `splitBranchIndex`). */
-  splits: z.record(z.string(), z.object({ hash: z.string() })).optional(),
-  error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
-});
-export type ExecutionState = z.infer<typeof executionStateSchema>;
 
 /** The Lambda event of one step call. `action: "fail"` records that the node failed (after retries). */
 export const stepRequestSchema = z.object({
@@ -56,51 +22,3 @@ export const stepRequestSchema = z.object({
   error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
 });
 export type StepRequest = z.infer<typeof stepRequestSchema>;
-
-/** How a node ended for this customer; stats count these per node. */
-export type StepOutcome =
-  | 'sent'
-  | 'skipped'
-  | 'delivered'
-  | 'rejected'
-  | 'scheduled'
-  | 'waiting'
-  | 'matched'
-  | 'timedOut'
-  | 'default'
-  | 'updated'
-  | 'completed'
-  | 'failed';
-
-/**
- * What the step Lambda returns. The Task keeps `outcome` (always required) and, for branch, `next`,
- * for wait-until, `until`; the rest is for the runtime's own records.
- */
-export interface StepResult {
-  outcome: StepOutcome;
-  /** The node the customer goes to; null at an exit. For branch it decides the Choice. */
-  next: string | null;
-  /** wait (until): the instant to wait for, RFC 3339 in UTC without fractions (`2026-03-02T09:00:00Z`). */
-  until?: string;
-  /** Why the node was skipped (`no_email`, `unsubscribed`, `holdout`, …). */
-  reason?: string;
-  /** email: the provider's message id. */
-  messageId?: string;
-  /** webhook: the HTTP status of the last attempt. */
-  status?: number;
-  /** branch: index of the case that matched (absent for default). */
-  caseIndex?: number;
-}
-
-/** The execution name is the last segment of its ARN. */
-export function executionNameOf(executionArn: string): string {
-  return executionArn.slice(executionArn.lastIndexOf(':') + 1);
-}
-
-/** An error a step throws to have Step Functions retry it with backoff (listed in the Task's Retry). */
-export class TransientStepError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TransientStepError';
-  }
-}

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import { commitTraitChange, getProfile, type ProfileStore } from '../profiles/index.js';
-import type { ProfileAccess } from './step.js';
+import type { ProfileAccess } from './node-deps.js';
 
 /**
  * The step's view of profiles, over the profile store (shared/profiles). Reads follow merges to the

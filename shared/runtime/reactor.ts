@@ -2,24 +2,20 @@ import type { Clock } from '../clock.js';
 import { integerFromEnv } from '../config.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { IdGenerator } from '../ids.js';
-import { durationSeconds } from '../journeys/duration.js';
 import { awaitedEventMatches } from '../journeys/nodes/waitFor.js';
-import type { Journey } from '../journeys/schema.js';
-import type { ExecutionInput } from '../journeys/step.js';
 import { createLogger, type Logger } from '../log.js';
 import { InvalidPatternError, matchesPattern } from '../patterns/index.js';
-import { enteringDeltas } from './step.js';
+import { cachedActiveJourneys } from './active-journeys.js';
+import { enter } from './entry.js';
+import { resume } from './resume.js';
+import { stopFor } from './stop.js';
 import { type RuntimeStore, splitJourneyState } from './store.js';
 import type {
-  EntryRecord,
   ExecutionService,
-  JourneyEntryRules,
   JourneySource,
-  PresenceRecord,
   ProfileJourneyState,
   RuntimeEvent,
   RuntimeProfile,
-  StatDelta,
 } from './types.js';
 
 /**
@@ -79,14 +75,6 @@ export interface EventReactorDeps {
   cacheTtlMs?: number;
 }
 
-/** Bumped by invalidateActiveJourneys(): every reactor in the process reloads on its next event. */
-let generation = 0;
-
-/** For the catalog: call after publish/pause/resume/archive so same-process reactors see it at once. */
-export function invalidateActiveJourneys(): void {
-  generation++;
-}
-
 function matches(pattern: Record<string, unknown> | undefined, event: unknown): boolean {
   if (!pattern || Object.keys(pattern).length === 0) return true;
   try {
@@ -102,104 +90,11 @@ function isEvent(event: RuntimeEvent, name: string): boolean {
   return event.type === 'track' && event.event === name;
 }
 
-/** Whether the re-entry rule lets the profile in, and the entry condition for the store. */
-function entryRule(
-  journey: JourneyEntryRules,
-  entry: EntryRecord | undefined,
-  now: number,
-): { allowed: boolean; notEnteredSince: number | null | undefined } {
-  const rule = journey.reentry;
-  if (rule === 'always') return { allowed: true, notEnteredSince: undefined };
-  if (rule === 'never') return { allowed: !entry, notEnteredSince: null };
-  const since = now - durationSeconds(rule.after) * 1000;
-  return { allowed: !entry || entry.lastEnteredAt <= since, notEnteredSince: since };
-}
-
-/**
- * Counters for the nodes a new execution goes into before its first step (a leading wait or split):
- * no step hears about them being entered, so the start counts them.
- */
-function entryDeltas(journey: JourneyEntryRules, profileId: string): StatDelta[] {
-  const definition = journey.definition as Journey | undefined;
-  if (!definition?.nodes || !definition.start) return [];
-  return enteringDeltas(definition, definition.start, profileId);
-}
-
 export function createEventReactor(deps: EventReactorDeps): EventReactor {
   const log = deps.log ?? createLogger({ component: 'reactor' });
   const ttl = deps.cacheTtlMs ?? integerFromEnv(process.env, 'CAIRN_JOURNEY_CACHE_MS', 5000);
-  let cache: { at: number; generation: number; journeys: Promise<JourneyEntryRules[]> } | undefined;
-
-  function activeJourneys(): Promise<JourneyEntryRules[]> {
-    const now = Date.now();
-    if (!cache || cache.generation !== generation || now - cache.at >= ttl) {
-      const journeys = deps.journeys.listActiveJourneys();
-      cache = { at: now, generation, journeys };
-      journeys.catch(() => {
-        if (cache?.journeys === journeys) cache = undefined;
-      });
-    }
-    return cache.journeys;
-  }
-
-  async function enter(
-    journey: JourneyEntryRules,
-    profileId: string,
-    entries: EntryRecord[],
-    trigger: ExecutionInput['entry'],
-    entryKey: string,
-  ): Promise<{ executionName: string; executionArn: string; started: boolean; refused?: string }> {
-    const now = deps.clock.now();
-    const executionName = deps.executionName(journey.id, journey.version, profileId, entryKey);
-    const executionArn = deps.executions.executionArn(journey.stateMachineArn, executionName);
-    const previous = entries.find((entry) => entry.journeyId === journey.id);
-    const rule = entryRule(journey, previous, now);
-    if (!rule.allowed && previous?.lastExecution !== executionName) {
-      return { executionName, executionArn, started: false, refused: 'reentry' };
-    }
-    const presence: PresenceRecord = {
-      profileId,
-      executionName,
-      executionArn,
-      journeyId: journey.id,
-      version: journey.version,
-      enteredAt: now,
-      triggerMessageId: trigger.messageId ?? entryKey,
-      ...(journey.goal && {
-        goal: {
-          event: journey.goal.event,
-          ...(journey.goal.where && { where: journey.goal.where }),
-          ...(journey.goal.within && { until: now + durationSeconds(journey.goal.within) * 1000 }),
-        },
-      }),
-      ...(journey.exitOn?.length && { exitOn: journey.exitOn }),
-    };
-    if (!(await deps.store.recordEntry({ presence, notEnteredSince: rule.notEnteredSince }))) {
-      return { executionName, executionArn, started: false, refused: 'reentry' };
-    }
-    const input: ExecutionInput = {
-      profileId,
-      journeyId: journey.id,
-      version: journey.version,
-      entry: trigger,
-      enteredAt: new Date(now).toISOString(),
-    };
-    const out = await deps.executions.start({
-      stateMachineArn: journey.stateMachineArn,
-      name: executionName,
-      input,
-    });
-    if (out.started) {
-      await deps.store.addStats(journey.id, [{ counter: 'started' }, ...entryDeltas(journey, profileId)]);
-      log.info('journey started', {
-        journeyId: journey.id,
-        version: journey.version,
-        execution: executionName,
-        profileId,
-      });
-    }
-    return { executionName, executionArn: out.executionArn, started: out.started };
-  }
+  const activeJourneys = cachedActiveJourneys(deps.journeys, ttl);
+  const entryDeps = { ...deps, log };
 
   /**
    * The profile's presence and entry items. The profile store reads them with the profile and moves
@@ -209,104 +104,6 @@ export function createEventReactor(deps: EventReactorDeps): EventReactor {
     if (input.journeyState) return input.journeyState;
     if (Array.isArray(input.profile.presence)) return splitJourneyState(input.profile.presence);
     return deps.store.readJourneyState(input.profile.profileId);
-  }
-
-  /**
-   * The wait node a stopped execution was parked in (a `wait for`, or a `wait until` after its step),
-   * whose `waiting` gauge must go down: one GetExecutionHistory, only when stopping outside a waitFor.
-   */
-  async function waitStateOf(p: PresenceRecord, arn: string): Promise<string | undefined> {
-    if (!deps.executions.currentState) return undefined;
-    const state = await deps.executions.currentState(arn).catch(() => undefined);
-    if (!state) return undefined;
-    const [nodeId, helper] = state.split('.');
-    if (helper === 'until') return nodeId;
-    // The version this execution runs, not the one published now: nodes can change between versions.
-    const definition = await deps.journeys.getVersion(p.journeyId, p.version).catch(() => undefined);
-    const node = (definition as Journey | undefined)?.nodes?.[state];
-    return node?.type === 'wait' && helper === undefined ? state : undefined;
-  }
-
-  async function stopFor(p: PresenceRecord, why: 'goal' | 'exit', event: RuntimeEvent): Promise<void> {
-    const arn = p.executionArn;
-    if (!arn) return;
-    const stopped = await deps.executions.stop(
-      arn,
-      why === 'goal' ? `goal reached: ${p.goal?.event}` : `exit event`,
-    );
-    const remove = { remove: { profileId: p.profileId, executionName: p.executionName } };
-    if (!stopped) {
-      await deps.store.removePresence(p.profileId, p.executionName);
-      return;
-    }
-    const deltas: StatDelta[] = [{ counter: why === 'goal' ? 'conversions' : 'exited' }];
-    const waitingNode = p.waiting?.nodeId ?? (await waitStateOf(p, arn));
-    if (waitingNode) deltas.push({ nodeId: waitingNode, counter: 'waiting', by: -1 });
-    // One request: presence removed, counters, timeline entry.
-    await deps.store.writeStep({
-      journeyId: p.journeyId,
-      deltas,
-      presence: remove,
-      timeline: {
-        profileId: p.profileId,
-        at: new Date(deps.clock.now()).toISOString(),
-        kind: 'journey-step',
-        journeyId: p.journeyId,
-        journeyVersion: p.version,
-        executionName: p.executionName,
-        nodeId: waitingNode ?? '',
-        nodeType: why,
-        outcome: why === 'goal' ? 'converted' : 'exited',
-        detail: event.event,
-      },
-    });
-    log.info(why === 'goal' ? 'goal reached' : 'exit event', {
-      execution: p.executionName,
-      messageId: event.messageId,
-    });
-  }
-
-  async function resume(p: PresenceRecord, event: RuntimeEvent): Promise<boolean> {
-    const waiting = p.waiting!;
-    const output = {
-      event: {
-        event: event.event,
-        messageId: event.messageId,
-        properties: event.properties ?? {},
-        timestamp: event.timestamp,
-      },
-    };
-    const accepted = await deps.executions.sendTaskSuccess(waiting.token, output);
-    // Cleared after sending: if sending failed, a redelivered event still finds the token.
-    if (!accepted) {
-      await deps.store.clearWaiting(p.profileId, p.executionName, waiting.token);
-      return false;
-    }
-    // One request: token cleared (if still this one), counters, timeline entry.
-    await deps.store.writeStep({
-      journeyId: p.journeyId,
-      deltas: [
-        { nodeId: waiting.nodeId, counter: 'waiting', by: -1 },
-        { nodeId: waiting.nodeId, counter: 'resumed' },
-        { nodeId: waiting.nodeId, counter: 'completed' },
-      ],
-      presence: {
-        clearWaiting: { profileId: p.profileId, executionName: p.executionName, token: waiting.token },
-      },
-      timeline: {
-        profileId: p.profileId,
-        at: new Date(deps.clock.now()).toISOString(),
-        kind: 'journey-step',
-        journeyId: p.journeyId,
-        journeyVersion: p.version,
-        executionName: p.executionName,
-        nodeId: waiting.nodeId,
-        nodeType: 'waitFor',
-        outcome: 'resumed',
-        detail: event.event,
-      },
-    });
-    return true;
   }
 
   return {
@@ -330,7 +127,7 @@ export function createEventReactor(deps: EventReactorDeps): EventReactor {
         const exits =
           !reachedGoal && p.exitOn?.some((exit) => isEvent(event, exit.event) && matches(exit.where, event));
         if (reachedGoal || exits) {
-          await stopFor(p, reachedGoal ? 'goal' : 'exit', event);
+          await stopFor(entryDeps, p, reachedGoal ? 'goal' : 'exit', event);
           stopped.add(p.executionName);
           result.stopped.push(p.executionName);
         }
@@ -345,7 +142,7 @@ export function createEventReactor(deps: EventReactorDeps): EventReactor {
           ...(waiting.where && { where: waiting.where }),
         };
         if (!awaitedEventMatches(awaited, event)) continue;
-        if (await resume(p, event)) result.resumed.push(p.executionName);
+        if (await resume(deps, p, event)) result.resumed.push(p.executionName);
       }
 
       // (a) journeys this event triggers.
@@ -361,7 +158,14 @@ export function createEventReactor(deps: EventReactorDeps): EventReactor {
           properties: event.properties ?? {},
           ...(event.timestamp && { timestamp: event.timestamp }),
         };
-        const out = await enter(journey, profile.profileId, state.entries, trigger, event.messageId);
+        const out = await enter(
+          entryDeps,
+          journey,
+          profile.profileId,
+          state.entries,
+          trigger,
+          event.messageId,
+        );
         if (out.started) result.started.push(out.executionName);
       }
       return result;
@@ -378,6 +182,7 @@ export function createEventReactor(deps: EventReactorDeps): EventReactor {
       const state = await deps.store.readJourneyState(profile.profileId);
       const messageId = `enroll-${who.idempotencyKey ?? deps.ids.next()}`;
       const out = await enter(
+        entryDeps,
         journey,
         profile.profileId,
         state.entries,

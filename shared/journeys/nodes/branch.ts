@@ -5,8 +5,8 @@
 import * as z from 'zod';
 import { matchesPattern } from '../../patterns/index.js';
 import { failureStates, stepTask } from '../asl.js';
+import type { StepResult } from '../execution.js';
 import { eventPattern, nodeId } from '../fields.js';
-import type { StepResult } from '../step.js';
 import { linkTo, type NodeLink, type NodeModule, type StepContext } from './types.js';
 
 export const branchConditionSchema = z

@@ -1,8 +1,8 @@
 /** `email`: render a Liquid template for the customer and send it (once per execution and node). */
 import * as z from 'zod';
 import { failureStates, stepTask } from '../asl.js';
+import type { StepResult } from '../execution.js';
 import { nodeId } from '../fields.js';
-import type { StepResult } from '../step.js';
 import { linkTo, type NodeModule, type StepContext } from './types.js';
 
 export const templateIdPattern = /^[a-z0-9][a-z0-9-]{0,63}$/;

@@ -4,7 +4,7 @@
  */
 import * as z from 'zod';
 import { failureStates, stepTask } from '../asl.js';
-import type { StepResult } from '../step.js';
+import type { StepResult } from '../execution.js';
 import type { NodeModule } from './types.js';
 
 export const exitNodeSchema = z.strictObject({ type: z.literal('exit') }).describe('Leave the journey.');

@@ -6,7 +6,7 @@
 import type * as z from 'zod';
 import type { Issue } from '../../errors.js';
 import type { AslState } from '../asl.js';
-import type { ExecutionState, StepResult } from '../step.js';
+import type { ExecutionState, StepResult } from '../execution.js';
 
 /** A reference from a node to another node, with the path of the field (relative to the node). */
 export interface NodeLink {

@@ -1,8 +1,8 @@
 /** `update`: set and/or increment profile traits. */
 import * as z from 'zod';
 import { failureStates, stepTask } from '../asl.js';
+import type { StepResult } from '../execution.js';
 import { nodeId } from '../fields.js';
-import type { StepResult } from '../step.js';
 import { linkTo, type NodeModule, type StepContext } from './types.js';
 
 const traitName = z.string().regex(/^[A-Za-z_$][A-Za-z0-9_$-]{0,127}$/, { message: 'must be a trait name' });

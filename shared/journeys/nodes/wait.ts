@@ -5,8 +5,8 @@
 import * as z from 'zod';
 import { failureStates, stepTask } from '../asl.js';
 import { durationSeconds } from '../duration.js';
+import type { StepResult } from '../execution.js';
 import { duration, nodeId, propertyAt, propertyPath, timeZone } from '../fields.js';
-import type { StepResult } from '../step.js';
 import { isTimeZone, localTime, zonedTimeToEpoch } from '../timezone.js';
 import { linkTo, type NodeModule, type StepContext } from './types.js';
 

@@ -7,8 +7,8 @@ import * as z from 'zod';
 import { matchesPattern } from '../../patterns/index.js';
 import { failureStates, stepTask } from '../asl.js';
 import { durationSeconds } from '../duration.js';
+import type { StepResult } from '../execution.js';
 import { duration, eventName, eventPattern, nodeId, propertyAt, propertyPath } from '../fields.js';
-import type { StepResult } from '../step.js';
 import { linkTo, type NodeModule, type StepContext } from './types.js';
 
 export const waitForNodeSchema = z

@@ -2,8 +2,8 @@
 import * as z from 'zod';
 import { failureStates, stepTask } from '../asl.js';
 import { durationSeconds } from '../duration.js';
+import type { StepResult } from '../execution.js';
 import { duration, nodeId } from '../fields.js';
-import type { StepResult } from '../step.js';
 import { linkTo, type NodeModule, type StepContext } from './types.js';
 
 export const WEBHOOK_DEFAULT_TIMEOUT = 'PT10S';

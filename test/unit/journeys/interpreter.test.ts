@@ -10,9 +10,10 @@ import { describe, it } from 'node:test';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { AslDefinition } from '../../../shared/journeys/asl.js';
 import { compileJourney } from '../../../shared/journeys/compile.js';
+import type { StepResult } from '../../../shared/journeys/execution.js';
 import { walkWithoutSteps } from '../../../shared/journeys/graph.js';
 import type { Journey } from '../../../shared/journeys/schema.js';
-import { type StepRequest, type StepResult, stepRequestSchema } from '../../../shared/journeys/step.js';
+import { type StepRequest, stepRequestSchema } from '../../../shared/journeys/step.js';
 import { loadJourneyFile, statemachinesDir } from '../../../statemachines/artifacts.js';
 
 function example(id: string): Journey {

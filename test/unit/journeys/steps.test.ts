@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
+import { executionNameOf } from '../../../shared/journeys/execution.js';
 import { type BranchNode, runBranch } from '../../../shared/journeys/nodes/branch.js';
 import {
   type EmailDeps,
@@ -20,7 +21,7 @@ import {
   type WaitForNode,
 } from '../../../shared/journeys/nodes/waitFor.js';
 import { runWebhook, WebhookError, type WebhookNode } from '../../../shared/journeys/nodes/webhook.js';
-import { executionNameOf, stepRequestSchema } from '../../../shared/journeys/step.js';
+import { stepRequestSchema } from '../../../shared/journeys/step.js';
 
 function step<N>(node: N, overrides: Partial<StepContext<N>> = {}): StepContext<N> {
   return {

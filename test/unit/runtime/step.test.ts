@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EmailSendError, type OutgoingEmail } from '../../../shared/channels/email.js';
 import { ManualClock } from '../../../shared/clock.js';
+import { TransientStepError } from '../../../shared/journeys/execution.js';
 import { type Journey, journeySchema } from '../../../shared/journeys/schema.js';
-import { type StepRequest, TransientStepError } from '../../../shared/journeys/step.js';
+import type { StepRequest } from '../../../shared/journeys/step.js';
 import { memoryLogger } from '../../../shared/log.js';
 import { memoryRuntimeStore } from '../../../shared/runtime/memory.js';
-import { needsProfile, runStep, type StepDeps, stepDeltas } from '../../../shared/runtime/step.js';
+import { stepDeltas } from '../../../shared/runtime/stats.js';
+import { needsProfile, runStep, type StepDeps } from '../../../shared/runtime/step.js';
 import { statAttribute } from '../../../shared/runtime/store.js';
 
 const journey: Journey = journeySchema.parse({

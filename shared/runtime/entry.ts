@@ -1,0 +1,106 @@
+import type { Clock } from '../clock.js';
+import { durationSeconds } from '../journeys/duration.js';
+import type { ExecutionInput } from '../journeys/execution.js';
+import type { Journey } from '../journeys/schema.js';
+import type { Logger } from '../log.js';
+import { enteringDeltas } from './stats.js';
+import type { RuntimeStore } from './store.js';
+import type { EntryRecord, ExecutionService, JourneyEntryRules, PresenceRecord, StatDelta } from './types.js';
+
+/**
+ * Entering a customer into a journey: the re-entry rule, the entry and presence records (one
+ * transaction), StartExecution with a deterministic name (a redelivered trigger starts nothing new),
+ * and the counters of the nodes entered before the first step.
+ */
+
+export interface EntryDeps {
+  executions: ExecutionService;
+  store: Pick<RuntimeStore, 'recordEntry' | 'addStats'>;
+  clock: Clock;
+  /** Deterministic execution name: `<journey>-v<version>-<hash(profile, entry)>` (shared/journeys). */
+  executionName: (journeyId: string, version: number, profileId: string, entryKey: string) => string;
+  log: Logger;
+}
+
+/** Whether the re-entry rule lets the profile in, and the entry condition for the store. */
+function entryRule(
+  journey: JourneyEntryRules,
+  entry: EntryRecord | undefined,
+  now: number,
+): { allowed: boolean; notEnteredSince: number | null | undefined } {
+  const rule = journey.reentry;
+  if (rule === 'always') return { allowed: true, notEnteredSince: undefined };
+  if (rule === 'never') return { allowed: !entry, notEnteredSince: null };
+  const since = now - durationSeconds(rule.after) * 1000;
+  return { allowed: !entry || entry.lastEnteredAt <= since, notEnteredSince: since };
+}
+
+/**
+ * Counters for the nodes a new execution goes into before its first step (a leading wait or split):
+ * no step hears about them being entered, so the start counts them.
+ */
+function entryDeltas(journey: JourneyEntryRules, profileId: string): StatDelta[] {
+  const definition = journey.definition as Journey | undefined;
+  if (!definition?.nodes || !definition.start) return [];
+  return enteringDeltas(definition, definition.start, profileId);
+}
+
+export async function enter(
+  deps: EntryDeps,
+  journey: JourneyEntryRules,
+  profileId: string,
+  entries: EntryRecord[],
+  trigger: ExecutionInput['entry'],
+  entryKey: string,
+): Promise<{ executionName: string; executionArn: string; started: boolean; refused?: string }> {
+  const now = deps.clock.now();
+  const executionName = deps.executionName(journey.id, journey.version, profileId, entryKey);
+  const executionArn = deps.executions.executionArn(journey.stateMachineArn, executionName);
+  const previous = entries.find((entry) => entry.journeyId === journey.id);
+  const rule = entryRule(journey, previous, now);
+  if (!rule.allowed && previous?.lastExecution !== executionName) {
+    return { executionName, executionArn, started: false, refused: 'reentry' };
+  }
+  const presence: PresenceRecord = {
+    profileId,
+    executionName,
+    executionArn,
+    journeyId: journey.id,
+    version: journey.version,
+    enteredAt: now,
+    triggerMessageId: trigger.messageId ?? entryKey,
+    ...(journey.goal && {
+      goal: {
+        event: journey.goal.event,
+        ...(journey.goal.where && { where: journey.goal.where }),
+        ...(journey.goal.within && { until: now + durationSeconds(journey.goal.within) * 1000 }),
+      },
+    }),
+    ...(journey.exitOn?.length && { exitOn: journey.exitOn }),
+  };
+  if (!(await deps.store.recordEntry({ presence, notEnteredSince: rule.notEnteredSince }))) {
+    return { executionName, executionArn, started: false, refused: 'reentry' };
+  }
+  const input: ExecutionInput = {
+    profileId,
+    journeyId: journey.id,
+    version: journey.version,
+    entry: trigger,
+    enteredAt: new Date(now).toISOString(),
+  };
+  const out = await deps.executions.start({
+    stateMachineArn: journey.stateMachineArn,
+    name: executionName,
+    input,
+  });
+  if (out.started) {
+    await deps.store.addStats(journey.id, [{ counter: 'started' }, ...entryDeltas(journey, profileId)]);
+    deps.log.info('journey started', {
+      journeyId: journey.id,
+      version: journey.version,
+      execution: executionName,
+      profileId,
+    });
+  }
+  return { executionName, executionArn: out.executionArn, started: out.started };
+}
