@@ -1,0 +1,103 @@
+/**
+ * An execution's trail: the nodes it went through, in order, with when it entered each. Built when
+ * the execution ends, from its journey-step timeline entries (one Query on the profile's timeline
+ * since the entry) and the journey graph: nodes that never call the step (waits for a duration,
+ * splits) are filled in between the recorded steps. The route through a split is the one that leads
+ * to the next recorded step, so the trail needs no profile id (which a merge may have changed).
+ */
+import { callsStep } from '../journeys/graph.js';
+import { nodeModule } from '../journeys/nodes/index.js';
+import type { Journey } from '../journeys/schema.js';
+import type { TrailStep } from './counters.js';
+
+/** The part of a timeline entry the trail needs. */
+export interface TrailEntry {
+  nodeId: string;
+  /** Stop markers (`converted`, `exited`) are not steps. */
+  outcome: string;
+  /** ISO-8601. */
+  at: string;
+}
+
+/** Outcomes of the entries a goal / exitOn stop writes: markers, not steps. */
+const stopOutcomes = new Set(['converted', 'exited']);
+
+type Graph = Pick<Journey, 'start' | 'nodes'>;
+
+function targets(journey: Graph, nodeId: string): string[] {
+  const node = journey.nodes[nodeId];
+  if (!node) return [];
+  return nodeModule(node.type)
+    .links(node as unknown as Record<string, unknown>)
+    .map((link) => link.target);
+}
+
+/**
+ * The nodes without a step from `from` up to `target` (a step node: `target` last; a node without a
+ * step: up to and including it); undefined when `target` is not reached that way.
+ */
+function routeTo(
+  journey: Graph,
+  from: string,
+  target: string,
+  seen = new Set<string>(),
+): string[] | undefined {
+  if (from === target) return [from];
+  const node = journey.nodes[from];
+  if (!node || seen.has(from) || callsStep(node)) return undefined;
+  seen.add(from);
+  for (const next of targets(journey, from)) {
+    const rest = routeTo(journey, next, target, seen);
+    if (rest) return [from, ...rest];
+  }
+  return undefined;
+}
+
+/**
+ * The trail from the start to where the execution is now. `entries` are the execution's timeline
+ * entries in any order (stop markers and resume entries are skipped); `endNode`, when known, is the
+ * node it ended in (a wait it was parked in when a goal stopped it), added with the nodes before it.
+ */
+export function trailOf(
+  journey: Graph,
+  input: { enteredAt: number; entries: readonly TrailEntry[]; endNode?: string },
+): TrailStep[] {
+  const remaining = input.entries
+    .filter((entry) => !stopOutcomes.has(entry.outcome) && journey.nodes[entry.nodeId])
+    .map((entry) => ({ nodeId: entry.nodeId, at: Date.parse(entry.at) }))
+    .sort((a, b) => a.at - b.at);
+  const trail: TrailStep[] = [];
+  let candidates = [journey.start];
+  let since = input.enteredAt;
+  const routeFrom = (target: string) => {
+    for (const candidate of candidates) {
+      const route = routeTo(journey, candidate, target);
+      if (route) return route;
+    }
+    return undefined;
+  };
+  while (candidates.length > 0) {
+    // The earliest recorded step reachable from here (steps of one instant may be stored in any order).
+    let index = -1;
+    let route: string[] | undefined;
+    for (let i = 0; i < remaining.length && !route; i++) {
+      route = routeFrom(remaining[i]!.nodeId);
+      if (route) index = i;
+    }
+    if (!route) {
+      if (input.endNode !== undefined) {
+        const end = routeFrom(input.endNode);
+        if (end) for (const nodeId of end) trail.push({ nodeId, at: since });
+      }
+      break;
+    }
+    const [next] = remaining.splice(index, 1);
+    for (const nodeId of route.slice(0, -1)) trail.push({ nodeId, at: since });
+    trail.push(next!);
+    // A resumed waitFor records the same node again: one visit.
+    while (remaining[0]?.nodeId === next!.nodeId) remaining.shift();
+    since = next!.at;
+    candidates = targets(journey, next!.nodeId);
+  }
+  return trail;
+}
