@@ -5,6 +5,8 @@
  *     DynamoDB Local child process (so its CRC32 header still matches); every other prefix goes to a
  *     registered `EdgeService` (EventBridge `AWSEvents`, Step Functions `AWSStepFunctions`, …);
  *   - REST-JSON (SES v2 `POST /v2/email/outbound-emails`): to a registered `EdgeRestRoute`;
+ *   - Query (form-encoded `Action=…`, XML answers; SNS): to the `EdgeQueryService` named by the
+ *     request signature's service (`Credential=…/<region>/sns/aws4_request`);
  *   - `/local/*`: the local-only routes (outbox, DLQ, clock), the same ones the HTTP server serves.
  * Signatures are not checked: any dummy credentials work, as with DynamoDB Local.
  */
@@ -52,6 +54,15 @@ export interface EdgeRestRoute {
   handle(body: unknown): Promise<unknown>;
 }
 
+/** A Query-protocol service (SNS): form-encoded parameters in, XML out. */
+export interface EdgeQueryService {
+  /** The SigV4 signing name the SDK puts in the credential scope, e.g. `sns`. */
+  signingName: string;
+  xmlNamespace: string;
+  /** The `<Action>Result` content: objects become elements, a `Map` becomes `<entry><key/><value/></entry>`s. */
+  handle(action: string, params: URLSearchParams): Promise<Record<string, unknown>>;
+}
+
 /** Answers `/local/*` requests; resolves undefined for paths it does not know. */
 export type LocalRoutes = (
   method: string,
@@ -65,6 +76,7 @@ export interface EdgeOptions {
   host?: string;
   services?: readonly EdgeService[];
   restRoutes?: readonly EdgeRestRoute[];
+  queryServices?: readonly EdgeQueryService[];
   /** Where DynamoDB Local listens; undefined while it is starting (requests get a 503 meanwhile). */
   dynamoDbEndpoint?: () => string | undefined;
   localRoutes?: LocalRoutes;
@@ -94,6 +106,9 @@ export async function startEdgeServer(options: EdgeOptions): Promise<EdgeServer>
   const restRoutes = new Map(
     (options.restRoutes ?? []).map((route) => [`${route.method} ${route.path}`, route]),
   );
+  const queryServices = new Map(
+    (options.queryServices ?? []).map((service) => [service.signingName, service]),
+  );
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
   const server: Server = createServer((req, res) => {
@@ -121,6 +136,11 @@ export async function startEdgeServer(options: EdgeOptions): Promise<EdgeServer>
     }
     const url = new URL(req.url ?? '/', 'http://edge');
     const method = req.method ?? 'GET';
+    if (
+      method === 'POST' &&
+      (header(req, 'content-type') ?? '').startsWith('application/x-www-form-urlencoded')
+    )
+      return handleQueryProtocol(req, res);
     const rest = restRoutes.get(`${method} ${url.pathname}`);
     if (rest) return handleRest(req, res, rest);
     if (url.pathname.startsWith('/local/') && options.localRoutes) {
@@ -221,6 +241,47 @@ export async function startEdgeServer(options: EdgeOptions): Promise<EdgeServer>
     }
   }
 
+  async function handleQueryProtocol(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const scope = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(header(req, 'authorization') ?? '');
+    const service = queryServices.get(scope?.[1] ?? '');
+    let params: URLSearchParams;
+    try {
+      params = new URLSearchParams((await readBody(req, maxBodyBytes)).toString('utf8'));
+    } catch (error) {
+      sendQueryError(res, toAwsError(error));
+      return;
+    }
+    const action = params.get('Action') ?? '';
+    if (!service) {
+      sendQueryError(
+        res,
+        new AwsServiceError(
+          'InvalidAction',
+          `No local Query-protocol service for ${scope?.[1] ?? 'this request'}`,
+        ),
+      );
+      return;
+    }
+    try {
+      const result = await service.handle(action, params);
+      const requestId = randomUUID();
+      const xml =
+        `<${action}Response xmlns="${service.xmlNamespace}"><${action}Result>${toXml(result)}</${action}Result>` +
+        `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`;
+      const payload = Buffer.from(xml);
+      res.writeHead(200, {
+        'content-type': 'text/xml',
+        'content-length': String(payload.length),
+        'x-amzn-requestid': requestId,
+      });
+      res.end(payload);
+    } catch (error) {
+      if (!(error instanceof AwsServiceError))
+        log.error('local service failed', { service: service.signingName, action, error: errorName(error) });
+      sendQueryError(res, toAwsError(error), service.xmlNamespace);
+    }
+  }
+
   async function handleRest(req: IncomingMessage, res: ServerResponse, rest: EdgeRestRoute): Promise<void> {
     try {
       const body = await readJsonBody(req, maxBodyBytes);
@@ -293,6 +354,41 @@ function sendRestJson(res: ServerResponse, status: number, body: unknown): void 
     'x-amzn-requestid': randomUUID(),
   });
   res.end(payload);
+}
+
+/** Query-protocol error: `<ErrorResponse><Error><Type/><Code/><Message/></Error>`. */
+function sendQueryError(res: ServerResponse, error: AwsServiceError, namespace = ''): void {
+  const requestId = randomUUID();
+  const type = error.status >= 500 ? 'Receiver' : 'Sender';
+  const payload = Buffer.from(
+    `<ErrorResponse${namespace ? ` xmlns="${namespace}"` : ''}><Error><Type>${type}</Type>` +
+      `<Code>${escapeXml(error.code)}</Code><Message>${escapeXml(error.message)}</Message></Error>` +
+      `<RequestId>${requestId}</RequestId></ErrorResponse>`,
+  );
+  res.writeHead(error.status, {
+    'content-type': 'text/xml',
+    'content-length': String(payload.length),
+    'x-amzn-requestid': requestId,
+  });
+  res.end(payload);
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function toXml(value: unknown): string {
+  if (value instanceof Map)
+    return [...value]
+      .map(
+        ([k, v]) => `<entry><key>${escapeXml(String(k))}</key><value>${escapeXml(String(v))}</value></entry>`,
+      )
+      .join('');
+  if (value && typeof value === 'object')
+    return Object.entries(value)
+      .map(([name, item]) => `<${name}>${toXml(item)}</${name}>`)
+      .join('');
+  return escapeXml(String(value ?? ''));
 }
 
 /** REST-JSON error: code in `x-amzn-errortype`, `{ message }` in the body. */

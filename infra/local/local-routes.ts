@@ -7,19 +7,40 @@ import { parseDuration } from '../../shared/journeys/duration.js';
 import type { LocalRoutes } from './edge.js';
 import type { LocalEventBridge } from './eventbridge.js';
 import type { LocalSes, OutboxMessage } from './ses.js';
+import type { LocalSms, SmsOutboxMessage } from './sms.js';
+import type { LocalSns, PushOutboxMessage } from './sns.js';
 import type { VirtualClock } from './stepfunctions/clock.js';
 
 export interface LocalRoutesOptions {
   ses: LocalSes;
+  sms?: LocalSms;
+  sns?: LocalSns;
   bus: LocalEventBridge;
   clock: VirtualClock;
   /** Events ingest refused as invalid on those days (YYYY-MM-DD), from its dead-letter store, newest first. */
   rejectedEvents?: (dates: string[]) => Promise<unknown[]>;
 }
 
-const outboxFilters = ['to', 'profileId', 'journeyId', 'nodeId'] as const;
+const outboxFilters = ['channel', 'to', 'profileId', 'journeyId', 'nodeId'] as const;
 
-export function createLocalRoutes({ ses, bus, clock, rejectedEvents }: LocalRoutesOptions): LocalRoutes {
+/** One captured message of any channel, as `GET /local/outbox` lists them. */
+export type AnyOutboxMessage = (OutboxMessage & { channel: 'email' }) | SmsOutboxMessage | PushOutboxMessage;
+
+export function createLocalRoutes({
+  ses,
+  sms,
+  sns,
+  bus,
+  clock,
+  rejectedEvents,
+}: LocalRoutesOptions): LocalRoutes {
+  // Every channel's captured messages, newest first (ISO times of one clock sort as strings).
+  const outbox = (): AnyOutboxMessage[] =>
+    [
+      ...ses.outbox().map((message) => ({ ...message, channel: 'email' as const })),
+      ...(sms?.outbox() ?? []),
+      ...(sns?.outbox() ?? []),
+    ].sort((a, b) => (a.sentAt < b.sentAt ? 1 : a.sentAt > b.sentAt ? -1 : 0));
   const clockState = () => ({
     now: new Date(clock.now()).toISOString(),
     nowMs: clock.now(),
@@ -29,7 +50,7 @@ export function createLocalRoutes({ ses, bus, clock, rejectedEvents }: LocalRout
     const route = `${method} ${url.pathname.replace(/\/$/, '')}`;
     switch (route) {
       case 'GET /local/outbox': {
-        let messages = ses.outbox();
+        let messages = outbox();
         for (const name of outboxFilters) {
           const wanted = url.searchParams.get(name);
           if (wanted !== null) messages = messages.filter((m) => matchesFilter(m, name, wanted));
@@ -38,6 +59,8 @@ export function createLocalRoutes({ ses, bus, clock, rejectedEvents }: LocalRout
       }
       case 'DELETE /local/outbox':
         ses.clear();
+        sms?.clear();
+        sns?.clear();
         return { status: 200, body: { messages: [] } };
       case 'GET /local/dlq': {
         // Two kinds of dead letters: bus messages whose delivery kept failing (`messages`), and events
@@ -97,12 +120,13 @@ export async function settle(bus: LocalEventBridge, clock: VirtualClock): Promis
 }
 
 function matchesFilter(
-  message: OutboxMessage,
+  message: AnyOutboxMessage,
   name: (typeof outboxFilters)[number],
   wanted: string,
 ): boolean {
-  if (name === 'to')
+  if (name === 'to' && message.channel === 'email')
     return message.toAddresses.some((address) => address.toLowerCase() === wanted.toLowerCase());
+  if (name === 'to') return message.to.toLowerCase() === wanted.toLowerCase();
   return String(message[name] ?? '') === wanted;
 }
 

@@ -29,6 +29,8 @@ import {
 import { type HttpServer, startHttpServer } from './http.js';
 import { createLocalRoutes, settle } from './local-routes.js';
 import { createLocalSes, type LocalSes } from './ses.js';
+import { createLocalSms, type LocalSms } from './sms.js';
+import { createLocalSns, type LocalSns } from './sns.js';
 import { createVirtualClock, setLocalClock, type VirtualClock } from './stepfunctions/clock.js';
 import { createLocalStepFunctions, type LocalStepFunctionsStack } from './stepfunctions/index.js';
 
@@ -66,6 +68,8 @@ export interface LocalStack {
   dynamoDbPid: number | undefined;
   bus: LocalEventBridge;
   ses: LocalSes;
+  sms: LocalSms;
+  sns: LocalSns;
   clock: VirtualClock;
   /** Resolves when bus deliveries and clock-driven work have all finished. */
   settle(): Promise<void>;
@@ -96,6 +100,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     clock,
     events: handlerFile('cairn-feedback') ? bus : undefined,
   });
+  const sms = createLocalSms({
+    outboxFile: dataDir && join(dataDir, 'sms.json'),
+    clock,
+    events: handlerFile('cairn-feedback') ? bus : undefined,
+  });
+  const sns = createLocalSns({ stateFile: dataDir && join(dataDir, 'push.json'), clock });
   let dynamoDb: DynamoDbLocal | undefined;
   const rejectedEvents = async (dates: string[]) => {
     if (!dynamoDb) return [];
@@ -122,7 +132,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
     return letters.sort((a, b) => b.receivedAt.localeCompare(a.receivedAt));
   };
-  const localRoutes = createLocalRoutes({ ses, bus, clock, rejectedEvents });
+  const localRoutes = createLocalRoutes({ ses, sms, sns, bus, clock, rejectedEvents });
 
   let stepFunctions: LocalStepFunctionsStack | undefined;
   let edge: EdgeServer | undefined;
@@ -136,6 +146,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await edge?.close();
     await dynamoDb?.stop();
     ses.stop();
+    sms.stop();
+    sns.stop();
   };
 
   try {
@@ -143,8 +155,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     edge = await startEdgeServer({
       port: edgePort,
       host,
-      services: [bus],
+      services: [bus, sms.service],
       restRoutes: ses.routes,
+      queryServices: [sns.service],
       dynamoDbEndpoint: () => dynamoDb?.endpoint,
       localRoutes,
       log: log.child({ component: 'edge' }),
@@ -220,6 +233,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dynamoDbPid: dynamoDb.pid,
       bus,
       ses,
+      sms,
+      sns,
       clock,
       settle: () => settle(bus, clock),
       stop,

@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import {
+  ConflictException,
+  DeleteOptedOutNumberCommand,
+  PinpointSMSVoiceV2Client,
+  PutOptedOutNumberCommand,
+  SendTextMessageCommand,
+  ValidationException,
+} from '@aws-sdk/client-pinpoint-sms-voice-v2';
+import {
+  CreatePlatformEndpointCommand,
+  EndpointDisabledException,
+  GetEndpointAttributesCommand,
+  PublishCommand,
+  SetEndpointAttributesCommand,
+  SNSClient,
+} from '@aws-sdk/client-sns';
+import { awsClientConfig, uniqueId } from '../../support/local.js';
+import { testStack } from '../../support/stack.js';
+
+interface Captured {
+  channel: string;
+  messageId: string;
+  to: string;
+  text?: string;
+  parts?: number;
+  encoding?: string;
+  title?: string | null;
+  body?: string | null;
+  data?: Record<string, unknown> | null;
+  journeyId?: string | null;
+  nodeId?: string | null;
+}
+
+describe('the edge speaks End User Messaging SMS and SNS mobile push (real SDK clients)', () => {
+  let httpUrl: string;
+  let sms: PinpointSMSVoiceV2Client;
+  let sns: SNSClient;
+
+  const outbox = async (query: string): Promise<Captured[]> =>
+    ((await (await fetch(`${httpUrl}/local/outbox?${query}`)).json()) as { messages: Captured[] }).messages;
+
+  before(async () => {
+    const stack = await testStack();
+    httpUrl = stack.httpUrl;
+    sms = new PinpointSMSVoiceV2Client(awsClientConfig(stack.edgeUrl));
+    sns = new SNSClient(awsClientConfig(stack.edgeUrl));
+  });
+
+  after(() => {
+    sms.destroy();
+    sns.destroy();
+  });
+
+  it('captures SendTextMessage with its encoding and parts, filterable by channel', async () => {
+    const journeyId = uniqueId('sms');
+    const { MessageId } = await sms.send(
+      new SendTextMessageCommand({
+        DestinationPhoneNumber: '+33612345678',
+        MessageBody: `Bonjour 😀 ${'x'.repeat(70)}`,
+        MessageType: 'PROMOTIONAL',
+        Context: { journeyId, nodeId: 'hello', journeyVersion: '3' },
+      }),
+    );
+    const [captured] = await outbox(`channel=sms&journeyId=${journeyId}`);
+    assert.equal(captured?.messageId, MessageId);
+    assert.equal(captured?.to, '+33612345678');
+    assert.equal(captured?.encoding, 'UCS-2');
+    assert.equal(captured?.parts, 2);
+    assert.equal(captured?.nodeId, 'hello');
+    assert.deepEqual(await outbox(`channel=email&journeyId=${journeyId}`), []);
+  });
+
+  it('refuses what the service refuses, with its error types', async () => {
+    await assert.rejects(
+      sms.send(new SendTextMessageCommand({ DestinationPhoneNumber: '0612345678', MessageBody: 'hi' })),
+      (error: unknown) => error instanceof ValidationException && /E\.164/.test(error.message),
+    );
+    await assert.rejects(
+      sms.send(
+        new SendTextMessageCommand({
+          DestinationPhoneNumber: '+33612345678',
+          MessageBody: 'hi',
+          Context: { a: '1', b: '2', c: '3', d: '4', e: '5', f: '6' },
+        }),
+      ),
+      ValidationException,
+    );
+  });
+
+  it('refuses a number on the opt-out list with ConflictException until it is taken off', async () => {
+    const number = '+33699999999';
+    await sms.send(new PutOptedOutNumberCommand({ OptOutListName: 'Default', OptedOutNumber: number }));
+    await assert.rejects(
+      sms.send(new SendTextMessageCommand({ DestinationPhoneNumber: number, MessageBody: 'hi' })),
+      ConflictException,
+    );
+    await sms.send(new DeleteOptedOutNumberCommand({ OptOutListName: 'Default', OptedOutNumber: number }));
+    const { MessageId } = await sms.send(
+      new SendTextMessageCommand({ DestinationPhoneNumber: number, MessageBody: 'hi' }),
+    );
+    assert.ok(MessageId);
+  });
+
+  it('creates one platform endpoint per token and publishes the platform payload', async () => {
+    const application = 'arn:aws:sns:us-east-1:000000000000:app/APNS/cairn-local';
+    const token = uniqueId('device');
+    const first = await sns.send(
+      new CreatePlatformEndpointCommand({ PlatformApplicationArn: application, Token: token }),
+    );
+    const again = await sns.send(
+      new CreatePlatformEndpointCommand({ PlatformApplicationArn: application, Token: token }),
+    );
+    assert.ok(first.EndpointArn?.includes(':endpoint/APNS/cairn-local/'));
+    assert.equal(again.EndpointArn, first.EndpointArn, 'idempotent for the same token');
+    const apns = { aps: { alert: { title: 'Your cart', body: 'Still thinking?' } }, cartId: 'c-1' };
+    const { MessageId } = await sns.send(
+      new PublishCommand({
+        TargetArn: first.EndpointArn,
+        MessageStructure: 'json',
+        Message: JSON.stringify({ default: 'Still thinking?', APNS: JSON.stringify(apns) }),
+        MessageAttributes: { nodeId: { DataType: 'String', StringValue: 'nudge' } },
+      }),
+    );
+    const [captured] = await outbox(`channel=push&to=${token}`);
+    assert.equal(captured?.messageId, MessageId);
+    assert.equal(captured?.title, 'Your cart');
+    assert.equal(captured?.body, 'Still thinking?');
+    assert.deepEqual(captured?.data, { cartId: 'c-1' });
+    assert.equal(captured?.nodeId, 'nudge');
+  });
+
+  it('disables the endpoint of a token the platform rejects, and publishing then fails', async () => {
+    const application = 'arn:aws:sns:us-east-1:000000000000:app/GCM/cairn-local';
+    const { EndpointArn } = await sns.send(
+      new CreatePlatformEndpointCommand({ PlatformApplicationArn: application, Token: uniqueId('invalid-') }),
+    );
+    const publish = () =>
+      sns.send(
+        new PublishCommand({
+          TargetArn: EndpointArn,
+          MessageStructure: 'json',
+          Message: JSON.stringify({ default: 'x', GCM: JSON.stringify({ notification: { body: 'x' } }) }),
+        }),
+      );
+    await assert.rejects(publish(), EndpointDisabledException);
+    const attributes = await sns.send(new GetEndpointAttributesCommand({ EndpointArn }));
+    assert.equal(attributes.Attributes?.Enabled, 'false');
+    await sns.send(new SetEndpointAttributesCommand({ EndpointArn, Attributes: { Enabled: 'true' } }));
+    assert.equal(
+      (await sns.send(new GetEndpointAttributesCommand({ EndpointArn }))).Attributes?.Enabled,
+      'true',
+    );
+  });
+});
