@@ -68,7 +68,8 @@ export function acceptedFindings(cairn: CairnJourneys): AcceptedFinding[] {
     accept(fn.role!, iam5(prefixArn('execution')), reasons.executions);
   }
 
-  const stepLogicalId = stack.getLogicalId(step.node.defaultChild as CfnElement);
+  // The logical id as written in the template (CairnJourneys pins ids: see parts/logical-ids.ts).
+  const stepLogicalId = stack.resolve((step.node.defaultChild as CfnElement).logicalId) as string;
   accept(cairn.journeyRole, iam5(`<${stepLogicalId}.Arn>:*`), reasons.stepVersions);
   if (cairn.journeys.length > 0) accept(cairn.journeyRole, iam5('*'), reasons.logDelivery);
   for (const { stateMachine } of cairn.journeys) {
@@ -79,7 +80,10 @@ export function acceptedFindings(cairn: CairnJourneys): AcceptedFinding[] {
       accept(stateMachine, 'AwsSolutions-SF2', reasons.journeyTracing);
   }
   for (const route of cairn.publicRoutes) accept(route, 'AwsSolutions-APIG4', reasons.unsubscribe);
-  if (cairn.userPool instanceof cognito.UserPool && cairn.userPool.node.scope === cairn) {
+  if (
+    cairn.userPool instanceof cognito.UserPool &&
+    cairn.userPool.node.path.startsWith(`${cairn.node.path}/`)
+  ) {
     accept(cairn.userPool, 'AwsSolutions-COG8', reasons.cognitoPlus);
   }
   return accepted;

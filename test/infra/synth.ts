@@ -6,7 +6,7 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Validations } from 'aws-cdk-lib';
+import { App, type CfnElement, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { CairnJourneysProps } from '../../infra/aws/cairn-journeys.js';
@@ -76,6 +76,7 @@ export function resourcesOf(json: Synthesized['json'], type: string) {
   return Object.entries(json.Resources).filter(([, resource]) => resource.Type === type);
 }
 
+/** The logical id in the template (after overrides, which `stack.getLogicalId` does not see). */
 export function logicalIdOf(stack: CairnStack, construct: { node: { defaultChild?: unknown } }): string {
-  return stack.getLogicalId(construct.node.defaultChild as Parameters<CairnStack['getLogicalId']>[0]);
+  return stack.resolve((construct.node.defaultChild as CfnElement).logicalId) as string;
 }

@@ -1,0 +1,52 @@
+import { type Duration, Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Construct } from 'constructs';
+import { ingestRule } from '../../../shared/routing.js';
+import { type RuleBuffer, ruleBuffer } from './buffer.js';
+import type { CairnData } from './data.js';
+import type { CairnFunctions } from './functions.js';
+import type { CairnStateMachines } from './state-machines.js';
+
+export interface CairnEventsProps {
+  readonly functions: CairnFunctions;
+  readonly data: CairnData;
+  readonly stateMachines: CairnStateMachines;
+  readonly busName: string;
+  readonly archiveRetention: Duration;
+  readonly maxConcurrency: number;
+}
+
+/**
+ * Events and ingest: the bus product apps send Segment events to, its archive for replay, and the
+ * rule → SQS buffer (+ DLQ) → ingest Lambda that turns events into profiles and journey entries.
+ */
+export class CairnEvents extends Construct {
+  readonly bus: events.EventBus;
+  readonly ingest: NodejsFunction;
+  readonly ingestBuffer: RuleBuffer;
+
+  constructor(scope: Construct, id: string, props: CairnEventsProps) {
+    super(scope, id);
+    this.bus = new events.EventBus(this, 'Bus', { eventBusName: props.busName });
+    this.bus.archive('Archive', {
+      description: 'Every event sent to the Cairn bus, for replay',
+      eventPattern: { account: [Stack.of(this).account] },
+      retention: props.archiveRetention,
+    });
+
+    this.ingest = props.functions.create(this, 'ingest', { timeout: 30 });
+    props.data.grantItems(this.ingest);
+    props.stateMachines.grantExecutionControl(this.ingest);
+    props.stateMachines.grantTaskTokens(this.ingest);
+    this.ingestBuffer = ruleBuffer(this, ingestRule, this.bus, this.ingest, {
+      maxConcurrency: props.maxConcurrency,
+      encryptionKey: props.data.encryptionKey,
+    });
+  }
+
+  /** The variables every function reads to find the bus. */
+  get environment(): Record<string, string> {
+    return { CAIRN_BUS_NAME: this.bus.eventBusName };
+  }
+}
