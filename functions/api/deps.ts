@@ -7,6 +7,7 @@ import { DynamoCatalogStore } from '../../shared/catalog/dynamodb.js';
 import { DynamoWriteKeyStore } from '../../shared/catalog/write-keys.js';
 import { handleUnsubscribe, lazyUnsubscribeSecret } from '../../shared/channels/unsubscribe.js';
 import { type Clock, processClock } from '../../shared/clock.js';
+import { dynamoDeriver } from '../../shared/derived/index.js';
 import { NotFoundError } from '../../shared/errors.js';
 import {
   anyWriteKeyVerifier,
@@ -23,6 +24,7 @@ import {
   eraseProfile,
   findProfile,
   getProfile,
+  type Profile,
   type ProfileStore,
   toProfileJson,
 } from '../../shared/profiles/index.js';
@@ -84,7 +86,14 @@ export function apiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
   };
 }
 
-export function profilesApi(store: ProfileStore, runtime?: Pick<RuntimeStore, 'listTimeline'>): ProfilesApi {
+export function profilesApi(
+  store: ProfileStore,
+  runtime?: Pick<RuntimeStore, 'listTimeline'>,
+  derived?: { view(profile: Profile, now: number): Promise<Profile>; clock: Clock },
+): ProfilesApi {
+  // computed, stage and scores as they are now (windows and decay move with time between writes).
+  const current = async (profile: Profile) =>
+    derived ? derived.view(profile, derived.clock.now()) : profile;
   const found = <T>(value: T | null, profileId: string): T => {
     if (value === null) throw new NotFoundError(`profile ${profileId} not found`);
     return value;
@@ -93,9 +102,10 @@ export function profilesApi(store: ProfileStore, runtime?: Pick<RuntimeStore, 'l
     async find(lookup) {
       const profile = await findProfile(store, lookup);
       if (!profile) throw new NotFoundError('no profile has that identifier');
-      return toProfileJson(profile);
+      return toProfileJson(await current(profile));
     },
-    get: async (profileId) => toProfileJson(found(await getProfile(store, profileId), profileId)),
+    get: async (profileId) =>
+      toProfileJson(await current(found(await getProfile(store, profileId), profileId))),
     timeline: (profileId, page) => combinedTimeline(store, runtime, profileId, page),
     erase: async (profileId) => ({ erased: true, ...found(await eraseProfile(store, profileId), profileId) }),
   };
@@ -134,6 +144,7 @@ export function createApiDeps(options: ApiDepsOptions): ApiDeps & { catalog: Jou
   const storedKeys = hashedWriteKeyVerifier(writeKeyStore, { now: () => clock.now() });
   const runtime = createRuntime({ documentClient: client, sfn, clock, log: options.log });
   const publisher = eventBridgePublisher(new EventBridgeClient({ maxAttempts: 5 }), config.busName);
+  const deriver = dynamoDeriver(client, config.journeysTable);
   return {
     catalog,
     publisher,
@@ -152,7 +163,10 @@ export function createApiDeps(options: ApiDepsOptions): ApiDeps & { catalog: Jou
       },
     },
     tokens: config.apiToken ? constantTokenVerifier(config.apiToken) : authorizerOnlyTokenVerifier,
-    profiles: profilesApi(profiles, runtime.store),
+    profiles: profilesApi(profiles, runtime.store, {
+      view: (profile, now) => deriver.view(profile, now) as Promise<Profile>,
+      clock,
+    }),
     runtime: {
       enroll: (journeyId, input) => runtime.api.enroll(journeyId, input),
       // 404 for a journey that does not exist (the runtime answers zeros for any id).

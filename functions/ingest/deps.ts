@@ -1,5 +1,6 @@
 import { processClock } from '../../shared/clock.js';
 import { integerFromEnv } from '../../shared/config.js';
+import { dynamoDeriver } from '../../shared/derived/index.js';
 import { DynamoDeadLetterStore } from '../../shared/events/dead-letters.js';
 import { randomIds } from '../../shared/ids.js';
 import { createLogger } from '../../shared/log.js';
@@ -24,7 +25,14 @@ export function createIngestDeps(env: NodeJS.ProcessEnv = process.env): IngestBa
       : {}),
   });
   return {
-    ingest: { store, clock, ids: randomIds, log },
+    // Computed traits, stage and scores: definitions cached per container, no request per event.
+    ingest: {
+      store,
+      clock,
+      ids: randomIds,
+      log,
+      deriver: dynamoDeriver(client, tableName(journeysTable, env)),
+    },
     parse: { clock, ids: randomIds },
     reactor: createReactor(),
     deadLetters: new DynamoDeadLetterStore({ client, clock, tableName: tableName(journeysTable, env) }),

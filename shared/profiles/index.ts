@@ -1,3 +1,4 @@
+export * from './derive.js';
 export * from './dynamodb.js';
 export * from './ingest.js';
 export * from './ingest-batch.js';

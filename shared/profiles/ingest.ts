@@ -13,6 +13,7 @@ import {
 } from '../identity/index.js';
 import type { IdGenerator } from '../ids.js';
 import type { Logger } from '../log.js';
+import type { ProfileDeriver } from './derive.js';
 import {
   applyEvent,
   type JourneyPresence,
@@ -36,6 +37,8 @@ export interface IngestDeps {
   log?: Logger;
   rules?: IdentityRules;
   retry?: RetryOptions;
+  /** Keeps computed traits, stage and scores current in the same write (shared/derived). */
+  deriver?: ProfileDeriver;
 }
 
 export interface RetryOptions {
@@ -154,6 +157,10 @@ async function attemptIngest(
     now,
   );
   next.version = (existing?.version ?? 0) + 1;
+  if (deps.deriver) {
+    const merged = mergedProfiles.map(recordOf);
+    next = await deps.deriver.derive({ profile: next, merged, message, now: clock.now() });
+  }
 
   const change: ProfileCommit = {
     message,

@@ -38,6 +38,15 @@ export interface ProfileRecord {
   mergedFrom: string[];
   createdAt: string;
   updatedAt: string;
+  /** Computed traits by id, as of the last write (shared/derived). */
+  computed?: Record<string, unknown>;
+  /** Lifecycle stage and since when (shared/derived/lifecycle.ts). */
+  stage?: string;
+  stageSince?: string;
+  /** Lead scores by score id (`{ fit, engagement, total }`) and `churnRisk` (0..1 or null). */
+  scores?: Record<string, unknown>;
+  /** State the derived values are kept current from (shared/derived/derive.ts), not shown. */
+  derived?: Record<string, unknown>;
 }
 
 /**
@@ -64,6 +73,13 @@ export interface ProfileJson {
   lastSeen: string;
   counters: ProfileCounters;
   mergedFrom: string[];
+  /** Computed traits by id (`{ ordersLast90d: 2, totalSpend: 120.5, ... }`); `{}` when none are defined. */
+  computed: Record<string, unknown>;
+  /** Lifecycle stage (`new`, `active`, `dormant`, `churned` by default) and since when. */
+  stage: string | null;
+  stageSince: string | null;
+  /** `{ <scoreId>: { fit, engagement, total }, churnRisk: number | null }`. */
+  scores: Record<string, unknown>;
 }
 
 export function toProfileJson(profile: ProfileRecord): ProfileJson {
@@ -75,6 +91,10 @@ export function toProfileJson(profile: ProfileRecord): ProfileJson {
     lastSeen: profile.lastSeen,
     counters: profile.counters,
     mergedFrom: profile.mergedFrom,
+    computed: profile.computed ?? {},
+    stage: profile.stage ?? null,
+    stageSince: profile.stageSince ?? null,
+    scores: profile.scores ?? {},
   };
 }
 

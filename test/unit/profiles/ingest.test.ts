@@ -170,6 +170,11 @@ describe('ingestMessage (in-memory store)', () => {
       lastSeen: at(1),
       counters: { events: 1, types: { identify: 1 }, tracked: {} },
       mergedFrom: [],
+      // Without a deriver (shared/derived) nothing is derived.
+      computed: {},
+      stage: null,
+      stageSince: null,
+      scores: {},
     });
   });
 });

@@ -1,0 +1,36 @@
+import type { ProfileDeriver } from '../profiles/derive.js';
+import type { ProfileRecord } from '../profiles/model.js';
+import { type DerivableProfile, type Deriving, deriveProfile, prepare, viewOf } from './derive.js';
+import type { DerivedDefinitions } from './schema.js';
+
+/** Prepared (compiled) definitions, rebuilt only when the snapshot object changes. */
+export function preparedDefinitions(load: () => Promise<DerivedDefinitions>): () => Promise<Deriving> {
+  let last: { definitions: DerivedDefinitions; deriving: Deriving } | undefined;
+  return async () => {
+    const definitions = await load();
+    if (last?.definitions !== definitions) last = { definitions, deriving: prepare(definitions) };
+    return last.deriving;
+  };
+}
+
+/** The ProfileDeriver ingest uses: no request per event beyond the cached definitions. */
+export function createDeriver(load: () => Promise<Deriving>): ProfileDeriver & {
+  view(profile: ProfileRecord, now: number): Promise<ProfileRecord>;
+} {
+  return {
+    async derive({ profile, merged, message, now }) {
+      const deriving = await load();
+      return deriveProfile(deriving, {
+        profile: profile as ProfileRecord & DerivableProfile,
+        merged: merged as DerivableProfile[],
+        ...(message ? { message } : {}),
+        now,
+      });
+    },
+    /** The profile with `computed`, `stage` and `scores` as they are at `now` (nothing written). */
+    async view(profile, now) {
+      const deriving = await load();
+      return { ...profile, ...viewOf(deriving, profile as ProfileRecord & DerivableProfile, now) };
+    },
+  };
+}
