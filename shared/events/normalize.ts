@@ -1,9 +1,16 @@
 import type * as z from 'zod';
 import type { Clock } from '../clock.js';
 import { type Issue, PayloadTooLargeError, ValidationError } from '../errors.js';
-import type { IdGenerator } from '../ids.js';
+import { type IdGenerator, stableHash } from '../ids.js';
+import { jsonShapeIssues } from '../json-shape.js';
 import { type SegmentType, segmentTypes } from '../routing.js';
-import { batchSchema, maxBatchBytes, maxEventBytes, segmentMessageSchema } from './schema.js';
+import {
+  batchSchema,
+  maxBatchBytes,
+  maxEventBytes,
+  maxMessageDepth,
+  segmentMessageSchema,
+} from './schema.js';
 
 /**
  * A validated message with everything later stages rely on filled in: a messageId (generated when
@@ -33,7 +40,24 @@ export type NormalizedMessage = {
   receivedAt: string;
   sentAt?: string;
   originalTimestamp?: string;
+  /**
+   * The event time as sent (or as computed from `originalTimestamp` and `sentAt`) when it lay more
+   * than `futureTolerance` after `receivedAt` (or was out of range): `timestamp` is then `receivedAt`.
+   */
+  clampedTimestamp?: string;
+  /**
+   * Set by ingest when the sender's messageId was already used for a message with other content:
+   * this one is processed as a message of its own (see events/fingerprint.ts).
+   */
+  messageIdReused?: true;
 };
+
+/**
+ * Event times later than the receive time by more than this are clamped to the receive time, so a
+ * device with a wrong clock (or a hostile sender) cannot stamp an identify 9999-12-31 and win every
+ * later last-write-wins trait merge, or push `lastSeen` into the future.
+ */
+export const futureTolerance = 60 * 60 * 1000;
 
 export interface ParseDeps {
   clock: Clock;
@@ -47,10 +71,21 @@ export interface ParseOptions {
   path?: (string | number)[];
   /** Batch-level defaults (Segment `/v1/batch` allows `context` and `integrations` on the batch). */
   defaults?: { context?: Record<string, unknown>; integrations?: Record<string, unknown> };
+  /**
+   * The messageId when the sender gave none: something stable across redeliveries of the same
+   * message (the EventBridge event id). Without it, see `derivedMessageId`.
+   */
+  messageIdFallback?: string;
 }
 
+/** Size in UTF-8 bytes of the JSON form. Call after `jsonShapeIssues` (deep nesting overflows the stack). */
 export function byteSize(input: unknown): number {
   return Buffer.byteLength(JSON.stringify(input) ?? '', 'utf8');
+}
+
+/** Nesting and Unicode problems of a message, checked before anything recurses over it. */
+function shapeIssues(input: unknown, path: (string | number)[]): Issue[] {
+  return jsonShapeIssues(input, { maxDepth: maxMessageDepth, path });
 }
 
 /**
@@ -58,6 +93,8 @@ export function byteSize(input: unknown): number {
  * or PayloadTooLargeError above 256 KB.
  */
 export function parseMessage(input: unknown, deps: ParseDeps, options: ParseOptions = {}): NormalizedMessage {
+  const shape = shapeIssues(input, options.path ?? []);
+  if (shape.length > 0) throw new ValidationError(shape);
   const size = byteSize(input);
   if (size > maxEventBytes) {
     throw new PayloadTooLargeError(tooLarge('message', size, maxEventBytes), { size, limit: maxEventBytes });
@@ -73,6 +110,9 @@ export function parseMessage(input: unknown, deps: ParseDeps, options: ParseOpti
  * so a sender never has to guess which part was accepted).
  */
 export function parseBatch(input: unknown, deps: ParseDeps): NormalizedMessage[] {
+  // Batch-level fields and each item, at the same depth limit as a single message.
+  const shape = jsonShapeIssues(input, { maxDepth: maxMessageDepth + 2 });
+  if (shape.length > 0) throw new ValidationError(shape);
   const size = byteSize(input);
   if (size > maxBatchBytes) {
     throw new PayloadTooLargeError(tooLarge('batch', size, maxBatchBytes), { size, limit: maxBatchBytes });
@@ -125,7 +165,12 @@ export function fromEventBridge(envelope: unknown, deps: ParseDeps): NormalizedM
       { path: [detailTypeKey], message: `${detailTypeKey} must be one of ${segmentTypeList}` },
     ]);
   }
-  return parseMessage(detail, deps, { type: detailType, path: [detailKey] });
+  const eventId = typeof record.id === 'string' && record.id !== '' ? record.id : undefined;
+  return parseMessage(detail, deps, {
+    type: detailType,
+    path: [detailKey],
+    ...(eventId === undefined ? {} : { messageIdFallback: eventId }),
+  });
 }
 
 const segmentTypeList = segmentTypes.join(', ');
@@ -183,15 +228,17 @@ function normalize(
 ): NormalizedMessage {
   const now = deps.clock.now();
   const receivedAt = new Date(now).toISOString();
+  const time = eventTime(message, now);
   const out: NormalizedMessage = {
     type: message.type,
-    messageId: message.messageId ?? deps.ids.next(),
+    messageId: message.messageId ?? options.messageIdFallback ?? derivedMessageId(message) ?? deps.ids.next(),
     properties: 'properties' in message ? (message.properties ?? {}) : {},
     traits: 'traits' in message ? (message.traits ?? {}) : {},
     context: message.context ?? options.defaults?.context ?? {},
-    timestamp: eventTime(message, now),
+    timestamp: time.timestamp,
     receivedAt,
   };
+  if (time.clamped !== undefined) out.clampedTimestamp = time.clamped;
   if (message.userId !== undefined) out.userId = message.userId;
   if (message.anonymousId !== undefined) out.anonymousId = message.anonymousId;
   const integrations = message.integrations ?? options.defaults?.integrations;
@@ -218,21 +265,61 @@ function normalize(
 }
 
 /**
+ * A messageId for a message sent over HTTP without one. A client that retries a request sends the
+ * same bytes again, so a message that carries its own time (`timestamp` or `originalTimestamp`, as
+ * every Segment library sends) gets an id derived from its content: the retry is recognised as the
+ * same message. A message without any time of its own cannot be told apart from a genuine repeat,
+ * so it gets a fresh id (README: reliability).
+ */
+export function derivedMessageId(message: Record<string, unknown>): string | undefined {
+  if (message.timestamp === undefined && message.originalTimestamp === undefined) return undefined;
+  return `cairn-${stableHash(canonicalJson(message)).slice(0, 32)}`;
+}
+
+/** JSON with object keys sorted, so equal content gives equal text whatever the key order. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const keys = Object.keys(value).sort();
+    const body = keys
+      .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+    return `{${body.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** The earliest time `toISOString` writes with a four-digit year (string order = time order). */
+const earliestTime = Date.parse('0000-01-01T00:00:00.000Z');
+
+/**
  * Segment's rule: an explicit `timestamp` wins; otherwise `originalTimestamp` corrected for the
  * device's clock skew (receivedAt - (sentAt - originalTimestamp)); otherwise the time it arrived.
+ * A result more than `futureTolerance` after the receive time, or outside years 0000-9999, is
+ * clamped to the receive time and reported as `clamped`.
  */
 function eventTime(
   message: { timestamp?: string; originalTimestamp?: string; sentAt?: string },
   now: number,
-) {
-  if (message.timestamp !== undefined) return toUtc(message.timestamp);
-  if (message.originalTimestamp !== undefined) {
+): { timestamp: string; clamped?: string } {
+  let time = now;
+  let sent: string | undefined;
+  if (message.timestamp !== undefined) {
+    time = Date.parse(message.timestamp);
+    sent = message.timestamp;
+  } else if (message.originalTimestamp !== undefined) {
     const original = Date.parse(message.originalTimestamp);
-    if (message.sentAt !== undefined)
-      return new Date(now - (Date.parse(message.sentAt) - original)).toISOString();
-    return new Date(original).toISOString();
+    time = message.sentAt !== undefined ? now - (Date.parse(message.sentAt) - original) : original;
+    sent = message.originalTimestamp;
   }
-  return new Date(now).toISOString();
+  if (Number.isFinite(time) && time >= earliestTime && time <= now + futureTolerance) {
+    return { timestamp: new Date(time).toISOString() };
+  }
+  const representable = Number.isFinite(time) && Math.abs(time) <= 8.64e15;
+  return {
+    timestamp: new Date(now).toISOString(),
+    clamped: representable ? new Date(time).toISOString() : String(sent),
+  };
 }
 
 function toUtc(iso: string): string {

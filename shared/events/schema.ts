@@ -12,16 +12,26 @@ import { segmentTypes } from '../routing.js';
 export const maxEventBytes = 256 * 1024;
 /** Segment's `/v1/batch` limit. */
 export const maxBatchBytes = 500 * 1024;
-const maxIdLength = 1024;
+/**
+ * Ids become DynamoDB keys (`I#userId#<id>`: a partition key holds at most 2,048 bytes), so they are
+ * limited in UTF-8 bytes, not characters: 1,024 "€" are 3,072 bytes.
+ */
+export const maxIdBytes = 1024;
+/** A messageId is part of the event's sort key (at most 1,024 bytes with the timestamp). */
+export const maxMessageIdBytes = 512;
+/** How deep properties, traits and context may nest (DynamoDB's own limit for nested attributes). */
+export const maxMessageDepth = 32;
 
-const nonBlank = (what: string) =>
+const nonBlank = (what: string, maxBytes = maxIdBytes) =>
   z
     .string({
       error: (issue) => (issue.input === undefined ? `${what} is required` : `${what} must be a string`),
     })
     .trim()
     .min(1, { error: `${what} must not be empty` })
-    .max(maxIdLength, { error: `${what} must be at most ${maxIdLength} characters` });
+    .refine((text) => Buffer.byteLength(text, 'utf8') <= maxBytes, {
+      error: `${what} must be at most ${maxBytes} bytes in UTF-8`,
+    });
 
 /** A string id, or a finite number that becomes its decimal string. */
 const idLike = (what: string) =>
@@ -42,11 +52,20 @@ const idLike = (what: string) =>
 const isoTimestamp = (what: string) =>
   z.iso.datetime({ offset: true, error: `${what} must be an ISO-8601 date-time, e.g. 2026-01-31T09:30:00Z` });
 
+/**
+ * A JSON object, passed through as parsed: `z.record` would copy it by assignment, which drops a key
+ * named `__proto__` (a trait or property name like any other).
+ */
 const objectOf = (what: string) =>
-  z.record(z.string(), z.unknown(), { error: `${what} must be an object` }).optional();
+  z
+    .custom<Record<string, unknown>>(
+      (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+      { error: `${what} must be an object` },
+    )
+    .optional();
 
 const common = {
-  messageId: nonBlank('messageId').optional(),
+  messageId: nonBlank('messageId', maxMessageIdBytes).optional(),
   userId: idLike('userId').optional(),
   anonymousId: nonBlank('anonymousId').optional(),
   timestamp: isoTimestamp('timestamp').optional(),

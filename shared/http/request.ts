@@ -1,5 +1,6 @@
 import { parseDocument } from 'yaml';
 import { PayloadTooLargeError, ValidationError } from '../errors.js';
+import { jsonShapeIssues } from '../json-shape.js';
 import type { HttpApiEvent } from './event.js';
 import { UnsupportedMediaTypeError } from './respond.js';
 
@@ -33,8 +34,26 @@ export function bodyText(event: HttpApiEvent, maxBytes: number): string {
   return event.isBase64Encoded ? bytes.toString('utf8') : raw;
 }
 
-/** Parses a JSON or YAML body; a syntax error is a 400 naming where (line and column for YAML). */
+/** How deep any request body may nest: far beyond a journey or a Segment batch, far below the stack. */
+export const maxBodyDepth = 64;
+/** YAML aliases a body may expand: a few are handy, many are an expansion ("billion laughs") bomb. */
+export const maxYamlAliases = 100;
+
+/**
+ * Parses a JSON or YAML body; a syntax error is a 400 naming where (line and column for YAML). So
+ * is a body nested deeper than `maxBodyDepth`, holding a lone UTF-16 surrogate, or expanding too
+ * many YAML aliases: everything after parsing may recurse over the value safely.
+ */
 export function parseBody(text: string, mediaType: MediaType): unknown {
+  const value = parseText(text, mediaType);
+  const issues = jsonShapeIssues(value, { maxDepth: maxBodyDepth });
+  if (issues.length > 0) {
+    throw new ValidationError(issues.map((issue) => ({ ...issue, message: `body ${issue.message}` })));
+  }
+  return value;
+}
+
+function parseText(text: string, mediaType: MediaType): unknown {
   if (text.trim() === '') return undefined;
   if (mediaType === 'json') {
     try {
@@ -45,6 +64,19 @@ export function parseBody(text: string, mediaType: MediaType): unknown {
       ]);
     }
   }
+  try {
+    return parseYaml(text);
+  } catch (error) {
+    if (error instanceof ValidationError) throw error;
+    // The parser recurses: a document nested tens of thousands deep overflows its stack.
+    if (error instanceof RangeError) {
+      throw new ValidationError([{ path: [], message: `body nests deeper than ${maxBodyDepth} levels` }]);
+    }
+    throw error;
+  }
+}
+
+function parseYaml(text: string): unknown {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length) {
     throw new ValidationError(
@@ -52,9 +84,24 @@ export function parseBody(text: string, mediaType: MediaType): unknown {
         const at = error.linePos?.[0];
         const where = at ? ` at line ${at.line}, column ${at.col}` : '';
         const text = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+        if (/call stack/i.test(text))
+          return { path: [], message: `body nests deeper than ${maxBodyDepth} levels` };
         return { path: [], message: `body is not valid YAML${where}: ${text}` };
       }),
     );
   }
-  return doc.toJS({ maxAliasCount: 100 });
+  try {
+    return doc.toJS({ maxAliasCount: maxYamlAliases });
+  } catch (error) {
+    // yaml throws a ReferenceError when aliases expand beyond maxAliasCount.
+    if (error instanceof ReferenceError && /alias/i.test(error.message)) {
+      throw new ValidationError([
+        {
+          path: [],
+          message: `body is not accepted YAML: its aliases expand too much (more than ${maxYamlAliases} per node)`,
+        },
+      ]);
+    }
+    throw error;
+  }
 }

@@ -1,6 +1,8 @@
 import type { Clock } from '../clock.js';
-import { ConflictError } from '../errors.js';
+import { ConflictError, ValidationError } from '../errors.js';
+import { withOwnMessageId } from '../events/fingerprint.js';
 import type { NormalizedMessage } from '../events/normalize.js';
+import { maxIdBytes } from '../events/schema.js';
 import {
   defaultIdentityRules,
   type Identifier,
@@ -12,6 +14,7 @@ import {
   unionIdentities,
 } from '../identity/index.js';
 import type { IdGenerator } from '../ids.js';
+import { illFormedMessage, isWellFormedText } from '../json-shape.js';
 import type { Logger } from '../log.js';
 import type { ProfileDeriver } from './derive.js';
 import {
@@ -24,6 +27,7 @@ import {
 } from './model.js';
 import {
   DuplicateMessageError,
+  MessageIdReusedError,
   type ProfileCommit,
   type ProfileStore,
   ProfileWriteConflict,
@@ -195,7 +199,7 @@ async function attemptIngest(
     attempts: attempt,
   };
   try {
-    await store.commit(change);
+    await commitOnce(store, change, deps);
   } catch (error) {
     if (!(error instanceof DuplicateMessageError)) throw error;
     const profileId = error.profileId ?? existing?.profileId ?? next.profileId;
@@ -231,15 +235,44 @@ async function attemptIngest(
       movedFrom: fromProfileId,
     })),
   ];
-  return { ...outcome, duplicate: false, profileId: next.profileId, profile: { ...next, presence } };
+  return {
+    ...outcome,
+    // The message as stored: under a messageId of its own if the sender's was reused.
+    event: change.message,
+    duplicate: false,
+    profileId: next.profileId,
+    profile: { ...next, presence },
+  };
 }
 
-/** The profile with this id, following `mergedInto` to the profile it now lives in. */
+/**
+ * Commits; when the sender's messageId already names a message with other content, commits again
+ * under a messageId of its own (one more request, only then), and says so in the log.
+ */
+async function commitOnce(store: ProfileStore, change: ProfileCommit, deps: IngestDeps): Promise<void> {
+  try {
+    await store.commit(change);
+  } catch (error) {
+    if (!(error instanceof MessageIdReusedError) || change.message.messageIdReused) throw error;
+    deps.log?.warn('messageId reused with other content; processed as a message of its own', {
+      messageId: change.message.messageId,
+      profileId: change.profile.profileId,
+    });
+    change.message = withOwnMessageId(change.message);
+    await store.commit(change);
+  }
+}
+
+/**
+ * The profile with this id, following `mergedInto` to the profile it now lives in. Throws a
+ * ValidationError for an id that cannot be a key (too long, not valid Unicode).
+ */
 export async function getProfile(
   store: ProfileStore,
   profileId: string,
   consistent = true,
 ): Promise<Profile | null> {
+  checkLookupValue('profileId', profileId);
   return readLive(store, profileId, consistent);
 }
 
@@ -309,4 +342,16 @@ function identitiesList(profile: ProfileRecord): Identifier[] {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A value looked up by key (a profile id, a userId): 400 when it could never be a key. */
+export function checkLookupValue(field: string, value: string): void {
+  const bytes = Buffer.byteLength(value, 'utf8');
+  if (bytes > maxIdBytes) {
+    throw new ValidationError([
+      { path: [field], message: `${field} is ${bytes} bytes in UTF-8; at most ${maxIdBytes} are allowed` },
+    ]);
+  }
+  if (!isWellFormedText(value))
+    throw new ValidationError([{ path: [field], message: `${field} ${illFormedMessage}` }]);
 }

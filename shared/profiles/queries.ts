@@ -1,7 +1,7 @@
 import { ValidationError } from '../errors.js';
 import type { NormalizedMessage } from '../events/normalize.js';
 import { type Identifier, identifierKey, normalizeEmail, normalizePhone } from '../identity/index.js';
-import { getProfile } from './ingest.js';
+import { checkLookupValue, getProfile } from './ingest.js';
 import type { Profile } from './model.js';
 import type { ErasureCounts, ProfileStore } from './store.js';
 
@@ -27,6 +27,7 @@ export async function findProfile(store: ProfileStore, lookup: ProfileLookup): P
   }
   const type = given[0]!;
   const raw = lookup[type]!;
+  checkLookupValue(type, raw);
   const value = type === 'email' ? normalizeEmail(raw) : type === 'phone' ? normalizePhone(raw) : raw;
   if (value === undefined || value === '') {
     throw new ValidationError([{ path: [type], message: `${type} is not a valid ${type}` }]);
