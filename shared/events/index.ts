@@ -1,3 +1,4 @@
 export * from './dead-letters.js';
+export * from './fingerprint.js';
 export * from './normalize.js';
 export * from './schema.js';

@@ -1,3 +1,5 @@
+import { ownValue, setOwn } from '../dictionary.js';
+
 /**
  * Traits merge last-write-wins per trait, by event time: each trait remembers the timestamp of the
  * event that set it (`traitTimes`, epoch ms), so a late-arriving old identify never overwrites a newer
@@ -15,10 +17,10 @@ export function applyTraits(state: TraitState, incoming: Record<string, unknown>
   const traitTimes = { ...state.traitTimes };
   for (const [name, value] of Object.entries(incoming)) {
     if (value === undefined) continue;
-    const previous = traitTimes[name];
+    const previous = ownValue(traitTimes, name);
     if (previous !== undefined && previous > at) continue;
-    traits[name] = value;
-    traitTimes[name] = at;
+    setOwn(traits, name, value);
+    setOwn(traitTimes, name, at);
   }
   return { traits, traitTimes };
 }
@@ -28,11 +30,11 @@ export function mergeTraitStates(survivor: TraitState, merged: TraitState): Trai
   const traits = { ...survivor.traits };
   const traitTimes = { ...survivor.traitTimes };
   for (const [name, value] of Object.entries(merged.traits)) {
-    const theirs = merged.traitTimes[name] ?? 0;
-    const ours = traitTimes[name];
+    const theirs = ownValue(merged.traitTimes, name) ?? 0;
+    const ours = ownValue(traitTimes, name);
     if (ours !== undefined && ours >= theirs) continue;
-    traits[name] = value;
-    traitTimes[name] = theirs;
+    setOwn(traits, name, value);
+    setOwn(traitTimes, name, theirs);
   }
   return { traits, traitTimes };
 }

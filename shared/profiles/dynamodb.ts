@@ -9,12 +9,15 @@ import {
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../clock.js';
+import { contentHash, dedupeKey } from '../events/fingerprint.js';
 import type { NormalizedMessage } from '../events/normalize.js';
 import { type Identifier, identifierKey } from '../identity/index.js';
 import type { JourneyPresence, Profile, ProfileRecord } from './model.js';
 import {
   DuplicateMessageError,
   type ErasureCounts,
+  eventSortKey,
+  MessageIdReusedError,
   type ProfileCommit,
   type ProfileStore,
   ProfileWriteConflict,
@@ -22,19 +25,21 @@ import {
   type StoredEvent,
 } from './store.js';
 
+export { eventSortKey };
+
 /**
  * Profiles table layout (docs/data-model.md):
  *   profile    P#<profileId>   PROFILE                   version, profileId, mergedInto?, doc (JSON)
  *   identity   I#<type>#<v>    IDENTITY                  profileId
  *   event      P#<profileId>   E#<timestamp>#<messageId> message (JSON), expiresAt
- *   dedupe     M#<messageId>   MESSAGE                   profileId, eventKey, expiresAt
+ *   dedupe     M#<dedupe key>  MESSAGE                   profileId, eventKey, contentHash, expiresAt
+ *              (dedupe key: a hash of the sender's userId / anonymousId and the messageId; events/fingerprint.ts)
  *   presence   P#<profileId>   S#<executionName>         (journeys runtime)
  */
 export const profileSortKey = 'PROFILE';
 export const profilePk = (profileId: string) => `P#${profileId}`;
 export const identityPk = (identifier: Identifier) => `I#${identifierKey(identifier)}`;
-export const eventSortKey = (message: NormalizedMessage) => `E#${message.timestamp}#${message.messageId}`;
-export const dedupePk = (messageId: string) => `M#${messageId}`;
+export const dedupePk = (message: NormalizedMessage) => `M#${dedupeKey(message)}`;
 export const presenceKey = (profileId: string, executionName: string) => ({
   pk: profilePk(profileId),
   sk: `S#${executionName}`,
@@ -125,16 +130,19 @@ export class DynamoProfileStore implements ProfileStore {
     const { message, profile } = change;
     const profileId = profile.profileId;
     const eventKey = eventSortKey(message);
+    const dedupe = dedupePk(message);
+    const hash = contentHash(message);
     // Index 0 is the dedupe record: a failed condition there means "duplicate", anywhere else "conflict".
     const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
       {
         Put: {
           TableName: this.table,
           Item: {
-            pk: dedupePk(message.messageId),
+            pk: dedupe,
             sk: 'MESSAGE',
             profileId,
             eventKey,
+            contentHash: hash,
             expiresAt: now + this.dedupeTtl,
           },
           ConditionExpression: 'attribute_not_exists(pk)',
@@ -148,6 +156,8 @@ export class DynamoProfileStore implements ProfileStore {
             pk: profilePk(profileId),
             sk: eventKey,
             messageId: message.messageId,
+            // Erasure deletes the dedupe record through this.
+            dedupe,
             message: JSON.stringify(message),
             expiresAt: now + this.eventTtl,
           },
@@ -198,7 +208,7 @@ export class DynamoProfileStore implements ProfileStore {
         new TransactWriteCommand({ TransactItems: items, ReturnConsumedCapacity: this.capacity }),
       );
     } catch (error) {
-      throw classifyTransactionError(error, message.messageId);
+      throw classifyTransactionError(error, message.messageId, hash);
     }
   }
 
@@ -258,12 +268,16 @@ export class DynamoProfileStore implements ProfileStore {
         TableName: this.table,
         KeyConditionExpression: 'pk = :pk',
         ExpressionAttributeValues: { ':pk': profilePk(profile.profileId) },
-        ProjectionExpression: 'pk, sk, messageId',
+        ProjectionExpression: 'pk, sk, messageId, dedupe',
         ConsistentRead: true,
       });
       const dedupe = items
         .filter((item) => String(item.sk).startsWith('E#'))
-        .map((item) => ({ pk: dedupePk(String(item.messageId)), sk: 'MESSAGE' }));
+        // Events stored before dedupe was scoped to the sender name their record by messageId alone.
+        .map((item) => ({
+          pk: typeof item.dedupe === 'string' ? item.dedupe : `M#${String(item.messageId)}`,
+          sk: 'MESSAGE',
+        }));
       await this.deleteKeys(dedupe);
       counts.dedupeRecords += dedupe.length;
       // The profile item last: while it exists, a retry of the erasure can find everything again.
@@ -359,7 +373,7 @@ interface CancellationReason {
   Item?: Record<string, unknown>;
 }
 
-function classifyTransactionError(error: unknown, messageId: string): unknown {
+function classifyTransactionError(error: unknown, messageId: string, hash: string): unknown {
   const name = (error as { name?: string })?.name;
   if (name === 'TransactionConflictException') return new ProfileWriteConflict('transaction conflict');
   if (name !== 'TransactionCanceledException') return error;
@@ -368,8 +382,11 @@ function classifyTransactionError(error: unknown, messageId: string): unknown {
   const dedupe = reasons[0];
   if (dedupe?.Code === 'ConditionalCheckFailed') {
     // The exception carries the old item in wire format ({ S: '...' }), not unmarshalled.
-    const owner = dedupe.Item?.profileId as string | { S?: string } | undefined;
-    return new DuplicateMessageError(messageId, typeof owner === 'string' ? owner : owner?.S);
+    const text = (value: unknown) =>
+      typeof value === 'string' ? value : (value as { S?: string } | undefined)?.S;
+    const stored = text(dedupe.Item?.contentHash);
+    if (stored !== undefined && stored !== hash) return new MessageIdReusedError(messageId);
+    return new DuplicateMessageError(messageId, text(dedupe.Item?.profileId));
   }
   const retryable = new Set(['ConditionalCheckFailed', 'TransactionConflict', 'None', undefined]);
   if (reasons.length === 0 || reasons.every((reason) => retryable.has(reason.Code))) {

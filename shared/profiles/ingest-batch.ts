@@ -55,7 +55,7 @@ export async function ingestBatch(events: QueuedEvent[], deps: IngestBatchDeps):
       try {
         const ingested = await ingestMessage(message, deps.ingest);
         if (ingested.profile)
-          await deps.reactor.onEvent({ profile: ingested.profile, event: message, result: ingested });
+          await deps.reactor.onEvent({ profile: ingested.profile, event: ingested.event, result: ingested });
         if (ingested.duplicate) result.duplicates += 1;
         else result.ingested += 1;
       } catch (error) {

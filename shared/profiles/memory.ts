@@ -1,9 +1,12 @@
+import { contentHash, dedupeKey } from '../events/fingerprint.js';
 import type { NormalizedMessage } from '../events/normalize.js';
 import { type Identifier, identifierKey } from '../identity/index.js';
 import type { JourneyPresence, Profile, ProfileRecord } from './model.js';
 import {
   DuplicateMessageError,
   type ErasureCounts,
+  eventSortKey,
+  MessageIdReusedError,
   type ProfileCommit,
   type ProfileStore,
   ProfileWriteConflict,
@@ -18,7 +21,8 @@ export class MemoryProfileStore implements ProfileStore {
   readonly profiles = new Map<string, ProfileRecord>();
   readonly identities = new Map<string, string>();
   readonly events = new Map<string, StoredEvent[]>();
-  readonly messages = new Map<string, string>();
+  /** Dedupe records: dedupe key → the profile and content hash of the first delivery. */
+  readonly messages = new Map<string, { profileId: string; contentHash: string }>();
   readonly presence = new Map<string, Map<string, JourneyPresence>>();
   /** Calls per method, to assert request counts in unit tests. */
   readonly calls: Record<string, number> = {};
@@ -46,8 +50,11 @@ export class MemoryProfileStore implements ProfileStore {
     this.count('commit');
     await this.beforeCommit?.(change);
     const { message, profile } = change;
-    const owner = this.messages.get(message.messageId);
-    if (owner !== undefined) throw new DuplicateMessageError(message.messageId, owner);
+    const seen = this.messages.get(dedupeKey(message));
+    if (seen !== undefined) {
+      if (seen.contentHash !== contentHash(message)) throw new MessageIdReusedError(message.messageId);
+      throw new DuplicateMessageError(message.messageId, seen.profileId);
+    }
     const current = this.profiles.get(profile.profileId);
     if (change.expectedVersion === null ? current : current?.version !== change.expectedVersion) {
       throw new ProfileWriteConflict('profile version changed');
@@ -62,7 +69,10 @@ export class MemoryProfileStore implements ProfileStore {
         throw new ProfileWriteConflict('merged profile changed');
       }
     }
-    this.messages.set(message.messageId, profile.profileId);
+    this.messages.set(dedupeKey(message), {
+      profileId: profile.profileId,
+      contentHash: contentHash(message),
+    });
     this.addEvent(profile.profileId, message);
     this.profiles.set(profile.profileId, structuredClone(profile));
     for (const { identifier } of change.identities)
@@ -102,7 +112,7 @@ export class MemoryProfileStore implements ProfileStore {
         }
       }
       for (const event of this.events.get(profile.profileId) ?? []) {
-        if (this.messages.delete(event.message.messageId)) counts.dedupeRecords += 1;
+        if (this.messages.delete(dedupeKey(event.message))) counts.dedupeRecords += 1;
         counts.events += 1;
       }
       this.events.delete(profile.profileId);
@@ -124,7 +134,7 @@ export class MemoryProfileStore implements ProfileStore {
     const list = this.events.get(profileId) ?? [];
     list.push({
       profileId,
-      key: `E#${message.timestamp}#${message.messageId}`,
+      key: eventSortKey(message),
       message: structuredClone(message),
     });
     this.events.set(profileId, list);

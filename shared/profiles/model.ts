@@ -1,3 +1,4 @@
+import { hasOwn, ownValue, setOwn } from '../dictionary.js';
 import type { NormalizedMessage } from '../events/normalize.js';
 import {
   applyTraits,
@@ -118,10 +119,7 @@ export function newProfileRecord(profileId: string, at: string): ProfileRecord {
 export function mergeProfileRecords(survivor: ProfileRecord, merged: ProfileRecord): ProfileRecord {
   const traits = mergeTraitStates(survivor, merged);
   const tracked = { ...survivor.counters.tracked };
-  for (const [name, count] of Object.entries(merged.counters.tracked)) {
-    if (name in tracked || Object.keys(tracked).length < maxTrackedEventNames)
-      tracked[name] = (tracked[name] ?? 0) + count;
-  }
+  for (const [name, count] of Object.entries(merged.counters.tracked)) countEvent(tracked, name, count);
   const types = { ...survivor.counters.types };
   for (const [type, count] of Object.entries(merged.counters.types) as [SegmentType, number][]) {
     types[type] = (types[type] ?? 0) + count;
@@ -146,11 +144,7 @@ export function applyEvent(profile: ProfileRecord, message: NormalizedMessage, n
   const at = Date.parse(message.timestamp);
   const traits = message.type === 'identify' ? applyTraits(profile, message.traits, at) : profile;
   const tracked = { ...profile.counters.tracked };
-  if (message.type === 'track' && message.event !== undefined) {
-    if (message.event in tracked || Object.keys(tracked).length < maxTrackedEventNames) {
-      tracked[message.event] = (tracked[message.event] ?? 0) + 1;
-    }
-  }
+  if (message.type === 'track' && message.event !== undefined) countEvent(tracked, message.event, 1);
   const types = {
     ...profile.counters.types,
     [message.type]: (profile.counters.types[message.type] ?? 0) + 1,
@@ -166,6 +160,12 @@ export function applyEvent(profile: ProfileRecord, message: NormalizedMessage, n
     counters: { events: profile.counters.events + 1, types, tracked },
     updatedAt: now,
   };
+}
+
+/** Adds to an event name's count (any name: `constructor` and `__proto__` are names like others). */
+function countEvent(tracked: Record<string, number>, name: string, by: number): void {
+  if (!hasOwn(tracked, name) && Object.keys(tracked).length >= maxTrackedEventNames) return;
+  setOwn(tracked, name, (ownValue(tracked, name) ?? 0) + by);
 }
 
 /** ISO-8601 UTC timestamps of the same form compare as strings. */

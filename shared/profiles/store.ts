@@ -15,7 +15,9 @@ export interface ProfileStore {
   /**
    * Writes one ingested event atomically: the dedupe record, the event, the profile, new or re-pointed
    * identities, merged profiles and moved presence items. Throws DuplicateMessageError when the
-   * messageId was seen before, ProfileWriteConflict when anything it read has changed since.
+   * same message (same sender, messageId and content) was committed before, MessageIdReusedError
+   * when the sender's messageId was committed with other content, ProfileWriteConflict when
+   * anything it read has changed since.
    */
   commit(change: ProfileCommit): Promise<void>;
   /** Events of the given profiles, in time order, after the cursor (an event sort key). */
@@ -45,9 +47,14 @@ export interface ProfileCommit {
   deletePresence?: { profileId: string; executionName: string }[];
 }
 
+/** An event's sort key, which orders the timeline. */
+export function eventSortKey(message: NormalizedMessage): string {
+  return `E#${message.timestamp}#${message.messageId}`;
+}
+
 export interface StoredEvent {
   profileId: string;
-  /** Sort key: `E#<timestamp>#<messageId>`; also the timeline cursor. */
+  /** Sort key (`eventSortKey`); also the timeline cursor. */
   key: string;
   message: NormalizedMessage;
 }
@@ -73,3 +80,13 @@ export class DuplicateMessageError extends ConflictError {
 
 /** Something read before the write changed (another writer won): read again and retry. */
 export class ProfileWriteConflict extends ConflictError {}
+
+/**
+ * The sender's messageId is already taken by a message with other content: not a redelivery. Ingest
+ * commits it again as a message of its own (`messageIdReused`).
+ */
+export class MessageIdReusedError extends ConflictError {
+  constructor(readonly messageId: string) {
+    super(`message ${messageId} was already used for a message with other content`);
+  }
+}

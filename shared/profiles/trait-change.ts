@@ -2,7 +2,12 @@ import type { Clock } from '../clock.js';
 import type { NormalizedMessage } from '../events/normalize.js';
 import { getProfile } from './ingest.js';
 import { applyEvent, type ProfileRecord } from './model.js';
-import { DuplicateMessageError, type ProfileStore, ProfileWriteConflict } from './store.js';
+import {
+  DuplicateMessageError,
+  MessageIdReusedError,
+  type ProfileStore,
+  ProfileWriteConflict,
+} from './store.js';
 
 /**
  * A change of traits Cairn makes on its own behalf (a journey's `update` node, an unsubscribe).
@@ -60,7 +65,9 @@ export async function commitTraitChange(
       });
       return true;
     } catch (error) {
-      if (error instanceof DuplicateMessageError) return false;
+      // Cairn makes these ids unique per change (execution and node): a retry computes its traits from
+      // the profile as it is now (an increment already applied), so other content is still a retry.
+      if (error instanceof DuplicateMessageError || error instanceof MessageIdReusedError) return false;
       if (!(error instanceof ProfileWriteConflict)) throw error;
     }
   }
