@@ -112,20 +112,13 @@ export class Executions {
   describe(input: ApiInput): unknown {
     const exec = this.get(input.executionArn);
     return {
-      executionArn: exec.arn,
-      stateMachineArn: exec.machine.arn,
-      name: exec.name,
-      status: exec.status,
-      startDate: seconds(exec.startedAt),
-      stopDate: exec.stoppedAt === undefined ? undefined : seconds(exec.stoppedAt),
+      ...summary(exec),
       input: exec.input,
       inputDetails: { included: true },
       output: exec.output,
       outputDetails: exec.output === undefined ? undefined : { included: true },
       error: exec.error,
       cause: exec.cause,
-      stateMachineVersionArn: exec.versionArn,
-      stateMachineAliasArn: exec.aliasArn,
       redriveCount: 0,
       redriveStatus: 'NOT_REDRIVABLE',
     };
@@ -168,16 +161,7 @@ export class Executions {
     all.sort((a, b) => b.startedAt - a.startedAt);
     const { items, nextToken } = page(all, input.maxResults, input.nextToken, 100);
     return {
-      executions: items.map((exec) => ({
-        executionArn: exec.arn,
-        stateMachineArn: exec.machine.arn,
-        name: exec.name,
-        status: exec.status,
-        startDate: seconds(exec.startedAt),
-        stopDate: exec.stoppedAt === undefined ? undefined : seconds(exec.stoppedAt),
-        stateMachineVersionArn: exec.versionArn,
-        stateMachineAliasArn: exec.aliasArn,
-      })),
+      executions: items.map(summary),
       nextToken,
     };
   }
@@ -223,4 +207,18 @@ export class Executions {
       }
     }
   }
+}
+
+/** What ListExecutions says of an execution (DescribeExecution adds input, output, error). */
+function summary(exec: Execution): Record<string, unknown> {
+  return {
+    executionArn: exec.arn,
+    stateMachineArn: exec.machine.arn,
+    name: exec.name,
+    status: exec.status,
+    startDate: seconds(exec.startedAt),
+    stopDate: exec.stoppedAt === undefined ? undefined : seconds(exec.stoppedAt),
+    stateMachineVersionArn: exec.versionArn,
+    stateMachineAliasArn: exec.aliasArn,
+  };
 }

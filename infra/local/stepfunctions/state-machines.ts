@@ -50,10 +50,7 @@ export class StateMachines {
           `State Machine Already Exists: '${existing.arn}'`,
         );
       }
-      const version =
-        input.publish === true
-          ? this.publishLatest(existing, optionalString(input.versionDescription))
-          : undefined;
+      const version = this.publishIfAsked(existing, input);
       return {
         stateMachineArn: existing.arn,
         creationDate: seconds(existing.createdAt),
@@ -70,10 +67,7 @@ export class StateMachines {
       latest: revision,
       nextVersion: 1,
     });
-    const version =
-      input.publish === true
-        ? this.publishLatest(machine, optionalString(input.versionDescription))
-        : undefined;
+    const version = this.publishIfAsked(machine, input);
     this.changed();
     return {
       stateMachineArn: machine.arn,
@@ -97,10 +91,7 @@ export class StateMachines {
       machine.latest = this.newRevision(definition, roleArn);
       machine.updatedAt = this.clock.now();
     }
-    const version =
-      input.publish === true
-        ? this.publishLatest(machine, optionalString(input.versionDescription))
-        : undefined;
+    const version = this.publishIfAsked(machine, input);
     this.changed();
     return {
       updateDate: seconds(machine.updatedAt ?? this.clock.now()),
@@ -326,6 +317,12 @@ export class StateMachines {
     };
     this.revisions.set(id, revision);
     return revision;
+  }
+
+  private publishIfAsked(machine: Machine, input: ApiInput): Version | undefined {
+    return input.publish === true
+      ? this.publishLatest(machine, optionalString(input.versionDescription))
+      : undefined;
   }
 
   /** Publishing a revision that already is a version returns that version, as AWS does. */
