@@ -28,7 +28,13 @@ export const profilesTable: TableDefinition = {
   partitionKey: 'pk',
   sortKey: 'sk',
   ttlAttribute: 'expiresAt',
-  globalSecondaryIndexes: [],
+  // Segments (shared/segments/dynamodb.ts): sparse indexes over the (profile, segment) items.
+  globalSecondaryIndexes: [
+    // Members of a segment, by profile id: listing and paging are Queries.
+    { indexName: 'segment-members', partitionKey: 'memberOf', sortKey: 'memberId' },
+    // Window timers by due time, sharded: the timer poller Queries `dueAt <= now` per shard.
+    { indexName: 'segment-due', partitionKey: 'dueShard', sortKey: 'dueAt' },
+  ],
 };
 
 export const journeysTable: TableDefinition = {

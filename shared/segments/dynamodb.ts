@@ -1,0 +1,488 @@
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  ScanCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { NormalizedMessage } from '../events/normalize.js';
+import { stableHash } from '../ids.js';
+import { profileFromItem, profilePk, profileSortKey } from '../profiles/dynamodb.js';
+import type { ProfileRecord } from '../profiles/model.js';
+import {
+  defaultMembersLimit,
+  type MembersPage,
+  maxMembersLimit,
+  type SegmentMembership,
+  type SegmentState,
+} from './port.js';
+import type { MembershipState, ProfileSegmentsRead, SegmentRecord, SegmentStore } from './store.js';
+
+/**
+ * Segments in DynamoDB (docs/data-model.md):
+ *
+ * Profiles table, in the profile's own partition, so ONE Query reads the profile, its recent events
+ * and every (profile, segment) item together:
+ *   membership  P#<profileId>  SEG#<segmentId>  inSegment, since?, dueAt?   + sparse index attributes:
+ *     memberOf = <segmentId>, memberId = <profileId>  (members only)  → index `segment-members`
+ *     dueShard = DUE#<n>, dueAt = <ISO time>          (timers only)   → index `segment-due`
+ *   An item exists while the profile is a member or has a window timer; neither → deleted.
+ *
+ * Journeys table:
+ *   definition  SEGMENTS        <segmentId>   definition, status, revision, progress
+ *   count       SEGMENT#<id>    COUNT#<n>     n (sharded: entries and exits ADD ±1 in their transaction)
+ */
+export const segmentSortKey = (segmentId: string) => `SEG#${segmentId}`;
+const definitionsPk = 'SEGMENTS';
+const countPk = (segmentId: string) => `SEGMENT#${segmentId}`;
+export const countShards = 8;
+export const dueShards = 8;
+const shardOf = (profileId: string, shards: number) =>
+  Buffer.from(stableHash(profileId), 'base64url').readUInt16BE(0) % shards;
+
+export interface DynamoSegmentStoreOptions {
+  client: DynamoDBDocumentClient;
+  profilesTable: string;
+  journeysTable: string;
+}
+
+export class DynamoSegmentStore implements SegmentStore, SegmentMembership {
+  private readonly client: DynamoDBDocumentClient;
+  private readonly profiles: string;
+  private readonly journeys: string;
+
+  constructor(options: DynamoSegmentStoreOptions) {
+    this.client = options.client;
+    this.profiles = options.profilesTable;
+    this.journeys = options.journeysTable;
+  }
+
+  // ---- the membership port -------------------------------------------------------------------
+
+  async listMembers(segmentId: string, page: { limit?: number; cursor?: string } = {}): Promise<MembersPage> {
+    const limit = Math.min(Math.max(1, Math.floor(page.limit ?? defaultMembersLimit)), maxMembersLimit);
+    const after = page.cursor ? decodeCursor(page.cursor) : undefined;
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.profiles,
+        IndexName: 'segment-members',
+        KeyConditionExpression: after ? 'memberOf = :s AND memberId > :after' : 'memberOf = :s',
+        ExpressionAttributeValues: { ':s': segmentId, ...(after && { ':after': after }) },
+        Limit: limit,
+      }),
+    );
+    const members = (out.Items ?? []).map((item) => ({
+      profileId: String(item.memberId),
+      since: String(item.since),
+    }));
+    const last = members.at(-1);
+    return { members, next: out.LastEvaluatedKey && last ? encodeCursor(last.profileId) : null };
+  }
+
+  async isMember(segmentId: string, profileId: string): Promise<boolean> {
+    const out = await this.client.send(
+      new GetCommand({
+        TableName: this.profiles,
+        Key: { pk: profilePk(profileId), sk: segmentSortKey(segmentId) },
+        ProjectionExpression: 'inSegment',
+      }),
+    );
+    return out.Item?.inSegment === true;
+  }
+
+  async status(segmentId: string): Promise<SegmentState | undefined> {
+    const [record, count] = await Promise.all([this.getSegment(segmentId), this.countOf(segmentId)]);
+    if (!record) return undefined;
+    return {
+      status: record.status,
+      count,
+      ...(record.status === 'building' && { progress: { evaluated: record.progress?.evaluated ?? 0 } }),
+    };
+  }
+
+  // ---- definitions -----------------------------------------------------------------------------
+
+  async listSegments(): Promise<SegmentRecord[]> {
+    const items = await this.queryAll({
+      TableName: this.journeys,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': definitionsPk },
+    });
+    return items.map(recordFromItem);
+  }
+
+  async getSegment(segmentId: string): Promise<SegmentRecord | undefined> {
+    const out = await this.client.send(
+      new GetCommand({
+        TableName: this.journeys,
+        Key: { pk: definitionsPk, sk: segmentId },
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item ? recordFromItem(out.Item) : undefined;
+  }
+
+  async saveSegment(record: SegmentRecord): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.journeys,
+        Item: { pk: definitionsPk, sk: record.id, ...record, definition: JSON.stringify(record.definition) },
+      }),
+    );
+  }
+
+  async setProgress(
+    segmentId: string,
+    revision: number,
+    progress: { status: SegmentRecord['status']; evaluated: number; cursor?: string },
+  ): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.journeys,
+          Key: { pk: definitionsPk, sk: segmentId },
+          UpdateExpression: 'SET #status = :status, progress = :progress',
+          ConditionExpression: 'revision = :revision',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':status': progress.status,
+            ':progress': {
+              evaluated: progress.evaluated,
+              ...(progress.cursor && { cursor: progress.cursor }),
+            },
+            ':revision': revision,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
+
+  async deleteSegment(segmentId: string): Promise<void> {
+    await this.client.send(
+      new DeleteCommand({ TableName: this.journeys, Key: { pk: definitionsPk, sk: segmentId } }),
+    );
+  }
+
+  async countOf(segmentId: string): Promise<number> {
+    const items = await this.queryAll({
+      TableName: this.journeys,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': countPk(segmentId) },
+    });
+    return items.reduce((sum, item) => sum + Number(item.n ?? 0), 0);
+  }
+
+  // ---- per profile -----------------------------------------------------------------------------
+
+  /**
+   * One Query of the profile's partition: from the first event at or after `historySince` (or from
+   * the profile item when no history is needed) to the last segment item.
+   */
+  async readProfile(profileId: string, historySince?: string | null): Promise<ProfileSegmentsRead> {
+    const from = historySince === undefined || historySince === null ? profileSortKey : `E#${historySince}`;
+    const items = await this.queryAll({
+      TableName: this.profiles,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': profilePk(profileId), ':from': from, ':to': 'SEG#\uffff' },
+      ConsistentRead: true,
+    });
+    let profile: ProfileRecord | null = null;
+    const events: NormalizedMessage[] = [];
+    const states = new Map<string, MembershipState>();
+    for (const item of items) {
+      const sk = String(item.sk);
+      if (sk === profileSortKey) profile = profileFromItem(item);
+      else if (sk.startsWith('E#')) events.push(JSON.parse(String(item.message)) as NormalizedMessage);
+      else if (sk.startsWith('SEG#')) {
+        const segmentId = sk.slice(4);
+        states.set(segmentId, {
+          segmentId,
+          member: item.inSegment === true,
+          ...(typeof item.since === 'string' && { since: item.since }),
+          ...(typeof item.dueAt === 'string' && { dueAt: item.dueAt }),
+        });
+      }
+    }
+    return { profile, events, states };
+  }
+
+  /** Enters the profile (if not already in) and counts it, in one transaction. False: it already was. */
+  async enter(segmentId: string, profileId: string, since: string, dueAt?: string): Promise<boolean> {
+    return this.transition(segmentId, profileId, +1, {
+      Update: {
+        TableName: this.profiles,
+        Key: { pk: profilePk(profileId), sk: segmentSortKey(segmentId) },
+        UpdateExpression: `SET inSegment = :true, since = :since, memberOf = :seg, memberId = :pid${dueAt ? ', dueAt = :due, dueShard = :shard' : ' REMOVE dueAt, dueShard'}`,
+        ConditionExpression: 'attribute_not_exists(inSegment) OR inSegment = :false',
+        ExpressionAttributeValues: {
+          ':true': true,
+          ':false': false,
+          ':since': since,
+          ':seg': segmentId,
+          ':pid': profileId,
+          ...(dueAt && { ':due': dueAt, ':shard': dueShardOf(profileId) }),
+        },
+      },
+    });
+  }
+
+  /** Takes the profile out (if in) and counts it, in one transaction. False: it was not a member. */
+  async exit(segmentId: string, profileId: string, dueAt?: string): Promise<boolean> {
+    const key = { pk: profilePk(profileId), sk: segmentSortKey(segmentId) };
+    return this.transition(
+      segmentId,
+      profileId,
+      -1,
+      dueAt
+        ? {
+            Update: {
+              TableName: this.profiles,
+              Key: key,
+              UpdateExpression:
+                'SET inSegment = :false, dueAt = :due, dueShard = :shard REMOVE since, memberOf, memberId',
+              ConditionExpression: 'inSegment = :true',
+              ExpressionAttributeValues: {
+                ':true': true,
+                ':false': false,
+                ':due': dueAt,
+                ':shard': dueShardOf(profileId),
+              },
+            },
+          }
+        : {
+            Delete: {
+              TableName: this.profiles,
+              Key: key,
+              ConditionExpression: 'inSegment = :true',
+              ExpressionAttributeValues: { ':true': true },
+            },
+          },
+    );
+  }
+
+  /** Sets (or clears) the window timer of a (profile, segment) without changing membership. */
+  async setDue(
+    segmentId: string,
+    profileId: string,
+    dueAt: string | undefined,
+    member: boolean,
+  ): Promise<void> {
+    const key = { pk: profilePk(profileId), sk: segmentSortKey(segmentId) };
+    if (!dueAt && !member) {
+      await this.client
+        .send(
+          new DeleteCommand({
+            TableName: this.profiles,
+            Key: key,
+            ConditionExpression: 'attribute_not_exists(inSegment) OR inSegment = :false',
+            ExpressionAttributeValues: { ':false': false },
+          }),
+        )
+        .catch(ignoreConditionFailure);
+      return;
+    }
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.profiles,
+        Key: key,
+        ...(dueAt
+          ? {
+              UpdateExpression:
+                'SET dueAt = :due, dueShard = :shard, inSegment = if_not_exists(inSegment, :false)',
+              ExpressionAttributeValues: { ':due': dueAt, ':shard': dueShardOf(profileId), ':false': false },
+            }
+          : { UpdateExpression: 'REMOVE dueAt, dueShard' }),
+      }),
+    );
+  }
+
+  /** (profile, segment) timers due at or before `now`, at most `limit` per shard. */
+  async dueTimers(
+    now: string,
+    limit: number,
+  ): Promise<{ segmentId: string; profileId: string; dueAt: string }[]> {
+    const pages = await Promise.all(
+      Array.from({ length: dueShards }, (_, shard) =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.profiles,
+            IndexName: 'segment-due',
+            KeyConditionExpression: 'dueShard = :shard AND dueAt <= :now',
+            ExpressionAttributeValues: { ':shard': `DUE#${shard}`, ':now': now },
+            Limit: limit,
+          }),
+        ),
+      ),
+    );
+    return pages.flatMap((page) =>
+      (page.Items ?? []).map((item) => ({
+        segmentId: String(item.sk).slice(4),
+        profileId: String(item.pk).slice(2),
+        dueAt: String(item.dueAt),
+      })),
+    );
+  }
+
+  /** The earliest pending timer, if any (the local stack re-arms its wake-up with it on start). */
+  async earliestDue(): Promise<string | undefined> {
+    const pages = await Promise.all(
+      Array.from({ length: dueShards }, (_, shard) =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.profiles,
+            IndexName: 'segment-due',
+            KeyConditionExpression: 'dueShard = :shard',
+            ExpressionAttributeValues: { ':shard': `DUE#${shard}` },
+            Limit: 1,
+          }),
+        ),
+      ),
+    );
+    const due = pages.flatMap((p) => (p.Items ?? []).map((i) => String(i.dueAt))).sort();
+    return due[0];
+  }
+
+  /** A page of live profiles (a parallel Scan segment), for backfills. */
+  async scanProfiles(page: {
+    cursor?: string;
+    limit: number;
+    segment?: number;
+    segments?: number;
+  }): Promise<{ profiles: ProfileRecord[]; next: string | null }> {
+    const out = await this.client.send(
+      new ScanCommand({
+        TableName: this.profiles,
+        FilterExpression: 'sk = :profile AND attribute_not_exists(mergedInto)',
+        ExpressionAttributeValues: { ':profile': profileSortKey },
+        Limit: page.limit,
+        ...(page.segments && { Segment: page.segment ?? 0, TotalSegments: page.segments }),
+        ...(page.cursor && {
+          ExclusiveStartKey: JSON.parse(Buffer.from(page.cursor, 'base64url').toString()),
+        }),
+      }),
+    );
+    return {
+      profiles: (out.Items ?? []).map(profileFromItem),
+      next: out.LastEvaluatedKey
+        ? Buffer.from(JSON.stringify(out.LastEvaluatedKey)).toString('base64url')
+        : null,
+    };
+  }
+
+  /** Deletes up to `limit` membership items of a deleted segment and their count; returns how many. */
+  async removeMembers(segmentId: string, limit = 500): Promise<number> {
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.profiles,
+        IndexName: 'segment-members',
+        KeyConditionExpression: 'memberOf = :s',
+        ExpressionAttributeValues: { ':s': segmentId },
+        Limit: limit,
+      }),
+    );
+    const keys = (out.Items ?? []).map((item) => ({ pk: item.pk, sk: item.sk }));
+    for (let i = 0; i < keys.length; i += 25) {
+      let pending: Record<string, unknown>[] = keys
+        .slice(i, i + 25)
+        .map((Key) => ({ DeleteRequest: { Key } }));
+      for (let round = 0; pending.length > 0 && round < 10; round++) {
+        const result = await this.client.send(
+          new BatchWriteCommand({ RequestItems: { [this.profiles]: pending as never } }),
+        );
+        pending = (result.UnprocessedItems?.[this.profiles] ?? []) as Record<string, unknown>[];
+      }
+    }
+    if (keys.length === 0) {
+      const shards = Array.from({ length: countShards }, (_, n) => ({
+        DeleteRequest: { Key: { pk: countPk(segmentId), sk: `COUNT#${n}` } },
+      }));
+      await this.client.send(new BatchWriteCommand({ RequestItems: { [this.journeys]: shards } }));
+    }
+    return keys.length;
+  }
+
+  // ---- internals -------------------------------------------------------------------------------
+
+  private async transition(
+    segmentId: string,
+    profileId: string,
+    by: 1 | -1,
+    membership: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number],
+  ): Promise<boolean> {
+    const items = [
+      membership,
+      {
+        Update: {
+          TableName: this.journeys,
+          Key: { pk: countPk(segmentId), sk: `COUNT#${shardOf(profileId, countShards)}` },
+          UpdateExpression: 'ADD n :by',
+          ExpressionAttributeValues: { ':by': by },
+        },
+      },
+    ];
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.client.send(new TransactWriteCommand({ TransactItems: items }));
+        return true;
+      } catch (error) {
+        const name = (error as { name?: string }).name;
+        const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+        if (name === 'TransactionCanceledException' && reasons[0]?.Code === 'ConditionalCheckFailed')
+          return false;
+        const contended =
+          name === 'TransactionConflictException' ||
+          (name === 'TransactionCanceledException' && reasons.some((r) => r.Code === 'TransactionConflict'));
+        if (!contended || attempt >= 8) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(200, 5 * 2 ** attempt)));
+      }
+    }
+  }
+
+  private async queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.client.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+}
+
+function dueShardOf(profileId: string): string {
+  return `DUE#${shardOf(profileId, dueShards)}`;
+}
+
+function ignoreConditionFailure(error: unknown): void {
+  if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+}
+
+function recordFromItem(item: Record<string, unknown>): SegmentRecord {
+  return {
+    id: String(item.sk),
+    definition: JSON.parse(String(item.definition)),
+    status: item.status === 'building' ? 'building' : 'ready',
+    revision: Number(item.revision ?? 1),
+    createdAt: String(item.createdAt),
+    updatedAt: String(item.updatedAt),
+    ...(item.progress !== undefined && { progress: item.progress as SegmentRecord['progress'] }),
+  } as SegmentRecord;
+}
+
+function encodeCursor(profileId: string): string {
+  return Buffer.from(profileId, 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  return Buffer.from(cursor, 'base64url').toString('utf8');
+}
