@@ -22,6 +22,8 @@ const reasons = {
     'Journeys are published at run time (POST /journeys/{id}/publish): their names are only known then, so access is scoped to the Cairn name prefix (state machines, their versions and aliases).',
   executions:
     'Execution names are generated per customer and journey entry; access is scoped to executions of Cairn state machines (name prefix).',
+  tableIndexes:
+    "The index ARNs (<table ARN>/index/*) are the Profiles table's own global secondary indexes (segment members, window timers); no other table is reachable.",
   stepVersions:
     'The qualified ARNs (<step function ARN>:*) are versions/aliases of the one step Lambda; the journey role can invoke nothing else.',
   journeyLogLevel:
@@ -68,7 +70,14 @@ export function acceptedFindings(cairn: CairnJourneys): AcceptedFinding[] {
     accept(fn.role!, iam5(prefixArn('execution')), reasons.executions);
   }
 
-  // The logical id as written in the template (CairnJourneys pins ids: see parts/logical-ids.ts).
+  // The logical ids as written in the template (CairnJourneys pins ids: see parts/logical-ids.ts).
+  // Segments Query the Profiles table's own sparse indexes (members, window timers): `<table>/index/*`.
+  const profilesLogicalId = stack.resolve(
+    (cairn.tables.Profiles.node.defaultChild as CfnElement).logicalId,
+  ) as string;
+  for (const fn of [ingest, api, step, cairn.functions.feedback])
+    accept(fn.role!, iam5(`<${profilesLogicalId}.Arn>/index/*`), reasons.tableIndexes);
+
   const stepLogicalId = stack.resolve((step.node.defaultChild as CfnElement).logicalId) as string;
   accept(cairn.journeyRole, iam5(`<${stepLogicalId}.Arn>:*`), reasons.stepVersions);
   if (cairn.journeys.length > 0) accept(cairn.journeyRole, iam5('*'), reasons.logDelivery);
