@@ -1,7 +1,8 @@
 import type { Clock } from '../clock.js';
 import { isoAt } from '../clock.js';
 import { createLogger, type Logger } from '../log.js';
-import type { MessageStatus, RuntimeStore } from './store.js';
+import type { MessageStatus } from './message-store.js';
+import type { RuntimeStore } from './store.js';
 import type { StatCounter } from './types.js';
 
 /**

@@ -1,5 +1,7 @@
-import type { MessageRecord, RuntimeStore, TimelineEntry } from './store.js';
-import { statAttribute, writeStepSeparately } from './store.js';
+import type { MessageRecord } from './message-store.js';
+import { statAttribute } from './stats-store.js';
+import { type RuntimeStore, writeStepSeparately } from './store.js';
+import type { TimelineEntry } from './timeline-store.js';
 import type { EntryRecord, ExecutionService, PresenceRecord } from './types.js';
 
 /**

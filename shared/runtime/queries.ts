@@ -1,6 +1,8 @@
 import { ValidationError } from '../errors.js';
 import type { Journey } from '../journeys/schema.js';
-import type { MessageRecord, RuntimeStore, TimelineEntry } from './store.js';
+import type { MessageRecord } from './message-store.js';
+import type { RuntimeStore } from './store.js';
+import type { TimelineEntry } from './timeline-store.js';
 
 /**
  * The read side of the runtime for the API: journey stats (`GET /journeys/{id}/stats`), messages

@@ -7,9 +7,10 @@ import { createLogger, type Logger } from '../log.js';
 import { InvalidPatternError, matchesPattern } from '../patterns/index.js';
 import { cachedActiveJourneys } from './active-journeys.js';
 import { enter } from './entry.js';
+import { splitJourneyState } from './presence-store.js';
 import { resume } from './resume.js';
 import { stopFor } from './stop.js';
-import { type RuntimeStore, splitJourneyState } from './store.js';
+import type { RuntimeStore } from './store.js';
 import type {
   ExecutionService,
   JourneySource,

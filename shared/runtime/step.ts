@@ -8,7 +8,7 @@ import type { StepRequest } from '../journeys/step.js';
 import { createLogger } from '../log.js';
 import { nodeDeps, type PendingWrites, type StepDeps } from './node-deps.js';
 import { stepDeltas } from './stats.js';
-import type { TimelineEntry } from './store.js';
+import type { TimelineEntry } from './timeline-store.js';
 
 export type { ProfileAccess, StepDeps } from './node-deps.js';
 

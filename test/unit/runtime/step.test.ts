@@ -8,8 +8,8 @@ import type { StepRequest } from '../../../shared/journeys/step.js';
 import { memoryLogger } from '../../../shared/log.js';
 import { memoryRuntimeStore } from '../../../shared/runtime/memory.js';
 import { stepDeltas } from '../../../shared/runtime/stats.js';
+import { statAttribute } from '../../../shared/runtime/stats-store.js';
 import { needsProfile, runStep, type StepDeps } from '../../../shared/runtime/step.js';
-import { statAttribute } from '../../../shared/runtime/store.js';
 
 const journey: Journey = journeySchema.parse({
   id: 'cart',

@@ -1,0 +1,244 @@
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { isConditionFailure, sendRetryingConflicts } from '../store/dynamodb.js';
+import { profilesTable, tableName } from '../store/tables.js';
+import type { EntryRecord, PresenceRecord, ProfileJourneyState, WaitingFor } from './types.js';
+
+/**
+ * Journey presence in the Profiles table (layout in shared/runtime/README.md): `P#<profileId>` /
+ * `S#<executionName>` per execution the profile is in, `S#entry#<journeyId>` per journey it entered.
+ * They sort after the profile item, so the profile store reads them with the profile (one Query).
+ */
+
+/** Which executions a profile is in and what they wait for, and its journey entry history. */
+export interface PresenceStore {
+  readJourneyState(profileId: string): Promise<ProfileJourneyState>;
+  /**
+   * Records an entry and its presence item atomically; false when the re-entry rule forbids it (a
+   * concurrent or earlier entry won). `notEnteredSince` (epoch ms) null = never entered before
+   * (reentry never), undefined = no rule (always).
+   */
+  recordEntry(entry: {
+    presence: PresenceRecord;
+    notEnteredSince: number | null | undefined;
+  }): Promise<boolean>;
+  setWaiting(presence: Omit<PresenceRecord, 'waiting'>, waiting: WaitingFor): Promise<void>;
+  /** Removes the `waiting` attribute if it still holds this token; false when it did not. */
+  clearWaiting(profileId: string, executionName: string, token: string): Promise<boolean>;
+  removePresence(profileId: string, executionName: string): Promise<void>;
+  /** Moves presence items of merged profiles to the surviving one (after an identity merge). */
+  movePresence(records: PresenceRecord[], toProfileId: string): Promise<void>;
+}
+
+export const presencePrefix = 'S#';
+/**
+ * Entry records live under the presence prefix so they come with the profile read and move with the
+ * presence items on an identity merge. `#` never occurs in an execution name, so they cannot collide.
+ */
+export const entryPrefix = 'S#entry#';
+
+export function presenceKey(profileId: string, executionName: string) {
+  return { pk: `P#${profileId}`, sk: `${presencePrefix}${executionName}` };
+}
+
+/** SET expression for a presence item: `overwrite` fields are set, the others only when missing. */
+function presenceUpsert(presence: Omit<PresenceRecord, 'waiting'>, overwrite: Record<string, unknown>) {
+  const names: Record<string, string> = { '#kind': 'kind' };
+  const values: Record<string, unknown> = { ':kind': 'journey-presence' };
+  const sets = ['#kind = :kind'];
+  let i = 0;
+  for (const [field, value] of Object.entries(overwrite)) {
+    names[`#o${i}`] = field;
+    values[`:o${i}`] = value;
+    sets.push(`#o${i} = :o${i}`);
+    i++;
+  }
+  for (const [field, value] of Object.entries(presence)) {
+    if (value === undefined || field === 'waiting' || field in overwrite) continue;
+    names[`#f${i}`] = field;
+    values[`:f${i}`] = value;
+    sets.push(`#f${i} = if_not_exists(#f${i}, :f${i})`);
+    i++;
+  }
+  return {
+    UpdateExpression: `SET ${sets.join(', ')}`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
+
+function toPresence(item: Record<string, unknown>): PresenceRecord {
+  const { pk: _pk, sk: _sk, kind: _kind, expiresAt: _e, ...rest } = item;
+  return rest as unknown as PresenceRecord;
+}
+
+/** Presence writes as request parameters, for a request of their own or an item of a transaction. */
+export function presenceWrites(table: string) {
+  return {
+    removePresence(profileId: string, executionName: string) {
+      return { TableName: table, Key: presenceKey(profileId, executionName) };
+    },
+    clearWaiting(profileId: string, executionName: string, token: string) {
+      return {
+        TableName: table,
+        Key: presenceKey(profileId, executionName),
+        UpdateExpression: 'REMOVE waiting',
+        ConditionExpression: 'waiting.#t = :t',
+        ExpressionAttributeNames: { '#t': 'token' },
+        ExpressionAttributeValues: { ':t': token },
+      };
+    },
+    setWaiting(presence: Omit<PresenceRecord, 'waiting'>, waiting: WaitingFor) {
+      // An upsert: the presence item normally exists (written at entry), but a token must never be lost.
+      return {
+        TableName: table,
+        Key: presenceKey(presence.profileId, presence.executionName),
+        ...presenceUpsert(presence, { waiting }),
+      };
+    },
+  };
+}
+
+export function dynamoPresenceStore(
+  client: DynamoDBDocumentClient,
+  options: { tableName?: string } = {},
+): PresenceStore {
+  const profiles = options.tableName ?? tableName(profilesTable);
+  const writes = presenceWrites(profiles);
+  const sendWrite = <O>(command: () => { readonly input: unknown }) =>
+    sendRetryingConflicts<O>(client, command);
+  return {
+    async readJourneyState(profileId) {
+      const out = await client.send(
+        new QueryCommand({
+          TableName: profiles,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': `P#${profileId}`, ':prefix': presencePrefix },
+        }),
+      );
+      return splitJourneyState(out.Items ?? []);
+    },
+
+    async recordEntry({ presence, notEnteredSince }) {
+      const key = { pk: `P#${presence.profileId}`, sk: `${entryPrefix}${presence.journeyId}` };
+      let condition: string | undefined;
+      const values: Record<string, unknown> = {
+        ':at': presence.enteredAt,
+        ':exec': presence.executionName,
+        ':one': 1,
+        ':jid': presence.journeyId,
+        ':kind': 'journey-entry',
+      };
+      // A retry of the same entry (same execution name) passes, so a failed StartExecution can be redone.
+      if (notEnteredSince === null) condition = 'attribute_not_exists(pk) OR lastExecution = :exec';
+      else if (notEnteredSince !== undefined) {
+        condition = 'attribute_not_exists(pk) OR lastEnteredAt <= :since OR lastExecution = :exec';
+        values[':since'] = notEnteredSince;
+      }
+      try {
+        await client.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Update: {
+                  TableName: profiles,
+                  Key: key,
+                  UpdateExpression:
+                    'SET lastEnteredAt = :at, lastExecution = :exec, journeyId = :jid, kind = :kind, profileId = :pid ADD entries :one',
+                  ConditionExpression: condition,
+                  ExpressionAttributeValues: { ...values, ':pid': presence.profileId },
+                },
+              },
+              {
+                // An upsert that keeps what is there: a redelivered trigger must not wipe a stored task token.
+                Update: {
+                  TableName: profiles,
+                  Key: presenceKey(presence.profileId, presence.executionName),
+                  ...presenceUpsert(presence, {}),
+                },
+              },
+            ],
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (isConditionFailure(error)) return false;
+        throw error;
+      }
+    },
+
+    async setWaiting(presence, waiting) {
+      // An upsert: the presence item normally exists (written at entry), but a token must never be lost.
+      await sendWrite(() => new UpdateCommand(writes.setWaiting(presence, waiting)));
+    },
+
+    async clearWaiting(profileId, executionName, token) {
+      try {
+        await sendWrite(() => new UpdateCommand(writes.clearWaiting(profileId, executionName, token)));
+        return true;
+      } catch (error) {
+        if (isConditionFailure(error)) return false;
+        throw error;
+      }
+    },
+
+    async removePresence(profileId, executionName) {
+      await sendWrite(() => new DeleteCommand(writes.removePresence(profileId, executionName)));
+    },
+
+    async movePresence(records, toProfileId) {
+      for (let i = 0; i < records.length; i += 12) {
+        const chunk = records.slice(i, i + 12);
+        await client.send(
+          new BatchWriteCommand({
+            RequestItems: {
+              [profiles]: chunk.flatMap((record) => [
+                {
+                  PutRequest: {
+                    Item: {
+                      ...presenceKey(toProfileId, record.executionName),
+                      kind: 'journey-presence',
+                      ...record,
+                      profileId: toProfileId,
+                    },
+                  },
+                },
+                { DeleteRequest: { Key: presenceKey(record.profileId, record.executionName) } },
+              ]),
+            },
+          }),
+        );
+      }
+    },
+  };
+}
+
+/**
+ * Splits the runtime's items under `S#` into presence and entry records. Takes raw items (with `sk`)
+ * or the profile store's `presence` list (sk stripped, `executionName` = sk without `S#`).
+ */
+export function splitJourneyState(items: readonly Record<string, unknown>[]): ProfileJourneyState {
+  const state: ProfileJourneyState = { presence: [], entries: [] };
+  for (const item of items) {
+    const sk = typeof item.sk === 'string' ? item.sk : `${presencePrefix}${String(item.executionName ?? '')}`;
+    if (!sk.startsWith(presencePrefix)) continue;
+    if (sk.startsWith(entryPrefix) || item.kind === 'journey-entry') {
+      state.entries.push({
+        profileId: String(item.profileId ?? ''),
+        journeyId: String(item.journeyId ?? sk.slice(entryPrefix.length)),
+        lastEnteredAt: Number(item.lastEnteredAt ?? 0),
+        lastExecution: String(item.lastExecution ?? ''),
+        entries: Number(item.entries ?? 0),
+      } satisfies EntryRecord);
+    } else if (typeof item.journeyId === 'string') {
+      state.presence.push({ ...toPresence(item), executionName: sk.slice(presencePrefix.length) });
+    }
+  }
+  return state;
+}

@@ -1,0 +1,83 @@
+import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { sendRetryingConflicts, withoutKeys } from '../store/dynamodb.js';
+import { profilesTable, tableName } from '../store/tables.js';
+
+/**
+ * Journey steps and messages on a profile's timeline, in the Profiles table: `P#<profileId>` /
+ * `JT#<at>#<execution>#<node>#<outcome>`, between the profile's events (`E#`) and `PROFILE`.
+ */
+
+export interface TimelineEntry {
+  profileId: string;
+  /** ISO-8601. */
+  at: string;
+  kind: 'journey-step' | 'message';
+  journeyId: string;
+  journeyVersion: number;
+  executionName: string;
+  nodeId: string;
+  nodeType: string;
+  /** entered, completed, waiting, resumed, timed-out, skipped, failed, sent, converted, exited, ... */
+  outcome: string;
+  detail?: string;
+  messageId?: string;
+}
+
+/** The journey steps and messages on a profile's timeline. */
+export interface TimelineStore {
+  addTimeline(entry: TimelineEntry): Promise<void>;
+  listTimeline(profileId: string): Promise<TimelineEntry[]>;
+}
+
+const timelinePrefix = 'JT#';
+
+/** The timeline put as request parameters, for a request of its own or an item of a transaction. */
+export function timelineWrite(table: string, retentionSeconds: number, now: () => number) {
+  return (entry: TimelineEntry) => ({
+    TableName: table,
+    Item: {
+      pk: `P#${entry.profileId}`,
+      sk: `${timelinePrefix}${entry.at}#${entry.executionName}#${entry.nodeId}#${entry.outcome}`,
+      ...entry,
+      expiresAt: Math.floor(now() / 1000) + retentionSeconds,
+    },
+  });
+}
+
+export function dynamoTimelineStore(
+  client: DynamoDBDocumentClient,
+  options: { tableName?: string; retentionSeconds?: number; now?: () => number } = {},
+): TimelineStore {
+  const profiles = options.tableName ?? tableName(profilesTable);
+  const now = options.now ?? Date.now;
+  const addTimeline = timelineWrite(profiles, options.retentionSeconds ?? 400 * 86_400, now);
+  const stripKeys = withoutKeys;
+  return {
+    async addTimeline(entry) {
+      await sendRetryingConflicts(client, () => new PutCommand(addTimeline(entry)));
+    },
+
+    async listTimeline(profileId) {
+      const items: Record<string, unknown>[] = [];
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const out = await client.send(
+          new QueryCommand({
+            TableName: profiles,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            FilterExpression: 'attribute_not_exists(expiresAt) OR expiresAt > :now',
+            ExpressionAttributeValues: {
+              ':pk': `P#${profileId}`,
+              ':prefix': timelinePrefix,
+              ':now': Math.floor(now() / 1000),
+            },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        items.push(...(out.Items ?? []));
+        startKey = out.LastEvaluatedKey;
+      } while (startKey);
+      return items.map((item) => stripKeys<TimelineEntry>(item));
+    },
+  };
+}
