@@ -4,6 +4,7 @@ import type { HttpApiEvent, HttpApiResult } from '../../shared/http/event.js';
 import type { Router } from '../../shared/http/router.js';
 import { createLogger } from '../../shared/log.js';
 import { invalidateActiveJourneys } from '../../shared/runtime/active-journeys.js';
+import { httpErrors, lambdaLog } from '../middleware/index.js';
 import { apiConfig, createApiDeps } from './deps.js';
 import { createRouter } from './routes.js';
 
@@ -27,17 +28,17 @@ function api(): Router {
   return router;
 }
 
-export const handler = middy<HttpApiEvent, HttpApiResult>().handler(async (event) => {
-  const started = Date.now();
-  const result = await api().handle(event);
+export const handler = middy<HttpApiEvent, HttpApiResult>()
+  // Anything thrown around the router (e.g. deps that cannot be created) gets the one error shape.
+  .use(httpErrors(log))
   // API Gateway's access log has every request; this adds what only the handler knows, quietly.
-  const level = result.statusCode >= 500 ? 'warn' : 'debug';
-  log[level]('request', {
-    requestId: event.requestContext.requestId,
-    method: event.requestContext.http.method,
-    path: event.rawPath,
-    status: result.statusCode,
-    ms: Date.now() - started,
-  });
-  return result;
-});
+  .use(
+    lambdaLog<HttpApiEvent, HttpApiResult>({
+      log,
+      correlationId: (event) => event.requestContext?.requestId,
+      describe: (event) => ({ method: event.requestContext?.http?.method, path: event.rawPath }),
+      outcome: (result) => ({ status: result.statusCode }),
+      level: (result) => (result.statusCode >= 500 ? 'warn' : 'debug'),
+    }),
+  )
+  .handler((event) => api().handle(event));

@@ -1,9 +1,14 @@
-import type { APIGatewayRequestSimpleAuthorizerHandlerV2WithContext } from 'aws-lambda';
+import middy from '@middy/core';
+import type { APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
 import { DynamoWriteKeyStore } from '../../shared/catalog/write-keys.js';
 import { basicAuthUser, hashedWriteKeyVerifier, type WriteKeyStore } from '../../shared/http/auth.js';
 import type { HttpApiEvent } from '../../shared/http/event.js';
+import { createLogger } from '../../shared/log.js';
 import { createDocumentClient } from '../../shared/store/dynamodb.js';
 import { journeysTable, tableName } from '../../shared/store/tables.js';
+import { lambdaLog } from '../middleware/index.js';
+
+type SimpleAuthorizerResult = APIGatewaySimpleAuthorizerWithContextResult<{ source: string }>;
 
 /**
  * API Gateway's write-key authorizer for `/v1/*` (HTTP API, simple responses). The key is the HTTP
@@ -19,12 +24,19 @@ const store: WriteKeyStore = {
 };
 const verifier = hashedWriteKeyVerifier(store);
 
-export const handler: APIGatewayRequestSimpleAuthorizerHandlerV2WithContext<{ source: string }> = async (
-  event,
-) => {
-  const writeKey = basicAuthUser(event as unknown as HttpApiEvent);
-  const verified = writeKey ? await verifier.verify(writeKey) : undefined;
-  return verified
-    ? { isAuthorized: true, context: { source: verified.source } }
-    : { isAuthorized: false, context: { source: '' } };
-};
+export const handler = middy<HttpApiEvent, SimpleAuthorizerResult>()
+  .use(
+    lambdaLog<HttpApiEvent, SimpleAuthorizerResult>({
+      log: createLogger({ component: 'authorizer' }),
+      correlationId: (event) => event.requestContext?.requestId,
+      outcome: (result) => ({ authorized: result.isAuthorized }),
+      level: 'debug',
+    }),
+  )
+  .handler(async (event) => {
+    const writeKey = basicAuthUser(event);
+    const verified = writeKey ? await verifier.verify(writeKey) : undefined;
+    return verified
+      ? { isAuthorized: true, context: { source: verified.source } }
+      : { isAuthorized: false, context: { source: '' } };
+  });

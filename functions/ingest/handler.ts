@@ -1,6 +1,8 @@
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { createLogger } from '../../shared/log.js';
 import { type IngestBatchDeps, ingestBatch } from '../../shared/profiles/index.js';
+import { lambdaLog, sqsBatchLog } from '../middleware/index.js';
 import { createIngestDeps } from './deps.js';
 
 /**
@@ -10,12 +12,14 @@ import { createIngestDeps } from './deps.js';
  */
 export function createIngestHandler(deps: IngestBatchDeps | (() => IngestBatchDeps)) {
   let resolved: IngestBatchDeps | undefined;
-  return middy(async (event: SQSEvent): Promise<SQSBatchResponse> => {
-    resolved ??= typeof deps === 'function' ? deps() : deps;
-    const records = event.Records.map((record) => ({ id: record.messageId, body: record.body }));
-    const result = await ingestBatch(records, resolved);
-    return { batchItemFailures: result.failed.map((itemIdentifier) => ({ itemIdentifier })) };
-  });
+  return middy<SQSEvent, SQSBatchResponse>()
+    .use(lambdaLog({ log: createLogger({ component: 'ingest' }), ...sqsBatchLog, level: 'debug' }))
+    .handler(async (event) => {
+      resolved ??= typeof deps === 'function' ? deps() : deps;
+      const records = event.Records.map((record) => ({ id: record.messageId, body: record.body }));
+      const result = await ingestBatch(records, resolved);
+      return { batchItemFailures: result.failed.map((itemIdentifier) => ({ itemIdentifier })) };
+    });
 }
 
 /** Deps are created on the first invocation (in the container, once), not at import. */

@@ -1,9 +1,11 @@
 import middy from '@middy/core';
 import { withUnsubscribeSecret } from '../../shared/channels/unsubscribe.js';
 import type { StepResult } from '../../shared/journeys/execution.js';
-import { stepRequestSchema } from '../../shared/journeys/step.js';
+import { type StepRequest, stepRequestSchema } from '../../shared/journeys/step.js';
+import { createLogger } from '../../shared/log.js';
 import { createRuntime, type Runtime } from '../../shared/runtime/runtime.js';
 import { runStep } from '../../shared/runtime/step.js';
+import { lambdaLog, parsedEvent } from '../middleware/index.js';
 
 /**
  * The Step Functions task Lambda: one journey node for one customer (contract: shared/journeys/README.md).
@@ -11,8 +13,22 @@ import { runStep } from '../../shared/runtime/step.js';
  */
 let runtime: Runtime | undefined;
 
-export const handler = middy<unknown, StepResult>().handler(async (event) => {
-  // The unsubscribe secret is read once per container (Secrets Manager on AWS), never from plain env.
-  runtime ??= createRuntime({ role: 'step', env: await withUnsubscribeSecret(process.env) });
-  return runStep(stepRequestSchema.parse(event), runtime.step);
-});
+export const handler = middy<unknown, StepResult>()
+  .use(
+    lambdaLog({
+      log: createLogger({ component: 'step' }),
+      // The execution name: `<journey>-v<version>-<hash>`, no personal data.
+      correlationId: (event) =>
+        String((event as { execution?: unknown })?.execution ?? '')
+          .split(':')
+          .at(-1),
+      level: 'debug',
+    }),
+  )
+  .use(parsedEvent(stepRequestSchema))
+  .handler(async (event) => {
+    // The unsubscribe secret is read once per container (Secrets Manager on AWS), never from plain env.
+    runtime ??= createRuntime({ role: 'step', env: await withUnsubscribeSecret(process.env) });
+    // parsedEvent has replaced the raw event by the parsed request.
+    return runStep(event as StepRequest, runtime.step);
+  });
