@@ -14,7 +14,7 @@ const log = createLogger({ component: 'feedback' });
 let runtime: Runtime | undefined;
 
 export const handler = middy<SQSEvent, SQSBatchResponse>()
-  .use(lambdaLog({ log, ...sqsBatchLog }))
+  .use(lambdaLog({ log, ...sqsBatchLog, level: 'debug' }))
   .handler(async (event, context) => {
     runtime ??= createRuntime({ role: 'feedback' });
     const deps = runtime.feedback;
