@@ -17,3 +17,4 @@ export function dynamoDeriver(client: DynamoDBDocumentClient, journeysTableName:
     preparedDefinitions(cachedDefinitions(new DynamoDefinitionStore(client, journeysTableName))),
   );
 }
+export * from './catalog.js';
