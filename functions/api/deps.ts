@@ -7,7 +7,12 @@ import { DynamoCatalogStore } from '../../shared/catalog/dynamodb.js';
 import { DynamoWriteKeyStore } from '../../shared/catalog/write-keys.js';
 import { handleUnsubscribe, lazyUnsubscribeSecret } from '../../shared/channels/unsubscribe.js';
 import { type Clock, processClock } from '../../shared/clock.js';
-import { dynamoDeriver } from '../../shared/derived/index.js';
+import {
+  DerivedCatalog,
+  DynamoDefinitionStore,
+  definitionsChanged,
+  dynamoDeriver,
+} from '../../shared/derived/index.js';
 import { NotFoundError } from '../../shared/errors.js';
 import {
   anyWriteKeyVerifier,
@@ -187,6 +192,13 @@ export function createApiDeps(options: ApiDepsOptions): ApiDeps & { catalog: Jou
         },
         request,
       ),
+    derived: {
+      catalog: new DerivedCatalog({
+        store: new DynamoDefinitionStore(client, config.journeysTable),
+        clock,
+        onChange: definitionsChanged,
+      }),
+    },
     log: options.log,
   };
 }

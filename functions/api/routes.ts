@@ -18,6 +18,7 @@ import { type EventPublisher, publishMessages } from '../../shared/http/ingestio
 import { type HttpRequest, Router } from '../../shared/http/router.js';
 import type { Logger } from '../../shared/log.js';
 import { type SegmentType, segmentTypes } from '../../shared/routing.js';
+import { type DerivedApi, derivedRoutes } from './derived-routes.js';
 
 /**
  * The HTTP API (DESIGN.md §4): each route parses its input, calls one domain function and returns
@@ -69,6 +70,8 @@ export interface ApiDeps {
   runtime?: RuntimeApi;
   writeKeyAdmin?: WriteKeysApi;
   unsubscribe?: UnsubscribeApi;
+  /** Computed traits, scores, lifecycle (functions/api/derived-routes.ts). */
+  derived?: DerivedApi;
   log?: Logger;
 }
 
@@ -247,6 +250,8 @@ export function createRouter(deps: ApiDeps): Router {
   router.on('DELETE', '/profiles/{id}', 'marketer', async (request) => ({
     body: await need(deps.profiles, 'erasure').erase(request.params.id!),
   }));
+
+  derivedRoutes(router, deps.derived);
 
   // Messages.
   router.on('GET', '/messages', 'marketer', async (request) => {

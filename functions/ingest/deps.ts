@@ -1,11 +1,13 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { processClock } from '../../shared/clock.js';
 import { integerFromEnv } from '../../shared/config.js';
-import { dynamoDeriver } from '../../shared/derived/index.js';
+import { derivedEventsReactor, dynamoDeriver, sequenceReactors } from '../../shared/derived/index.js';
 import { DynamoDeadLetterStore } from '../../shared/events/dead-letters.js';
+import { eventBridgePublisher, publishMessages } from '../../shared/http/ingestion.js';
 import { randomIds } from '../../shared/ids.js';
 import { createLogger } from '../../shared/log.js';
 import { DynamoProfileStore, type IngestBatchDeps } from '../../shared/profiles/index.js';
-import { ingestRule } from '../../shared/routing.js';
+import { busName, ingestRule } from '../../shared/routing.js';
 import { createDocumentClient } from '../../shared/store/dynamodb.js';
 import { journeysTable, profilesTable, tableName } from '../../shared/store/tables.js';
 import { createReactor } from './reactor.js';
@@ -16,6 +18,10 @@ export function createIngestDeps(env: NodeJS.ProcessEnv = process.env): IngestBa
   // processClock: the system clock on AWS; locally the stack's virtual clock, as the reactor uses.
   const clock = processClock;
   const log = createLogger({ fn: 'ingest' });
+  const publisher = eventBridgePublisher(
+    new EventBridgeClient({ maxAttempts: 5 }),
+    env.CAIRN_BUS_NAME || busName,
+  );
   const store = new DynamoProfileStore({
     client,
     clock,
@@ -34,7 +40,11 @@ export function createIngestDeps(env: NodeJS.ProcessEnv = process.env): IngestBa
       deriver: dynamoDeriver(client, tableName(journeysTable, env)),
     },
     parse: { clock, ids: randomIds },
-    reactor: createReactor(),
+    // Journeys first; then a stage change or a threshold crossed goes onto the bus (1 PutEvents, only then).
+    reactor: sequenceReactors(
+      createReactor(),
+      derivedEventsReactor((messages) => publishMessages(messages, { publisher, source: 'cairn' })),
+    ),
     deadLetters: new DynamoDeadLetterStore({ client, clock, tableName: tableName(journeysTable, env) }),
     log,
     concurrency: integerFromEnv(env, 'CAIRN_INGEST_CONCURRENCY', ingestRule.batchSize, 1),

@@ -54,11 +54,16 @@ export class DerivedCatalog {
     return { id, ...stored };
   }
 
-  async putTrait(id: string, input: unknown): Promise<{ trait: DefinitionView<TraitDefinition>; created: boolean }> {
+  async putTrait(
+    id: string,
+    input: unknown,
+  ): Promise<{ trait: DefinitionView<TraitDefinition>; created: boolean }> {
     const definition = parseDefinition(traitDefinitionSchema, withId(input, checkId(id, 'trait')));
     const stored = await this.deps.store.load();
     if (!stored.traits.has(id) && stored.traits.size >= maxTraits)
-      throw new ValidationError([{ path: [], message: `at most ${maxTraits} computed traits can be defined` }]);
+      throw new ValidationError([
+        { path: [], message: `at most ${maxTraits} computed traits can be defined` },
+      ]);
     const updatedAt = isoAt(this.deps.clock);
     const { created } = await this.deps.store.put('trait', id, definition, updatedAt);
     this.deps.onChange?.();
@@ -115,7 +120,11 @@ export class DerivedCatalog {
 
   async getLifecycle(): Promise<DefinitionView<LifecycleDefinition>> {
     const stored = (await this.deps.store.load()).lifecycle;
-    return { id: 'lifecycle', definition: stored?.definition ?? defaultLifecycle, updatedAt: stored?.updatedAt ?? null };
+    return {
+      id: 'lifecycle',
+      definition: stored?.definition ?? defaultLifecycle,
+      updatedAt: stored?.updatedAt ?? null,
+    };
   }
 
   async putLifecycle(input: unknown): Promise<DefinitionView<LifecycleDefinition>> {
@@ -156,7 +165,9 @@ function withId(input: unknown, id: string): unknown {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) return input;
   const given = (input as { id?: unknown }).id;
   if (given !== undefined && given !== id)
-    throw new ValidationError([{ path: ['id'], message: `id must be ${id} (the id in the URL), got ${String(given)}` }]);
+    throw new ValidationError([
+      { path: ['id'], message: `id must be ${id} (the id in the URL), got ${String(given)}` },
+    ]);
   return { ...input, id };
 }
 

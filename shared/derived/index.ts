@@ -18,3 +18,4 @@ export function dynamoDeriver(client: DynamoDBDocumentClient, journeysTableName:
   );
 }
 export * from './catalog.js';
+export * from './notifier.js';

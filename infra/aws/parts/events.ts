@@ -39,6 +39,8 @@ export class CairnEvents extends Construct {
     props.data.grantItems(this.ingest);
     props.stateMachines.grantExecutionControl(this.ingest);
     props.stateMachines.grantTaskTokens(this.ingest);
+    // Derived events (`Lifecycle Stage Changed`, `Lead Score Threshold Crossed`) go back onto the bus.
+    this.bus.grantPutEventsTo(this.ingest);
     this.ingestBuffer = ruleBuffer(this, ingestRule, this.bus, this.ingest, {
       maxConcurrency: props.maxConcurrency,
       encryptionKey: props.data.encryptionKey,
