@@ -358,10 +358,12 @@ describe('least privilege', () => {
     });
   });
 
-  test('only the api may put events, and only on the Cairn bus', () => {
+  test('only the api and ingest (derived events) may put events, and only on the Cairn bus', () => {
     const puts = allStatements.filter((s) => list(s.Action).includes('events:PutEvents'));
-    assert.deepEqual(puts, [{ Action: 'events:PutEvents', Effect: 'Allow', Resource: arnOf(cairn.bus) }]);
+    const statement = { Action: 'events:PutEvents', Effect: 'Allow', Resource: arnOf(cairn.bus) };
+    assert.deepEqual(puts, [statement, statement]);
     assert.ok(policiesOf(cairn.functions.api).some((s) => list(s.Action).includes('events:PutEvents')));
+    assert.ok(policiesOf(cairn.functions.ingest).some((s) => list(s.Action).includes('events:PutEvents')));
   });
 
   test('only the step Lambda sends email: from the configured address, through the identity and configuration set', () => {
