@@ -185,6 +185,7 @@ describe('lead score', () => {
       [[thresholdEvent, 'sales-ready']],
     );
     // Capped at 40 a day: 35 + 5 = 40, then nothing more today.
+    clock.advance(60_000);
     await ingest({ type: 'track', userId: 'u1', event: 'Page Viewed' });
     const capped = await ingest({ type: 'track', userId: 'u1', event: 'Demo Requested' });
     assert.equal(engagement(capped.profile), 40);
