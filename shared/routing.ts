@@ -11,6 +11,11 @@ export type SegmentType = (typeof segmentTypes)[number];
 export interface BusRule {
   /** Rule name on the bus. */
   name: string;
+  /**
+   * The bus the rule is on: `default` (where AWS services publish), or the Cairn bus when absent.
+   * An event is matched only against the rules of the bus it was put on, as on AWS.
+   */
+  bus?: 'default';
   /** EventBridge event pattern (the same JSON on AWS and locally). */
   eventPattern: Record<string, unknown>;
   /** Which function receives matching events, through an SQS queue with a DLQ. */
@@ -29,13 +34,31 @@ export const ingestRule: BusRule = {
   maxReceiveCount: 3,
 };
 
+/**
+ * Everything on the Cairn bus the ingest rule does not take (`DetailType: "Track"`, a typo, another
+ * app's events): without a rule EventBridge drops it silently. This one sends it to ingest too, which
+ * keeps it in the dead letters with the reason (the DetailType it had and the ones Cairn knows).
+ */
+export const unroutedRule: BusRule = {
+  name: 'cairn-unrouted',
+  eventPattern: { 'detail-type': [{ 'anything-but': [...segmentTypes] }] },
+  target: 'ingest',
+  batchSize: 10,
+  maxReceiveCount: 3,
+};
+
 /** SES v2 event destinations publish to the default bus with this source. */
 export const feedbackRule: BusRule = {
   name: 'cairn-email-feedback',
+  bus: 'default',
   eventPattern: { source: ['aws.ses'] },
   target: 'feedback',
   batchSize: 10,
   maxReceiveCount: 3,
 };
 
+/** The rules that each own a queue and a function, one per target. */
 export const busRules: readonly BusRule[] = [ingestRule, feedbackRule];
+
+/** Every rule on the buses; `unroutedRule` shares the ingest rule's queue on AWS. */
+export const allBusRules: readonly BusRule[] = [ingestRule, unroutedRule, feedbackRule];

@@ -48,5 +48,6 @@ export function createIngestDeps(env: NodeJS.ProcessEnv = process.env): IngestBa
     deadLetters: new DynamoDeadLetterStore({ client, clock, tableName: tableName(journeysTable, env) }),
     log,
     concurrency: integerFromEnv(env, 'CAIRN_INGEST_CONCURRENCY', ingestRule.batchSize, 1),
+    maxReceiveCount: ingestRule.maxReceiveCount,
   };
 }

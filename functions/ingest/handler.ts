@@ -16,7 +16,11 @@ export function createIngestHandler(deps: IngestBatchDeps | (() => IngestBatchDe
     .use(lambdaLog({ log: createLogger({ component: 'ingest' }), ...sqsBatchLog, level: 'debug' }))
     .handler(async (event) => {
       resolved ??= typeof deps === 'function' ? deps() : deps;
-      const records = event.Records.map((record) => ({ id: record.messageId, body: record.body }));
+      const records = event.Records.map((record) => ({
+        id: record.messageId,
+        body: record.body,
+        receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1),
+      }));
       const result = await ingestBatch(records, resolved);
       return { batchItemFailures: result.failed.map((itemIdentifier) => ({ itemIdentifier })) };
     });

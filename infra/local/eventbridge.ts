@@ -14,7 +14,7 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Clock } from '../../shared/clock.js';
 import { createLogger, type Logger } from '../../shared/log.js';
 import { compilePattern, type EventMatcher, matchesPattern } from '../../shared/patterns/index.js';
-import { type BusRule, busName, busRules } from '../../shared/routing.js';
+import { allBusRules, type BusRule, busName } from '../../shared/routing.js';
 import { AwsServiceError, type EdgeService } from './edge.js';
 import { invokeFunction, localAccount, localRegion } from './functions.js';
 import { jsonFile } from './json-file.js';
@@ -67,7 +67,10 @@ export interface DeadLetter {
 export interface LocalEventBridgeOptions {
   /** Default: the rules of shared/routing.ts. */
   rules?: readonly BusRule[];
-  /** Buses that exist. Default: `cairn` and `default`. Every rule applies on each of them. */
+  /**
+   * Buses that exist. Default: `cairn` and `default`. A rule applies on its own bus only (`rule.bus`,
+   * else `cairn`); an entry without `EventBusName` goes to `default`, as on AWS.
+   */
   buses?: readonly string[];
   /** Calls the target function with an SQS event. Default: the local function registry. */
   invoke?: (functionName: string, event: SQSEvent) => Promise<unknown>;
@@ -155,7 +158,7 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions = {}): L
       return undefined;
     }
   };
-  const queues: RuleQueue[] = (options.rules ?? busRules).map((rule) => ({
+  const queues: RuleQueue[] = (options.rules ?? allBusRules).map((rule) => ({
     rule,
     matches: compile(rule),
     functionName: options.targetFunction?.(rule) ?? `cairn-${rule.target}`,
@@ -212,7 +215,8 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions = {}): L
     try {
       const result = await invoke(queue.functionName, { Records: records });
       failed = reportedFailures(result, batch);
-      reason = 'reported in batchItemFailures';
+      // SQS carries no reason with a failure; the function keeps it (ingest: its dead-letter store).
+      reason = `reported in batchItemFailures by ${queue.functionName} (its own log or dead letters say why)`;
     } catch (error) {
       failed = new Set(batch.map((m) => m.messageId));
       reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -259,10 +263,10 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions = {}): L
   }
 
   /** `detailJson` is the entry's Detail as sent: the body embeds it instead of serialising it again. */
-  function route(envelope: EventEnvelope, detailJson: string, delayMs: number): void {
+  function route(envelope: EventEnvelope, detailJson: string, delayMs: number, bus: string): void {
     let body: string | undefined;
     for (const queue of queues) {
-      if (!queue.matches?.(envelope)) continue;
+      if (ruleBus(queue.rule) !== bus || !queue.matches?.(envelope)) continue;
       body ??= envelopeBody(envelope, detailJson);
       const message = {
         messageId: randomUUID(),
@@ -290,7 +294,7 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions = {}): L
   function put(entries: readonly PutEventsRequestEntry[], asService: boolean, delayMs = 0): PutEventsResult {
     if (stopped) throw new AwsServiceError('InternalException', 'The local event bus is stopping', 500);
     const results: PutEventsResultEntry[] = [];
-    const accepted: { envelope: EventEnvelope; detailJson: string }[] = [];
+    const accepted: { envelope: EventEnvelope; detailJson: string; bus: string }[] = [];
     for (const entry of entries) {
       // Detail is parsed once: to validate it, and as the envelope's detail.
       const detail = parseDetail(entry.Detail);
@@ -300,10 +304,10 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions = {}): L
         continue;
       }
       const envelope = toEnvelope(entry, detail, clock.now());
-      accepted.push({ envelope, detailJson: entry.Detail as string });
+      accepted.push({ envelope, detailJson: entry.Detail as string, bus: busNameOf(entry.EventBusName) });
       results.push({ EventId: envelope.id });
     }
-    for (const { envelope, detailJson } of accepted) route(envelope, detailJson, delayMs);
+    for (const { envelope, detailJson, bus } of accepted) route(envelope, detailJson, delayMs, bus);
     settle();
     return { FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length, Entries: results };
   }
@@ -450,6 +454,10 @@ function envelopeBody(envelope: EventEnvelope, detailJson: string): string {
   return `${JSON.stringify(head).slice(0, -1)},"detail":${detailJson}}`;
 }
 
+function ruleBus(rule: BusRule): string {
+  return rule.bus ?? busName;
+}
+
 function busNameOf(nameOrArn: string | undefined): string {
   if (!nameOrArn) return 'default';
   const marker = ':event-bus/';
@@ -522,7 +530,7 @@ function listRules(input: Record<string, unknown>, queues: readonly RuleQueue[],
   const prefix = typeof input.NamePrefix === 'string' ? input.NamePrefix : '';
   return {
     Rules: queues
-      .filter((q) => q.rule.name.startsWith(prefix))
+      .filter((q) => ruleBus(q.rule) === bus && q.rule.name.startsWith(prefix))
       .map((q) => ({
         Name: q.rule.name,
         Arn: `arn:aws:events:${localRegion}:${localAccount}:rule/${bus === 'default' ? '' : `${bus}/`}${q.rule.name}`,

@@ -161,8 +161,13 @@ export function fromEventBridge(envelope: unknown, deps: ParseDeps): NormalizedM
     throw new ValidationError([{ path: [detailKey], message: `${detailKey} must be a JSON object` }]);
   }
   if (!isSegmentType(detailType)) {
+    // The DetailType names a kind of event, not a person: safe to show, so the sender sees the typo.
+    const got = typeof detailType === 'string' ? ` (got ${JSON.stringify(detailType.slice(0, 64))})` : '';
     throw new ValidationError([
-      { path: [detailTypeKey], message: `${detailTypeKey} must be one of ${segmentTypeList}` },
+      {
+        path: [detailTypeKey],
+        message: `${detailTypeKey} must be one of ${segmentTypeList}${got}; no ingest rule takes it`,
+      },
     ]);
   }
   const eventId = typeof record.id === 'string' && record.id !== '' ? record.id : undefined;

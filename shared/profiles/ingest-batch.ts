@@ -9,6 +9,8 @@ import type { EventReactor } from './reactor.js';
 export interface QueuedEvent {
   id: string;
   body: string;
+  /** How often the queue has handed it out, this time included (SQS ApproximateReceiveCount). */
+  receiveCount?: number;
 }
 
 export interface IngestBatchDeps {
@@ -19,6 +21,11 @@ export interface IngestBatchDeps {
   log: Logger;
   /** Events processed at once. Events of one person are processed one after another, in order. Default 10. */
   concurrency?: number;
+  /**
+   * Receives after which the queue moves a failed event to its DLQ (the rule's maxReceiveCount): on
+   * that last receive a failure is also kept in the dead-letter store with its real reason.
+   */
+  maxReceiveCount?: number;
 }
 
 export interface IngestBatchResult {
@@ -59,12 +66,21 @@ export async function ingestBatch(events: QueuedEvent[], deps: IngestBatchDeps):
         if (ingested.duplicate) result.duplicates += 1;
         else result.ingested += 1;
       } catch (error) {
-        deps.log.error('ingest failed; event will be redelivered', {
+        if (isPermanent(error) && (await deadLetter(event, error, deps, 'ingest_rejected'))) {
+          // Retrying cannot help (DynamoDB refused the item as it is): kept with the reason; the
+          // person's later events go on.
+          result.deadLettered += 1;
+          continue;
+        }
+        const last = event.receiveCount !== undefined && event.receiveCount >= (deps.maxReceiveCount ?? 3);
+        deps.log.error(last ? 'ingest failed on the last receive' : 'ingest failed; event will be redelivered', {
           messageId: message.messageId,
           queueId: event.id,
           error: errorName(error),
           later: lane.length - i - 1,
         });
+        // The queue's DLQ keeps the event for a redrive, but not why: the dead letters say.
+        if (last) await deadLetter(event, error, deps, 'ingest_failed');
         for (const rest of lane.slice(i)) result.failed.push(rest.event.id);
         return;
       }
@@ -80,7 +96,26 @@ export async function ingestBatch(events: QueuedEvent[], deps: IngestBatchDeps):
   return result;
 }
 
-async function deadLetter(event: QueuedEvent, error: unknown, deps: IngestBatchDeps): Promise<boolean> {
+/**
+ * Failures no retry can fix: the event itself is refused (our validation, or DynamoDB's
+ * ValidationException for an item or key it will never accept).
+ */
+function isPermanent(error: unknown): boolean {
+  if (error instanceof ValidationError || error instanceof PayloadTooLargeError) return true;
+  const name = (error as { name?: unknown } | null)?.name;
+  return name === 'ValidationException' || name === 'ItemCollectionSizeLimitExceededException';
+}
+
+/**
+ * Keeps the event in the dead-letter store with why. Invalid events (validation, size, JSON) always;
+ * other errors only when `failure` says which kind of failure it is.
+ */
+async function deadLetter(
+  event: QueuedEvent,
+  error: unknown,
+  deps: IngestBatchDeps,
+  failure?: 'ingest_rejected' | 'ingest_failed',
+): Promise<boolean> {
   let code: string;
   let issues: Issue[] = [];
   if (error instanceof ValidationError) {
@@ -90,13 +125,17 @@ async function deadLetter(event: QueuedEvent, error: unknown, deps: IngestBatchD
     code = error.code;
   } else if (error instanceof SyntaxError) {
     code = 'malformed_json';
+  } else if (failure !== undefined) {
+    code = failure;
   } else {
     return false;
   }
   const reason =
     issues.length > 0
       ? issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`).join('; ')
-      : (error as Error).message;
+      : failure === undefined
+        ? (error as Error).message
+        : `${errorName(error)}: ${(error as Error)?.message ?? String(error)}`;
   const receivedAt = new Date(deps.parse.clock.now()).toISOString();
   try {
     await deps.deadLetters.put({

@@ -7,7 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { itemActions } from '../../infra/aws/cairn-journeys.js';
 import { acceptedFindings } from '../../infra/aws/nag-suppressions.js';
-import { busRules, segmentTypes } from '../../shared/routing.js';
+import { busRules, segmentTypes, unroutedRule } from '../../shared/routing.js';
 import { tables } from '../../shared/store/tables.js';
 import { fixtureJourneys, logicalIdOf, resourcesOf, synthCairn } from './synth.js';
 
@@ -562,6 +562,25 @@ test('segment types route to ingest through the Cairn bus', () => {
   assert.deepEqual(busRules.find((r) => r.target === 'ingest')?.eventPattern, {
     'detail-type': [...segmentTypes],
   });
+});
+
+test('every other DetailType on the Cairn bus goes to the ingest queue too (dead letters with the reason)', () => {
+  const events = cairn.parts.events;
+  const [, resource] = resourcesOf(json, 'AWS::Events::Rule').find(
+    ([id]) => id === logicalIdOf(stack, events.unroutedRule),
+  )!;
+  assert.deepEqual(resource.Properties?.EventPattern, {
+    'detail-type': [{ 'anything-but': [...segmentTypes] }],
+  });
+  assert.deepEqual(resource.Properties?.EventPattern, unroutedRule.eventPattern);
+  assert.deepEqual(resource.Properties?.EventBusName, ref(cairn.bus));
+  assert.deepEqual(resource.Properties?.Targets, [
+    {
+      Arn: arnOf(events.ingestBuffer.queue),
+      Id: 'Target0',
+      DeadLetterConfig: { Arn: arnOf(events.ingestBuffer.deadLetterQueue) },
+    },
+  ]);
 });
 
 describe('deployed journeys are live at once: a catalog entry per journey (Custom::CairnJourney)', () => {

@@ -1,8 +1,9 @@
 import { type Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
-import { ingestRule } from '../../../shared/routing.js';
+import { ingestRule, unroutedRule } from '../../../shared/routing.js';
 import { type RuleBuffer, ruleBuffer } from './buffer.js';
 import type { CairnData } from './data.js';
 import type { CairnFunctions } from './functions.js';
@@ -25,6 +26,8 @@ export class CairnEvents extends Construct {
   readonly bus: events.EventBus;
   readonly ingest: NodejsFunction;
   readonly ingestBuffer: RuleBuffer;
+  /** Everything on the bus the ingest rule does not take, into the same queue: ingest dead-letters it with the reason. */
+  readonly unroutedRule: events.Rule;
 
   constructor(scope: Construct, id: string, props: CairnEventsProps) {
     super(scope, id);
@@ -45,6 +48,15 @@ export class CairnEvents extends Construct {
       maxConcurrency: props.maxConcurrency,
       encryptionKey: props.data.encryptionKey,
     });
+    // Without it EventBridge drops an event no rule matches (`DetailType: "Track"`) without a trace.
+    this.unroutedRule = new events.Rule(this, 'UnroutedRule', {
+      eventBus: this.bus,
+      description: `Cairn ${unroutedRule.name}: events no ingest rule takes, to ingest's dead letters with the reason`,
+      eventPattern: unroutedRule.eventPattern as events.EventPattern,
+    });
+    this.unroutedRule.addTarget(
+      new targets.SqsQueue(this.ingestBuffer.queue, { deadLetterQueue: this.ingestBuffer.deadLetterQueue }),
+    );
   }
 
   /** The variables every function reads to find the bus. */

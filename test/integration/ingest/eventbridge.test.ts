@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { systemClock } from '../../../shared/clock.js';
 import { DynamoProfileStore, findProfile, type Profile, timeline } from '../../../shared/profiles/index.js';
 import { busName } from '../../../shared/routing.js';
 import { createDocumentClient } from '../../../shared/store/dynamodb.js';
-import { profilesTable, tableName } from '../../../shared/store/tables.js';
+import { journeysTable, profilesTable, tableName } from '../../../shared/store/tables.js';
 import { testStack } from '../../support/stack.js';
 
 /**
@@ -47,7 +47,24 @@ async function connect() {
     );
     assert.equal(out.FailedEntryCount, 0);
   };
-  return { store, put };
+  /** Dead letters whose stored body contains `marker` (polled: delivery is asynchronous). */
+  const deadLettersWith = async (marker: string, count: number) => {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const out = await db.send(
+        new ScanCommand({
+          TableName: tableName(journeysTable),
+          FilterExpression: 'begins_with(pk, :dlq) AND contains(body, :marker)',
+          ExpressionAttributeValues: { ':dlq': 'DLQ#', ':marker': marker },
+          ConsistentRead: true,
+        }),
+      );
+      const items = out.Items ?? [];
+      if (items.length >= count || Date.now() > deadline) return items;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  return { store, put, bus, deadLettersWith };
 }
 
 /** Polls until the profile satisfies `ready` (delivery is asynchronous, as on AWS). */
@@ -90,5 +107,43 @@ describe('PutEvents → local bus → ingest', () => {
     assert.equal(settled?.counters.tracked['Order Completed'], 1);
     const events = (await timeline(store, profile.profileId))?.events ?? [];
     assert.deepEqual(events.map((e) => e.type).sort(), ['identify', 'track', 'track']);
+  });
+
+  test('an event whose DetailType no ingest rule takes lands in the dead letters with the reason', async () => {
+    const { bus, deadLettersWith } = await connect();
+    const marker = `unrouted-${randomUUID()}`;
+    const out = await bus.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: busName,
+            Source: 'shop',
+            DetailType: 'Track',
+            Detail: JSON.stringify({ userId: marker }),
+          },
+          {
+            EventBusName: busName,
+            Source: 'shop',
+            DetailType: 'Order Placed',
+            Detail: JSON.stringify({ marker }),
+          },
+        ],
+      }),
+    );
+    assert.equal(out.FailedEntryCount, 0);
+    const letters = await deadLettersWith(marker, 2);
+    assert.deepEqual(letters.map((letter) => letter.reason).sort(), [
+      'detail-type: detail-type must be one of track, identify, alias, page, screen, group (got "Order Placed"); no ingest rule takes it',
+      'detail-type: detail-type must be one of track, identify, alias, page, screen, group (got "Track"); no ingest rule takes it',
+    ]);
+  });
+
+  test('ids over the key limit in UTF-8 bytes are kept in the dead letters with the field and the reason', async () => {
+    const { put, deadLettersWith } = await connect();
+    const marker = `long-${randomUUID()}`;
+    await put({ type: 'track', userId: '€'.repeat(1024), event: 'Viewed', properties: { marker } });
+    const [letter] = await deadLettersWith(marker, 1);
+    assert.equal(letter?.code, 'validation_failed');
+    assert.equal(letter?.reason, 'detail.userId: userId must be at most 1024 bytes in UTF-8');
   });
 });

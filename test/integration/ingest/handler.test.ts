@@ -70,7 +70,7 @@ function setup(reactor?: EventReactor) {
   };
   const handler = createIngestHandler(deps);
   const day = new Date(clock.now()).toISOString().slice(0, 10);
-  return { handler, store, deadLetters, log, seen, day };
+  return { handler, store, deadLetters, log, seen, day, deps };
 }
 
 describe('ingest handler (SQS batch of EventBridge events)', () => {
@@ -161,5 +161,64 @@ describe('ingest handler (SQS batch of EventBridge events)', () => {
     const profile = await findProfile(store, { userId });
     const events = (await timeline(store, profile!.profileId))?.events ?? [];
     assert.equal(events.length, 10);
+  });
+
+  test('a failure on the last receive is kept in the dead letters with its real reason, and still reported', async () => {
+    const userId = unique('user');
+    const { handler, deadLetters, day } = setup({
+      onEvent: async () => {
+        throw new TypeError('connect ECONNREFUSED 127.0.0.1:9');
+      },
+    });
+    const early = record(envelope('track', { userId, event: 'A', messageId: unique('m') }));
+    const last = {
+      ...record(envelope('track', { userId: unique('other'), event: 'B', messageId: unique('m') })),
+      attributes: { ApproximateReceiveCount: '3' },
+    } as SQSRecord;
+    const response = await handler({ Records: [early, last] } as SQSEvent, context);
+    assert.deepEqual(
+      response?.batchItemFailures.map((f) => f.itemIdentifier).sort(),
+      [early.messageId, last.messageId].sort(),
+    );
+    const { items } = await listDeadLetters(deadLetters, { date: day });
+    assert.deepEqual(
+      items.map((item) => [item.id, item.code, item.reason]),
+      [[last.messageId, 'ingest_failed', 'TypeError: connect ECONNREFUSED 127.0.0.1:9']],
+    );
+  });
+
+  test('an event DynamoDB refuses as it is goes to the dead letters at once with the reason; the person goes on', async () => {
+    const userId = unique('user');
+    const refused = unique('m');
+    const { deps, deadLetters, day, seen } = setup();
+    const bad = record(envelope('track', { userId, event: 'A', messageId: refused }));
+    const good = record(envelope('track', { userId, event: 'B', messageId: unique('m') }));
+    const refusing = createIngestHandler({
+      ...deps,
+      reactor: {
+        onEvent: async ({ event }) => {
+          if (event.messageId === refused) {
+            throw Object.assign(new Error('Item size has exceeded the maximum allowed size'), {
+              name: 'ValidationException',
+            });
+          }
+          seen.push(event.messageId);
+        },
+      },
+    });
+    const response = await refusing({ Records: [bad, good] } as SQSEvent, context);
+    assert.deepEqual(response, { batchItemFailures: [] });
+    const { items } = await listDeadLetters(deadLetters, { date: day });
+    assert.deepEqual(
+      items.map((item) => [item.id, item.code, item.reason]),
+      [
+        [
+          bad.messageId,
+          'ingest_rejected',
+          'ValidationException: Item size has exceeded the maximum allowed size',
+        ],
+      ],
+    );
+    assert.equal(seen.length, 1);
   });
 });

@@ -27,6 +27,15 @@ const refunds: BusRule = {
   maxReceiveCount: 2,
 };
 
+const audits: BusRule = {
+  name: 'audits',
+  bus: 'default',
+  eventPattern: { 'detail-type': ['audit'] },
+  target: 'feedback',
+  batchSize: 10,
+  maxReceiveCount: 1,
+};
+
 type Stub = (event: SQSEvent) => Promise<unknown>;
 
 describe('local EventBridge through the edge, with the real EventBridge client', () => {
@@ -38,7 +47,7 @@ describe('local EventBridge through the edge, with the real EventBridge client',
 
   before(async () => {
     bus = createLocalEventBridge({
-      rules: [orders, refunds],
+      rules: [orders, refunds, audits],
       invoke: (fn, event) => {
         received.push({ fn, event });
         return target(event);
@@ -247,7 +256,7 @@ describe('local EventBridge through the edge, with the real EventBridge client',
 
   it('holds a service event back for its delay and counts it as pending until delivered', async () => {
     bus.publishAsService(
-      { EventBusName: 'default', Source: 'shop', DetailType: 'refund', Detail: '{"id":"late"}' },
+      { EventBusName: 'cairn', Source: 'shop', DetailType: 'refund', Detail: '{"id":"late"}' },
       { delayMs: 30 },
     );
     assert.equal(bus.isIdle(), false);
@@ -256,6 +265,25 @@ describe('local EventBridge through the edge, with the real EventBridge client',
       r.event.Records.map((rec) => (JSON.parse(rec.body) as EventEnvelope).detail.id),
     );
     assert.deepEqual(ids, ['late']);
+  });
+
+  it('matches an event only against the rules of its bus; no EventBusName means the default bus', async () => {
+    const details = () =>
+      received.flatMap((r) =>
+        r.event.Records.map((rec) => (JSON.parse(rec.body) as EventEnvelope).detail.id),
+      );
+    await client.send(
+      new PutEventsCommand({
+        Entries: [
+          { Source: 'shop', DetailType: 'order', Detail: '{"id":"order-on-default"}' },
+          { Source: 'shop', DetailType: 'audit', Detail: '{"id":"audit-on-default"}' },
+          order({ id: 'audit-on-cairn' }, { DetailType: 'audit' }),
+          order({ id: 'order-on-cairn' }),
+        ],
+      }),
+    );
+    await bus.whenIdle();
+    assert.deepEqual(details().sort(), ['audit-on-default', 'order-on-cairn']);
   });
 
   it('answers unknown actions with an AWS-shaped error', async () => {
