@@ -297,7 +297,8 @@ describe('fromEventBridge', () => {
       [
         {
           path: ['DetailType'],
-          message: 'DetailType must be one of track, identify, alias, page, screen, group',
+          message:
+            'DetailType must be one of track, identify, alias, page, screen, group (got "buy"); no ingest rule takes it',
         },
       ],
     );
