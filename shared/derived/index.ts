@@ -18,4 +18,5 @@ export function dynamoDeriver(client: DynamoDBDocumentClient, journeysTableName:
   );
 }
 export * from './catalog.js';
+export * from './conditions.js';
 export * from './notifier.js';

@@ -19,6 +19,9 @@ export function profileAccess(options: { store: ProfileStore; clock: Clock }): P
         profileId: profile.profileId,
         traits: profile.traits,
         identities: profile.identities,
+        ...(profile.computed !== undefined && { computed: profile.computed }),
+        ...(profile.stage !== undefined && { stage: profile.stage }),
+        ...(profile.scores !== undefined && { scores: profile.scores }),
       } as never;
     },
 

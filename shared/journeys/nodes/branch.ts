@@ -3,6 +3,7 @@
  * A step evaluates the cases (traits need the profile), a Choice routes on the step's `next`.
  */
 import * as z from 'zod';
+import { scoreCondition, scoreHolds, stageCondition, stageHolds } from '../../derived/conditions.js';
 import { matchesPattern } from '../../patterns/index.js';
 import { failureStates, stepTask } from '../asl.js';
 import type { StepResult } from '../execution.js';
@@ -14,12 +15,17 @@ export const branchConditionSchema = z
     traits: eventPattern.optional().describe('Pattern on the profile traits, e.g. { plan: ["pro"] }.'),
     properties: eventPattern.optional().describe('Pattern on the entry event properties.'),
     segment: z.string().min(1).optional().describe('Id of a segment the profile must be in.'),
+    computed: eventPattern
+      .optional()
+      .describe('Pattern on the computed traits, e.g. { totalSpend: [{ numeric: [">", 100] }] }.'),
+    stage: stageCondition.optional(),
+    score: scoreCondition.optional(),
   })
   .superRefine((when, ctx) => {
-    if (!when.traits && !when.properties && !when.segment) {
+    if (!when.traits && !when.properties && !when.segment && !when.computed && !when.stage && !when.score) {
       ctx.addIssue({
         code: 'custom',
-        message: 'needs at least one of traits, properties or segment',
+        message: 'needs at least one of traits, properties, segment, computed, stage or score',
         path: [],
       });
     }
@@ -33,7 +39,9 @@ export const branchNodeSchema = z
     cases: z.array(z.strictObject({ when: branchConditionSchema, next: nodeId })).min(1),
     default: nodeId.describe('Where to go when no case holds.'),
   })
-  .describe('Route on traits, entry properties or segment membership: the first matching case wins.');
+  .describe(
+    'Route on traits, entry properties, segment membership, computed traits, stage or scores: the first matching case wins.',
+  );
 export type BranchNode = z.infer<typeof branchNodeSchema>;
 
 export interface BranchDeps {
@@ -43,11 +51,21 @@ export interface BranchDeps {
 
 export async function conditionHolds(
   when: BranchCondition,
-  subject: { profileId: string; traits: Record<string, unknown>; properties: Record<string, unknown> },
+  subject: {
+    profileId: string;
+    traits: Record<string, unknown>;
+    properties: Record<string, unknown>;
+    computed?: Record<string, unknown>;
+    stage?: string;
+    scores?: Record<string, unknown>;
+  },
   deps: BranchDeps,
 ): Promise<boolean> {
   if (when.traits && !matchesPattern(when.traits, subject.traits)) return false;
   if (when.properties && !matchesPattern(when.properties, subject.properties)) return false;
+  if (when.computed && !matchesPattern(when.computed, subject.computed ?? {})) return false;
+  if (when.stage && !stageHolds(when.stage, subject.stage)) return false;
+  if (when.score && !scoreHolds(when.score, subject.scores)) return false;
   if (when.segment) {
     if (!deps.isInSegment) throw new Error('segment conditions need segment support (isInSegment)');
     if (!(await deps.isInSegment(subject.profileId, when.segment))) return false;
@@ -60,6 +78,7 @@ export async function runBranch(step: StepContext<BranchNode>, deps: BranchDeps)
     profileId: step.profile.profileId,
     traits: step.profile.traits,
     properties: step.state.entry.properties,
+    ...derivedOf(step.profile),
   };
   for (const [caseIndex, branchCase] of step.node.cases.entries()) {
     if (await conditionHolds(branchCase.when, subject, deps)) {
@@ -67,6 +86,15 @@ export async function runBranch(step: StepContext<BranchNode>, deps: BranchDeps)
     }
   }
   return { outcome: 'default', next: step.node.default };
+}
+
+/** Computed traits, stage and scores as of the profile's last write (shared/derived). */
+export function derivedOf(profile: StepContext<unknown>['profile']) {
+  return {
+    ...(profile.computed !== undefined && { computed: profile.computed }),
+    ...(profile.stage !== undefined && { stage: profile.stage }),
+    ...(profile.scores !== undefined && { scores: profile.scores }),
+  };
 }
 
 export function choiceStateName(nodeId: string): string {

@@ -65,7 +65,14 @@ export async function runEmail(step: StepContext<EmailNode>, deps: EmailDeps): P
   const reason = emailSkipReason(step.profile.traits, step.heldOut);
   if (reason) return { outcome: 'skipped', reason, next };
   const rendered = await deps.renderTemplate(step.node.template, {
-    profile: { ...step.profile.traits, profileId: step.profile.profileId },
+    // Traits flattened; computed traits, stage and scores under their own names (DESIGN.md §4).
+    profile: {
+      ...step.profile.traits,
+      computed: step.profile.computed ?? {},
+      stage: step.profile.stage ?? null,
+      scores: step.profile.scores ?? {},
+      profileId: step.profile.profileId,
+    },
     event: step.state.entry.properties,
     journey: { id: step.journeyId, version: step.version },
     unsubscribe_url: deps.unsubscribeUrl(step.profile.profileId),

@@ -27,6 +27,10 @@ export interface CompileContext {
 export interface StepProfile {
   profileId: string;
   traits: Record<string, unknown>;
+  /** Computed traits, lifecycle stage and scores (shared/derived), as of the profile's last write. */
+  computed?: Record<string, unknown>;
+  stage?: string;
+  scores?: Record<string, unknown>;
 }
 
 /** Everything a node's run step needs to know, independent of Lambda and of AWS. */

@@ -69,7 +69,15 @@ describe('email step', () => {
       {
         id: 'cart-reminder',
         variables: {
-          profile: { email: 'ada@example.com', firstName: 'Ada', plan: 'pro', profileId: 'p1' },
+          profile: {
+            email: 'ada@example.com',
+            firstName: 'Ada',
+            plan: 'pro',
+            computed: {},
+            stage: null,
+            scores: {},
+            profileId: 'p1',
+          },
           event: { cartId: 'c-9', price: 10 },
           journey: { id: 'cart-recovery', version: 2 },
           unsubscribe_url: 'https://u.example.com/?p=p1',

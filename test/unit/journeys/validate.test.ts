@@ -353,7 +353,7 @@ describe('validateJourney', () => {
     assertIssue(
       issues,
       ['nodes', 'a', 'cases', 0, 'when'],
-      'needs at least one of traits, properties or segment',
+      'needs at least one of traits, properties, segment, computed, stage or score',
     );
     assertIssue(issues, ['nodes', 'w', 'timeout'], 'must be at most PT60S');
   });
