@@ -1,0 +1,368 @@
+import type { Clock } from '../clock.js';
+import { CairnError, ConflictError, NotFoundError } from '../errors.js';
+import type { IdGenerator } from '../ids.js';
+import type { Logger } from '../log.js';
+import type { JourneyEntryRules } from '../runtime/types.js';
+import type { SegmentMembership } from '../segments/port.js';
+import type { Firing, FiringScheduler, Slot, SlotQueue } from './ports.js';
+import { type BroadcastRequest, parseBroadcastRequest } from './request.js';
+import { firstFiring, nextFiring, type PlanTiming } from './schedule.js';
+import type { BroadcastRecord, BroadcastStore, RunRecord, SlotOutcome } from './store.js';
+
+export const planZone = '#plan';
+export const allZones = '*';
+/** Slots one runner invocation queues (SQS delays reach 15 minutes); the rest is a continuation. */
+export const slotsPerInvocation = 840;
+const membersPage = 1000;
+
+/** What entering one member returns: entered (now or by an earlier delivery of the same slot) or why not. */
+export type EntryOutcome = { entered: true } | { entered: false; reason: string };
+
+export interface BroadcastDeps {
+  store: BroadcastStore;
+  membership: SegmentMembership;
+  journeys: { getJourney(journeyId: string): Promise<JourneyEntryRules | undefined> };
+  /** Each profile's `timezone` trait (undefined when it has none). */
+  timezones(profileIds: string[]): Promise<Map<string, string | undefined>>;
+  /** Enters one profile with the entry `{ event: 'Broadcast', broadcastId, runAt }`, idempotent per (run, profile). */
+  enter(
+    journey: JourneyEntryRules,
+    profileId: string,
+    entry: { broadcastId: string; runAt: string },
+  ): Promise<EntryOutcome>;
+  scheduler: FiringScheduler;
+  queue: SlotQueue;
+  clock: Clock;
+  ids: IdGenerator;
+  log: Logger;
+  /** Default and maximum `ratePerSecond`. */
+  rate?: { default: number; max: number };
+}
+
+export type BroadcastStatus = 'scheduled' | 'running' | 'done' | 'cancelled' | 'failed';
+
+export interface BroadcastView {
+  broadcastId: string;
+  journeyId: string;
+  segment: string;
+  status: BroadcastStatus;
+  audience: number;
+  entered: number;
+  skipped: number;
+  failed: number;
+  nextRunAt?: string;
+  ratePerSecond: number;
+  at?: string;
+  localTime?: { time: string; date: string };
+  fallbackTimezone: string;
+  recurrence?: BroadcastRecord['recurrence'];
+  failure?: string;
+  runs: {
+    runAt: string;
+    audience: number;
+    entered: number;
+    skipped: number;
+    failed: number;
+    reasons: Record<string, number>;
+  }[];
+}
+
+export const defaultRate = { default: 200, max: 3000 };
+
+/** Scheduled and recurring broadcasts of a journey to a segment (README "Broadcasts"). */
+export function createBroadcasts(deps: BroadcastDeps) {
+  const rate = deps.rate ?? defaultRate;
+  const timing = (b: BroadcastRecord): PlanTiming => ({
+    ...(b.at && { at: Date.parse(b.at) }),
+    ...(b.localTime && { localTime: b.localTime }),
+    ...(b.recurrence && { recurrence: b.recurrence }),
+  });
+
+  async function view(b: BroadcastRecord): Promise<BroadcastView> {
+    const runs = (await deps.store.runs(b.broadcastId)).sort((x, y) => (x.runKey < y.runKey ? -1 : 1));
+    const sum = (key: 'entered' | 'skipped' | 'failed') => runs.reduce((n, r) => n + r[key], 0);
+    const busy = runs.some((r) => r.paging > 0 || r.slotsDone < r.slots);
+    const status: BroadcastStatus = b.cancelled
+      ? 'cancelled'
+      : b.failure
+        ? 'failed'
+        : busy
+          ? 'running'
+          : b.pending.length > 0
+            ? 'scheduled'
+            : 'done';
+    const next = b.pending.map((p) => p.at).sort()[0];
+    return {
+      broadcastId: b.broadcastId,
+      journeyId: b.journeyId,
+      segment: b.segment,
+      status,
+      audience: runs.at(-1)?.audience ?? b.audienceAtCreation,
+      entered: sum('entered'),
+      skipped: sum('skipped'),
+      failed: sum('failed'),
+      ...(next && !b.cancelled && { nextRunAt: next }),
+      ratePerSecond: b.ratePerSecond,
+      ...(b.at && { at: b.at }),
+      ...(b.localTime && { localTime: b.localTime }),
+      fallbackTimezone: b.fallbackTimezone,
+      ...(b.recurrence && { recurrence: b.recurrence }),
+      ...(b.failure && { failure: b.failure }),
+      runs: runs.map((r: RunRecord) => ({
+        runAt: r.runKey,
+        audience: r.audience,
+        entered: r.entered,
+        skipped: r.skipped,
+        failed: r.failed,
+        reasons: r.reasons,
+      })),
+    };
+  }
+
+  async function schedule(b: BroadcastRecord, firings: Firing[], done?: Pick<Firing, 'runKey' | 'zone'>) {
+    const pending = b.pending.filter((p) => !(done && p.runKey === done.runKey && p.zone === done.zone));
+    for (const firing of firings) {
+      await deps.scheduler.schedule(firing);
+      pending.push({ runKey: firing.runKey, zone: firing.zone, at: new Date(firing.at).toISOString() });
+    }
+    await deps.store.update(b.broadcastId, { pending });
+    b.pending = pending;
+  }
+
+  /** Zones of these members: their `timezone` trait when it is a real zone, else the fallback. */
+  async function zonesOf(b: BroadcastRecord, profileIds: string[]): Promise<Map<string, string>> {
+    const found = await deps.timezones(profileIds);
+    return new Map(
+      profileIds.map((id) => {
+        const zone = found.get(id);
+        return [id, zone && isZone(zone) ? zone : b.fallbackTimezone];
+      }),
+    );
+  }
+
+  return {
+    async create(
+      journeyId: string,
+      body: unknown,
+    ): Promise<{ broadcastId: string; status: 'scheduled'; audience: number }> {
+      const now = deps.clock.now();
+      const request: BroadcastRequest = parseBroadcastRequest(body, now, rate);
+      const journey = await deps.journeys.getJourney(journeyId);
+      const segment = await deps.membership.status(request.segment);
+      const issues = [
+        ...(journey && journey.status === 'active'
+          ? []
+          : [{ path: ['journey'], message: `journey ${journeyId} is not published and active` }]),
+        ...(segment ? [] : [{ path: ['segment'], message: `no segment ${request.segment}` }]),
+      ];
+      if (issues.length > 0) throw parseBroadcastRequest.error(issues);
+      const record: BroadcastRecord = {
+        broadcastId: deps.ids.next(),
+        journeyId,
+        segment: request.segment,
+        ...(request.localTime
+          ? { localTime: request.localTime }
+          : { at: new Date(request.at ?? now).toISOString() }),
+        fallbackTimezone: request.fallbackTimezone,
+        ...(request.recurrence && { recurrence: request.recurrence }),
+        ratePerSecond: request.ratePerSecond,
+        createdAt: new Date(now).toISOString(),
+        audienceAtCreation: segment!.count,
+        cancelled: false,
+        pending: [],
+      };
+      await deps.store.create(record);
+      const first: Firing = record.localTime
+        ? {
+            broadcastId: record.broadcastId,
+            runKey: firstFiring(timing(record), 'UTC').runKey,
+            zone: planZone,
+            at: now,
+          }
+        : { broadcastId: record.broadcastId, ...firstFiring(timing(record), allZones) };
+      await schedule(record, [first]);
+      deps.log.info('broadcast scheduled', {
+        broadcastId: record.broadcastId,
+        journeyId,
+        segment: record.segment,
+      });
+      return { broadcastId: record.broadcastId, status: 'scheduled', audience: segment!.count };
+    },
+
+    async get(broadcastId: string): Promise<BroadcastView> {
+      const b = await deps.store.get(broadcastId);
+      if (!b) throw new NotFoundError(`broadcast ${broadcastId} not found`);
+      return view(b);
+    },
+
+    async list(journeyId: string): Promise<{ broadcasts: BroadcastView[] }> {
+      return { broadcasts: await Promise.all((await deps.store.listByJourney(journeyId)).map(view)) };
+    },
+
+    /** Stops the plan: pending firings are removed, slots not yet started enter nobody. */
+    async cancel(broadcastId: string): Promise<BroadcastView> {
+      const b = await deps.store.get(broadcastId);
+      if (!b) throw new NotFoundError(`broadcast ${broadcastId} not found`);
+      if (!b.cancelled) {
+        const current = await view(b);
+        if (current.status === 'done') throw new ConflictError(`broadcast ${broadcastId} is done`);
+        for (const p of b.pending)
+          await deps.scheduler.cancel({ broadcastId, runKey: p.runKey, zone: p.zone });
+        await deps.store.update(broadcastId, { cancelled: true, pending: [] });
+        b.cancelled = true;
+        b.pending = [];
+      }
+      return view(b);
+    },
+
+    /** A scheduled firing: find the zones (`#plan`), or page this zone's members into slots. */
+    async fire(firing: Firing): Promise<void> {
+      const b = await deps.store.get(firing.broadcastId);
+      if (!b || b.cancelled || b.failure) return;
+      const now = deps.clock.now();
+      if (firing.zone === planZone) {
+        const zones = new Set<string>();
+        let cursor: string | undefined;
+        do {
+          const page = await deps.membership.listMembers(b.segment, {
+            limit: membersPage,
+            ...(cursor && { cursor }),
+          });
+          for (const zone of (
+            await zonesOf(
+              b,
+              page.members.map((m) => m.profileId),
+            )
+          ).values())
+            zones.add(zone);
+          cursor = page.next ?? undefined;
+        } while (cursor);
+        // Zones where the wall time has already passed enter at once (late), not a day later.
+        const firings = [...zones].sort().map((zone) => {
+          const f = firstFiring(timing(b), zone);
+          return { broadcastId: b.broadcastId, ...f, at: Math.max(f.at, now) };
+        });
+        await schedule(b, firings, firing);
+        return;
+      }
+      if (!firing.cursor) {
+        if (!(await deps.membership.status(b.segment))) {
+          await deps.store.update(b.broadcastId, {
+            failure: `segment ${b.segment} no longer exists`,
+            pending: [],
+          });
+          return;
+        }
+        await deps.store.addToRun(b.broadcastId, firing.runKey, { paging: 1 });
+      }
+      const started = firing.pagingStartedAt ?? now;
+      let index = firing.slotBase ?? 0;
+      let cursor = firing.cursor;
+      let pending: string[] = [];
+      const flush = async (final: boolean) => {
+        const slots: Slot[] = [];
+        while (pending.length >= b.ratePerSecond || (final && pending.length > 0)) {
+          const profileIds = pending.slice(0, b.ratePerSecond);
+          pending = pending.slice(b.ratePerSecond);
+          slots.push({
+            broadcastId: b.broadcastId,
+            runKey: firing.runKey,
+            slotId: `${firing.zone}:${index}`,
+            profileIds,
+            notBefore: started + index * 1000,
+          });
+          index++;
+        }
+        if (slots.length === 0) return;
+        await deps.store.addToRun(b.broadcastId, firing.runKey, {
+          slots: slots.length,
+          audience: slots.reduce((n, s) => n + s.profileIds.length, 0),
+        });
+        await deps.queue.send(slots);
+      };
+      do {
+        const page = await deps.membership.listMembers(b.segment, {
+          limit: membersPage,
+          ...(cursor && { cursor }),
+        });
+        const ids = page.members.map((m) => m.profileId);
+        if (firing.zone === allZones) pending.push(...ids);
+        else for (const [id, zone] of await zonesOf(b, ids)) if (zone === firing.zone) pending.push(id);
+        cursor = page.next ?? undefined;
+        await flush(false);
+        if (cursor && index - (firing.slotBase ?? 0) >= slotsPerInvocation) {
+          // Far enough ahead: continue a minute before these slots run out (no invocation runs long).
+          await flush(true);
+          await deps.scheduler.schedule({
+            ...firing,
+            cursor,
+            slotBase: index,
+            pagingStartedAt: started,
+            at: started + (index - 60) * 1000,
+          });
+          return;
+        }
+      } while (cursor);
+      await flush(true);
+      await deps.store.addToRun(b.broadcastId, firing.runKey, { paging: -1 });
+      const next = nextFiring(timing(b), { runKey: firing.runKey, zone: firing.zone, at: firing.at });
+      await schedule(b, next ? [{ broadcastId: b.broadcastId, ...next }] : [], firing);
+    },
+
+    /** Enters a slot's members (one per member, membership checked now) and counts the outcome once. */
+    async startSlot(slot: Slot): Promise<SlotOutcome> {
+      const outcome: SlotOutcome = { entered: 0, skipped: 0, failed: 0, reasons: {} };
+      const skip = (reason: string, n = 1) => {
+        outcome.skipped += n;
+        outcome.reasons[reason] = (outcome.reasons[reason] ?? 0) + n;
+      };
+      const b = await deps.store.get(slot.broadcastId);
+      const journey = b && !b.cancelled ? await deps.journeys.getJourney(b.journeyId) : undefined;
+      if (!b || b.cancelled) skip('cancelled', slot.profileIds.length);
+      else if (journey?.status !== 'active') skip('journey_not_active', slot.profileIds.length);
+      else {
+        for (const profileId of slot.profileIds) {
+          if (!(await deps.membership.isMember(b.segment, profileId))) {
+            skip('left_segment');
+            continue;
+          }
+          try {
+            const out = await deps.enter(journey, profileId, {
+              broadcastId: b.broadcastId,
+              runAt: slot.runKey,
+            });
+            if (out.entered) outcome.entered++;
+            else skip(out.reason);
+          } catch (error) {
+            // Throttling and outages: the whole slot is delivered again (entries are idempotent).
+            if (!(error instanceof CairnError) || error.status >= 500) throw error;
+            outcome.failed++;
+            deps.log.warn('broadcast entry failed', {
+              broadcastId: b.broadcastId,
+              profileId,
+              code: error.code,
+            });
+          }
+        }
+      }
+      const counted = await deps.store.applySlot(slot.broadcastId, slot.runKey, slot.slotId, outcome);
+      if (!counted)
+        deps.log.info('slot delivered again: outcome already counted', {
+          broadcastId: slot.broadcastId,
+          slotId: slot.slotId,
+        });
+      return outcome;
+    },
+  };
+}
+
+export type Broadcasts = ReturnType<typeof createBroadcasts>;
+
+function isZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
