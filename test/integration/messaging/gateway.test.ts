@@ -1,0 +1,272 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { before, describe, it } from 'node:test';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { ManualClock } from '../../../shared/clock.js';
+import type { ChannelAdapter, ChannelMessage } from '../../../shared/messaging/channel.js';
+import { ChannelSendError } from '../../../shared/messaging/channel.js';
+import { DynamoMessagingStore } from '../../../shared/messaging/dynamodb.js';
+import { type GatewayRequest, sendThroughGateway } from '../../../shared/messaging/gateway.js';
+import { suppressionKey } from '../../../shared/messaging/keys.js';
+import type { MessagingPolicy } from '../../../shared/messaging/policy.js';
+import { messageKey } from '../../../shared/runtime/message-store.js';
+import { messageIdFor } from '../../../shared/runtime/send-once.js';
+import { createDocumentClient } from '../../../shared/store/dynamodb.js';
+import { journeysTable, profilesTable, tableName } from '../../../shared/store/tables.js';
+import { awsClientConfig } from '../../support/local.js';
+import { testStack } from '../../support/stack.js';
+
+/** The send gateway's claim on DynamoDB Local: caps, suppression and at-most-once under concurrency. */
+
+let store: DynamoMessagingStore;
+let client: ReturnType<typeof createDocumentClient>;
+
+before(async () => {
+  const { edgeUrl } = await testStack();
+  client = createDocumentClient(awsClientConfig(edgeUrl));
+  store = new DynamoMessagingStore({
+    client,
+    profilesTable: tableName(profilesTable),
+    journeysTable: tableName(journeysTable),
+  });
+});
+
+function recordingAdapter(fail?: (to: string) => ChannelSendError | undefined) {
+  const sent: ChannelMessage<string>[] = [];
+  const adapter: ChannelAdapter<string> = {
+    channel: 'sms',
+    addresses: (recipient) =>
+      typeof recipient.traits.phone === 'string'
+        ? { addresses: [recipient.traits.phone] }
+        : { addresses: [], problem: 'no phone number' },
+    async send(message) {
+      const error = fail?.(message.to);
+      if (error) throw error;
+      sent.push(message);
+      return { providerMessageId: `p-${sent.length}-${randomUUID()}` };
+    },
+  };
+  return { adapter, sent };
+}
+
+function request(profileId: string, overrides: Partial<GatewayRequest<string>> = {}): GatewayRequest<string> {
+  return {
+    channel: 'sms',
+    category: 'marketing',
+    recipient: { profileId, traits: { phone: `+3361${String(Math.random()).slice(2, 9)}` } },
+    heldOut: false,
+    journeyId: 'promo',
+    journeyVersion: 1,
+    executionName: `promo-v1-${randomUUID()}`,
+    nodeId: 'text',
+    templateId: 'promo-text',
+    render: async () => 'Hello',
+    summary: (text) => text,
+    ...overrides,
+  };
+}
+
+const capTwoPerDay: MessagingPolicy = { frequencyCaps: [{ channel: 'any', max: 2, per: 'P1D' }] };
+
+describe('send gateway on DynamoDB Local', () => {
+  it('sends exactly 2 of 20 messages to one customer at the same instant with a cap of 2', async () => {
+    const profileId = randomUUID();
+    const clock = new ManualClock(Date.parse('2026-12-01T12:00:00Z'));
+    const { adapter, sent } = recordingAdapter();
+    const deps = { store, clock, policy: async () => capTwoPerDay, messageIdFor };
+    const traits = { phone: '+33612345678' };
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        sendThroughGateway(request(profileId, { recipient: { profileId, traits } }), adapter, deps),
+      ),
+    );
+    assert.equal(outcomes.filter((o) => o.outcome === 'sent').length, 2);
+    assert.equal(sent.length, 2);
+    const skipped = outcomes.filter((o) => o.outcome === 'skipped');
+    assert.equal(skipped.length, 18);
+    assert.ok(skipped.every((o) => o.outcome === 'skipped' && o.reason === 'frequency_cap'));
+    const log = await store.readSendLog(profileId);
+    assert.equal(log.sends.sms?.length, 2);
+
+    // The window slides: a day after the first send there is room again.
+    clock.set(Date.parse('2026-12-02T12:00:00Z'));
+    const next = await sendThroughGateway(
+      request(profileId, { recipient: { profileId, traits } }),
+      adapter,
+      deps,
+    );
+    assert.equal(next.outcome, 'sent');
+  });
+
+  it('sends transactional messages past the cap, and does not count them', async () => {
+    const profileId = randomUUID();
+    const clock = new ManualClock(Date.parse('2026-12-01T12:00:00Z'));
+    const { adapter } = recordingAdapter();
+    const deps = { store, clock, policy: async () => capTwoPerDay, messageIdFor };
+    const traits = { phone: '+33612345679', unsubscribed: true };
+    for (let i = 0; i < 4; i++) {
+      const outcome = await sendThroughGateway(
+        request(profileId, { category: 'transactional', recipient: { profileId, traits } }),
+        adapter,
+        deps,
+      );
+      assert.equal(outcome.outcome, 'sent', 'a receipt goes out even to an unsubscribed customer');
+    }
+    assert.deepEqual((await store.readSendLog(profileId)).sends, {});
+  });
+
+  it('sends at most once per execution and node: a retried step returns the first send', async () => {
+    const profileId = randomUUID();
+    const clock = new ManualClock(Date.parse('2026-12-01T12:00:00Z'));
+    const { adapter, sent } = recordingAdapter();
+    const deps = { store, clock, policy: async () => ({ frequencyCaps: [] }), messageIdFor };
+    const once = request(profileId);
+    const [a, b] = await Promise.all([
+      sendThroughGateway(once, adapter, deps),
+      sendThroughGateway(once, adapter, deps),
+    ]);
+    assert.equal(sent.length, 1);
+    assert.deepEqual([a.outcome, b.outcome], ['sent', 'sent']);
+    const record = await client.send(
+      new GetCommand({
+        TableName: tableName(journeysTable),
+        Key: messageKey(once.executionName, once.nodeId),
+      }),
+    );
+    assert.equal(record.Item?.channel, 'sms');
+    assert.equal(record.Item?.status, 'sending', 'sent is written by the step’s final write');
+  });
+
+  it('skips a suppressed address for every channel user, even transactional, and keeps the address hashed', async () => {
+    const profileId = randomUUID();
+    const phone = `+3367${String(Date.now()).slice(-7)}`;
+    const clock = new ManualClock(Date.parse('2026-12-01T12:00:00Z'));
+    const { adapter } = recordingAdapter((to) =>
+      to === phone
+        ? new ChannelSendError('DESTINATION_PHONE_NUMBER_OPTED_OUT', {
+            retryable: false,
+            suppress: 'opted_out',
+          })
+        : undefined,
+    );
+    const deps = { store, clock, policy: async () => ({ frequencyCaps: [] }), messageIdFor };
+    const traits = { phone };
+    const first = await sendThroughGateway(
+      request(profileId, { recipient: { profileId, traits } }),
+      adapter,
+      deps,
+    );
+    assert.deepEqual(first.outcome === 'skipped' && first.reason, 'suppressed');
+    const again = await sendThroughGateway(
+      request(randomUUID(), { category: 'transactional', recipient: { profileId: randomUUID(), traits } }),
+      adapter,
+      deps,
+    );
+    assert.deepEqual(again, { outcome: 'skipped', reason: 'suppressed', detail: 'sms address suppressed' });
+    const [found] = await store.suppressions([{ channel: 'sms', address: phone }]);
+    assert.equal(found?.reason, 'opted_out');
+    const raw = await client.send(
+      new GetCommand({
+        TableName: tableName(profilesTable),
+        Key: { pk: `SUP#sms#${'x'}`, sk: 'SUPPRESSION' },
+      }),
+    );
+    assert.equal(raw.Item, undefined);
+    await store.unsuppress('sms', phone);
+    assert.deepEqual(await store.suppressions([{ channel: 'sms', address: phone }]), []);
+  });
+
+  it('holds marketing in quiet hours until the window ends in the customer’s zone, or skips it', async () => {
+    const clock = new ManualClock(Date.parse('2026-12-01T22:30:00Z')); // 07:30 in Tokyo, 23:30 in Paris
+    const { adapter, sent } = recordingAdapter();
+    const quiet = { start: '21:00', end: '08:00', fallbackTimezone: 'UTC', action: 'hold' as const };
+    const deps = {
+      store,
+      clock,
+      policy: async () => ({ frequencyCaps: [], quietHours: quiet }),
+      messageIdFor,
+    };
+    const paris = randomUUID();
+    const held = await sendThroughGateway(
+      request(paris, {
+        recipient: { profileId: paris, traits: { phone: '+33600000001', timezone: 'Europe/Paris' } },
+      }),
+      adapter,
+      deps,
+    );
+    assert.deepEqual(held, { outcome: 'held', until: '2026-12-02T07:00:00.000Z', reason: 'quiet_hours' });
+    const tokyo = randomUUID();
+    const tokyoHeld = await sendThroughGateway(
+      request(tokyo, {
+        recipient: { profileId: tokyo, traits: { phone: '+81900000001', timezone: 'Asia/Tokyo' } },
+      }),
+      adapter,
+      deps,
+    );
+    assert.deepEqual(tokyoHeld, {
+      outcome: 'held',
+      until: '2026-12-01T23:00:00.000Z',
+      reason: 'quiet_hours',
+    });
+    const receipt = await sendThroughGateway(
+      request(paris, {
+        category: 'transactional',
+        recipient: { profileId: paris, traits: { phone: '+33600000001', timezone: 'Europe/Paris' } },
+      }),
+      adapter,
+      deps,
+    );
+    assert.equal(receipt.outcome, 'sent', 'a receipt is never held');
+    assert.equal(sent.length, 1);
+    const skipDeps = {
+      ...deps,
+      policy: async () => ({ frequencyCaps: [], quietHours: { ...quiet, action: 'skip' as const } }),
+    };
+    const skipped = await sendThroughGateway(
+      request(paris, {
+        recipient: { profileId: paris, traits: { phone: '+33600000001', timezone: 'Europe/Paris' } },
+      }),
+      adapter,
+      skipDeps,
+    );
+    assert.deepEqual(skipped, { outcome: 'skipped', reason: 'quiet_hours', detail: 'quiet in Europe/Paris' });
+  });
+
+  it('skips with the reason before rendering: no address, unsubscribed from the topic, holdout', async () => {
+    const clock = new ManualClock(Date.parse('2026-12-01T12:00:00Z'));
+    let renders = 0;
+    const { adapter } = recordingAdapter();
+    const deps = { store, clock, policy: async () => ({ frequencyCaps: [] }), messageIdFor };
+    const id = randomUUID();
+    const render = async () => {
+      renders++;
+      return 'x';
+    };
+    assert.deepEqual(
+      await sendThroughGateway(
+        request(id, { recipient: { profileId: id, traits: {} }, render }),
+        adapter,
+        deps,
+      ),
+      {
+        outcome: 'skipped',
+        reason: 'no_address',
+        detail: 'no phone number',
+      },
+    );
+    const topicOff = { phone: '+33600000002', unsubscribedTopics: ['offers'] };
+    assert.deepEqual(
+      await sendThroughGateway(
+        request(id, { topic: 'offers', recipient: { profileId: id, traits: topicOff }, render }),
+        adapter,
+        deps,
+      ),
+      { outcome: 'skipped', reason: 'unsubscribed' },
+    );
+    assert.deepEqual(await sendThroughGateway(request(id, { heldOut: true, render }), adapter, deps), {
+      outcome: 'skipped',
+      reason: 'holdout',
+    });
+    assert.equal(renders, 0);
+  });
+});
