@@ -3,18 +3,22 @@
  * rendered message goes out. Email (SES v2), SMS (End User Messaging) and push (SNS) implement it;
  * a new channel is one more adapter and a node module.
  */
-import type { Channel } from './policy.js';
+import type { DeviceRecord } from '../channels/push/devices.js';
+import type { Channel, MessageCategory } from './policy.js';
 
 /** The customer as the gateway sees it. */
 export interface Recipient {
   profileId: string;
   traits: Record<string, unknown>;
+  /** Push devices learnt from events (shared/channels/push/devices.ts). */
+  devices?: readonly DeviceRecord[];
 }
 
 /** A message a channel sends: one address, the rendered content, the tags feedback comes back with. */
 export interface ChannelMessage<Content> {
   to: string;
   content: Content;
+  category: MessageCategory;
   /** journeyId, journeyVersion, nodeId, profileId, execution. */
   tags: Record<string, string>;
 }

@@ -207,6 +207,7 @@ export async function sendThroughGateway<Content>(
       const result = await adapter.send({
         to,
         content,
+        category: request.category,
         tags: {
           journeyId: request.journeyId,
           journeyVersion: String(request.journeyVersion),

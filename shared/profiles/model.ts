@@ -1,3 +1,9 @@
+import {
+  type DeviceRecord,
+  deviceFromContext,
+  mergeDevices,
+  rememberDevice,
+} from '../channels/push/devices.js';
 import { hasOwn, ownValue, setOwn } from '../dictionary.js';
 import type { NormalizedMessage } from '../events/normalize.js';
 import {
@@ -41,6 +47,8 @@ export interface ProfileRecord {
   updatedAt: string;
   /** Computed traits by id, as of the last write (shared/derived). */
   computed?: Record<string, unknown>;
+  /** Push devices from `context.device` (shared/channels/push/devices.ts), newest first. */
+  devices?: DeviceRecord[];
   /** Lifecycle stage and since when (shared/derived/lifecycle.ts). */
   stage?: string;
   stageSince?: string;
@@ -75,6 +83,7 @@ export interface ProfileJson {
   counters: ProfileCounters;
   mergedFrom: string[];
   /** Computed traits by id (`{ ordersLast90d: 2, totalSpend: 120.5, ... }`); `{}` when none are defined. */
+  devices: DeviceRecord[];
   computed: Record<string, unknown>;
   /** Lifecycle stage (`new`, `active`, `dormant`, `churned` by default) and since when. */
   stage: string | null;
@@ -92,6 +101,7 @@ export function toProfileJson(profile: ProfileRecord): ProfileJson {
     lastSeen: profile.lastSeen,
     counters: profile.counters,
     mergedFrom: profile.mergedFrom,
+    devices: profile.devices ?? [],
     computed: profile.computed ?? {},
     stage: profile.stage ?? null,
     stageSince: profile.stageSince ?? null,
@@ -136,6 +146,9 @@ export function mergeProfileRecords(survivor: ProfileRecord, merged: ProfileReco
     lastSeen: latest(survivor.lastSeen, merged.lastSeen),
     counters: { events: survivor.counters.events + merged.counters.events, types, tracked },
     mergedFrom,
+    ...((survivor.devices?.length || merged.devices?.length) && {
+      devices: mergeDevices(survivor.devices ?? [], merged.devices ?? []),
+    }),
   };
 }
 
@@ -149,8 +162,10 @@ export function applyEvent(profile: ProfileRecord, message: NormalizedMessage, n
     ...profile.counters.types,
     [message.type]: (profile.counters.types[message.type] ?? 0) + 1,
   };
+  const device = deviceFromContext(message.context, message.timestamp);
   return {
     ...profile,
+    ...(device && { devices: rememberDevice(profile.devices ?? [], device) }),
     traits: traits.traits,
     traitTimes: traits.traitTimes,
     // A new profile's seen range starts at its first event, not at its creation time.
