@@ -170,6 +170,7 @@ describe('ingestMessage (in-memory store)', () => {
       lastSeen: at(1),
       counters: { events: 1, types: { identify: 1 }, tracked: {} },
       mergedFrom: [],
+      devices: [],
       // Without a deriver (shared/derived) nothing is derived.
       computed: {},
       stage: null,
