@@ -21,13 +21,25 @@ export function identifierKey(identifier: Identifier): string {
   return `${identifier.type}#${identifier.value}`;
 }
 
-/** Lower-cased and trimmed; undefined when it cannot be an address (no `@` with text on both sides). */
+/**
+ * One mailbox, `local@domain`, as a person types it (RFC 5321 dot-atom, Unicode letters allowed):
+ * no lists (`a@x.com,b@y.com`), display names, quotes, comments, brackets or spaces, which a mail
+ * system would read as several recipients or as something else entirely.
+ */
+const atom = "[\\p{L}\\p{N}!#$%&'*+/=?^_`{|}~-]+";
+const label = '[\\p{L}\\p{N}](?:[\\p{L}\\p{N}-]{0,61}[\\p{L}\\p{N}])?';
+const mailbox = new RegExp(`^${atom}(?:\\.${atom})*@${label}(?:\\.${label})*\\.\\p{L}{2,63}$`, 'u');
+
+export function isMailbox(text: string): boolean {
+  const at = text.lastIndexOf('@');
+  return text.length <= 254 && at > 0 && at <= 64 && mailbox.test(text);
+}
+
+/** Lower-cased and trimmed; undefined unless it is exactly one mailbox (`isMailbox`). */
 export function normalizeEmail(raw: unknown): string | undefined {
   if (typeof raw !== 'string') return undefined;
   const email = raw.trim().toLowerCase();
-  const at = email.indexOf('@');
-  if (at <= 0 || at === email.length - 1 || /\s/.test(email) || email.length > 320) return undefined;
-  return email;
+  return isMailbox(email) ? email : undefined;
 }
 
 /**

@@ -29,6 +29,30 @@ const common = { strictFilters: true, ownPropertyOnly: true, templates: {}, ...l
 const plainEngine = new Liquid({ ...common });
 const htmlEngine = new Liquid({ ...common, outputEscape: 'escape' });
 
+/** Schemes a link in a message may use; anything else (`javascript:`, `data:`, `vbscript:`) is refused. */
+const safeSchemes = new Set(['http', 'https', 'mailto', 'tel']);
+/** What `safe_url` gives for a refused URL: a link that goes nowhere. */
+export const refusedUrl = '#';
+
+/**
+ * `{{ profile.website | safe_url }}`: the URL when it is http(s), mailto, tel or relative, else `#`.
+ * Browsers ignore tabs and newlines in a URL and leading spaces or control characters, so
+ * `java\nscript:` is `javascript:`: they are removed before the scheme is read. HTML escaping (in
+ * `html`) still applies after the filter, so the URL cannot leave the attribute either.
+ */
+export function safeUrl(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  let url = String(value).replace(/[\t\n\r]/g, '');
+  let start = 0;
+  while (start < url.length && url.charCodeAt(start) <= 0x20) start++;
+  url = url.slice(start);
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+  if (scheme === undefined) return url.startsWith('\\') ? refusedUrl : url;
+  return safeSchemes.has(scheme) ? url : refusedUrl;
+}
+
+for (const engine of [plainEngine, htmlEngine]) engine.registerFilter('safe_url', safeUrl);
+
 function engineFor(field: Field): Liquid {
   return field === 'html' ? htmlEngine : plainEngine;
 }

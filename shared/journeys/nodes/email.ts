@@ -1,5 +1,6 @@
 /** `email`: render a Liquid template for the customer and send it (once per execution and node). */
 import * as z from 'zod';
+import { isMailbox } from '../../identity/identifiers.js';
 import { failureStates, stepTask } from '../asl.js';
 import type { StepResult } from '../execution.js';
 import { nodeId } from '../fields.js';
@@ -47,12 +48,11 @@ export interface EmailDeps {
   unsubscribeUrl(profileId: string): string;
 }
 
-const emailAddress = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
 /** Why this customer must not get the email, or undefined when they may. */
 export function emailSkipReason(traits: Record<string, unknown>, heldOut: boolean): string | undefined {
   if (heldOut) return 'holdout';
-  if (typeof traits.email !== 'string' || !emailAddress.test(traits.email)) return 'no_email';
+  // One mailbox only: `a@example.com,b@evil.example` would mail two people.
+  if (typeof traits.email !== 'string' || !isMailbox(traits.email)) return 'no_email';
   if (traits.unsubscribed === true) return 'unsubscribed';
   const consent = traits.consent as { email?: unknown } | undefined;
   if (traits.emailConsent === false || (typeof consent === 'object' && consent?.email === false))

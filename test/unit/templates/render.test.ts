@@ -62,6 +62,44 @@ describe('email template rendering', () => {
     });
   });
 
+  it('safe_url keeps http(s), mailto, tel and relative links and turns any other scheme into #', async () => {
+    const hostile = [
+      'javascript:alert(1)',
+      ' JavaScript:alert(1)',
+      'java\nscript:alert(1)',
+      'data:text/html,x',
+      'vbscript:x',
+    ];
+    for (const website of hostile) {
+      const out = await renderEmail(
+        {
+          subject: 's',
+          html: '<a href="{{ profile.website | safe_url }}">site</a>',
+          text: '{{ profile.website | safe_url }}',
+        },
+        { ...context, profile: { profileId: 'p1', website } },
+      );
+      assert.equal(out.html, '<a href="#">site</a>', website);
+      assert.equal(out.text, '#');
+    }
+    const kept = await renderEmail(
+      { subject: 's', html: '<a href="{{ profile.website | safe_url }}">x</a>' },
+      { ...context, profile: { profileId: 'p1', website: 'https://a.example/?q=1&r="2"' } },
+    );
+    assert.equal(kept.html, '<a href="https://a.example/?q=1&amp;r=&#34;2&#34;">x</a>');
+  });
+
+  it('the example templates pass user-supplied link targets through safe_url', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { parse } = await import('yaml');
+    const template = parse(await readFile('statemachines/templates/webinar-reminder.template.yaml', 'utf8'));
+    const out = await renderEmail(template, {
+      ...context,
+      event: { joinUrl: 'javascript:alert(document.cookie)' },
+    });
+    assert.match(out.html ?? '', /<a href="#">Join link<\/a>/);
+  });
+
   it('does not expose inherited properties', async () => {
     const out = await renderEmail({ subject: '[{{ profile.constructor }}]', text: 'x' }, context);
     assert.equal(out.subject, '[]');

@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ManualClock } from '../../../shared/clock.js';
+import { parseMessage } from '../../../shared/events/index.js';
+import { identifiersOf, normalizeEmail } from '../../../shared/identity/index.js';
+import { emailSkipReason } from '../../../shared/journeys/nodes/email.js';
+
+describe('an email identity is exactly one mailbox', () => {
+  test('lists, display names, quotes and other multi-recipient forms are not addresses', () => {
+    for (const text of [
+      'a@example.com,b@evil.example',
+      'a@example.com;b@evil.example',
+      'a,b@example.com',
+      'Ann <a@example.com>',
+      '"a b"@example.com',
+      'a@example.com b@evil.example',
+      'a@localhost',
+      'a..b@example.com',
+      'a@example.com (comment)',
+    ]) {
+      assert.equal(normalizeEmail(text), undefined, text);
+      assert.equal(emailSkipReason({ email: text }, false), 'no_email', text);
+    }
+    assert.equal(normalizeEmail(' Ann.Lee+news@Example.COM '), 'ann.lee+news@example.com');
+    assert.equal(normalizeEmail('josé@exämple.de'), 'josé@exämple.de');
+  });
+
+  test('an identify with a list of addresses stores no email identity', () => {
+    const clock = new ManualClock();
+    const message = parseMessage(
+      { type: 'identify', userId: 'u', traits: { email: 'a@example.com,b@evil.example' } },
+      { clock, ids: { next: () => 'm' } },
+    );
+    assert.deepEqual(identifiersOf(message), [{ type: 'userId', value: 'u' }]);
+  });
+});
