@@ -73,12 +73,15 @@ export async function ingestBatch(events: QueuedEvent[], deps: IngestBatchDeps):
           continue;
         }
         const last = event.receiveCount !== undefined && event.receiveCount >= (deps.maxReceiveCount ?? 3);
-        deps.log.error(last ? 'ingest failed on the last receive' : 'ingest failed; event will be redelivered', {
-          messageId: message.messageId,
-          queueId: event.id,
-          error: errorName(error),
-          later: lane.length - i - 1,
-        });
+        deps.log.error(
+          last ? 'ingest failed on the last receive' : 'ingest failed; event will be redelivered',
+          {
+            messageId: message.messageId,
+            queueId: event.id,
+            error: errorName(error),
+            later: lane.length - i - 1,
+          },
+        );
         // The queue's DLQ keeps the event for a redrive, but not why: the dead letters say.
         if (last) await deadLetter(event, error, deps, 'ingest_failed');
         for (const rest of lane.slice(i)) result.failed.push(rest.event.id);
