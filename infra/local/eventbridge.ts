@@ -91,6 +91,11 @@ export interface LocalEventBridgeOptions {
   dlqFile?: string;
   /** Time for envelopes without `Time` (the local virtual clock). Default: system time. */
   clock?: Clock;
+  /**
+   * Told of each stretch of pending work (from the first message queued until idle again): the
+   * virtual clock counts it, so advancing time first lets every event already sent settle.
+   */
+  track?: (busy: Promise<void>) => void;
   log?: Logger;
 }
 
@@ -177,7 +182,23 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions = {}): L
     for (const done of idleWaiters.splice(0)) done();
   };
 
+  let busy = false;
+  /** Reports a stretch of pending work to `track`, once, ending when the bus is idle again. */
+  function markBusy(): void {
+    if (busy || !options.track) return;
+    busy = true;
+    options.track(
+      new Promise<void>((resolve) =>
+        idleWaiters.push(() => {
+          busy = false;
+          resolve();
+        }),
+      ),
+    );
+  }
+
   function enqueue(queue: RuleQueue, message: QueuedMessage): void {
+    markBusy();
     queue.ready.push(message);
     pump(queue, false);
     if (queue.ready.length > 0 && !queue.window) {
@@ -282,6 +303,7 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions = {}): L
 
   /** Enqueues after a delay (a retry's visibility timeout, a service's reporting delay); not idle meanwhile. */
   function enqueueLater(queue: RuleQueue, message: QueuedMessage, delayMs: number): void {
+    markBusy();
     queue.delayed++;
     const timer = setTimeout(() => {
       retryTimers.delete(timer);
@@ -368,6 +390,8 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions = {}): L
       for (const retry of retryTimers) clearTimeout(retry);
       const abandoned = queues.reduce((n, q) => n + q.ready.length + q.delayed + q.inFlight, 0);
       if (abandoned > 0) log.warn('stopped with deliveries pending', { pending: abandoned });
+      // Nothing more will be delivered: whoever waits for idle (the clock's accounting) stops waiting.
+      for (const done of idleWaiters.splice(0)) done();
       dlqStore.flush();
     },
   };

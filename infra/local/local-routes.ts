@@ -86,6 +86,9 @@ export function createLocalRoutes({
         const ms = advanceMs(body);
         if (typeof ms === 'string')
           return { status: 400, body: { error: { code: 'validation_failed', message: ms } } };
+        // What was sent before this call (accepted by HTTP or PutEvents, queued on the bus, in ingest,
+        // journeys starting, steps running) settles first, so it happens before time moves.
+        await settle(bus, clock);
         await clock.advance(ms);
         await settle(bus, clock);
         return { status: 200, body: clockState() };

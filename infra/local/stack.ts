@@ -92,6 +92,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const bus = createLocalEventBridge({
     dlqFile: dataDir && join(dataDir, 'dlq.json'),
     clock,
+    // Advancing the clock first lets every event already sent reach its journeys (see /local/clock).
+    track: (busy) => void clock.track(busy),
     log: log.child({ component: 'local-eventbridge' }),
   });
   // SES event publishing only once there is a feedback handler to receive it (else it would dead-letter).

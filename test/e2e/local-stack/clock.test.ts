@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { advanceClock, awsClientConfig, readOutbox } from '../../support/local.js';
+import { journeyId, journeyTestKit } from '../journeys/support.js';
+
+/**
+ * A script of curl commands must behave the same on any machine: `POST /local/clock` first lets
+ * everything already sent settle (the bus, ingest, the journey starting and reaching its wait),
+ * then moves time. Each round sends and advances at once, with no wait in between.
+ */
+describe('advancing the clock right after sending', () => {
+  let kit: Awaited<ReturnType<typeof journeyTestKit>>;
+  let events: EventBridgeClient;
+  let id: string;
+  const rounds = 4;
+
+  before(async () => {
+    kit = await journeyTestKit();
+    events = new EventBridgeClient(awsClientConfig(kit.edgeUrl));
+    id = journeyId('clock-race');
+    await kit.template(`${id}-later`, { subject: 'An hour later', text: 'still here' });
+    await kit.publish({
+      id,
+      trigger: { event: `Cart ${id}` },
+      start: 'wait',
+      nodes: {
+        wait: { type: 'wait', for: 'PT1H', next: 'mail' },
+        mail: { type: 'email', template: `${id}-later`, next: 'done' },
+        done: { type: 'exit' },
+      },
+    });
+  });
+
+  after(() => events.destroy());
+
+  async function customer(round: number, via: string): Promise<string> {
+    const userId = `${via}-${round}-${id}`;
+    await kit.identify(userId, { email: `${userId}@example.com` });
+    return userId;
+  }
+
+  async function mailsTo(userId: string): Promise<number> {
+    return (await readOutbox(kit.httpUrl, { journeyId: id, to: `${userId}@example.com` })).length;
+  }
+
+  it('an event sent over HTTP has started its journey before time moves', async () => {
+    for (let round = 0; round < rounds; round++) {
+      const userId = await customer(round, 'http');
+      const sent = await kit.api.post('/v1/track', { userId, event: `Cart ${id}` });
+      assert.equal(sent.status, 200);
+      await advanceClock(kit.httpUrl, 'PT1H1M');
+      assert.equal(
+        await mailsTo(userId),
+        1,
+        `round ${round}: the wait of the journey the event started ended`,
+      );
+    }
+  });
+
+  it('an event sent with PutEvents has started its journey before time moves', async () => {
+    for (let round = 0; round < rounds; round++) {
+      const userId = await customer(round, 'bus');
+      const message = { type: 'track', userId, event: `Cart ${id}`, messageId: randomUUID() };
+      const put = await events.send(
+        new PutEventsCommand({
+          Entries: [
+            { EventBusName: 'cairn', Source: 'shop', DetailType: 'track', Detail: JSON.stringify(message) },
+          ],
+        }),
+      );
+      assert.equal(put.FailedEntryCount, 0);
+      await advanceClock(kit.httpUrl, 'PT1H1M');
+      assert.equal(
+        await mailsTo(userId),
+        1,
+        `round ${round}: the wait of the journey the event started ended`,
+      );
+    }
+  });
+});
