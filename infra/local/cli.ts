@@ -6,6 +6,7 @@
  */
 import { assertJavaAvailable, JavaMissingError } from './dynamodb-local.js';
 import { publishExampleJourneys } from './examples.js';
+import { launcherPids, watchLaunchers } from './launcher.js';
 import { type LocalStack, startLocalStack } from './stack.js';
 
 const usage = `Usage: npm start [--memory] [--data-dir <dir>]
@@ -124,6 +125,8 @@ async function main(): Promise<void> {
     );
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => shutdown(signal));
+  // SIGTERM to npm reaches only its shell: when npm (or tsx between us) is gone, stop as if signalled.
+  watchLaunchers(launcherPids(), (pid) => shutdown(`the process that started this one (${pid}) is gone`));
 
   stack = await startLocalStack({ memory: options.memory, dataDir: options.dataDir, onProgress: say });
   if (stopping) return;

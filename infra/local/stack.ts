@@ -10,6 +10,7 @@ import { type DeadLetter, DynamoDeadLetterStore } from '../../shared/events/dead
 import { createLogger, type Logger } from '../../shared/log.js';
 import { createDocumentClient } from '../../shared/store/dynamodb.js';
 import { journeysTable, tableName } from '../../shared/store/tables.js';
+import { lockDataDir } from './data-lock.js';
 import {
   type DynamoDbLocal,
   ensureTables,
@@ -87,6 +88,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const httpPort = options.httpPort ?? portFromEnv('CAIRN_HTTP_PORT', defaultHttpPort);
   const edgePort = options.edgePort ?? portFromEnv('CAIRN_EDGE_PORT', defaultEdgePort);
 
+  // Before anything reads or writes the folder: a second stack on it would lose executions.
+  const lock = dataDir ? lockDataDir(dataDir) : undefined;
   const clock = createVirtualClock(options.timeScale === undefined ? {} : { timeScale: options.timeScale });
   setLocalClock(clock);
   const bus = createLocalEventBridge({
@@ -150,6 +153,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ses.stop();
     sms.stop();
     sns.stop();
+    lock?.release();
   };
 
   try {

@@ -65,43 +65,159 @@ describe('local stack lifecycle', () => {
     }
   });
 
-  it('npm start answers /health, and SIGTERM stops it with no process left behind', {
+  it('npm start: one stack per data folder, SIGTERM to npm stops every process, SIGKILL leaves no Java serving', {
     skip: !existsSync('/proc'),
+    timeout: 300_000,
   }, async () => {
-    const [httpPort, edgePort] = [await freePort(), await freePort()];
-    const cli = spawn(process.execPath, ['--import', 'tsx', 'infra/local/cli.ts', '--memory'], {
-      env: { ...process.env, ...quiet, CAIRN_HTTP_PORT: String(httpPort), CAIRN_EDGE_PORT: String(edgePort) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    cli.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    cli.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
-    const deadline = Date.now() + 90_000;
-    let healthy = false;
-    // Healthy first (the examples are published through the API), then the banner.
-    while (!(healthy && output.includes('Ctrl-C stops')) && Date.now() < deadline && cli.exitCode === null) {
-      healthy = await fetch(`http://127.0.0.1:${httpPort}/health`).then(
-        (r) => r.status === 200,
-        () => false,
-      );
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.ok(healthy, `npm start never became healthy:\n${output}`);
-    assert.match(output, /curl -u dev-write-key:/);
-    assert.match(output, new RegExp(`http://localhost:${httpPort}/v1/track`));
-    const children = readFileSync(`/proc/${cli.pid}/task/${cli.pid}/children`, 'utf8')
-      .trim()
-      .split(/\s+/)
-      .filter(Boolean);
-    assert.ok(children.length > 0, 'DynamoDB Local runs as a child process');
+    const folder = join(dataDir, 'npm-start');
+    const first = await npmStart(folder);
+    try {
+      assert.match(first.output(), /curl -u dev-write-key:/);
+      assert.match(first.output(), new RegExp(`http://localhost:${first.httpPort}/v1/track`));
+      const { pid: nodePid } = JSON.parse(readFileSync(join(folder, 'cairn.lock'), 'utf8')) as {
+        pid: number;
+      };
 
-    cli.kill('SIGTERM');
-    assert.equal(await exited, 0, output);
-    for (const pid of children)
-      assert.equal(existsSync(`/proc/${pid}`) && !isZombie(pid), false, `process ${pid} outlived npm start`);
+      // A second start on the same folder refuses, naming the folder and the running process.
+      const second = await npmStart(folder, { expectExit: true });
+      assert.equal(second.code, 1, second.output());
+      assert.match(
+        second.output(),
+        new RegExp(`data folder ${folder} is in use by another Cairn \\(process ${nodePid}\\b`),
+      );
+
+      // SIGKILL of the node process: no handler runs, yet DynamoDB Local must not keep serving.
+      const java = descendants(first.pid).filter((pid) => commandLine(pid).includes('DynamoDBLocal'));
+      assert.equal(java.length, 1, 'DynamoDB Local runs under npm start');
+      process.kill(nodePid, 'SIGKILL');
+      await until(() => !alive(java[0]!), 10_000, 'DynamoDB Local outlived the node process it served');
+      await until(() => !alive(first.pid), 10_000, 'npm outlived the node process it started');
+    } finally {
+      first.kill();
+    }
+
+    // The lock the killed process left is stale: the next start takes it over.
+    const third = await npmStart(folder);
+    const tree = descendants(third.pid);
+    assert.ok(tree.length >= 3, `npm start runs a shell, tsx, node and java: ${tree.join(' ')}`);
+    process.kill(third.pid, 'SIGTERM'); // what a process manager does: only npm is signalled
+    await third.exited;
+    await until(
+      () => [third.pid, ...tree].every((pid) => !alive(pid)),
+      30_000,
+      () => `still running after SIGTERM to npm: ${tree.filter(alive).map(commandLine).join(' | ')}`,
+    );
+    assert.equal(existsSync(join(folder, 'cairn.lock')), false, 'the lock is released on a clean stop');
   });
 });
+
+interface NpmStart {
+  pid: number;
+  httpPort: number;
+  output(): string;
+  exited: Promise<number | null>;
+  code?: number | null;
+  kill(): void;
+}
+
+/** `npm start -- --data-dir <folder>` on free ports; resolves once healthy (or once exited, when expected). */
+async function npmStart(folder: string, { expectExit = false } = {}): Promise<NpmStart> {
+  const [httpPort, edgePort] = [await freePort(), await freePort()];
+  const child = spawn('npm', ['start', '--', '--data-dir', folder], {
+    env: { ...process.env, ...quiet, CAIRN_HTTP_PORT: String(httpPort), CAIRN_EDGE_PORT: String(edgePort) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const started: NpmStart = {
+    pid: child.pid!,
+    httpPort,
+    output: () => output,
+    exited,
+    // Cleanup if an assertion failed midway: the whole group (npm, sh, tsx, node, java).
+    kill: () => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    },
+  };
+  if (expectExit) {
+    started.code = await Promise.race([exited, sleep(120_000).then(() => 'timeout' as const)]).then(
+      (code) => {
+        if (code === 'timeout') started.kill();
+        return code === 'timeout' ? null : code;
+      },
+    );
+    return started;
+  }
+  const deadline = Date.now() + 150_000;
+  const statuses = new Set<string>();
+  while (!output.includes('Ctrl-C stops') && Date.now() < deadline && child.exitCode === null) {
+    const health = await fetch(`http://127.0.0.1:${httpPort}/health`).then(
+      async (r) => `${r.status} ${await r.text()}`,
+      () => 'no answer',
+    );
+    statuses.add(health);
+    await sleep(100);
+  }
+  if (!output.includes('Ctrl-C stops')) {
+    started.kill();
+    assert.fail(`npm start never became ready:\n${output}`);
+  }
+  // Before ready, /health says so with a 503; after, 200.
+  for (const status of statuses)
+    assert.ok(/^(no answer|503 \{"status":"starting"\}|200 \{"status":"ok"\})$/.test(status), status);
+  const ready = await fetch(`http://127.0.0.1:${httpPort}/health`);
+  assert.deepEqual([ready.status, await ready.json()], [200, { status: 'ok' }]);
+  return started;
+}
+
+function descendants(pid: number): number[] {
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+  return children.flatMap((child) => [child, ...descendants(child)]);
+}
+
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return '';
+  }
+}
+
+function alive(pid: number): boolean {
+  return existsSync(`/proc/${pid}`) && !isZombie(String(pid));
+}
+
+async function until(
+  check: () => boolean,
+  timeoutMs: number,
+  message: string | (() => string),
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) assert.fail(typeof message === 'string' ? message : message());
+    await sleep(100);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 function isZombie(pid: string): boolean {
   try {
