@@ -9,7 +9,7 @@
  */
 import type { Issue } from '../errors.js';
 import { type IpRange, ipInRange, parseCidr, parseIp } from './ip.js';
-import { parseWildcard, wildcardTest } from './wildcard.js';
+import { MAX_WILDCARD_COMPLEXITY, parseWildcard, wildcardComplexity, wildcardTest } from './wildcard.js';
 
 /** A JSON value at a leaf of an event: what conditions are tested against. */
 export type Leaf = string | number | boolean | null;
@@ -201,7 +201,28 @@ class PatternReader {
         this.issue(at, 'a value to match must be a string, number, true, false, null or an operator object');
       }
     });
+    this.checkWildcardComplexity(values, path);
     return condition;
+  }
+
+  /** AWS's limit on one field's wildcards together (`wildcard` and `anything-but` wildcards). */
+  private checkWildcardComplexity(values: unknown[], path: Path): void {
+    const patterns: string[][] = [];
+    const add = (text: unknown) => {
+      const pieces = typeof text === 'string' ? parseWildcard(text) : undefined;
+      if (Array.isArray(pieces)) patterns.push(pieces);
+    };
+    for (const value of values) {
+      if (!isObject(value)) continue;
+      add(value.wildcard);
+      const excluded = value['anything-but'];
+      if (isObject(excluded)) [excluded.wildcard].flat().forEach(add);
+    }
+    if (patterns.length > 0 && wildcardComplexity(patterns) > MAX_WILDCARD_COMPLEXITY)
+      this.issue(
+        path,
+        'Rule is too complex - try using fewer wildcard characters or fewer repeating character sequences after a wildcard character',
+      );
   }
 
   private readOperator(expression: Record<string, unknown>, path: Path, condition: Condition): void {

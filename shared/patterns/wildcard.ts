@@ -51,3 +51,85 @@ export function wildcardTest(pieces: readonly string[]): (value: string) => bool
     return true;
   };
 }
+
+/**
+ * AWS rejects a rule whose wildcards are too complex ("Rule is too complex - try using fewer
+ * wildcard characters or fewer repeating character sequences after a wildcard character"): the
+ * EventBridge user guide, "Wildcards and event pattern complexity". The measure is event-ruler's
+ * (the engine EventBridge runs): the most wildcard rule prefixes one worst-case value keeps alive
+ * at once. AWS does not publish its threshold; 10 is the least that accepts AWS's own accepted
+ * cases (a literal repeated five times after a wildcard) and rejects `*:*:*:*:*:event-bus/*`.
+ */
+export const MAX_WILDCARD_COMPLEXITY = 10;
+
+/** Caps the search on hostile input: beyond this many distinct sets of live prefixes, it is too complex. */
+const maxExploredSets = 5000;
+
+/**
+ * The complexity of one field's wildcard patterns, as event-ruler builds them: each pattern (with
+ * the value's enclosing quotes, as the engine reads it) is a chain of states, one after each
+ * character, and a star is a state that loops on any character and may be skipped. All patterns
+ * are run together over every character they name (plus one standing for all others); the answer
+ * is the largest number of live states at or after a pattern's first star, over every input.
+ */
+export function wildcardComplexity(patterns: readonly (readonly string[])[]): number {
+  const chains = patterns.map((pieces) => {
+    const chain: (string | null)[] = ['"'];
+    pieces.forEach((piece, index) => {
+      if (index > 0) chain.push(null);
+      chain.push(...piece);
+    });
+    chain.push('"');
+    return chain;
+  });
+  const firstStar = chains.map((chain) => chain.indexOf(null));
+  if (firstStar.every((at) => at < 0)) return 0;
+  const alphabet = new Set<string>(['\u0000']);
+  for (const chain of chains) for (const token of chain) if (token !== null) alphabet.add(token);
+  // A state is (pattern, index of the last token read); -1 = nothing read yet.
+  const width = 1 + Math.max(...chains.map((chain) => chain.length));
+  const id = (pattern: number, at: number) => pattern * width + at + 1;
+  const pattern = (state: number) => Math.floor(state / width);
+  const at = (state: number) => (state % width) - 1;
+  /** A star may match nothing: the state before it is also the star's. */
+  const close = (live: Set<number>): Set<number> => {
+    for (const state of live) {
+      const chain = chains[pattern(state)]!;
+      if (chain[at(state) + 1] === null) live.add(id(pattern(state), at(state) + 1));
+    }
+    return live;
+  };
+  const weigh = (live: Set<number>) => {
+    let count = 0;
+    for (const state of live) {
+      const star = firstStar[pattern(state)]!;
+      if (star >= 0 && at(state) >= star) count++;
+    }
+    return count;
+  };
+  const start = close(new Set(chains.map((_, index) => id(index, -1))));
+  let worst = weigh(start);
+  const seen = new Set<string>([[...start].sort().join(',')]);
+  const pending = [start];
+  while (pending.length > 0) {
+    const live = pending.pop()!;
+    for (const char of alphabet) {
+      const next = new Set<number>();
+      for (const state of live) {
+        const chain = chains[pattern(state)]!;
+        if (chain[at(state)] === null) next.add(state);
+        if (chain[at(state) + 1] === char) next.add(id(pattern(state), at(state) + 1));
+      }
+      if (next.size === 0) continue;
+      close(next);
+      worst = Math.max(worst, weigh(next));
+      if (worst > MAX_WILDCARD_COMPLEXITY) return worst;
+      const key = [...next].sort().join(',');
+      if (seen.has(key)) continue;
+      if (seen.size >= maxExploredSets) return Number.POSITIVE_INFINITY;
+      seen.add(key);
+      pending.push(next);
+    }
+  }
+  return worst;
+}

@@ -143,6 +143,24 @@ describe('invalid patterns', () => {
     );
   });
 
+  test('wildcards AWS finds too complex are refused: many stars with repeating literals, per field', () => {
+    const tooComplex = /Rule is too complex - try using fewer wildcard characters/;
+    // The example AWS's guide gives, and the simpler form it suggests instead.
+    assert.match(messagesAt({ r: [{ wildcard: '*:*:*:*:*:event-bus/*' }] }).r!, tooComplex);
+    assert.deepEqual(validatePattern({ r: [{ wildcard: 'arn:aws:events:us-east-1:*:event-bus/*' }] }), []);
+    assert.match(messagesAt({ f: [{ wildcard: '*ab*ab*ab*ab*ab*' }] }).f!, tooComplex);
+    // A field's wildcards count together, anything-but wildcards included; other fields do not add up.
+    assert.match(
+      messagesAt({ f: [{ wildcard: '*:*:*:*' }, { 'anything-but': { wildcard: ['*:*:*'] } }] }).f!,
+      tooComplex,
+    );
+    assert.deepEqual(validatePattern({ f: [{ wildcard: '*:*:*:*' }], g: [{ wildcard: '*:*:*:*' }] }), []);
+    // What AWS accepts stays accepted: distinct literals between stars, a literal repeated after one.
+    for (const wildcard of ['a*b*c*d*e*f', '/Users/*/dir/dir/dir/dir/dir/doc.txt', '*/lib/*', '*.png'])
+      assert.deepEqual(validatePattern({ f: [{ wildcard }] }), [], wildcard);
+    assert.throws(() => compilePattern({ r: [{ wildcard: '*:*:*:*:*:event-bus/*' }] }), InvalidPatternError);
+  });
+
   test('cidr needs a valid address and a mask shorter than the address', () => {
     assert.match(messagesAt({ ip: [{ cidr: '10.0.0.0' }] })['ip/0/cidr']!, /exactly one "\/"/);
     assert.match(

@@ -1,11 +1,13 @@
 /**
- * Every AWS-verified case in ../shared/testdata/eventbridge-patterns (see its README): no suffix =
- * matches, `_NEG` = valid but does not match, `_EXC` = invalid pattern, rejected.
+ * AWS-verified EventBridge pattern cases (see fixtures/README.md): each pattern, an event, and what
+ * EventBridge answered (`match`, `no-match`, `invalid`). The project's own copy always runs; a
+ * `../shared/testdata/eventbridge-patterns` folder beside the repository, when present, adds any
+ * case it has that the copy lacks.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import JSON5 from 'json5';
 import {
@@ -15,69 +17,60 @@ import {
   validatePattern,
 } from '../../../shared/patterns/index.js';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const casesDir = resolve(repoRoot, '..', 'shared', 'testdata', 'eventbridge-patterns');
-
-type Expected = 'match' | 'no-match' | 'invalid';
+type Verdict = 'match' | 'no-match' | 'invalid';
 
 interface Case {
   name: string;
-  expected: Expected;
+  verdict: Verdict;
   pattern: unknown;
   event: unknown;
 }
 
-function expectedFor(name: string): Expected {
-  if (/_EXC\.json5?$/.test(name)) return 'invalid';
-  if (/_NEG\.json5?$/.test(name)) return 'no-match';
-  return 'match';
-}
+const here = dirname(fileURLToPath(import.meta.url));
+const ownCases = JSON.parse(readFileSync(join(here, 'fixtures', 'eventbridge-cases.json'), 'utf8')) as Case[];
+const extraDir = resolve(here, '..', '..', '..', '..', 'shared', 'testdata', 'eventbridge-patterns');
 
-function loadCases(): Case[] {
-  const cases: Case[] = [];
-  for (const name of readdirSync(casesDir).sort()) {
-    if (!name.endsWith('.json5')) continue;
-    const { Event, EventPattern } = JSON5.parse(readFileSync(join(casesDir, name), 'utf8')) as {
-      Event: unknown;
-      EventPattern: unknown;
-    };
-    cases.push({ name, expected: expectedFor(name), pattern: EventPattern, event: Event });
-  }
-  // One case kept as raw JSON text because its pattern repeats a key (see the README).
-  const multiKeyEvent = join(casesDir, 'complex_multi_key_event.json');
-  const multiKeyPattern = join(casesDir, 'complex_multi_key_event_pattern.json');
-  if (existsSync(multiKeyEvent) && existsSync(multiKeyPattern)) {
-    cases.push({
-      name: 'complex_multi_key_event.json + complex_multi_key_event_pattern.json',
-      expected: 'match',
-      pattern: readFileSync(multiKeyPattern, 'utf8'),
-      event: JSON.parse(readFileSync(multiKeyEvent, 'utf8')),
+/** Cases of the folder beside the repository that the project's copy does not have (name = file name). */
+function extraCases(known: Set<string>): Case[] {
+  if (!existsSync(extraDir)) return [];
+  return readdirSync(extraDir)
+    .filter((file) => file.endsWith('.json5') && !known.has(file.replace(/\.json5$/, '')))
+    .sort()
+    .map((file) => {
+      const { Event, EventPattern } = JSON5.parse(readFileSync(join(extraDir, file), 'utf8')) as {
+        Event: unknown;
+        EventPattern: unknown;
+      };
+      const verdict: Verdict = /_EXC\.json5$/.test(file)
+        ? 'invalid'
+        : /_NEG\.json5$/.test(file)
+          ? 'no-match'
+          : 'match';
+      return { name: file, verdict, pattern: EventPattern, event: Event };
     });
-  }
-  return cases;
 }
 
-if (!existsSync(casesDir)) {
-  test('EventBridge pattern testdata is present', () => {
-    assert.fail(`the AWS-verified pattern cases are missing: expected them in ${casesDir}`);
-  });
-} else {
-  const cases = loadCases();
-
-  test('the testdata folder holds cases', () => {
-    assert.ok(cases.length > 100, `only ${cases.length} cases found in ${casesDir}`);
-  });
-
-  for (const { name, expected, pattern, event } of cases) {
-    test(name, () => {
-      if (expected === 'invalid') {
-        assert.throws(() => matchesPattern(pattern, event), InvalidPatternError);
-        assert.notDeepEqual(validatePattern(pattern), []);
-        return;
-      }
-      assert.deepEqual(validatePattern(pattern), []);
-      assert.equal(matchesPattern(pattern, event), expected === 'match');
-      assert.equal(compilePattern(pattern)(event), expected === 'match');
-    });
+function check({ verdict, pattern, event }: Case): void {
+  if (verdict === 'invalid') {
+    assert.throws(() => matchesPattern(pattern, event), InvalidPatternError);
+    assert.notDeepEqual(validatePattern(pattern), []);
+    return;
   }
+  assert.deepEqual(validatePattern(pattern), []);
+  assert.equal(matchesPattern(pattern, event), verdict === 'match');
+  assert.equal(compilePattern(pattern)(event), verdict === 'match');
 }
+
+describe('EventBridge pattern cases with AWS verdicts', () => {
+  test('the project holds its own cases, of all three verdicts', () => {
+    assert.ok(ownCases.length >= 100, `${ownCases.length} cases`);
+    for (const verdict of ['match', 'no-match', 'invalid'] as const)
+      assert.ok(
+        ownCases.some((c) => c.verdict === verdict),
+        verdict,
+      );
+  });
+  for (const testCase of ownCases) test(testCase.name, () => check(testCase));
+  for (const testCase of extraCases(new Set(ownCases.map((c) => c.name))))
+    test(`${testCase.name} (from ../shared)`, () => check(testCase));
+});
