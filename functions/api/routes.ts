@@ -191,13 +191,13 @@ export function createRouter(deps: ApiDeps): Router {
 
   // Templates.
   router.on('GET', '/templates', 'marketer', async () => ({
-    body: { templates: (await catalog.listTemplates()).map(templateView) },
+    body: { templates: (await catalog.templates.list()).map(templateView) },
   }));
   router.on('GET', '/templates/{id}', 'marketer', async (request) => ({
-    body: templateView(await catalog.getTemplate(request.params.id!)),
+    body: templateView(await catalog.templates.get(request.params.id!)),
   }));
   router.on('PUT', '/templates/{id}', 'marketer', async (request) => {
-    const { template, created } = await catalog.putTemplate(request.params.id!, request.body());
+    const { template, created } = await catalog.templates.put(request.params.id!, request.body());
     return { status: created ? 201 : 200, body: templateView(template) };
   });
 

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
-import { JourneyCatalog } from '../../shared/catalog/catalog.js';
 import {
   type CustomResourceEvent,
+  DeployedJourneys,
   journeyResource,
   sendCustomResourceResponse,
 } from '../../shared/catalog/deployed.js';
@@ -19,7 +19,7 @@ import { lambdaLog } from '../middleware/index.js';
  * It only writes the Journeys table; it never deploys anything (CloudFormation did).
  */
 const log = createLogger({ component: 'deploy' });
-let catalog: JourneyCatalog | undefined;
+let deployed: DeployedJourneys | undefined;
 
 export const handler = middy<CustomResourceEvent, void>()
   .use(
@@ -30,13 +30,11 @@ export const handler = middy<CustomResourceEvent, void>()
     }),
   )
   .handler(async (event) => {
-    catalog ??= new JourneyCatalog({
+    deployed ??= new DeployedJourneys({
       store: new DynamoCatalogStore(createDocumentClient(), tableName(journeysTable)),
-      deployer: { deploy: () => Promise.reject(new Error('CloudFormation deploys these state machines')) },
       language: journeyLanguage,
       clock: systemClock,
-      stepFunctionArn: '',
       log,
     });
-    await sendCustomResourceResponse(event.ResponseURL, await journeyResource(event, catalog, log));
+    await sendCustomResourceResponse(event.ResponseURL, await journeyResource(event, deployed, log));
   });

@@ -1,8 +1,8 @@
+import type { JourneyEntryRules } from '../catalog/active.js';
 import type { Clock } from '../clock.js';
 import { CairnError, ConflictError, NotFoundError } from '../errors.js';
 import type { IdGenerator } from '../ids.js';
 import type { Logger } from '../log.js';
-import type { JourneyEntryRules } from '../runtime/types.js';
 import type { SegmentMembership } from '../segments/port.js';
 import type { Firing, FiringScheduler, Slot, SlotQueue } from './ports.js';
 import { type BroadcastRequest, parseBroadcastRequest } from './request.js';

@@ -2,18 +2,18 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { isoAt } from '../clock.js';
 import { ConflictError, NotFoundError, PayloadTooLargeError, ValidationError } from '../errors.js';
+import { assertId } from '../ids.js';
+import type { Journey } from '../journeys/schema.js';
+import { isObject } from '../json.js';
 import type { Logger } from '../log.js';
-import type { JourneyEntryRules } from '../runtime/types.js';
-import { type EmailTemplate, validateTemplate } from '../templates/render.js';
 import type { StateMachineDeployer } from './deployer.js';
+import { TemplateCatalog } from './templates.js';
 import type {
   CatalogStore,
-  JourneyDocument,
   JourneyRecord,
   JourneyStatus,
   JourneyVersionRecord,
   JourneyVersionSummary,
-  TemplateRecord,
 } from './types.js';
 
 /**
@@ -22,9 +22,9 @@ import type {
  */
 export interface JourneyLanguage {
   /** Returns the definition to store, or throws ValidationError listing every problem with its path. */
-  validate(input: unknown, context: { templateIds: ReadonlySet<string> }): JourneyDocument;
+  validate(input: unknown, context: { templateIds: ReadonlySet<string> }): Journey;
   /** ASL for one version, as an object or JSON text, with `${StepFunctionArn}` placeholders. */
-  compile(definition: JourneyDocument, context: { version: number }): unknown;
+  compile(definition: Journey, context: { version: number }): unknown;
 }
 
 export interface CatalogDeps {
@@ -39,12 +39,6 @@ export interface CatalogDeps {
   onChange?: (journeyId: string) => void;
 }
 
-/** What the runtime needs of a published journey, plus the whole definition. */
-export interface ActiveJourney extends JourneyEntryRules {
-  definition: JourneyDocument;
-  publishedAt: string;
-}
-
 export interface PublishResult {
   journeyId: string;
   version: number;
@@ -55,78 +49,38 @@ export interface PublishResult {
   unchanged: boolean;
 }
 
-/** A journey CloudFormation deployed from `statemachines/` (see `registerDeployed`). */
-export interface DeployedJourneyInput {
-  journeyId: string;
-  /** The journey definition (`<id>.journey.yaml`, parsed). */
-  definition: unknown;
-  /** The ASL deployed, placeholders already substituted. */
-  asl: string;
-  /** The state machine version CloudFormation published. */
-  versionArn: string;
-  stateMachineArn: string;
-  aliasArn?: string;
-  /** Templates the journey sends (`templates/<id>.template.yaml`), written when they differ. */
-  templates?: { id: string; subject: string; html?: string; text?: string }[];
-}
-
 /**
  * A journey head holds the draft and the published definition in one DynamoDB item (400 KB limit),
  * so each definition is kept under this. 200 nodes with generous patterns fit in a fraction of it.
  */
 export const maxDefinitionBytes = 128 * 1024;
 
-const idPattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-
-export function assertId(id: string, what: 'journey' | 'template'): void {
-  if (!idPattern.test(id)) {
-    throw new ValidationError([
-      {
-        path: ['id'],
-        message: `${what} id must be 1-64 letters, digits, '-' or '_', starting with a letter or digit`,
-      },
-    ]);
-  }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
 /** Fills the deploy-time placeholders of compiled ASL (the same ones CDK substitutes). */
 export function substituteAsl(asl: string, values: Record<string, string>): string {
   return asl.replace(/\$\{([A-Za-z0-9_]+)\}/g, (whole, name: string) => values[name] ?? whole);
 }
 
-function entryRules(head: JourneyRecord): ActiveJourney | undefined {
-  const published = head.published;
-  if (!published || head.status === 'archived' || head.status === 'draft') return undefined;
-  const d = published.definition as {
-    trigger?: JourneyEntryRules['trigger'];
-    reentry?: JourneyEntryRules['reentry'];
-    goal?: JourneyEntryRules['goal'];
-    exitOn?: JourneyEntryRules['exitOn'];
-  };
-  return {
-    id: head.id,
-    version: published.version,
-    status: head.status,
-    stateMachineArn: published.versionArn,
-    trigger: d.trigger,
-    reentry: d.reentry ?? 'never',
-    goal: d.goal,
-    exitOn: d.exitOn,
-    definition: published.definition,
-    publishedAt: published.publishedAt,
-  };
+/** Writes a head's new status (a no-op when it has it already), then tells `onChange`. */
+export async function saveStatus(
+  deps: Pick<CatalogDeps, 'store' | 'clock' | 'log' | 'onChange'>,
+  head: JourneyRecord,
+  status: JourneyStatus,
+): Promise<JourneyRecord> {
+  if (head.status === status) return head;
+  const next = { ...head, status, updatedAt: isoAt(deps.clock), revision: head.revision + 1 };
+  await deps.store.saveJourney(next, head.revision);
+  deps.log?.info('journey status changed', { journeyId: head.id, status });
+  deps.onChange?.(head.id);
+  return next;
+}
+
+/** sha-256 of a deployed ASL: a publish that compiles to the same ASL deploys nothing. */
+export function aslSha256(asl: string): string {
+  return createHash('sha256').update(asl).digest('hex');
 }
 
 /**
- * Journeys and templates: drafts, publishing (compile → deploy a new state machine version →
+ * Journeys: drafts, publishing (compile → deploy a new state machine version →
  * record it), status changes, and the read side the API and the runtime use.
  *
  * Statuses: `draft` (never published) → `active` (publish) ⇄ `paused` (pause/resume: no new entries;
@@ -134,7 +88,12 @@ function entryRules(head: JourneyRecord): ActiveJourney | undefined {
  * inside finish on their version). Archived journeys answer 409 to every change.
  */
 export class JourneyCatalog {
-  constructor(private readonly deps: CatalogDeps) {}
+  /** `PUT /templates/{id}` and its reads. */
+  readonly templates: TemplateCatalog;
+
+  constructor(private readonly deps: CatalogDeps) {
+    this.templates = new TemplateCatalog(deps);
+  }
 
   private now(): string {
     return isoAt(this.deps.clock);
@@ -271,136 +230,12 @@ export class JourneyCatalog {
     };
   }
 
-  /**
-   * Records a journey CloudFormation deployed (the custom resource `Custom::CairnJourney`, see
-   * functions/deploy): writes the same items `publish` writes (a new version + the head pointing at
-   * it, in one transaction), plus the templates the journey uses, so `cdk deploy` alone makes it live.
-   * Idempotent: the same version ARN, ASL and definition write nothing (`unchanged: true`); templates
-   * are written only when their content differs. The stack is the source of truth for the journeys it
-   * deploys: a paused journey stays paused, anything else (a new, draft or archived one) becomes active.
-   * Calls: GetItem + Query (templates) + PutItem per changed template + TransactWriteItems(2).
-   */
-  async registerDeployed(input: DeployedJourneyInput): Promise<PublishResult> {
-    const id = input.journeyId;
-    assertId(id, 'journey');
-    const [head, stored] = await Promise.all([
-      this.deps.store.getJourney(id),
-      this.deps.store.listTemplates(),
-    ]);
-    const now = this.now();
-    const existing = new Map(stored.map((template) => [template.id, template]));
-    for (const template of input.templates ?? []) {
-      assertId(template.id, 'template');
-      const before = existing.get(template.id);
-      const body = { subject: template.subject, html: template.html, text: template.text } as EmailTemplate;
-      if (before && before.subject === body.subject && before.html === body.html && before.text === body.text)
-        continue;
-      validateTemplate(body);
-      const record: TemplateRecord = {
-        id: template.id,
-        subject: body.subject,
-        ...(body.html !== undefined && { html: body.html }),
-        ...(body.text !== undefined && { text: body.text }),
-        createdAt: before?.createdAt ?? now,
-        updatedAt: now,
-        revision: (before?.revision ?? 0) + 1,
-      };
-      await this.deps.store.saveTemplate(record);
-      existing.set(template.id, record);
-    }
-    if (!isObject(input.definition))
-      throw new ValidationError([{ path: [], message: 'journey definition must be an object' }]);
-    const definition = this.deps.language.validate(
-      { ...input.definition, id },
-      { templateIds: new Set(existing.keys()) },
-    );
-    const aslSha256 = sha256(input.asl);
-    const status: JourneyStatus = head?.status === 'paused' ? 'paused' : 'active';
-    const published = head?.published;
-    if (
-      head &&
-      published &&
-      published.versionArn === input.versionArn &&
-      published.aslSha256 === aslSha256 &&
-      JSON.stringify(published.definition) === JSON.stringify(definition)
-    ) {
-      if (head.status !== status) {
-        await this.deps.store.saveJourney(
-          { ...head, status, updatedAt: now, revision: head.revision + 1 },
-          head.revision,
-        );
-        this.deps.onChange?.(id);
-      }
-      return {
-        journeyId: id,
-        version: published.version,
-        versionArn: published.versionArn,
-        stateMachineArn: published.stateMachineArn,
-        status,
-        unchanged: true,
-      };
-    }
-    const version = (head?.latestVersion ?? 0) + 1;
-    const record: JourneyVersionRecord = {
-      journeyId: id,
-      version,
-      definition,
-      asl: input.asl,
-      versionArn: input.versionArn,
-      stateMachineArn: input.stateMachineArn,
-      publishedAt: now,
-    };
-    const name = typeof definition.name === 'string' ? definition.name : undefined;
-    const next: JourneyRecord = {
-      id,
-      name,
-      status,
-      draft: definition,
-      draftUpdatedAt: now,
-      latestVersion: version,
-      stateMachineArn: input.stateMachineArn,
-      published: {
-        version,
-        versionArn: input.versionArn,
-        ...(input.aliasArn && { aliasArn: input.aliasArn }),
-        stateMachineArn: input.stateMachineArn,
-        definition,
-        publishedAt: now,
-        aslSha256,
-      },
-      createdAt: head?.createdAt ?? now,
-      updatedAt: now,
-      revision: (head?.revision ?? 0) + 1,
-    };
-    await this.deps.store.savePublished(next, head?.revision, record);
-    this.deps.log?.info('deployed journey registered', { journeyId: id, version });
-    this.deps.onChange?.(id);
-    return {
-      journeyId: id,
-      version,
-      versionArn: input.versionArn,
-      stateMachineArn: input.stateMachineArn,
-      status,
-      unchanged: false,
-    };
-  }
-
-  /**
-   * The stack no longer deploys this journey (its custom resource was deleted): archived, unless the
-   * head now points at another state machine (e.g. published through the API since). Missing: no-op.
-   */
-  async archiveDeployed(journeyId: string, stateMachineArn: string): Promise<JourneyRecord | undefined> {
-    const head = await this.deps.store.getJourney(journeyId);
-    if (!head || head.status === 'archived' || head.stateMachineArn !== stateMachineArn) return head;
-    return this.archive(journeyId);
-  }
-
-  private aslFor(definition: JourneyDocument, version: number): { asl: string; sha256: string } {
+  private aslFor(definition: Journey, version: number): { asl: string; sha256: string } {
     const compiled = this.deps.language.compile(definition, { version });
     const asl = substituteAsl(typeof compiled === 'string' ? compiled : JSON.stringify(compiled), {
       StepFunctionArn: this.deps.stepFunctionArn,
     });
-    return { asl, sha256: sha256(asl) };
+    return { asl, sha256: aslSha256(asl) };
   }
 
   private async setStatus(id: string, change: 'pause' | 'resume' | 'archive'): Promise<JourneyRecord> {
@@ -413,12 +248,7 @@ export class JourneyCatalog {
         throw new ConflictError(`journey ${id} has never been published; publish it first`);
     }
     const status: JourneyStatus = change === 'pause' ? 'paused' : change === 'resume' ? 'active' : 'archived';
-    if (head.status === status) return head;
-    const next = { ...head, status, updatedAt: this.now(), revision: head.revision + 1 };
-    await this.deps.store.saveJourney(next, head.revision);
-    this.deps.log?.info('journey status changed', { journeyId: id, status });
-    this.deps.onChange?.(id);
-    return next;
+    return saveStatus(this.deps, head, status);
   }
 
   pause(id: string): Promise<JourneyRecord> {
@@ -454,61 +284,5 @@ export class JourneyCatalog {
 
   getVersion(id: string, version: number): Promise<JourneyVersionRecord | undefined> {
     return this.deps.store.getVersion(id, version);
-  }
-
-  /**
-   * Published journeys that are active or paused, at their latest version, with definitions: what
-   * ingest checks every event against (paused ones too: their goals and exits still apply; only
-   * `status: 'active'` journeys accept new entries). One Query; callers cache it for a few seconds.
-   */
-  async listActiveJourneys(): Promise<ActiveJourney[]> {
-    return (await this.deps.store.listJourneys()).flatMap((head) => entryRules(head) ?? []);
-  }
-
-  /** One journey's current published version as the runtime sees it, or undefined. */
-  async getActiveJourney(id: string): Promise<ActiveJourney | undefined> {
-    const head = await this.deps.store.getJourney(id);
-    return head ? entryRules(head) : undefined;
-  }
-
-  /** `PUT /templates/{id}`: Liquid syntax checked with liquidjs; 400 names the field and line. */
-  async putTemplate(id: string, input: unknown): Promise<{ template: TemplateRecord; created: boolean }> {
-    assertId(id, 'template');
-    if (!isObject(input)) throw new ValidationError([{ path: [], message: 'template must be an object' }]);
-    if (input.id !== undefined && input.id !== id) {
-      throw new ValidationError([{ path: ['id'], message: `id must be ${id} (the id in the URL)` }]);
-    }
-    const unknown = Object.keys(input).filter((key) => !['id', 'subject', 'html', 'text'].includes(key));
-    if (unknown.length) {
-      throw new ValidationError(
-        unknown.map((key) => ({ path: [key], message: 'unknown field; a template has subject, html, text' })),
-      );
-    }
-    const body = { subject: input.subject, html: input.html, text: input.text } as EmailTemplate;
-    validateTemplate(body);
-    const existing = await this.deps.store.getTemplate(id);
-    const now = this.now();
-    const template: TemplateRecord = {
-      id,
-      subject: body.subject,
-      ...(body.html !== undefined && { html: body.html }),
-      ...(body.text !== undefined && { text: body.text }),
-      createdAt: existing?.createdAt ?? now,
-      updatedAt: now,
-      revision: (existing?.revision ?? 0) + 1,
-    };
-    await this.deps.store.saveTemplate(template);
-    return { template, created: !existing };
-  }
-
-  async getTemplate(id: string): Promise<TemplateRecord> {
-    assertId(id, 'template');
-    const template = await this.deps.store.getTemplate(id);
-    if (!template) throw new NotFoundError(`template ${id} not found`);
-    return template;
-  }
-
-  listTemplates(): Promise<TemplateRecord[]> {
-    return this.deps.store.listTemplates();
   }
 }

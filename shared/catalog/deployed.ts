@@ -1,11 +1,17 @@
 import { gunzipSync } from 'node:zlib';
+import { isoAt } from '../clock.js';
+import { ValidationError } from '../errors.js';
+import { assertId } from '../ids.js';
+import { isObject } from '../json.js';
 import type { Logger } from '../log.js';
-import { type JourneyCatalog, substituteAsl } from './catalog.js';
+import { aslSha256, type CatalogDeps, type PublishResult, saveStatus, substituteAsl } from './catalog.js';
+import { TemplateCatalog } from './templates.js';
+import type { JourneyRecord, JourneyStatus, JourneyVersionRecord } from './types.js';
 
 /**
  * The CloudFormation custom resource `Custom::CairnJourney` (one per journey CDK deploys, see
  * infra/aws/cairn-journeys.ts): Create/Update records the deployed version in the catalog
- * (`registerDeployed`), Delete archives it (`archiveDeployed`). The provider Lambda
+ * (`DeployedJourneys.register`), Delete archives it (`DeployedJourneys.archive`). The provider Lambda
  * (functions/deploy) answers CloudFormation itself through the pre-signed ResponseURL.
  */
 
@@ -46,12 +52,132 @@ export interface CustomResourceResponse {
   Data?: Record<string, string>;
 }
 
+/** A journey CloudFormation deployed from `statemachines/` (see `DeployedJourneys.register`). */
+export interface DeployedJourneyInput {
+  journeyId: string;
+  /** The journey definition (`<id>.journey.yaml`, parsed). */
+  definition: unknown;
+  /** The ASL deployed, placeholders already substituted. */
+  asl: string;
+  /** The state machine version CloudFormation published. */
+  versionArn: string;
+  stateMachineArn: string;
+  aliasArn?: string;
+  /** Templates the journey sends (`templates/<id>.template.yaml`), written when they differ. */
+  templates?: { id: string; subject: string; html?: string; text?: string }[];
+}
+
+/** Journeys `cdk deploy` created: recorded in the catalog as if published, archived when removed. */
+export class DeployedJourneys {
+  private readonly templates: TemplateCatalog;
+
+  constructor(private readonly deps: Omit<CatalogDeps, 'deployer' | 'stepFunctionArn'>) {
+    this.templates = new TemplateCatalog(deps);
+  }
+
+  /**
+   * Records a journey CloudFormation deployed (the custom resource `Custom::CairnJourney`, see
+   * functions/deploy): writes the same items `publish` writes (a new version + the head pointing at
+   * it, in one transaction), plus the templates the journey uses, so `cdk deploy` alone makes it live.
+   * Idempotent: the same version ARN, ASL and definition write nothing (`unchanged: true`); templates
+   * are written only when their content differs. The stack is the source of truth for the journeys it
+   * deploys: a paused journey stays paused, anything else (a new, draft or archived one) becomes active.
+   * Calls: GetItem + Query (templates) + PutItem per changed template + TransactWriteItems(2).
+   */
+  async register(input: DeployedJourneyInput): Promise<PublishResult> {
+    const id = input.journeyId;
+    assertId(id, 'journey');
+    const [head, stored] = await Promise.all([
+      this.deps.store.getJourney(id),
+      this.deps.store.listTemplates(),
+    ]);
+    const now = isoAt(this.deps.clock);
+    const templateIds = await this.templates.saveChanged(input.templates ?? [], stored);
+    if (!isObject(input.definition))
+      throw new ValidationError([{ path: [], message: 'journey definition must be an object' }]);
+    const definition = this.deps.language.validate({ ...input.definition, id }, { templateIds });
+    const sha256 = aslSha256(input.asl);
+    const status: JourneyStatus = head?.status === 'paused' ? 'paused' : 'active';
+    const published = head?.published;
+    if (
+      head &&
+      published &&
+      published.versionArn === input.versionArn &&
+      published.aslSha256 === sha256 &&
+      JSON.stringify(published.definition) === JSON.stringify(definition)
+    ) {
+      await saveStatus(this.deps, head, status);
+      return {
+        journeyId: id,
+        version: published.version,
+        versionArn: published.versionArn,
+        stateMachineArn: published.stateMachineArn,
+        status,
+        unchanged: true,
+      };
+    }
+    const version = (head?.latestVersion ?? 0) + 1;
+    const record: JourneyVersionRecord = {
+      journeyId: id,
+      version,
+      definition,
+      asl: input.asl,
+      versionArn: input.versionArn,
+      stateMachineArn: input.stateMachineArn,
+      publishedAt: now,
+    };
+    const name = typeof definition.name === 'string' ? definition.name : undefined;
+    const next: JourneyRecord = {
+      id,
+      name,
+      status,
+      draft: definition,
+      draftUpdatedAt: now,
+      latestVersion: version,
+      stateMachineArn: input.stateMachineArn,
+      published: {
+        version,
+        versionArn: input.versionArn,
+        ...(input.aliasArn && { aliasArn: input.aliasArn }),
+        stateMachineArn: input.stateMachineArn,
+        definition,
+        publishedAt: now,
+        aslSha256: sha256,
+      },
+      createdAt: head?.createdAt ?? now,
+      updatedAt: now,
+      revision: (head?.revision ?? 0) + 1,
+    };
+    await this.deps.store.savePublished(next, head?.revision, record);
+    this.deps.log?.info('deployed journey registered', { journeyId: id, version });
+    this.deps.onChange?.(id);
+    return {
+      journeyId: id,
+      version,
+      versionArn: input.versionArn,
+      stateMachineArn: input.stateMachineArn,
+      status,
+      unchanged: false,
+    };
+  }
+
+  /**
+   * The stack no longer deploys this journey (its custom resource was deleted): archived, unless the
+   * head now points at another state machine (e.g. published through the API since). Missing: no-op.
+   */
+  async archive(journeyId: string, stateMachineArn: string): Promise<JourneyRecord | undefined> {
+    const head = await this.deps.store.getJourney(journeyId);
+    if (!head || head.status === 'archived' || head.stateMachineArn !== stateMachineArn) return head;
+    return saveStatus(this.deps, head, 'archived');
+  }
+}
+
 const failedSuffix = ':not-registered';
 
 /** Runs one custom resource request against the catalog; never throws (failures become FAILED). */
 export async function journeyResource(
   event: CustomResourceEvent,
-  catalog: Pick<JourneyCatalog, 'registerDeployed' | 'archiveDeployed'>,
+  deployed: Pick<DeployedJourneys, 'register' | 'archive'>,
   log?: Logger,
 ): Promise<CustomResourceResponse> {
   const props = event.ResourceProperties;
@@ -65,14 +191,14 @@ export async function journeyResource(
     if (event.RequestType === 'Delete') {
       // A Create that failed never registered anything: nothing to archive.
       if (!event.PhysicalResourceId?.endsWith(failedSuffix)) {
-        await catalog.archiveDeployed(props.JourneyId, props.StateMachineArn);
+        await deployed.archive(props.JourneyId, props.StateMachineArn);
       }
       return { ...base, Status: 'SUCCESS', PhysicalResourceId: event.PhysicalResourceId ?? physicalId };
     }
     const asl = substituteAsl(gunzipSync(Buffer.from(props.AslGzip, 'base64')).toString('utf8'), {
       StepFunctionArn: props.StepFunctionArn,
     });
-    const result = await catalog.registerDeployed({
+    const result = await deployed.register({
       journeyId: props.JourneyId,
       definition: JSON.parse(props.Definition),
       asl,

@@ -1,14 +1,10 @@
 import { compileJourney } from '../journeys/compile.js';
-import type { Journey } from '../journeys/schema.js';
 import { validateJourney } from '../journeys/validate.js';
 import type { JourneyLanguage } from './catalog.js';
 
 /** The catalog's journey language: shared/journeys' validator and compiler. */
 export const journeyLanguage: JourneyLanguage = {
   validate: (input, { templateIds }) =>
-    validateJourney(input, { templateExists: (id) => templateIds.has(id) }) as unknown as Record<
-      string,
-      unknown
-    >,
-  compile: (definition, { version }) => compileJourney(definition as unknown as Journey, { version }),
+    validateJourney(input, { templateExists: (id) => templateIds.has(id) }),
+  compile: (definition, { version }) => compileJourney(definition, { version }),
 };

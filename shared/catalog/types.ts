@@ -5,8 +5,7 @@
 
 export type JourneyStatus = 'draft' | 'active' | 'paused' | 'archived';
 
-/** A journey definition as validated by shared/journeys (kept as plain JSON here). */
-export type JourneyDocument = Record<string, unknown>;
+import type { Journey } from '../journeys/schema.js';
 
 /** The published version executions currently start on. */
 export interface PublishedVersion {
@@ -16,7 +15,7 @@ export interface PublishedVersion {
   stateMachineArn: string;
   /** The alias moved to this version (`…:stateMachine:cairn-x:live`), when aliases are used. */
   aliasArn?: string;
-  definition: JourneyDocument;
+  definition: Journey;
   publishedAt: string;
   /** sha-256 of the deployed ASL: a publish that compiles to the same ASL deploys nothing. */
   aslSha256: string;
@@ -28,7 +27,7 @@ export interface JourneyRecord {
   name?: string;
   status: JourneyStatus;
   /** The last saved draft (validated when saved). */
-  draft: JourneyDocument;
+  draft: Journey;
   draftUpdatedAt: string;
   /** 0 until first published. */
   latestVersion: number;
@@ -45,7 +44,7 @@ export interface JourneyRecord {
 export interface JourneyVersionRecord {
   journeyId: string;
   version: number;
-  definition: JourneyDocument;
+  definition: Journey;
   /** The compiled ASL as deployed (after placeholder substitution), JSON text. */
   asl: string;
   versionArn: string;

@@ -3,15 +3,11 @@
  * API and the JSON Schema editors get (statemachines/journey.schema.json).
  */
 import * as z from 'zod';
+import { idRules } from '../ids.js';
 import { duration, eventName, eventPattern, nodeId } from './fields.js';
 import { journeyNodeSchema } from './nodes/index.js';
 
-/** Journey ids name state machines and executions (`<id>-v<version>-<hash>` ≤ 80 characters). */
-export const journeyIdPattern = /^[a-z0-9][a-z0-9-]{0,39}$/;
-
-export const journeyId = z
-  .string()
-  .regex(journeyIdPattern, { message: 'must be lowercase letters, digits and - (at most 40 characters)' });
+export const journeyId = z.string().regex(idRules.journey.pattern, { message: idRules.journey.message });
 
 /** Keeps the compiled definition well under the 1 MB Step Functions limit (~3 KB per node). */
 export const MAX_NODES = 200;

@@ -1,4 +1,5 @@
-import type { JourneyEntryRules, JourneySource } from './types.js';
+import type { JourneyEntryRules } from '../catalog/active.js';
+import type { JourneySource } from './types.js';
 
 /**
  * The published journeys every event is checked against, cached in memory so an event that

@@ -1,3 +1,4 @@
+import type { JourneyEntryRules } from '../catalog/active.js';
 import type { Clock } from '../clock.js';
 import { durationSeconds } from '../journeys/duration.js';
 import type { ExecutionInput } from '../journeys/execution.js';
@@ -5,7 +6,7 @@ import type { Journey } from '../journeys/schema.js';
 import type { Logger } from '../log.js';
 import { enteringDeltas } from './stats.js';
 import type { RuntimeStore } from './store.js';
-import type { EntryRecord, ExecutionService, JourneyEntryRules, PresenceRecord, StatDelta } from './types.js';
+import type { EntryRecord, ExecutionService, PresenceRecord, StatDelta } from './types.js';
 
 /**
  * Entering a customer into a journey: the re-entry rule, the entry and presence records (one

@@ -1,9 +1,8 @@
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { JourneyCatalog } from '../catalog/catalog.js';
+import { getActiveJourney, listActiveJourneys } from '../catalog/active.js';
 import { DynamoCatalogStore } from '../catalog/dynamodb.js';
-import { journeyLanguage } from '../catalog/language.js';
 import { sesEmailSender } from '../channels/email.js';
 import { defaultUnsubscribeUrl, unsubscribeLink, unsubscribeSecret } from '../channels/unsubscribe.js';
 import { type Clock, processClock } from '../clock.js';
@@ -111,17 +110,6 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const store = dynamoRuntimeStore(client, { now: () => clock.now() });
   const executions = sfnExecutionService(sfn);
   const catalogStore = new DynamoCatalogStore(client, tableName(journeysTable, env));
-  const catalog = new JourneyCatalog({
-    store: catalogStore,
-    // The runtime only reads the catalog: publishing goes through the api function.
-    deployer: {
-      deploy: () => Promise.reject(new Error('the runtime does not deploy journeys')),
-    },
-    language: journeyLanguage,
-    clock,
-    stepFunctionArn: '',
-    log,
-  });
   const profiles = new DynamoProfileStore({ client, clock, tableName: tableName(profilesTable, env) });
   const unsubscribeBase = env.CAIRN_UNSUBSCRIBE_URL || defaultUnsubscribeUrl;
   // Signed links (shared/channels/unsubscribe.ts); the secret is needed only when an email is sent.
@@ -137,7 +125,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     const key = `${journeyId}@${version}`;
     let found = versions.get(key);
     if (!found) {
-      found = catalog
+      found = catalogStore
         .getVersion(journeyId, version)
         .then((record) => record && journeySchema.parse(record.definition));
       versions.set(key, found);
@@ -167,8 +155,8 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
 
   const reactor = createEventReactor({
     journeys: {
-      listActiveJourneys: () => catalog.listActiveJourneys(),
-      getJourney: (journeyId) => catalog.getActiveJourney(journeyId),
+      listActiveJourneys: () => listActiveJourneys(catalogStore),
+      getJourney: (journeyId) => getActiveJourney(catalogStore, journeyId),
       getVersion: (journeyId, version) => getJourneyVersion(journeyId, version),
     },
     executions,
@@ -230,7 +218,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
         });
       },
       async stats(journeyId) {
-        const active = await catalog.getActiveJourney(journeyId);
+        const active = await getActiveJourney(catalogStore, journeyId);
         const definition = active ? await getJourneyVersion(journeyId, active.version) : undefined;
         return getJourneyStats(store, journeyId, definition);
       },

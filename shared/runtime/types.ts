@@ -1,3 +1,5 @@
+import type { JourneyEntryRules } from '../catalog/active.js';
+
 /**
  * The runtime's ports: what the reactor and the step need from the rest of Cairn, each an interface
  * with a DynamoDB / Step Functions adapter (store.ts, executions.ts) and in-memory fakes (memory.ts).
@@ -32,21 +34,6 @@ export interface RuntimeProfile {
    * the reactor then needs no read of its own.
    */
   presence?: Record<string, unknown>[];
-}
-
-/** What a journey says about entry and exit: the slice of a published version the reactor uses. */
-export interface JourneyEntryRules {
-  id: string;
-  version: number;
-  status: 'active' | 'paused' | 'archived';
-  /** ARN of the state machine version (or alias) executions start on. */
-  stateMachineArn: string;
-  trigger?: { event: string; where?: Record<string, unknown> };
-  reentry: 'never' | 'always' | { after: string };
-  goal?: { event: string; where?: Record<string, unknown>; within?: string };
-  exitOn?: { event: string; where?: Record<string, unknown> }[];
-  /** The whole published definition: the start counts the nodes entered before the first step. */
-  definition?: Record<string, unknown>;
 }
 
 /** Where a journey's definition comes from: the catalog (shared/catalog) in production. */

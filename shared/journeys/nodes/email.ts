@@ -1,19 +1,18 @@
 /** `email`: render a Liquid template for the customer and send it (once per execution and node). */
 import * as z from 'zod';
 import { isMailbox } from '../../identity/identifiers.js';
+import { idRules } from '../../ids.js';
 import { failureStates, stepTask } from '../asl.js';
 import type { StepResult } from '../execution.js';
 import { nodeId } from '../fields.js';
 import { linkTo, type NodeModule, type StepContext } from './types.js';
-
-export const templateIdPattern = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
 export const emailNodeSchema = z
   .strictObject({
     type: z.literal('email'),
     template: z
       .string()
-      .regex(templateIdPattern, { message: 'must be a template id: lowercase letters, digits and -' })
+      .regex(idRules.template.pattern, { message: idRules.template.message })
       .describe('Id of the template (`PUT /templates/{id}`, or statemachines/templates/<id>.template.yaml).'),
     next: nodeId,
   })

@@ -2,8 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { CreateStateMachineCommand, DescribeExecutionCommand } from '@aws-sdk/client-sfn';
-import { JourneyCatalog, substituteAsl } from '../../../shared/catalog/catalog.js';
-import { type CustomResourceEvent, journeyResource } from '../../../shared/catalog/deployed.js';
+import { substituteAsl } from '../../../shared/catalog/catalog.js';
+import {
+  type CustomResourceEvent,
+  DeployedJourneys,
+  journeyResource,
+} from '../../../shared/catalog/deployed.js';
 import { DynamoCatalogStore } from '../../../shared/catalog/dynamodb.js';
 import { journeyLanguage } from '../../../shared/catalog/language.js';
 import { systemClock } from '../../../shared/clock.js';
@@ -42,12 +46,10 @@ describe('journeys registered by the deploy (Custom::CairnJourney) on the local 
         publish: true,
       }),
     );
-    const catalog = new JourneyCatalog({
+    const catalog = new DeployedJourneys({
       store: new DynamoCatalogStore(createDocumentClient(), tableName(journeysTable)),
-      deployer: { deploy: () => Promise.reject(new Error('not used')) },
       language: journeyLanguage,
       clock: systemClock,
-      stepFunctionArn: '',
     });
     const request = (type: CustomResourceEvent['RequestType']): CustomResourceEvent => ({
       RequestType: type,

@@ -4,9 +4,9 @@ import { clockQueue, clockScheduler } from '../../../infra/local/broadcasts.js';
 import { createVirtualClock } from '../../../infra/local/stepfunctions/clock.js';
 import { MemoryBroadcastStore } from '../../../shared/broadcasts/memory.js';
 import { type BroadcastDeps, createBroadcasts } from '../../../shared/broadcasts/service.js';
+import type { JourneyEntryRules } from '../../../shared/catalog/active.js';
 import { ServiceUnavailableError, ValidationError } from '../../../shared/errors.js';
 import { memoryLogger } from '../../../shared/log.js';
-import type { JourneyEntryRules } from '../../../shared/runtime/types.js';
 import { MemorySegmentMembership } from '../../../shared/segments/memory.js';
 
 const start = Date.parse('2026-12-03T12:00:00Z');

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
+import { listActiveJourneys } from '../../../shared/catalog/active.js';
 import { JourneyCatalog } from '../../../shared/catalog/catalog.js';
 import {
   type CustomResourceEvent,
+  DeployedJourneys,
   journeyResource,
   sendCustomResourceResponse,
 } from '../../../shared/catalog/deployed.js';
@@ -26,16 +28,18 @@ function setup() {
   const store = memoryCatalogStore();
   const deployer = fakeDeployer();
   const changed: string[] = [];
-  const catalog = new JourneyCatalog({
+  const deps = {
     store,
     deployer,
     language: journeyLanguage,
     clock: new ManualClock(Date.parse('2026-05-01T00:00:00Z')),
     stepFunctionArn: 'arn:aws:lambda:us-east-1:1:function:step',
-    onChange: (id) => changed.push(id),
-  });
+    onChange: (id: string) => changed.push(id),
+  };
+  const catalog = new JourneyCatalog(deps);
+  const deployed = new DeployedJourneys(deps);
   const register = (overrides: Record<string, unknown> = {}) =>
-    catalog.registerDeployed({
+    deployed.register({
       journeyId: 'welcome',
       definition,
       asl: '{"StartAt":"hello"}',
@@ -45,10 +49,10 @@ function setup() {
       templates: [template],
       ...overrides,
     });
-  return { store, deployer, catalog, register, changed };
+  return { store, deployer, catalog, deployed, register, changed };
 }
 
-describe('JourneyCatalog.registerDeployed', () => {
+describe('DeployedJourneys.register', () => {
   it('writes what publish writes: an active head at version 1 and the version record, deploying nothing', async () => {
     const { store, deployer, catalog, register, changed } = setup();
     const result = await register();
@@ -62,7 +66,7 @@ describe('JourneyCatalog.registerDeployed', () => {
     });
     assert.equal(deployer.deployed.length, 0);
     assert.deepEqual(changed, ['welcome']);
-    const [active] = await catalog.listActiveJourneys();
+    const [active] = await listActiveJourneys(store);
     assert.equal(active!.stateMachineArn, `${machine}:1`);
     assert.deepEqual(active!.trigger, { event: 'Signed Up' });
     const head = (await store.getJourney('welcome'))!;
@@ -70,20 +74,20 @@ describe('JourneyCatalog.registerDeployed', () => {
     assert.equal(head.name, 'Welcome');
     const version = (await catalog.getVersion('welcome', 1))!;
     assert.equal(version.asl, '{"StartAt":"hello"}');
-    assert.equal((await catalog.getTemplate('welcome')).subject, template.subject);
+    assert.equal((await catalog.templates.get('welcome')).subject, template.subject);
   });
 
   it('is idempotent: the same deploy writes nothing; a changed definition or version becomes version N+1', async () => {
     const { store, catalog, register } = setup();
     await register();
     const before = (await store.getJourney('welcome'))!;
-    const templateRevision = (await catalog.getTemplate('welcome')).revision;
+    const templateRevision = (await catalog.templates.get('welcome')).revision;
     const again = await register();
     assert.equal(again.unchanged, true);
     assert.equal(again.version, 1);
     assert.deepEqual(await store.getJourney('welcome'), before);
     assert.equal(
-      (await catalog.getTemplate('welcome')).revision,
+      (await catalog.templates.get('welcome')).revision,
       templateRevision,
       'same template: not rewritten',
     );
@@ -107,12 +111,12 @@ describe('JourneyCatalog.registerDeployed', () => {
       templates: [{ ...template, text: 'Hello again' }],
     });
     assert.equal(changedTemplate.unchanged, true);
-    assert.equal((await catalog.getTemplate('welcome')).text, 'Hello again');
-    assert.equal((await catalog.getTemplate('welcome')).revision, templateRevision + 1);
+    assert.equal((await catalog.templates.get('welcome')).text, 'Hello again');
+    assert.equal((await catalog.templates.get('welcome')).revision, templateRevision + 1);
   });
 
   it('keeps a paused journey paused; revives an archived one (the stack is the source of truth)', async () => {
-    const { catalog, register } = setup();
+    const { store, catalog, register } = setup();
     await register();
     await catalog.pause('welcome');
     assert.equal((await register({ versionArn: `${machine}:2` })).status, 'paused');
@@ -120,7 +124,7 @@ describe('JourneyCatalog.registerDeployed', () => {
     const revived = await register({ versionArn: `${machine}:2` });
     assert.equal(revived.status, 'active');
     assert.equal(revived.unchanged, true);
-    assert.equal((await catalog.listActiveJourneys()).length, 1);
+    assert.equal((await listActiveJourneys(store)).length, 1);
   });
 
   it('validates the definition (templates included) and the ids', async () => {
@@ -138,13 +142,13 @@ describe('JourneyCatalog.registerDeployed', () => {
     );
   });
 
-  it('archiveDeployed archives only a journey still on that state machine', async () => {
-    const { catalog, register } = setup();
-    assert.equal(await catalog.archiveDeployed('welcome', machine), undefined);
+  it('archive archives only a journey still on that state machine', async () => {
+    const { store, deployed, register } = setup();
+    assert.equal(await deployed.archive('welcome', machine), undefined);
     await register();
-    assert.equal((await catalog.archiveDeployed('welcome', `${machine}-other`))!.status, 'active');
-    assert.equal((await catalog.archiveDeployed('welcome', machine))!.status, 'archived');
-    assert.deepEqual(await catalog.listActiveJourneys(), []);
+    assert.equal((await deployed.archive('welcome', `${machine}-other`))!.status, 'active');
+    assert.equal((await deployed.archive('welcome', machine))!.status, 'archived');
+    assert.deepEqual(await listActiveJourneys(store), []);
   });
 });
 
@@ -172,28 +176,28 @@ describe('Custom::CairnJourney requests', () => {
     }) as CustomResourceEvent;
 
   it('Create and Update register (ASL unzipped, placeholders filled); Delete archives', async () => {
-    const { catalog } = setup();
-    const created = await journeyResource(event('Create'), catalog);
+    const { catalog, deployed } = setup();
+    const created = await journeyResource(event('Create'), deployed);
     assert.equal(created.Status, 'SUCCESS');
     assert.equal(created.PhysicalResourceId, 'cairn-journey:welcome');
     assert.deepEqual(created.Data, { Version: '1', Status: 'active' });
     assert.equal((await catalog.getVersion('welcome', 1))!.asl, '{"Resource":"arn:step"}');
     const updated = await journeyResource(
       event('Update', { PhysicalResourceId: 'cairn-journey:welcome' }),
-      catalog,
+      deployed,
     );
     assert.deepEqual(updated.Data, { Version: '1', Status: 'active' });
     const deleted = await journeyResource(
       event('Delete', { PhysicalResourceId: 'cairn-journey:welcome' }),
-      catalog,
+      deployed,
     );
     assert.equal(deleted.Status, 'SUCCESS');
     assert.equal((await catalog.getJourney('welcome')).journey.status, 'archived');
   });
 
   it('a failure is FAILED with the reason; the Delete after a failed Create archives nothing', async () => {
-    const { catalog } = setup();
-    await journeyResource(event('Create'), catalog);
+    const { catalog, deployed } = setup();
+    await journeyResource(event('Create'), deployed);
     const bad = event('Create', {
       ResourceProperties: {
         ...event('Create').ResourceProperties,
@@ -205,12 +209,12 @@ describe('Custom::CairnJourney requests', () => {
         }),
       },
     });
-    const failed = await journeyResource(bad, catalog);
+    const failed = await journeyResource(bad, deployed);
     assert.equal(failed.Status, 'FAILED');
     assert.match(failed.Reason!, /journey other: .*template/);
     const cleanup = await journeyResource(
       event('Delete', { PhysicalResourceId: failed.PhysicalResourceId }),
-      catalog,
+      deployed,
     );
     assert.equal(cleanup.Status, 'SUCCESS');
     assert.equal((await catalog.getJourney('welcome')).journey.status, 'active');
@@ -222,7 +226,7 @@ describe('Custom::CairnJourney requests', () => {
       calls.push({ url, init });
       return new Response(null, { status: 200 });
     }) as unknown as typeof fetch;
-    const response = await journeyResource(event('Delete'), setup().catalog);
+    const response = await journeyResource(event('Delete'), setup().deployed);
     await sendCustomResourceResponse('https://s3.example/response', response, fakeFetch);
     assert.equal(calls[0]!.init.method, 'PUT');
     assert.deepEqual(JSON.parse(String(calls[0]!.init.body)), response);

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createRouter, type ProfilesApi } from '../../../functions/api/routes.js';
+import { listActiveJourneys } from '../../../shared/catalog/active.js';
 import { JourneyCatalog, type JourneyLanguage } from '../../../shared/catalog/catalog.js';
 import { fakeDeployer, memoryCatalogStore } from '../../../shared/catalog/memory.js';
 import { ManualClock } from '../../../shared/clock.js';
 import { NotFoundError, ValidationError } from '../../../shared/errors.js';
 import { constantTokenVerifier, constantWriteKeyVerifier } from '../../../shared/http/auth.js';
 import type { BusEntry, EventPublisher } from '../../../shared/http/ingestion.js';
+import type { Journey } from '../../../shared/journeys/schema.js';
 import { apiEvent, basic, bearer } from './support.js';
 
 /** A stand-in for shared/journeys: requires `start` and `nodes`, and templates that exist. */
@@ -22,7 +24,7 @@ const language: JourneyLanguage = {
       }
     }
     if (issues.length) throw new ValidationError(issues);
-    return doc;
+    return doc as unknown as Journey;
   },
   compile(definition) {
     const task = { Type: 'Task', Resource: '$' + '{StepFunctionArn}', End: true };
@@ -46,8 +48,9 @@ function setup(options: { failFirst?: number; alwaysFail?: boolean } = {}) {
   const clock = new ManualClock();
   const deployer = fakeDeployer();
   const changed: string[] = [];
+  const store = memoryCatalogStore();
   const catalog = new JourneyCatalog({
-    store: memoryCatalogStore(),
+    store,
     deployer,
     language,
     clock,
@@ -78,7 +81,7 @@ function setup(options: { failFirst?: number; alwaysFail?: boolean } = {}) {
     );
     return { status: result.statusCode, body: JSON.parse(result.body) };
   };
-  return { send, calls, deployer, catalog, clock, changed };
+  return { send, calls, deployer, catalog, store, clock, changed };
 }
 
 const track = (i: number) => ({ type: 'track', event: 'Signed Up', userId: `u${i}`, messageId: `m${i}` });
@@ -280,20 +283,20 @@ describe('journey and template routes', () => {
   });
 
   it('pauses, resumes and archives; archived journeys refuse changes', async () => {
-    const { send, catalog } = setup();
+    const { send, store } = setup();
     await send('PUT', '/templates/welcome', { body: { subject: 'Hi', html: '<p>x</p>' } });
     await send('PUT', '/journeys/w', { body: journey });
     assert.equal((await send('POST', '/journeys/w/pause')).status, 409, 'never published');
     await send('POST', '/journeys/w/publish');
     assert.equal((await send('POST', '/journeys/w/pause')).body.status, 'paused');
     assert.deepEqual(
-      (await catalog.listActiveJourneys()).map((j) => [j.id, j.status, j.version]),
+      (await listActiveJourneys(store)).map((j) => [j.id, j.status, j.version]),
       [['w', 'paused', 1]],
     );
     assert.equal((await send('POST', '/journeys/w/publish')).body.status, 'paused', 'publish keeps a pause');
     assert.equal((await send('POST', '/journeys/w/resume')).body.status, 'active');
     assert.equal((await send('DELETE', '/journeys/w')).body.status, 'archived');
-    assert.deepEqual(await catalog.listActiveJourneys(), []);
+    assert.deepEqual(await listActiveJourneys(store), []);
     for (const [method, path] of [
       ['PUT', '/journeys/w'],
       ['POST', '/journeys/w/publish'],
@@ -305,14 +308,14 @@ describe('journey and template routes', () => {
   });
 
   it('gives the runtime entry rules of published journeys', async () => {
-    const { send, catalog } = setup();
+    const { send, store } = setup();
     await send('PUT', '/templates/welcome', { body: { subject: 'Hi', text: 'x' } });
     await send('PUT', '/journeys/w', {
       body: { ...journey, reentry: { after: 'P1D' }, exitOn: [{ event: 'Unsubscribed' }] },
     });
     await send('PUT', '/journeys/draft-only', { body: journey });
     await send('POST', '/journeys/w/publish');
-    const [active, ...rest] = await catalog.listActiveJourneys();
+    const [active, ...rest] = await listActiveJourneys(store);
     assert.equal(rest.length, 0);
     assert.equal(active!.id, 'w');
     assert.equal(active!.status, 'active');
@@ -346,6 +349,19 @@ describe('journey and template routes', () => {
       ['t'],
     );
     assert.equal((await send('GET', '/templates/missing')).status, 404);
+  });
+
+  it('refuses a template id no email node could reference (the id rule email nodes use)', async () => {
+    const { send } = setup();
+    const refused = await send('PUT', '/templates/Welcome_Email', { body: { subject: 'Hi', text: 'x' } });
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.error.details.issues[0].field, 'id');
+    assert.match(refused.body.error.details.issues[0].message, /lowercase letters, digits and -/);
+    assert.equal((await send('GET', '/templates')).body.templates.length, 0);
+    assert.equal(
+      (await send('PUT', '/templates/welcome-email', { body: { subject: 'Hi', text: 'x' } })).status,
+      201,
+    );
   });
 });
 

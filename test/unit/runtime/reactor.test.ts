@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { JourneyEntryRules } from '../../../shared/catalog/active.js';
 import { ManualClock } from '../../../shared/clock.js';
 import { ConflictError, NotFoundError } from '../../../shared/errors.js';
 import { stableHash } from '../../../shared/ids.js';
 import { memoryLogger } from '../../../shared/log.js';
 import { fakeExecutions, memoryRuntimeStore } from '../../../shared/runtime/memory.js';
 import { createEventReactor } from '../../../shared/runtime/reactor.js';
-import type { JourneyEntryRules, RuntimeEvent, RuntimeProfile } from '../../../shared/runtime/types.js';
+import type { RuntimeEvent, RuntimeProfile } from '../../../shared/runtime/types.js';
 
 const arn = (id: string) => `arn:aws:states:us-east-1:000000000000:stateMachine:cairn-${id}:1`;
 

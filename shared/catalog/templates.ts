@@ -1,0 +1,85 @@
+import type { Clock } from '../clock.js';
+import { isoAt } from '../clock.js';
+import { NotFoundError, ValidationError } from '../errors.js';
+import { assertId } from '../ids.js';
+import { isObject } from '../json.js';
+import { type EmailTemplate, validateTemplate } from '../templates/render.js';
+import type { CatalogStore, TemplateRecord } from './types.js';
+
+/** Message templates: `PUT /templates/{id}` and the templates a CDK-deployed journey brings along. */
+export class TemplateCatalog {
+  constructor(private readonly deps: { store: CatalogStore; clock: Clock }) {}
+
+  /** `PUT /templates/{id}`: Liquid syntax checked with liquidjs; 400 names the field and line. */
+  async put(id: string, input: unknown): Promise<{ template: TemplateRecord; created: boolean }> {
+    assertId(id, 'template');
+    if (!isObject(input)) throw new ValidationError([{ path: [], message: 'template must be an object' }]);
+    if (input.id !== undefined && input.id !== id) {
+      throw new ValidationError([{ path: ['id'], message: `id must be ${id} (the id in the URL)` }]);
+    }
+    const unknown = Object.keys(input).filter((key) => !['id', 'subject', 'html', 'text'].includes(key));
+    if (unknown.length) {
+      throw new ValidationError(
+        unknown.map((key) => ({ path: [key], message: 'unknown field; a template has subject, html, text' })),
+      );
+    }
+    const body = { subject: input.subject, html: input.html, text: input.text } as EmailTemplate;
+    validateTemplate(body);
+    const existing = await this.deps.store.getTemplate(id);
+    const now = isoAt(this.deps.clock);
+    const template: TemplateRecord = {
+      id,
+      subject: body.subject,
+      ...(body.html !== undefined && { html: body.html }),
+      ...(body.text !== undefined && { text: body.text }),
+      createdAt: existing?.createdAt ?? now,
+      updatedAt: now,
+      revision: (existing?.revision ?? 0) + 1,
+    };
+    await this.deps.store.saveTemplate(template);
+    return { template, created: !existing };
+  }
+
+  async get(id: string): Promise<TemplateRecord> {
+    assertId(id, 'template');
+    const template = await this.deps.store.getTemplate(id);
+    if (!template) throw new NotFoundError(`template ${id} not found`);
+    return template;
+  }
+
+  list(): Promise<TemplateRecord[]> {
+    return this.deps.store.listTemplates();
+  }
+
+  /**
+   * Writes the given templates where they differ from the stored ones (one PutItem each); returns
+   * every stored template id, the written ones included.
+   */
+  async saveChanged(
+    templates: { id: string; subject: string; html?: string; text?: string }[],
+    stored: TemplateRecord[],
+  ): Promise<Set<string>> {
+    const now = isoAt(this.deps.clock);
+    const existing = new Map(stored.map((template) => [template.id, template]));
+    for (const template of templates) {
+      assertId(template.id, 'template');
+      const before = existing.get(template.id);
+      const body = { subject: template.subject, html: template.html, text: template.text } as EmailTemplate;
+      if (before && before.subject === body.subject && before.html === body.html && before.text === body.text)
+        continue;
+      validateTemplate(body);
+      const record: TemplateRecord = {
+        id: template.id,
+        subject: body.subject,
+        ...(body.html !== undefined && { html: body.html }),
+        ...(body.text !== undefined && { text: body.text }),
+        createdAt: before?.createdAt ?? now,
+        updatedAt: now,
+        revision: (before?.revision ?? 0) + 1,
+      };
+      await this.deps.store.saveTemplate(record);
+      existing.set(template.id, record);
+    }
+    return new Set(existing.keys());
+  }
+}
