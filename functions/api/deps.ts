@@ -1,10 +1,12 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { PinpointSMSVoiceV2Client } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { JourneyCatalog, type JourneyLanguage } from '../../shared/catalog/catalog.js';
 import { sfnDeployer } from '../../shared/catalog/deployer.js';
 import { DynamoCatalogStore } from '../../shared/catalog/dynamodb.js';
 import { DynamoWriteKeyStore } from '../../shared/catalog/write-keys.js';
+import { endUserMessagingSms } from '../../shared/channels/sms/sender.js';
 import { handleUnsubscribe, lazyUnsubscribeSecret } from '../../shared/channels/unsubscribe.js';
 import { type Clock, processClock } from '../../shared/clock.js';
 import {
@@ -24,6 +26,8 @@ import {
 import { eventBridgePublisher, publishMessages } from '../../shared/http/ingestion.js';
 import { randomIds } from '../../shared/ids.js';
 import type { Logger } from '../../shared/log.js';
+import { DynamoMessagingStore } from '../../shared/messaging/dynamodb.js';
+import { messagingService } from '../../shared/messaging/service.js';
 import {
   DynamoProfileStore,
   eraseProfile,
@@ -192,6 +196,24 @@ export function createApiDeps(options: ApiDepsOptions): ApiDeps & { catalog: Jou
         },
         request,
       ),
+    messaging: (() => {
+      const service = messagingService({
+        store: new DynamoMessagingStore({
+          client,
+          profilesTable: config.profilesTable,
+          journeysTable: config.journeysTable,
+        }),
+        clock,
+        getProfile: (profileId) => getProfile(profiles, profileId),
+        findByPhone: (phone) => findProfile(profiles, { phone }),
+        publish: (message) => publishMessages([message], { publisher, source: 'cairn' }),
+        // Locally nothing answers STOP/HELP but Cairn; on AWS the number's keywords do.
+        ...(config.auth === 'local' && {
+          sms: endUserMessagingSms(new PinpointSMSVoiceV2Client({ maxAttempts: 3 })),
+        }),
+      });
+      return config.auth === 'local' ? service : { ...service, inboundSms: undefined };
+    })(),
     derived: {
       catalog: new DerivedCatalog({
         store: new DynamoDefinitionStore(client, config.journeysTable),

@@ -19,6 +19,7 @@ import { type HttpRequest, Router } from '../../shared/http/router.js';
 import type { Logger } from '../../shared/log.js';
 import { type SegmentType, segmentTypes } from '../../shared/routing.js';
 import { type DerivedApi, derivedRoutes } from './derived-routes.js';
+import { type MessagingApi, messagingRoutes } from './messaging-routes.js';
 
 /**
  * The HTTP API (DESIGN.md §4): each route parses its input, calls one domain function and returns
@@ -72,6 +73,8 @@ export interface ApiDeps {
   unsubscribe?: UnsubscribeApi;
   /** Computed traits, scores, lifecycle (functions/api/derived-routes.ts). */
   derived?: DerivedApi;
+  /** Messaging policy, suppressions, inbound SMS (functions/api/messaging-routes.ts). */
+  messaging?: MessagingApi;
   log?: Logger;
 }
 
@@ -252,6 +255,7 @@ export function createRouter(deps: ApiDeps): Router {
   }));
 
   derivedRoutes(router, deps.derived);
+  messagingRoutes(router, deps.messaging);
 
   // Messages.
   router.on('GET', '/messages', 'marketer', async (request) => {

@@ -50,10 +50,22 @@ export const quietHoursSchema = z
   });
 export type QuietHours = z.infer<typeof quietHoursSchema>;
 
+export const topicIdPattern = /^[a-z0-9][a-z0-9-]{0,63}$/;
+
+export const topicSchema = z
+  .strictObject({
+    id: z.string().regex(topicIdPattern, { message: 'must be a topic id: lowercase letters, digits and -' }),
+    name: z.string().min(1).max(100).describe('What the preference page shows.'),
+    description: z.string().max(300).optional(),
+  })
+  .describe('A subscription topic message nodes can name (`topic`): customers unsubscribe from it alone.');
+export type Topic = z.infer<typeof topicSchema>;
+
 export const messagingPolicySchema = z
   .strictObject({
     frequencyCaps: z.array(frequencyCapSchema).max(10).default([]),
     quietHours: quietHoursSchema.optional(),
+    topics: z.array(topicSchema).max(50).default([]),
   })
   .superRefine((policy, ctx) => {
     const seen = new Map<string, number>();
@@ -68,9 +80,19 @@ export const messagingPolicySchema = z
         });
       else seen.set(key, index);
     });
+    const topicIds = new Set<string>();
+    policy.topics.forEach((topic, index) => {
+      if (topicIds.has(topic.id))
+        ctx.addIssue({
+          code: 'custom',
+          message: `topic '${topic.id}' is listed twice`,
+          path: ['topics', index, 'id'],
+        });
+      topicIds.add(topic.id);
+    });
   })
   .describe('Frequency caps and quiet hours applied to every marketing message.');
 export type MessagingPolicy = z.infer<typeof messagingPolicySchema>;
 
 /** No caps, no quiet hours: what applies until a policy is set. */
-export const openPolicy: MessagingPolicy = { frequencyCaps: [] };
+export const openPolicy: MessagingPolicy = { frequencyCaps: [], topics: [] };

@@ -66,7 +66,7 @@ function request(profileId: string, overrides: Partial<GatewayRequest<string>> =
   };
 }
 
-const capTwoPerDay: MessagingPolicy = { frequencyCaps: [{ channel: 'any', max: 2, per: 'P1D' }] };
+const capTwoPerDay: MessagingPolicy = { frequencyCaps: [{ channel: 'any', max: 2, per: 'P1D' }], topics: [] };
 
 describe('send gateway on DynamoDB Local', () => {
   it('sends exactly 2 of 20 messages to one customer at the same instant with a cap of 2', async () => {
@@ -119,7 +119,7 @@ describe('send gateway on DynamoDB Local', () => {
     const profileId = randomUUID();
     const clock = new ManualClock(Date.parse('2026-12-01T12:00:00Z'));
     const { adapter, sent } = recordingAdapter();
-    const deps = { store, clock, policy: async () => ({ frequencyCaps: [] }), messageIdFor };
+    const deps = { store, clock, policy: async () => ({ frequencyCaps: [], topics: [] }), messageIdFor };
     const once = request(profileId);
     const [a, b] = await Promise.all([
       sendThroughGateway(once, adapter, deps),
@@ -149,7 +149,7 @@ describe('send gateway on DynamoDB Local', () => {
           })
         : undefined,
     );
-    const deps = { store, clock, policy: async () => ({ frequencyCaps: [] }), messageIdFor };
+    const deps = { store, clock, policy: async () => ({ frequencyCaps: [], topics: [] }), messageIdFor };
     const traits = { phone };
     const first = await sendThroughGateway(
       request(profileId, { recipient: { profileId, traits } }),
@@ -181,7 +181,7 @@ describe('send gateway on DynamoDB Local', () => {
     const deps = {
       store,
       clock,
-      policy: async () => ({ frequencyCaps: [], quietHours: quiet }),
+      policy: async () => ({ frequencyCaps: [], topics: [], quietHours: quiet }),
       messageIdFor,
     };
     const paris = randomUUID();
@@ -218,7 +218,7 @@ describe('send gateway on DynamoDB Local', () => {
     assert.equal(sent.length, 1);
     const skipDeps = {
       ...deps,
-      policy: async () => ({ frequencyCaps: [], quietHours: { ...quiet, action: 'skip' as const } }),
+      policy: async () => ({ frequencyCaps: [], topics: [], quietHours: { ...quiet, action: 'skip' as const } }),
     };
     const skipped = await sendThroughGateway(
       request(paris, {
@@ -234,7 +234,7 @@ describe('send gateway on DynamoDB Local', () => {
     const clock = new ManualClock(Date.parse('2026-12-01T12:00:00Z'));
     let renders = 0;
     const { adapter } = recordingAdapter();
-    const deps = { store, clock, policy: async () => ({ frequencyCaps: [] }), messageIdFor };
+    const deps = { store, clock, policy: async () => ({ frequencyCaps: [], topics: [] }), messageIdFor };
     const id = randomUUID();
     const render = async () => {
       renders++;

@@ -31,7 +31,7 @@ describe('messaging policy schema', () => {
       fallbackTimezone: 'UTC',
       action: 'hold',
     });
-    assert.deepEqual(messagingPolicySchema.parse({}), { frequencyCaps: [] });
+    assert.deepEqual(messagingPolicySchema.parse({}), { frequencyCaps: [], topics: [] });
   });
 
   it('reports every problem with its path', () => {

@@ -1,0 +1,100 @@
+/**
+ * A reply to one of Cairn's SMS (locally `POST /local/sms/inbound`; on AWS the phone number's
+ * two-way SMS destination, an SNS topic, invokes the feedback handler). Keywords act on the number:
+ *
+ *   STOP (UNSUBSCRIBE, CANCEL, …)  the number is suppressed for SMS (reason `opted_out`): no message,
+ *                                  marketing or transactional, goes to it again until START
+ *   START (UNSTOP, YES)            the suppression is lifted
+ *   HELP (INFO)                    answered with the help text
+ *
+ * Every reply also goes onto the bus as a track event of the profile that has the number, so
+ * journeys can react: `Unsubscribed` / `Subscribed` (`properties.channel: "sms"`) for keywords, and
+ * `SMS Received` (`properties.keyword`, `properties.text`) for every reply.
+ */
+import { stableHash } from '../../ids.js';
+import type { SuppressionReason } from '../../messaging/channel.js';
+import { isE164 } from './address.js';
+import { type SmsKeyword, smsKeyword, smsKeywordReplies } from './keywords.js';
+
+export interface InboundSms {
+  /** The customer's number, E.164. */
+  from: string;
+  body: string;
+  /** Cairn's number the reply was sent to, when known. */
+  to?: string;
+  /** The provider's id of the inbound message: replies are handled once per id. */
+  messageId?: string;
+}
+
+export interface InboundSmsDeps {
+  suppressions: {
+    suppress(channel: 'sms', address: string, reason: SuppressionReason, at: string): Promise<void>;
+    unsuppress(channel: 'sms', address: string): Promise<void>;
+  };
+  /** The profile that has this phone number, with the ids an event for it needs. */
+  findByPhone(phone: string): Promise<{ userId?: string; anonymousId?: string } | undefined>;
+  /** Puts one track event onto the bus (as Cairn's own). */
+  publish(event: {
+    type: 'track';
+    messageId: string;
+    userId?: string;
+    anonymousId?: string;
+    event: string;
+    properties: Record<string, unknown>;
+    traits: Record<string, unknown>;
+    context: Record<string, unknown>;
+    timestamp: string;
+    receivedAt: string;
+  }): Promise<void>;
+  /** Texts the keyword's confirmation back (left out where the provider answers keywords itself). */
+  reply?(to: string, text: string): Promise<void>;
+  now(): number;
+}
+
+export interface InboundSmsResult {
+  keyword: SmsKeyword | null;
+  /** Whether a profile has the number (events were emitted for it). */
+  knownProfile: boolean;
+  replied: boolean;
+}
+
+export async function handleInboundSms(sms: InboundSms, deps: InboundSmsDeps): Promise<InboundSmsResult> {
+  if (!isE164(sms.from)) throw new TypeError('from must be an E.164 phone number');
+  const keyword = smsKeyword(sms.body) ?? null;
+  const at = new Date(deps.now()).toISOString();
+  if (keyword === 'opt-out') await deps.suppressions.suppress('sms', sms.from, 'opted_out', at);
+  if (keyword === 'opt-in') await deps.suppressions.unsuppress('sms', sms.from);
+
+  const owner = await deps.findByPhone(sms.from);
+  if (owner && (owner.userId || owner.anonymousId)) {
+    const id = sms.messageId ?? stableHash(sms.from, sms.body, at);
+    const base = {
+      type: 'track' as const,
+      ...(owner.userId && { userId: owner.userId }),
+      ...(owner.anonymousId && !owner.userId && { anonymousId: owner.anonymousId }),
+      traits: {},
+      context: { cairn: { inboundSms: true } },
+      timestamp: at,
+      receivedAt: at,
+    };
+    if (keyword === 'opt-out' || keyword === 'opt-in')
+      await deps.publish({
+        ...base,
+        messageId: `cairn-sms-${keyword}-${id}`,
+        event: keyword === 'opt-out' ? 'Unsubscribed' : 'Subscribed',
+        properties: { channel: 'sms' },
+      });
+    await deps.publish({
+      ...base,
+      messageId: `cairn-sms-in-${id}`,
+      event: 'SMS Received',
+      properties: { keyword, text: sms.body.slice(0, 1600) },
+    });
+  }
+  let replied = false;
+  if (keyword && deps.reply) {
+    await deps.reply(sms.from, smsKeywordReplies[keyword]);
+    replied = true;
+  }
+  return { keyword, knownProfile: owner !== undefined, replied };
+}

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { uniqueId, waitForIdle } from '../../support/local.js';
+import { testStack } from '../../support/stack.js';
+import { apiClient, issueFields } from '../api/client.js';
+
+describe('messaging API: policy, suppressions, inbound SMS', () => {
+  let httpUrl: string;
+  let api: ReturnType<typeof apiClient>;
+  let original: unknown;
+
+  before(async () => {
+    httpUrl = (await testStack()).httpUrl;
+    api = apiClient(httpUrl);
+    original = (await api.get('/messaging/policy')).body;
+  });
+
+  after(async () => {
+    await api.put('/messaging/policy', original);
+  });
+
+  it('stores the policy and answers it with defaults filled', async () => {
+    const policy = {
+      frequencyCaps: [
+        { channel: 'any', max: 2, per: 'P1D' },
+        { channel: 'sms', max: 4, per: 'P7D' },
+      ],
+      quietHours: { start: '21:00', end: '08:00', fallbackTimezone: 'UTC', action: 'hold' },
+      topics: [{ id: 'newsletter', name: 'Newsletter' }],
+    };
+    const put = await api.put('/messaging/policy', policy);
+    assert.equal(put.status, 200);
+    const got = await api.get('/messaging/policy');
+    assert.deepEqual(got.body, policy);
+    const needsToken = await api.get('/messaging/policy', null);
+    assert.equal(needsToken.status, 401);
+  });
+
+  it('refuses a bad policy with every problem and its path, keeping the stored one', async () => {
+    const before = (await api.get('/messaging/policy')).body;
+    const bad = await api.put('/messaging/policy', {
+      frequencyCaps: [{ channel: 'fax', max: 0, per: 'P1M' }],
+      quietHours: { start: '9pm', end: '08:00', action: 'later' },
+    });
+    assert.equal(bad.status, 400);
+    assert.deepEqual(issueFields(bad).sort(), [
+      'frequencyCaps[0].channel',
+      'frequencyCaps[0].max',
+      'frequencyCaps[0].per',
+      'quietHours.action',
+      'quietHours.start',
+    ]);
+    assert.deepEqual((await api.get('/messaging/policy')).body, before);
+  });
+
+  it('STOP by SMS suppresses the number on the profile, answers, and START lifts it', async () => {
+    const userId = uniqueId('sms-user');
+    const phone = `+336${String(Date.now()).slice(-8)}`;
+    const identify = await api.post('/v1/identify', { userId, traits: { phone } });
+    assert.equal(identify.status, 200);
+    await waitForIdle(httpUrl);
+    const profile = await api.get(`/profiles?userId=${userId}`);
+    assert.equal(profile.status, 200);
+    const profileId = profile.body.profileId as string;
+
+    const stop = await api.post('/local/sms/inbound', { from: phone, body: 'STOP' });
+    assert.equal(stop.status, 200);
+    assert.deepEqual(stop.body, { keyword: 'opt-out', knownProfile: true, replied: true });
+    const suppressions = await api.get(`/profiles/${profileId}/suppressions`);
+    assert.deepEqual(
+      suppressions.body.suppressions.map((s: { channel: string; address: string; reason: string }) => [
+        s.channel,
+        s.address,
+        s.reason,
+      ]),
+      [['sms', phone, 'opted_out']],
+    );
+    const outbox = await api.get(`/local/outbox?channel=sms&to=${encodeURIComponent(phone)}`);
+    assert.match(outbox.body.messages[0]?.text ?? '', /unsubscribed/);
+    await waitForIdle(httpUrl);
+    const timeline = await api.get(`/profiles/${profileId}/timeline?limit=20`);
+    const names = JSON.stringify(timeline.body);
+    assert.match(names, /"Unsubscribed"/);
+    assert.match(names, /"SMS Received"/);
+
+    await api.post('/local/sms/inbound', { from: phone, body: 'START' });
+    assert.deepEqual((await api.get(`/profiles/${profileId}/suppressions`)).body.suppressions, []);
+  });
+
+  it('refuses an inbound SMS without a valid number or text', async () => {
+    const bad = await api.post('/local/sms/inbound', { from: '0612', body: 3 });
+    assert.equal(bad.status, 400);
+    assert.deepEqual(issueFields(bad).sort(), ['body', 'from']);
+  });
+});
