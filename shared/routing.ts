@@ -24,6 +24,25 @@ export interface BusRule {
   batchSize: number;
   /** Deliveries of one message before it moves to the DLQ. */
   maxReceiveCount: number;
+  /**
+   * `person`: the queue is FIFO with one message group per person (`messageGroupOf`): one person's
+   * events are delivered in order and never two batches at once, while other people's events go
+   * past them, so one busy customer cannot hold everyone else up (no head-of-line blocking).
+   */
+  groupBy?: 'person';
+}
+
+/**
+ * The message group of a Segment message (the EventBridge `detail`): the sender's userId, else
+ * anonymousId (else an alias's previousId). Ingest orders and serialises a person's events by it.
+ */
+export function messageGroupOf(detail: unknown): string {
+  const record = (typeof detail === 'object' && detail !== null ? detail : {}) as Record<string, unknown>;
+  for (const field of ['userId', 'anonymousId', 'previousId'] as const) {
+    const value = record[field];
+    if ((typeof value === 'string' && value !== '') || typeof value === 'number') return `${field}:${value}`;
+  }
+  return 'none';
 }
 
 export const ingestRule: BusRule = {
@@ -32,6 +51,7 @@ export const ingestRule: BusRule = {
   target: 'ingest',
   batchSize: 10,
   maxReceiveCount: 3,
+  groupBy: 'person',
 };
 
 /**

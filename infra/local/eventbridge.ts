@@ -14,7 +14,7 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Clock } from '../../shared/clock.js';
 import { createLogger, type Logger } from '../../shared/log.js';
 import { compilePattern, type EventMatcher, matchesPattern } from '../../shared/patterns/index.js';
-import { allBusRules, type BusRule, busName } from '../../shared/routing.js';
+import { allBusRules, type BusRule, busName, messageGroupOf } from '../../shared/routing.js';
 import { AwsServiceError, type EdgeService } from './edge.js';
 import { invokeFunction, localAccount, localRegion } from './functions.js';
 import { jsonFile } from './json-file.js';
@@ -121,6 +121,8 @@ interface QueuedMessage {
   messageId: string;
   eventId: string;
   body: string;
+  /** FIFO message group (rules with `groupBy`); undefined on a standard queue. */
+  group?: string;
   receiveCount: number;
   sentAt: number;
   firstReceivedAt?: number;
@@ -134,6 +136,8 @@ interface RuleQueue {
   arn: string;
   ready: QueuedMessage[];
   inFlight: number;
+  /** Message groups with a message being delivered or waiting to be retried: held back, as SQS FIFO does. */
+  busyGroups: Map<string, number>;
   delayed: number;
   window?: NodeJS.Timeout;
 }
@@ -170,6 +174,7 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions = {}): L
     arn: `arn:aws:sqs:${localRegion}:${localAccount}:${rule.name}`,
     ready: [],
     inFlight: 0,
+    busyGroups: new Map(),
     delayed: 0,
   }));
   const idleWaiters: (() => void)[] = [];
@@ -213,7 +218,8 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions = {}): L
   function pump(queue: RuleQueue, partialBatches: boolean): void {
     while (queue.inFlight < concurrency && queue.ready.length > 0) {
       if (!partialBatches && queue.ready.length < queue.rule.batchSize) return;
-      const batch = queue.ready.splice(0, queue.rule.batchSize);
+      const batch = takeBatch(queue);
+      if (batch.length === 0) return;
       queue.inFlight++;
       void deliver(queue, batch).finally(() => {
         queue.inFlight--;
@@ -221,6 +227,41 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions = {}): L
         settle();
       });
     }
+  }
+
+  /**
+   * The next batch: the oldest ready messages, skipping (with everything after them in their group)
+   * messages whose group is busy, so a group's order holds and other groups are not held up.
+   */
+  function takeBatch(queue: RuleQueue): QueuedMessage[] {
+    if (!queue.rule.groupBy) return queue.ready.splice(0, queue.rule.batchSize);
+    const batch: QueuedMessage[] = [];
+    const skipped = new Set<string>();
+    const rest: QueuedMessage[] = [];
+    for (const message of queue.ready) {
+      const group = message.group ?? '';
+      if (batch.length < queue.rule.batchSize && !skipped.has(group) && !queue.busyGroups.has(group)) {
+        batch.push(message);
+      } else {
+        skipped.add(group);
+        rest.push(message);
+      }
+    }
+    queue.ready = rest;
+    for (const message of batch) hold(queue, message);
+    return batch;
+  }
+
+  function hold(queue: RuleQueue, message: QueuedMessage): void {
+    if (message.group === undefined) return;
+    queue.busyGroups.set(message.group, (queue.busyGroups.get(message.group) ?? 0) + 1);
+  }
+
+  function release(queue: RuleQueue, message: QueuedMessage): void {
+    if (message.group === undefined) return;
+    const left = (queue.busyGroups.get(message.group) ?? 1) - 1;
+    if (left > 0) queue.busyGroups.set(message.group, left);
+    else queue.busyGroups.delete(message.group);
   }
 
   async function deliver(queue: RuleQueue, batch: QueuedMessage[]): Promise<void> {
@@ -243,6 +284,7 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions = {}): L
       reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       cause = error instanceof Error ? error.name : 'thrown';
     }
+    for (const message of batch) if (!failed.has(message.messageId)) release(queue, message);
     if (failed.size === 0) return;
     log.warn('delivery failed', {
       rule: queue.rule.name,
@@ -255,10 +297,12 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions = {}): L
     for (const message of batch) {
       if (!failed.has(message.messageId)) continue;
       if (message.receiveCount >= queue.rule.maxReceiveCount) {
+        release(queue, message);
         moveToDlq(queue, message, reason);
         continue;
       }
-      enqueueLater(queue, message, retryDelayMs);
+      // Its group stays held until it is visible again, so the group's later messages wait for it.
+      enqueueLater(queue, message, retryDelayMs, () => release(queue, message));
     }
   }
 
@@ -289,12 +333,13 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions = {}): L
     for (const queue of queues) {
       if (ruleBus(queue.rule) !== bus || !queue.matches?.(envelope)) continue;
       body ??= envelopeBody(envelope, detailJson);
-      const message = {
+      const message: QueuedMessage = {
         messageId: randomUUID(),
         eventId: envelope.id,
         body,
         receiveCount: 0,
         sentAt: Date.now(),
+        ...(queue.rule.groupBy === 'person' ? { group: messageGroupOf(envelope.detail) } : {}),
       };
       if (delayMs > 0) enqueueLater(queue, message, delayMs);
       else enqueue(queue, message);
@@ -302,12 +347,18 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions = {}): L
   }
 
   /** Enqueues after a delay (a retry's visibility timeout, a service's reporting delay); not idle meanwhile. */
-  function enqueueLater(queue: RuleQueue, message: QueuedMessage, delayMs: number): void {
+  function enqueueLater(
+    queue: RuleQueue,
+    message: QueuedMessage,
+    delayMs: number,
+    beforeEnqueue?: () => void,
+  ): void {
     markBusy();
     queue.delayed++;
     const timer = setTimeout(() => {
       retryTimers.delete(timer);
       queue.delayed--;
+      beforeEnqueue?.();
       enqueue(queue, message);
     }, delayMs);
     retryTimers.add(timer);
@@ -373,6 +424,7 @@ export function createLocalEventBridge(options: LocalEventBridgeOptions = {}): L
           body: letter.body,
           receiveCount: 0,
           sentAt: Date.now(),
+          ...(queue.rule.groupBy === 'person' ? { group: groupOfBody(letter.body) } : {}),
         });
       }
       dlqStore.save(() => dlq);
@@ -476,6 +528,14 @@ function parseDetail(text: string | undefined): Record<string, unknown> | undefi
 function envelopeBody(envelope: EventEnvelope, detailJson: string): string {
   const { detail: _detail, ...head } = envelope;
   return `${JSON.stringify(head).slice(0, -1)},"detail":${detailJson}}`;
+}
+
+function groupOfBody(body: string): string {
+  try {
+    return messageGroupOf((JSON.parse(body) as { detail?: unknown }).detail);
+  } catch {
+    return messageGroupOf(undefined);
+  }
 }
 
 function ruleBus(rule: BusRule): string {

@@ -286,6 +286,51 @@ describe('local EventBridge through the edge, with the real EventBridge client',
     assert.deepEqual(details().sort(), ['audit-on-default', 'order-on-cairn']);
   });
 
+  it('with groupBy person, one busy person never holds up another, and their events stay in order, one batch at a time', async () => {
+    const people: BusRule = { ...orders, name: 'people', groupBy: 'person', batchSize: 2 };
+    const log = createLogger({}, { write: () => {} });
+    let busyInFlight = 0;
+    let maxBusyInFlight = 0;
+    const busyOrder: number[] = [];
+    const finished: string[] = [];
+    const local = createLocalEventBridge({
+      rules: [people],
+      batchWindowMs: 1,
+      log,
+      invoke: async (_fn, event) => {
+        const details = event.Records.map((r) => (JSON.parse(r.body) as EventEnvelope).detail);
+        const busy = details.filter((d) => d.userId === 'busy');
+        if (busy.length > 0) {
+          busyInFlight++;
+          maxBusyInFlight = Math.max(maxBusyInFlight, busyInFlight);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          busyOrder.push(...busy.map((d) => Number(d.n)));
+          busyInFlight--;
+        }
+        for (const d of details) finished.push(String(d.userId));
+        return {};
+      },
+    });
+    const entry = (detail: Record<string, unknown>) => ({
+      EventBusName: 'cairn',
+      Source: 'shop',
+      DetailType: 'order',
+      Detail: JSON.stringify(detail),
+    });
+    for (let n = 0; n < 40; n += 10) {
+      local.putEvents(Array.from({ length: 10 }, (_, i) => entry({ userId: 'busy', n: n + i })));
+    }
+    local.putEvents([entry({ userId: 'calm' })]);
+    await local.whenIdle();
+    await local.stop();
+    assert.deepEqual(
+      busyOrder,
+      Array.from({ length: 40 }, (_, i) => i),
+    );
+    assert.equal(maxBusyInFlight, 1, 'one batch of a person at a time');
+    assert.ok(finished.indexOf('calm') < 10, `calm was done after ${finished.indexOf('calm')} busy events`);
+  });
+
   it('answers unknown actions with an AWS-shaped error', async () => {
     const response = await fetch(edge.url, {
       method: 'POST',
