@@ -10,10 +10,8 @@ import { isNodeType, journeyNodeSchema, nodeModule, nodeTypes } from './nodes/in
 import type { CheckContext } from './nodes/types.js';
 import { type Journey, journeySchema } from './schema.js';
 
-export interface ValidateOptions {
-  /** When given, every email node's template must exist. */
-  templateExists?: (templateId: string) => boolean;
-}
+/** What the nodes' checks may consult (templates, segments): see `CheckContext`. */
+export type ValidateOptions = CheckContext;
 
 /** Parses and checks a journey; throws one ValidationError listing every problem. */
 export function validateJourney(input: unknown, options: ValidateOptions = {}): Journey {

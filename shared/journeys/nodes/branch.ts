@@ -114,6 +114,19 @@ export const branchNode: NodeModule<BranchNode, BranchDeps> = {
     return [...links, ...linkTo(['default'], node.default)];
   },
   pauses: false,
+  check(node, context) {
+    return node.cases.flatMap((branchCase, index) => {
+      const segment = branchCase.when.segment;
+      if (segment === undefined) return [];
+      const path = ['cases', index, 'when', 'segment'];
+      if (!context.segmentExists) {
+        return [
+          { path, message: 'segment conditions are not available yet: branch on traits or properties' },
+        ];
+      }
+      return context.segmentExists(segment) ? [] : [{ path, message: `unknown segment '${segment}'` }];
+    });
+  },
   compile(id, node, { journeyId }) {
     const targets = [...new Set(node.cases.map((c) => c.next))].filter((target) => target !== node.default);
     const task = stepTask({

@@ -17,6 +17,12 @@ export interface NodeLink {
 export interface CheckContext {
   /** When given, email templates must exist. */
   templateExists?: (templateId: string) => boolean;
+  /**
+   * When given, a branch case may test segment membership (`when.segment`) and the segment must
+   * exist. Without it such cases are refused: nothing evaluates segments in the step yet, and a
+   * journey that validates must run.
+   */
+  segmentExists?: (segmentId: string) => boolean;
 }
 
 export interface CompileContext {

@@ -358,6 +358,24 @@ describe('validateJourney', () => {
     assertIssue(issues, ['nodes', 'w', 'timeout'], 'must be at most PT60S');
   });
 
+  it('refuses branch.when.segment until segments run in the step; accepts a known segment when they do', () => {
+    const journey = withNodes({
+      a: { type: 'branch', cases: [{ when: { segment: 'vips' }, next: 'done' }], default: 'done' },
+      done: { type: 'exit' },
+    });
+    assertIssue(
+      issuesOf(journey),
+      ['nodes', 'a', 'cases', 0, 'when', 'segment'],
+      'segment conditions are not available yet: branch on traits or properties',
+    );
+    assert.deepEqual(journeyIssues(journey, { segmentExists: (id) => id === 'vips' }), []);
+    assertIssue(
+      journeyIssues(journey, { segmentExists: () => false }),
+      ['nodes', 'a', 'cases', 0, 'when', 'segment'],
+      "unknown segment 'vips'",
+    );
+  });
+
   it('reports every problem at once, in one ValidationError', () => {
     const issues = journeyIssues({
       ...base,
