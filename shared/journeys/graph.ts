@@ -131,11 +131,9 @@ function stronglyConnected(graph: RawGraph): string[][] {
   return components;
 }
 
-/** Whether a node calls the step Lambda when a customer enters it (all but `wait for` and `split`). */
+/** Whether a node calls the step Lambda when a customer enters it (its module says: all but `wait for` and `split`). */
 export function callsStep(node: JourneyNode): boolean {
-  if (node.type === 'split') return false;
-  if (node.type === 'wait') return node.until !== undefined;
-  return true;
+  return nodeModule(node.type).callsStep(node);
 }
 
 export interface PassedNode {

@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import { NotFoundError } from '../errors.js';
 import { stableHash } from '../ids.js';
 import type { TemplateVariables } from '../journeys/nodes/email.js';
-import type { JourneyNode } from '../journeys/nodes/index.js';
+import { type JourneyNode, nodeModule } from '../journeys/nodes/index.js';
 import type { StepProfile } from '../journeys/nodes/types.js';
 import type { Journey } from '../journeys/schema.js';
 import type { StepRequest } from '../journeys/step.js';
@@ -97,7 +97,7 @@ export function nodeDeps(
           nodeId: request.nodeId,
           journeyId: request.journeyId,
           journeyVersion: request.version,
-          templateId: node.type === 'email' ? node.template : '',
+          templateId: nodeModule(node.type).templates?.(node)[0] ?? '',
           message,
         },
         deps,

@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors.js';
+import { nodeModule } from '../journeys/nodes/index.js';
 import type { Journey } from '../journeys/schema.js';
 import type { MessageRecord } from './message-store.js';
 import type { RuntimeStore } from './store.js';
@@ -43,7 +44,6 @@ export interface JourneyStats {
 }
 
 const baseCounters = ['entered', 'completed', 'waiting', 'failed', 'skipped'] as const;
-const messageCounters = ['sent', 'delivered', 'bounced', 'complained', 'opened', 'clicked'] as const;
 
 /**
  * Sums the stats shards of a journey (one Query) into the DESIGN.md §4 shape. `journey` (the current
@@ -60,10 +60,10 @@ export async function getJourneyStats(
     let stats = nodes[nodeId];
     if (!stats) {
       stats = { entered: 0, completed: 0, waiting: 0, failed: 0, skipped: 0 };
-      const type = journey?.nodes[nodeId]?.type;
-      if (type === 'email') for (const counter of messageCounters) stats[counter] = 0;
-      if (type === 'waitFor') Object.assign(stats, { resumed: 0, timedOut: 0 });
-      if (type === 'split' || type === 'branch') stats.branches = {};
+      const node = journey?.nodes[nodeId];
+      const shown = node && nodeModule(node.type).stats;
+      for (const counter of shown?.counters ?? []) (stats as unknown as Record<string, number>)[counter] = 0;
+      if (shown?.branchLabel) stats.branches = {};
       nodes[nodeId] = stats;
     }
     return stats;
@@ -106,16 +106,7 @@ export async function getJourneyStats(
 
 function branchLabel(journey: Pick<Journey, 'nodes'> | undefined, nodeId: string, key: string): string {
   const node = journey?.nodes[nodeId];
-  if (node?.type === 'split') {
-    const branch = node.branches[Number(key)];
-    if (branch) return branch.name ?? branch.next;
-  }
-  if (node?.type === 'branch') {
-    if (key === 'default') return 'default';
-    const branchCase = node.cases[Number(key)];
-    if (branchCase) return `case ${key}: ${branchCase.next}`;
-  }
-  return key;
+  return (node && nodeModule(node.type).stats?.branchLabel?.(node, key)) ?? key;
 }
 
 export interface MessageView extends MessageRecord {

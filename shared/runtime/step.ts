@@ -20,25 +20,6 @@ export type { ProfileAccess, StepDeps } from './node-deps.js';
  * message `sent`, see send-once.ts).
  */
 
-/**
- * Whether a node's step reads the profile (one Query): for traits (email, a branch case on traits, a
- * wait until in the profile's time zone) or for the surviving profile id after a merge (a waitFor
- * stores its token under it, a segment is asked by it). The others act on the execution's profile id.
- */
-export function needsProfile(node: JourneyNode): boolean {
-  switch (node.type) {
-    case 'email':
-    case 'waitFor':
-      return true;
-    case 'wait':
-      return node.until !== undefined && (node.until.timezone ?? 'profile') === 'profile';
-    case 'branch':
-      return node.cases.some((c) => c.when.traits !== undefined || c.when.segment !== undefined);
-    default:
-      return false;
-  }
-}
-
 export async function runStep(request: StepRequest, deps: StepDeps): Promise<StepResult> {
   const log = (deps.log ?? createLogger({ component: 'step' })).child({
     execution: executionNameOf(request.execution),
@@ -52,7 +33,8 @@ export async function runStep(request: StepRequest, deps: StepDeps): Promise<Ste
     throw new NotFoundError(`journey ${request.journeyId} v${request.version} has no node ${request.nodeId}`);
 
   const state = request.input;
-  const read = request.action === 'run' && needsProfile(node);
+  const module = nodeModule(node.type);
+  const read = request.action === 'run' && module.needsProfile(node);
   const profile = (read && (await deps.profiles.getProfile(state.profileId))) || {
     profileId: state.profileId,
     traits: {},
@@ -81,7 +63,7 @@ export async function runStep(request: StepRequest, deps: StepDeps): Promise<Ste
       heldOut: isHeldOut(journey, state),
       ...(request.taskToken && { taskToken: request.taskToken }),
     };
-    const run = nodeModule(node.type).run;
+    const run = module.run;
     if (!run) throw new Error(`node type ${node.type} does not run in the step`);
     result = await run(context, nodeDeps(request, deps, executionName, profile, node, pending) as never);
   }
@@ -90,7 +72,7 @@ export async function runStep(request: StepRequest, deps: StepDeps): Promise<Ste
   const entry: TimelineEntry = {
     profileId: profile.profileId,
     at: isoAt(deps.clock),
-    kind: node.type === 'email' && result.outcome === 'sent' ? 'message' : 'journey-step',
+    kind: module.channel && result.outcome === 'sent' ? 'message' : 'journey-step',
     journeyId: request.journeyId,
     journeyVersion: request.version,
     executionName,

@@ -114,6 +114,24 @@ export const branchNode: NodeModule<BranchNode, BranchDeps> = {
     return [...links, ...linkTo(['default'], node.default)];
   },
   pauses: false,
+  callsStep: () => true,
+  // Traits, derived values (computed, stage, scores), or the surviving profile id a segment is asked by.
+  needsProfile: (node) =>
+    node.cases.some(
+      ({ when }) =>
+        when.traits !== undefined ||
+        when.segment !== undefined ||
+        when.computed !== undefined ||
+        when.stage !== undefined ||
+        when.score !== undefined,
+    ),
+  stats: {
+    branchLabel(node, key) {
+      if (key === 'default') return 'default';
+      const branchCase = node.cases[Number(key)];
+      return branchCase && `case ${key}: ${branchCase.next}`;
+    },
+  },
   check(node, context) {
     return node.cases.flatMap((branchCase, index) => {
       const segment = branchCase.when.segment;

@@ -95,6 +95,12 @@ export const emailNode: NodeModule<EmailNode, EmailDeps> = {
   schema: emailNodeSchema,
   links: (node) => linkTo(['next'], node.next),
   pauses: false,
+  callsStep: () => true,
+  // For the address and consent traits.
+  needsProfile: () => true,
+  channel: 'email',
+  templates: (node) => [node.template],
+  stats: { counters: ['sent', 'delivered', 'bounced', 'complained', 'opened', 'clicked'] },
   check(node, context) {
     if (context.templateExists && !context.templateExists(node.template)) {
       return [{ path: ['template'], message: `unknown template '${node.template}'` }];

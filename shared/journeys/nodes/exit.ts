@@ -19,6 +19,8 @@ export const exitNode: NodeModule<ExitNode> = {
   schema: exitNodeSchema,
   links: () => [],
   pauses: false,
+  callsStep: () => true,
+  needsProfile: () => false,
   compile: (id, _node, { journeyId }) => ({
     [id]: stepTask({ journeyId, nodeId: id, nodeType: 'exit' }),
     ...failureStates({ journeyId, nodeId: id, nodeType: 'exit' }),

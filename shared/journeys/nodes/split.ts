@@ -92,6 +92,15 @@ export const splitNode: NodeModule<SplitNode> = {
     return links;
   },
   pauses: false,
+  // A Pass state hashes the profile id; the branch is counted by the next step.
+  callsStep: () => false,
+  needsProfile: () => false,
+  stats: {
+    branchLabel(node, key) {
+      const branch = node.branches[Number(key)];
+      return branch && (branch.name ?? branch.next);
+    },
+  },
   compile(id, node, { journeyId }) {
     const thresholds = splitThresholds(node);
     const last = thresholds.at(-1)!;

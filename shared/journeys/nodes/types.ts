@@ -62,6 +62,26 @@ export interface NodeModule<N extends { type: string }, Deps = unknown> {
   links(node: Record<string, unknown>): NodeLink[];
   /** Time passes in this node (a wait): a cycle through it is not a busy loop. */
   pauses: boolean;
+  /**
+   * Whether entering the node calls the step Lambda. Nodes that do not (a wait for a duration, a
+   * split) are counted by the step after them (shared/runtime/stats.ts).
+   */
+  callsStep(node: N): boolean;
+  /**
+   * Whether the run step reads the profile (one Query): for traits, derived values, the profile's
+   * time zone, or the surviving profile id after a merge. The others act on the execution's profile id.
+   */
+  needsProfile(node: N): boolean;
+  /** The channel a message node sends on; its sends are timeline `message` entries and message records. */
+  channel?: MessageChannel;
+  /** The templates the node renders (the catalog checks they exist). */
+  templates?(node: N): string[];
+  /**
+   * What `GET /journeys/{id}/stats` shows for the node beyond entered/completed/waiting/failed/skipped:
+   * extra counters (shown as 0 until they move), and for nodes that route, the label of each branch
+   * counter (`branch:<key>`).
+   */
+  stats?: { counters?: readonly string[]; branchLabel?(node: N, key: string): string | undefined };
   /** Checks beyond the schema (e.g. template exists), paths relative to the node. */
   check?(node: N, context: CheckContext): Issue[];
   /** The node's states; the first one is named after the node id. */
@@ -69,6 +89,9 @@ export interface NodeModule<N extends { type: string }, Deps = unknown> {
   /** The node's work in the step Lambda; absent when the node never calls the step (split). */
   run?(step: StepContext<N>, deps: Deps): Promise<StepResult>;
 }
+
+/** The channels message nodes send on. */
+export type MessageChannel = 'email' | 'sms' | 'push';
 
 export function linkTo(path: (string | number)[], target: unknown): NodeLink[] {
   return typeof target === 'string' ? [{ path, target }] : [];

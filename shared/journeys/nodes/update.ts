@@ -55,6 +55,8 @@ export const updateNode: NodeModule<UpdateNode, UpdateDeps> = {
   schema: updateNodeSchema,
   links: (node) => linkTo(['next'], node.next),
   pauses: false,
+  callsStep: () => true,
+  needsProfile: () => false,
   compile: (id, node, { journeyId }) => ({
     [id]: stepTask({
       journeyId,

@@ -138,6 +138,10 @@ export const waitNode: NodeModule<WaitNode> = {
   schema: waitNodeSchema,
   links: (node) => linkTo(['next'], node.next),
   pauses: true,
+  // A wait for a duration is a Wait state; a wait until asks the step for the instant.
+  callsStep: (node) => node.until !== undefined,
+  // The profile's time zone.
+  needsProfile: (node) => node.until !== undefined && (node.until.timezone ?? 'profile') === 'profile',
   compile(id, node, { journeyId }) {
     if (node.for !== undefined) {
       return { [id]: { Type: 'Wait', Seconds: durationSeconds(node.for), Next: node.next } };

@@ -93,6 +93,10 @@ export const waitForNode: NodeModule<WaitForNode, WaitForDeps> = {
   schema: waitForNodeSchema,
   links: (node) => [...linkTo(['then'], node.then), ...linkTo(['else'], node.else)],
   pauses: true,
+  callsStep: () => true,
+  // The token is stored under the surviving profile id after a merge.
+  needsProfile: () => true,
+  stats: { counters: ['resumed', 'timedOut'] },
   compile: (id, node, { journeyId }) => ({
     [id]: stepTask({
       journeyId,

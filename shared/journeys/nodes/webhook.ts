@@ -82,6 +82,8 @@ export const webhookNode: NodeModule<WebhookNode, WebhookDeps> = {
   schema: webhookNodeSchema,
   links: (node) => linkTo(['next'], node.next),
   pauses: false,
+  callsStep: () => true,
+  needsProfile: () => false,
   check(node) {
     const seconds = durationSeconds(node.timeout);
     return seconds > WEBHOOK_MAX_TIMEOUT_SECONDS

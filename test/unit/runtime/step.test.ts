@@ -3,13 +3,14 @@ import { describe, it } from 'node:test';
 import { EmailSendError, type OutgoingEmail } from '../../../shared/channels/email.js';
 import { ManualClock } from '../../../shared/clock.js';
 import { TransientStepError } from '../../../shared/journeys/execution.js';
+import { type JourneyNode, nodeModule } from '../../../shared/journeys/nodes/index.js';
 import { type Journey, journeySchema } from '../../../shared/journeys/schema.js';
 import type { StepRequest } from '../../../shared/journeys/step.js';
 import { memoryLogger } from '../../../shared/log.js';
 import { memoryRuntimeStore } from '../../../shared/runtime/memory.js';
 import { stepDeltas } from '../../../shared/runtime/stats.js';
 import { statAttribute } from '../../../shared/runtime/stats-store.js';
-import { needsProfile, runStep, type StepDeps } from '../../../shared/runtime/step.js';
+import { runStep, type StepDeps } from '../../../shared/runtime/step.js';
 
 const journey: Journey = journeySchema.parse({
   id: 'cart',
@@ -207,9 +208,11 @@ describe('step: waitFor, update, exit, failure', () => {
         start: 'x',
         nodes: { x: definition, done: { type: 'exit' } },
       }).nodes.x!;
+    const needsProfile = (n: JourneyNode) => nodeModule(n.type).needsProfile(n);
     const branch = (when: Record<string, unknown>) =>
       node({ type: 'branch', cases: [{ when, next: 'done' }], default: 'done' });
     assert.equal(needsProfile(branch({ traits: { plan: ['pro'] } })), true);
+    assert.equal(needsProfile(branch({ computed: { totalSpend: [{ numeric: ['>', 1] }] } })), true);
     assert.equal(needsProfile(branch({ segment: 'vip' })), true);
     assert.equal(needsProfile(branch({ properties: { k: ['v'] } })), false);
     assert.equal(needsProfile(node({ type: 'wait', until: { time: '09:00' }, next: 'done' })), true);
