@@ -1,8 +1,10 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { processClock } from '../../shared/clock.js';
 import { integerFromEnv } from '../../shared/config.js';
 import { derivedEventsReactor, dynamoDeriver, sequenceReactors } from '../../shared/derived/index.js';
 import { DynamoDeadLetterStore } from '../../shared/events/dead-letters.js';
+import type { OrderedQueue } from '../../shared/events/ordering.js';
 import { eventBridgePublisher, publishMessages } from '../../shared/http/ingestion.js';
 import { randomIds } from '../../shared/ids.js';
 import { createLogger } from '../../shared/log.js';
@@ -49,5 +51,19 @@ export function createIngestDeps(env: NodeJS.ProcessEnv = process.env): IngestBa
     log,
     concurrency: integerFromEnv(env, 'CAIRN_INGEST_CONCURRENCY', ingestRule.batchSize, 1),
     maxReceiveCount: ingestRule.maxReceiveCount,
+    ...(env.CAIRN_INGEST_ORDERED_QUEUE_URL
+      ? { ordered: sqsOrderedQueue(env.CAIRN_INGEST_ORDERED_QUEUE_URL) }
+      : {}),
+  };
+}
+
+/** The per-person FIFO queue (AWS only; the local bus groups by person itself). */
+function sqsOrderedQueue(queueUrl: string): OrderedQueue {
+  const sqs = new SQSClient({});
+  return {
+    async send(entries) {
+      const out = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+      return (out.Failed ?? []).map((failure) => String(failure.Id));
+    },
   };
 }

@@ -1,5 +1,6 @@
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { forwardToOrderedQueue } from '../../shared/events/ordering.js';
 import { createLogger } from '../../shared/log.js';
 import { type IngestBatchDeps, ingestBatch } from '../../shared/profiles/index.js';
 import { lambdaLog, sqsBatchLog } from '../middleware/index.js';
@@ -8,7 +9,8 @@ import { createIngestDeps } from './deps.js';
 /**
  * SQS → ingest. Each record carries an EventBridge event (DetailType = Segment type, Detail = the
  * message). Invalid events go to the dead-letter store; transient failures are reported as
- * `batchItemFailures` (ReportBatchItemFailures) so only they are redelivered.
+ * `batchItemFailures` (ReportBatchItemFailures) so only they are redelivered. With an ordered queue
+ * (AWS), events from the rule's standard queue are first moved into it, grouped per person.
  */
 export function createIngestHandler(deps: IngestBatchDeps | (() => IngestBatchDeps)) {
   let resolved: IngestBatchDeps | undefined;
@@ -21,8 +23,13 @@ export function createIngestHandler(deps: IngestBatchDeps | (() => IngestBatchDe
         body: record.body,
         receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1),
       }));
-      const result = await ingestBatch(records, resolved);
-      return { batchItemFailures: result.failed.map((itemIdentifier) => ({ itemIdentifier })) };
+      // From the rule's standard queue, on AWS: into the per-person FIFO queue (events/ordering.ts).
+      const fromRule = !event.Records.every((record) => record.eventSourceARN?.endsWith('.fifo'));
+      const failed =
+        resolved.ordered && fromRule
+          ? await forwardToOrderedQueue(records, resolved.ordered)
+          : (await ingestBatch(records, resolved)).failed;
+      return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
     });
 }
 

@@ -1,6 +1,7 @@
 import { CairnError, formatPath, type Issue, PayloadTooLargeError, ValidationError } from '../errors.js';
 import { type DeadLetterStore, storedBody } from '../events/dead-letters.js';
 import { fromEventBridge, type NormalizedMessage, type ParseDeps } from '../events/normalize.js';
+import type { OrderedQueue } from '../events/ordering.js';
 import type { Logger } from '../log.js';
 import { type IngestDeps, ingestMessage } from './ingest.js';
 import type { EventReactor } from './reactor.js';
@@ -26,6 +27,11 @@ export interface IngestBatchDeps {
    * that last receive a failure is also kept in the dead-letter store with its real reason.
    */
   maxReceiveCount?: number;
+  /**
+   * On AWS: the FIFO queue with a message group per person (events/ordering.ts). Events that arrive
+   * from the rule's standard queue are moved there; events from it are ingested.
+   */
+  ordered?: OrderedQueue;
 }
 
 export interface IngestBatchResult {

@@ -7,7 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { itemActions } from '../../infra/aws/cairn-journeys.js';
 import { acceptedFindings } from '../../infra/aws/nag-suppressions.js';
-import { busRules, segmentTypes, unroutedRule } from '../../shared/routing.js';
+import { busRules, ingestRule, segmentTypes, unroutedRule } from '../../shared/routing.js';
 import { tables } from '../../shared/store/tables.js';
 import { fixtureJourneys, logicalIdOf, resourcesOf, synthCairn } from './synth.js';
 
@@ -110,7 +110,8 @@ describe('event bus', () => {
 
   test('every queue is encrypted and refuses plain HTTP', () => {
     const queues = resourcesOf(json, 'AWS::SQS::Queue');
-    assert.equal(queues.length, busRules.length * 2);
+    // A buffer and its DLQ per rule, and ingest's per-person FIFO queue and its DLQ.
+    assert.equal(queues.length, busRules.length * 2 + 2);
     for (const [, queue] of queues) assert.equal(queue.Properties?.SqsManagedSseEnabled, true);
     const policies = resourcesOf(json, 'AWS::SQS::QueuePolicy');
     for (const [id] of queues) {
@@ -581,6 +582,33 @@ test('every other DetailType on the Cairn bus goes to the ingest queue too (dead
       DeadLetterConfig: { Arn: arnOf(events.ingestBuffer.deadLetterQueue) },
     },
   ]);
+});
+
+test('ingest reads a FIFO queue with a message group per person, which it fills from the rule buffer', () => {
+  const events = cairn.parts.events;
+  template.hasResourceProperties('AWS::SQS::Queue', {
+    FifoQueue: true,
+    FifoThroughputLimit: 'perMessageGroupId',
+    DeduplicationScope: 'messageGroup',
+    RedrivePolicy: {
+      deadLetterTargetArn: arnOf(events.orderedDeadLetterQueue),
+      maxReceiveCount: ingestRule.maxReceiveCount,
+    },
+  });
+  for (const queue of [events.ingestBuffer.queue, events.orderedQueue]) {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: arnOf(queue),
+      FunctionName: ref(cairn.functions.ingest),
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  }
+  template.hasResourceProperties('AWS::Lambda::Function', {
+    Environment: {
+      Variables: Match.objectLike({
+        CAIRN_INGEST_ORDERED_QUEUE_URL: { Ref: logicalIdOf(stack, events.orderedQueue) },
+      }),
+    },
+  });
 });
 
 describe('deployed journeys are live at once: a catalog entry per journey (Custom::CairnJourney)', () => {

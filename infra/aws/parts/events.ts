@@ -1,10 +1,12 @@
-import { type Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ingestRule, unroutedRule } from '../../../shared/routing.js';
-import { type RuleBuffer, ruleBuffer } from './buffer.js';
+import { queueEncryption, type RuleBuffer, ruleBuffer } from './buffer.js';
 import type { CairnData } from './data.js';
 import type { CairnFunctions } from './functions.js';
 import type { CairnStateMachines } from './state-machines.js';
@@ -26,6 +28,13 @@ export class CairnEvents extends Construct {
   readonly bus: events.EventBus;
   readonly ingest: NodejsFunction;
   readonly ingestBuffer: RuleBuffer;
+  /**
+   * The FIFO queue ingest reads with one message group per person (shared/events/ordering.ts): one
+   * person's events in order and one batch at a time, everyone else's past them. Ingest fills it
+   * from the rule's buffer (a rule cannot set a message group from the event).
+   */
+  readonly orderedQueue: sqs.Queue;
+  readonly orderedDeadLetterQueue: sqs.Queue;
   /** Everything on the bus the ingest rule does not take, into the same queue: ingest dead-letters it with the reason. */
   readonly unroutedRule: events.Rule;
 
@@ -48,6 +57,34 @@ export class CairnEvents extends Construct {
       maxConcurrency: props.maxConcurrency,
       encryptionKey: props.data.encryptionKey,
     });
+    const encryption = queueEncryption(props.data.encryptionKey);
+    this.orderedDeadLetterQueue = new sqs.Queue(this, 'IngestOrderedDeadLetterQueue', {
+      ...encryption,
+      fifo: true,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.orderedQueue = new sqs.Queue(this, 'IngestOrderedQueue', {
+      ...encryption,
+      fifo: true,
+      // High-throughput FIFO: the limits apply per message group (per person), not per queue.
+      fifoThroughputLimit: sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
+      deduplicationScope: sqs.DeduplicationScope.MESSAGE_GROUP,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(this.ingest.timeout!.toSeconds() * 6),
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: this.orderedDeadLetterQueue, maxReceiveCount: ingestRule.maxReceiveCount },
+    });
+    this.orderedQueue.grantSendMessages(this.ingest);
+    this.ingest.addEnvironment('CAIRN_INGEST_ORDERED_QUEUE_URL', this.orderedQueue.queueUrl);
+    this.ingest.addEventSource(
+      new SqsEventSource(this.orderedQueue, {
+        batchSize: ingestRule.batchSize,
+        reportBatchItemFailures: true,
+        maxConcurrency: Math.max(2, props.maxConcurrency),
+      }),
+    );
+
     // Without it EventBridge drops an event no rule matches (`DetailType: "Track"`) without a trace.
     this.unroutedRule = new events.Rule(this, 'UnroutedRule', {
       eventBus: this.bus,
