@@ -80,6 +80,8 @@ export interface EdgeOptions {
   /** Where DynamoDB Local listens; undefined while it is starting (requests get a 503 meanwhile). */
   dynamoDbEndpoint?: () => string | undefined;
   localRoutes?: LocalRoutes;
+  /** Whether the whole stack is ready: `GET /health` answers 503 `starting` until then. Default: ready. */
+  isReady?: () => boolean;
   /** Largest request body accepted for the local services (DynamoDB requests stream through). */
   maxBodyBytes?: number;
   log?: Logger;
@@ -148,7 +150,10 @@ export async function startEdgeServer(options: EdgeOptions): Promise<EdgeServer>
       const answer = await options.localRoutes(method, url, body);
       if (answer) return sendRestJson(res, answer.status, answer.body);
     }
-    if (method === 'GET' && url.pathname === '/health') return sendRestJson(res, 200, { status: 'ok' });
+    if (method === 'GET' && url.pathname === '/health') {
+      const ready = options.isReady?.() ?? true;
+      return sendRestJson(res, ready ? 200 : 503, { status: ready ? 'ok' : 'starting' });
+    }
     sendRestError(
       res,
       new AwsServiceError(

@@ -142,7 +142,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   let stepFunctions: LocalStepFunctionsStack | undefined;
   let edge: EdgeServer | undefined;
   let http: HttpServer | undefined;
+  let ready = false;
   const stopAll = async () => {
+    ready = false;
     http?.setReady(false);
     await http?.close();
     await bus.stop();
@@ -166,6 +168,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       queryServices: [sns.service],
       dynamoDbEndpoint: () => dynamoDb?.endpoint,
       localRoutes,
+      isReady: () => ready,
       log: log.child({ component: 'edge' }),
     });
     http = await startHttpServer({
@@ -224,6 +227,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     progress('Step Functions ready');
 
     http.setReady(true);
+    ready = true;
     const stop = once(stopAll);
     if (options.keepProcessAlive === false) {
       edge.unref();

@@ -163,13 +163,18 @@ async function npmStart(folder: string, { expectExit = false } = {}): Promise<Np
       () => 'no answer',
     );
     statuses.add(health);
+    const edgeHealth = await fetch(`http://127.0.0.1:${edgePort}/health`).then(
+      async (r) => `${r.status} ${await r.text()}`,
+      () => 'no answer',
+    );
+    statuses.add(edgeHealth);
     await sleep(100);
   }
   if (!output.includes('Ctrl-C stops')) {
     started.kill();
     assert.fail(`npm start never became ready:\n${output}`);
   }
-  // Before ready, /health says so with a 503; after, 200.
+  // Before ready, /health (HTTP API and edge) says so with a 503; after, 200.
   for (const status of statuses)
     assert.ok(/^(no answer|503 \{"status":"starting"\}|200 \{"status":"ok"\})$/.test(status), status);
   const ready = await fetch(`http://127.0.0.1:${httpPort}/health`);
