@@ -16,6 +16,7 @@ import {
   dynamoDeriver,
 } from '../../shared/derived/index.js';
 import { NotFoundError } from '../../shared/errors.js';
+import { dynamoDeadLetterErasure } from '../../shared/events/dead-letter-erasure.js';
 import {
   anyWriteKeyVerifier,
   authorizerOnlyTokenVerifier,
@@ -30,6 +31,7 @@ import { DynamoMessagingStore } from '../../shared/messaging/dynamodb.js';
 import { messagingService } from '../../shared/messaging/service.js';
 import {
   DynamoProfileStore,
+  type ErasureDeps,
   eraseProfile,
   findProfile,
   getProfile,
@@ -38,12 +40,12 @@ import {
   toProfileJson,
 } from '../../shared/profiles/index.js';
 import { busName } from '../../shared/routing.js';
+import { profileTimeline } from '../../shared/runtime/profile-timeline.js';
 import { createRuntime } from '../../shared/runtime/runtime.js';
 import type { RuntimeStore } from '../../shared/runtime/store.js';
 import { createDocumentClient } from '../../shared/store/dynamodb.js';
 import { journeysTable, profilesTable, tableName } from '../../shared/store/tables.js';
 import type { ApiDeps, ProfilesApi } from './routes.js';
-import { combinedTimeline } from './timeline.js';
 
 /**
  * Configuration of the api function, from the environment (defaults are the local stack's):
@@ -99,6 +101,7 @@ export function profilesApi(
   store: ProfileStore,
   runtime?: Pick<RuntimeStore, 'listTimeline'>,
   derived?: { view(profile: Profile, now: number): Promise<Profile>; clock: Clock },
+  erasure: ErasureDeps = {},
 ): ProfilesApi {
   // computed, stage and scores as they are now (windows and decay move with time between writes).
   const current = async (profile: Profile) =>
@@ -115,8 +118,11 @@ export function profilesApi(
     },
     get: async (profileId) =>
       toProfileJson(await current(found(await getProfile(store, profileId), profileId))),
-    timeline: (profileId, page) => combinedTimeline(store, runtime, profileId, page),
-    erase: async (profileId) => ({ erased: true, ...found(await eraseProfile(store, profileId), profileId) }),
+    timeline: (profileId, page) => profileTimeline(store, runtime, profileId, page),
+    erase: async (profileId) => ({
+      erased: true,
+      ...found(await eraseProfile(store, profileId, erasure), profileId),
+    }),
   };
 }
 
@@ -172,10 +178,15 @@ export function createApiDeps(options: ApiDepsOptions): ApiDeps & { catalog: Jou
       },
     },
     tokens: config.apiToken ? constantTokenVerifier(config.apiToken) : authorizerOnlyTokenVerifier,
-    profiles: profilesApi(profiles, runtime.store, {
-      view: (profile, now) => deriver.view(profile, now) as Promise<Profile>,
-      clock,
-    }),
+    profiles: profilesApi(
+      profiles,
+      runtime.store,
+      { view: (profile, now) => deriver.view(profile, now) as Promise<Profile>, clock },
+      {
+        journeys: runtime.erasure,
+        deadLetters: dynamoDeadLetterErasure({ client, tableName: config.journeysTable, clock }),
+      },
+    ),
     runtime: {
       enroll: (journeyId, input) => runtime.api.enroll(journeyId, input),
       // 404 for a journey that does not exist (the runtime answers zeros for any id).
@@ -184,6 +195,10 @@ export function createApiDeps(options: ApiDepsOptions): ApiDeps & { catalog: Jou
         return runtime.api.stats(journeyId);
       },
       messages: (query) => runtime.api.messages(query),
+      removeFromJourney: async (journeyId, profileId) => {
+        await catalog.getJourney(journeyId);
+        return runtime.api.removeFromJourney(journeyId, profileId);
+      },
     },
     unsubscribe: async (request) =>
       handleUnsubscribe(

@@ -38,7 +38,14 @@ export interface ProfilesApi {
 export interface RuntimeApi {
   enroll(journeyId: string, input: unknown): Promise<unknown>;
   stats(journeyId: string): Promise<unknown>;
-  messages(query: { profileId?: string; journeyId?: string }): Promise<unknown>;
+  messages(query: {
+    profileId?: string;
+    journeyId?: string;
+    limit?: number;
+    cursor?: string;
+  }): Promise<unknown>;
+  /** Stops the profile's executions of the journey; NotFoundError when it is in none. */
+  removeFromJourney(journeyId: string, profileId: string): Promise<unknown>;
 }
 
 /** Signed unsubscribe links (shared/channels/unsubscribe.ts `handleUnsubscribe`). */
@@ -183,6 +190,12 @@ export function createRouter(deps: ApiDeps): Router {
     status: 202,
     body: await need(deps.runtime, 'enrollment').enroll(request.params.id!, request.body()),
   }));
+  router.on('DELETE', '/journeys/{id}/enrollments/{profileId}', 'marketer', async (request) => ({
+    body: await need(deps.runtime, 'enrollment').removeFromJourney(
+      request.params.id!,
+      request.params.profileId!,
+    ),
+  }));
   router.on('GET', '/journeys/{id}/stats', 'marketer', async (request) => ({
     body: await need(deps.runtime, 'journey stats').stats(request.params.id!),
   }));
@@ -259,8 +272,15 @@ export function createRouter(deps: ApiDeps): Router {
 
   // Messages.
   router.on('GET', '/messages', 'marketer', async (request) => {
-    const { profileId, journeyId } = request.query;
-    return { body: await need(deps.runtime, 'messages').messages({ profileId, journeyId }) };
+    const { profileId, journeyId, cursor } = request.query;
+    return {
+      body: await need(deps.runtime, 'messages').messages({
+        profileId,
+        journeyId,
+        limit: intParam(request, 'limit'),
+        cursor,
+      }),
+    };
   });
 
   // The page holds the token: never cached, never sent on as a referrer, never framed, no scripts.

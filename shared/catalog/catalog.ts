@@ -111,7 +111,12 @@ export class JourneyCatalog {
   }
 
   private static assertNotArchived(head: JourneyRecord): void {
-    if (head.status === 'archived') throw new ConflictError(`journey ${head.id} is archived`);
+    if (head.status === 'archived') {
+      // Ids are never reused: executions, stats, messages and timelines name the journey by its id.
+      throw new ConflictError(
+        `journey ${head.id} is archived and its id is never reused (its executions, stats and messages keep it); save the new journey under another id`,
+      );
+    }
   }
 
   /** `PUT /journeys/{id}`: validates and saves the draft. `created` tells 201 from 200. */

@@ -35,11 +35,16 @@ export { eventSortKey };
  *   dedupe     M#<dedupe key>  MESSAGE                   profileId, eventKey, contentHash, expiresAt
  *              (dedupe key: a hash of the sender's userId / anonymousId and the messageId; events/fingerprint.ts)
  *   presence   P#<profileId>   S#<executionName>         (journeys runtime)
+ *   timeline   P#<profileId>   JT#<at>#…                 (journeys runtime)
+ *   tombstone  P#<profileId>   ERASED                    erasedAt, expiresAt (30 days): late writes check it
  */
 export const profileSortKey = 'PROFILE';
 export const profilePk = (profileId: string) => `P#${profileId}`;
 export const identityPk = (identifier: Identifier) => `I#${identifierKey(identifier)}`;
 export const dedupePk = (message: NormalizedMessage) => `M#${dedupeKey(message)}`;
+/** The erasure tombstone of a profile: runtime writes under `P#<profileId>` require it to be absent. */
+export const erasedKey = (profileId: string) => ({ pk: profilePk(profileId), sk: 'ERASED' });
+export const erasedRetentionDays = 30;
 export const presenceKey = (profileId: string, executionName: string) => ({
   pk: profilePk(profileId),
   sk: `S#${executionName}`,
@@ -252,8 +257,26 @@ export class DynamoProfileStore implements ProfileStore {
       .slice(0, page.limit);
   }
 
+  async markErased(profileIds: string[]): Promise<void> {
+    const now = this.clock.now();
+    await this.putItems(
+      [...new Set(profileIds)].map((profileId) => ({
+        ...erasedKey(profileId),
+        erasedAt: new Date(now).toISOString(),
+        expiresAt: Math.floor(now / 1000) + erasedRetentionDays * day,
+      })),
+    );
+  }
+
   async deleteProfiles(profiles: ProfileRecord[]): Promise<ErasureCounts> {
-    const counts: ErasureCounts = { profiles: 0, identities: 0, events: 0, dedupeRecords: 0, presence: 0 };
+    const counts: ErasureCounts = {
+      profiles: 0,
+      identities: 0,
+      events: 0,
+      dedupeRecords: 0,
+      presence: 0,
+      journeySteps: 0,
+    };
     // Identities first, so no new event attaches to a profile being erased.
     const identityKeys = new Set<string>();
     for (const profile of profiles) {
@@ -281,10 +304,11 @@ export class DynamoProfileStore implements ProfileStore {
       await this.deleteKeys(dedupe);
       counts.dedupeRecords += dedupe.length;
       // The profile item last: while it exists, a retry of the erasure can find everything again.
-      const rest = items.filter((item) => item.sk !== profileSortKey);
+      const rest = items.filter((item) => item.sk !== profileSortKey && item.sk !== erasedKey('').sk);
       await this.deleteKeys(rest.map((item) => ({ pk: item.pk, sk: item.sk })));
       counts.events += rest.filter((item) => String(item.sk).startsWith('E#')).length;
       counts.presence += rest.filter((item) => String(item.sk).startsWith('S#')).length;
+      counts.journeySteps += rest.filter((item) => String(item.sk).startsWith('JT#')).length;
       if (items.some((item) => item.sk === profileSortKey)) {
         await this.deleteKeys([{ pk: profilePk(profile.profileId), sk: profileSortKey }]);
         counts.profiles += 1;
@@ -330,9 +354,17 @@ export class DynamoProfileStore implements ProfileStore {
     return items;
   }
 
-  private async deleteKeys(keys: Record<string, unknown>[]): Promise<void> {
-    for (let i = 0; i < keys.length; i += 25) {
-      let pending = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
+  private deleteKeys(keys: Record<string, unknown>[]): Promise<void> {
+    return this.batchWrite(keys.map((Key) => ({ DeleteRequest: { Key } })));
+  }
+
+  private putItems(items: Record<string, unknown>[]): Promise<void> {
+    return this.batchWrite(items.map((Item) => ({ PutRequest: { Item } })));
+  }
+
+  private async batchWrite(requests: Record<string, unknown>[]): Promise<void> {
+    for (let i = 0; i < requests.length; i += 25) {
+      let pending = requests.slice(i, i + 25);
       for (let round = 0; pending.length > 0; round++) {
         const out = await this.client.send(
           new BatchWriteCommand({

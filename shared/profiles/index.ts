@@ -1,5 +1,6 @@
 export * from './derive.js';
 export * from './dynamodb.js';
+export * from './erasure.js';
 export * from './ingest.js';
 export * from './ingest-batch.js';
 export * from './memory.js';

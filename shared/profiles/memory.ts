@@ -102,9 +102,24 @@ export class MemoryProfileStore implements ProfileStore {
       .map((event) => structuredClone(event));
   }
 
+  /** Profile ids with an erasure tombstone. */
+  readonly erased = new Set<string>();
+
+  async markErased(profileIds: string[]): Promise<void> {
+    this.count('markErased');
+    for (const profileId of profileIds) this.erased.add(profileId);
+  }
+
   async deleteProfiles(profiles: ProfileRecord[]): Promise<ErasureCounts> {
     this.count('deleteProfiles');
-    const counts: ErasureCounts = { profiles: 0, identities: 0, events: 0, dedupeRecords: 0, presence: 0 };
+    const counts: ErasureCounts = {
+      profiles: 0,
+      identities: 0,
+      events: 0,
+      dedupeRecords: 0,
+      presence: 0,
+      journeySteps: 0,
+    };
     for (const profile of profiles) {
       for (const [type, values] of Object.entries(profile.identities)) {
         for (const value of values) {

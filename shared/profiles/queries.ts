@@ -3,7 +3,7 @@ import type { NormalizedMessage } from '../events/normalize.js';
 import { type Identifier, identifierKey, normalizeEmail, normalizePhone } from '../identity/index.js';
 import { checkLookupValue, getProfile } from './ingest.js';
 import type { Profile } from './model.js';
-import type { ErasureCounts, ProfileStore } from './store.js';
+import type { ProfileStore } from './store.js';
 
 export { getProfile };
 
@@ -91,22 +91,4 @@ function decodeCursor(cursor: string): string {
   if (!key.startsWith('E#'))
     throw new ValidationError([{ path: ['cursor'], message: 'cursor is not valid' }]);
   return key;
-}
-
-/**
- * Erases a person: the profile (found through any profile id, merged or not), every profile merged
- * into it, their identities, events, dedupe records and journey-presence items. Null when not found.
- */
-export async function eraseProfile(
-  store: ProfileStore,
-  profileId: string,
-): Promise<(ErasureCounts & { profileId: string }) | null> {
-  const profile = await getProfile(store, profileId);
-  if (!profile) return null;
-  const merged = await Promise.all(
-    profile.mergedFrom.map((id) => store.readProfile(id, { consistent: true })),
-  );
-  const records = [profile, ...merged.filter((p): p is Profile => p !== null)];
-  const counts = await store.deleteProfiles(records);
-  return { profileId: profile.profileId, ...counts };
 }

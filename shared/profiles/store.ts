@@ -22,7 +22,16 @@ export interface ProfileStore {
   commit(change: ProfileCommit): Promise<void>;
   /** Events of the given profiles, in time order, after the cursor (an event sort key). */
   listEvents(profileIds: string[], page: { after?: string; limit: number }): Promise<StoredEvent[]>;
-  /** Deletes every item of the profiles, their identities and their events' dedupe records. */
+  /**
+   * Writes an erasure tombstone for each profile id, before anything is deleted: writes that would
+   * put items back under an erased profile (a journey step finishing late, an entry) check it in
+   * their transaction and are refused. Kept `erasedRetentionDays` (30), then expires.
+   */
+  markErased(profileIds: string[]): Promise<void>;
+  /**
+   * Deletes every item of the profiles (events, journey presence and timeline, entry records, the
+   * profile), their identities and their events' dedupe records; the tombstones stay.
+   */
   deleteProfiles(profiles: ProfileRecord[]): Promise<ErasureCounts>;
 }
 
@@ -64,7 +73,10 @@ export interface ErasureCounts {
   identities: number;
   events: number;
   dedupeRecords: number;
+  /** Journey presence and entry records. */
   presence: number;
+  /** Journey steps and messages on the profile's timeline. */
+  journeySteps: number;
 }
 
 /** The messageId was ingested before: the event is a redelivery. */

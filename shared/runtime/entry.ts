@@ -46,6 +46,36 @@ function entryDeltas(journey: JourneyEntryRules, profileId: string): StatDelta[]
   return enteringDeltas(definition, definition.start, profileId);
 }
 
+/**
+ * A trigger the re-entry rule refused: counted (`refused`) and on the profile's timeline, once per
+ * trigger event (the entry's execution name is its key: a redelivered event records nothing again).
+ */
+export async function recordRefusal(
+  store: Pick<RuntimeStore, 'recordRefusal'>,
+  refusal: {
+    journey: JourneyEntryRules;
+    profileId: string;
+    executionName: string;
+    at: string;
+    event?: string;
+  },
+): Promise<void> {
+  const { journey } = refusal;
+  const rule = typeof journey.reentry === 'string' ? journey.reentry : `after ${journey.reentry.after}`;
+  await store.recordRefusal({
+    profileId: refusal.profileId,
+    at: refusal.at,
+    kind: 'journey-step',
+    journeyId: journey.id,
+    journeyVersion: journey.version,
+    executionName: refusal.executionName,
+    nodeId: 'entry',
+    nodeType: 'entry',
+    outcome: 'refused',
+    detail: `re-entry ${rule}${refusal.event ? `: ${refusal.event}` : ''}`,
+  });
+}
+
 export async function enter(
   deps: EntryDeps,
   journey: JourneyEntryRules,

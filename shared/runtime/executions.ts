@@ -41,12 +41,19 @@ export function sfnExecutionService(client: SFNClient): ExecutionService {
         throw error;
       }
     },
-    async currentState(arn) {
+    async trail(arn) {
       const out = await client.send(
-        new GetExecutionHistoryCommand({ executionArn: arn, reverseOrder: true, maxResults: 20 }),
+        new GetExecutionHistoryCommand({ executionArn: arn, reverseOrder: true, maxResults: 100 }),
       );
-      return out.events?.find((event) => event.stateEnteredEventDetails?.name)?.stateEnteredEventDetails
-        ?.name;
+      const states: string[] = [];
+      for (const event of out.events ?? []) {
+        const name = event.stateEnteredEventDetails?.name;
+        if (!name) continue;
+        if (event.type === 'TaskStateEntered') return { lastStep: name, states: states.reverse() };
+        states.push(name);
+      }
+      // No step within the page: the start, if the page reached it.
+      return out.nextToken ? undefined : { states: states.reverse() };
     },
     async stop(arn, cause) {
       try {

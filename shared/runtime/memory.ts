@@ -1,3 +1,4 @@
+import { ProfileErasedError } from './erased.js';
 import type { MessageRecord } from './message-store.js';
 import { statAttribute } from './stats-store.js';
 import { type RuntimeStore, writeStepSeparately } from './store.js';
@@ -15,6 +16,8 @@ export interface MemoryRuntimeStore extends RuntimeStore {
   stats: Map<string, Record<string, number>>;
   messages: Map<string, MessageRecord>;
   timeline: TimelineEntry[];
+  /** Profile ids with an erasure tombstone: writes under them are refused, as in DynamoDB. */
+  erased: Set<string>;
   calls: Record<string, number>;
 }
 
@@ -26,6 +29,7 @@ export function memoryRuntimeStore(): MemoryRuntimeStore {
   const stats = new Map<string, Record<string, number>>();
   const messages = new Map<string, MessageRecord>();
   const timeline: TimelineEntry[] = [];
+  const erased = new Set<string>();
   const calls: Record<string, number> = {};
   let quiet = false;
   const count = (name: string) => {
@@ -40,6 +44,7 @@ export function memoryRuntimeStore(): MemoryRuntimeStore {
     stats,
     messages,
     timeline,
+    erased,
     calls,
     async readJourneyState(profileId) {
       count('readJourneyState');
@@ -50,6 +55,7 @@ export function memoryRuntimeStore(): MemoryRuntimeStore {
     },
     async recordEntry({ presence: record, notEnteredSince }) {
       count('recordEntry');
+      if (erased.has(record.profileId)) return false;
       const key = `${record.profileId}/${record.journeyId}`;
       const previous = entries.get(key);
       if (previous && previous.lastExecution !== record.executionName) {
@@ -105,6 +111,7 @@ export function memoryRuntimeStore(): MemoryRuntimeStore {
     },
     async claimMessage(record) {
       count('claimMessage');
+      if (erased.has(record.profileId)) throw new ProfileErasedError(record.profileId);
       const key = mkey(record.executionName, record.nodeId);
       const existing = messages.get(key);
       if (existing && existing.status !== 'retry') return false;
@@ -144,7 +151,36 @@ export function memoryRuntimeStore(): MemoryRuntimeStore {
     },
     async addTimeline(entry) {
       count('addTimeline');
+      if (erased.has(entry.profileId)) throw new ProfileErasedError(entry.profileId);
       timeline.push(clone(entry));
+    },
+    async recordRefusal(entry) {
+      count('recordRefusal');
+      if (erased.has(entry.profileId)) return false;
+      const same = (t: TimelineEntry) =>
+        t.profileId === entry.profileId &&
+        t.at === entry.at &&
+        t.executionName === entry.executionName &&
+        t.nodeId === entry.nodeId &&
+        t.outcome === entry.outcome;
+      if (timeline.some(same)) return false;
+      timeline.push(clone(entry));
+      quiet = true;
+      await store.addStats(entry.journeyId, [{ counter: 'refused' }]);
+      quiet = false;
+      return true;
+    },
+    async listJourneyMessages(journeyId, page) {
+      count('listJourneyMessages');
+      const all = [...messages.values()]
+        .filter((m) => m.journeyId === journeyId)
+        .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
+      const start = page.cursor ? Number(page.cursor) : 0;
+      const slice = all.slice(start, start + page.limit).map(clone);
+      return {
+        messages: slice,
+        ...(start + page.limit < all.length && { nextCursor: String(start + page.limit) }),
+      };
     },
     async listTimeline(profileId) {
       count('listTimeline');
@@ -154,6 +190,8 @@ export function memoryRuntimeStore(): MemoryRuntimeStore {
       // One request (the DynamoDB store's transaction): the parts' own methods run uncounted. Their
       // bodies never await, so they all run before writeStepSeparately's first await.
       count('writeStep');
+      for (const id of [write.timeline?.profileId])
+        if (id && erased.has(id)) throw new ProfileErasedError(id);
       quiet = true;
       let written: Promise<void>;
       try {

@@ -2,12 +2,20 @@ import {
   BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
-  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
   UpdateCommand,
   type UpdateCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailure, sendRetryingConflicts, withoutKeys } from '../store/dynamodb.js';
-import { journeysTable, tableName } from '../store/tables.js';
+import { ValidationError } from '../errors.js';
+import {
+  cancellationReasons,
+  isConditionFailure,
+  sendRetryingConflicts,
+  withoutKeys,
+} from '../store/dynamodb.js';
+import { journeysTable, profilesTable, tableName } from '../store/tables.js';
+import { notErased, ProfileErasedError } from './erased.js';
 
 /**
  * Message records in the Journeys table: `MSG#<executionName>` / `<nodeId>`, keyed by what makes a
@@ -58,8 +66,16 @@ export interface MessageChange {
 
 /** Message records, one per (execution, node): what makes a send happen at most once. */
 export interface MessageStore {
-  /** Conditional put of a new message record (or one left in `retry`); false when it exists. */
+  /**
+   * Conditional put of a new message record (or one left in `retry`); false when it exists.
+   * Throws ProfileErasedError when the profile was erased.
+   */
   claimMessage(record: MessageRecord): Promise<boolean>;
+  /** Messages of a journey, newest first, a page at a time (the `gsi1` index: a Query, not a Scan). */
+  listJourneyMessages(
+    journeyId: string,
+    page: { limit: number; cursor?: string },
+  ): Promise<{ messages: MessageRecord[]; nextCursor?: string }>;
   getMessage(executionName: string, nodeId: string): Promise<MessageRecord | undefined>;
   /** Records by (execution, node), in one BatchGetItem per 100 keys; missing ones are left out. */
   getMessages(keys: { executionName: string; nodeId: string }[]): Promise<MessageRecord[]>;
@@ -120,34 +136,88 @@ export function messageWrite(table: string) {
   };
 }
 
+/** The index of message records by journey (shared/store/tables.ts `gsi1`). */
+export const journeyMessagesIndex = 'gsi1';
+
+/** The `gsi1` keys of a message record: `MSGJ#<journeyId>` / `<createdAt>#<execution>#<node>`. */
+function journeyMessageIndexKeys(
+  record: Pick<MessageRecord, 'journeyId' | 'createdAt' | 'executionName' | 'nodeId'>,
+) {
+  return {
+    gsi1pk: `MSGJ#${record.journeyId}`,
+    gsi1sk: `${record.createdAt}#${record.executionName}#${record.nodeId}`,
+  };
+}
+
+function decodeCursor(cursor: string): Record<string, unknown> {
+  try {
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (key && typeof key === 'object' && !Array.isArray(key)) return key as Record<string, unknown>;
+  } catch {
+    // answered below
+  }
+  throw new ValidationError([{ path: ['cursor'], message: 'cursor is not valid' }]);
+}
+
 export function dynamoMessageStore(
   client: DynamoDBDocumentClient,
-  options: { tableName?: string } = {},
+  options: { tableName?: string; profilesTableName?: string } = {},
 ): MessageStore {
   const journeys = options.tableName ?? tableName(journeysTable);
+  const profiles = options.profilesTableName ?? tableName(profilesTable);
   const updateWrite = messageWrite(journeys);
   const stripKeys = withoutKeys;
   return {
     async claimMessage(record) {
+      // With the erasure check: a step that read the profile just before it was erased sends nothing.
       try {
         await client.send(
-          new PutCommand({
-            TableName: journeys,
-            Item: {
-              ...messageKey(record.executionName, record.nodeId),
-              kind: 'message',
-              ...record,
-            },
-            ConditionExpression: 'attribute_not_exists(pk) OR #s = :retry',
-            ExpressionAttributeNames: { '#s': 'status' },
-            ExpressionAttributeValues: { ':retry': 'retry' },
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Put: {
+                  TableName: journeys,
+                  Item: {
+                    ...messageKey(record.executionName, record.nodeId),
+                    ...journeyMessageIndexKeys(record),
+                    kind: 'message',
+                    ...record,
+                  },
+                  ConditionExpression: 'attribute_not_exists(pk) OR #s = :retry',
+                  ExpressionAttributeNames: { '#s': 'status' },
+                  ExpressionAttributeValues: { ':retry': 'retry' },
+                },
+              },
+              notErased(profiles, record.profileId),
+            ],
           }),
         );
         return true;
       } catch (error) {
-        if (isConditionFailure(error)) return false;
+        const reasons = cancellationReasons(error);
+        if (reasons?.[1] === 'ConditionalCheckFailed') throw new ProfileErasedError(record.profileId);
+        if (reasons?.[0] === 'ConditionalCheckFailed') return false;
         throw error;
       }
+    },
+
+    async listJourneyMessages(journeyId, page) {
+      const out = await client.send(
+        new QueryCommand({
+          TableName: journeys,
+          IndexName: journeyMessagesIndex,
+          KeyConditionExpression: 'gsi1pk = :pk',
+          ExpressionAttributeValues: { ':pk': `MSGJ#${journeyId}` },
+          ScanIndexForward: false,
+          Limit: page.limit,
+          ...(page.cursor && { ExclusiveStartKey: decodeCursor(page.cursor) }),
+        }),
+      );
+      const last = out.LastEvaluatedKey;
+      return {
+        messages: (out.Items ?? []).map((item) => stripKeys<MessageRecord>(item)),
+        ...(last && { nextCursor: Buffer.from(JSON.stringify(last)).toString('base64url') }),
+      };
     },
 
     async getMessage(executionName, nodeId) {

@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure, sendRetryingConflicts } from '../store/dynamodb.js';
 import { profilesTable, tableName } from '../store/tables.js';
+import { notErased } from './erased.js';
 import type { EntryRecord, PresenceRecord, ProfileJourneyState, WaitingFor } from './types.js';
 
 /**
@@ -21,7 +22,7 @@ export interface PresenceStore {
   readJourneyState(profileId: string): Promise<ProfileJourneyState>;
   /**
    * Records an entry and its presence item atomically; false when the re-entry rule forbids it (a
-   * concurrent or earlier entry won). `notEnteredSince` (epoch ms) null = never entered before
+   * concurrent or earlier entry won) or the profile was erased. `notEnteredSince` (epoch ms) null = never entered before
    * (reentry never), undefined = no rule (always).
    */
   recordEntry(entry: {
@@ -163,6 +164,7 @@ export function dynamoPresenceStore(
                   ...presenceUpsert(presence, {}),
                 },
               },
+              notErased(profiles, presence.profileId),
             ],
           }),
         );

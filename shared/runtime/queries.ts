@@ -10,12 +10,15 @@ import type { TimelineEntry } from './timeline-store.js';
  * (`GET /messages`) and the journey part of a profile's timeline.
  */
 
+/** Every customer who entered a node is in one of completed, waiting, failed, skipped, exited. */
 export interface NodeStats {
   entered: number;
   completed: number;
   waiting: number;
   failed: number;
   skipped: number;
+  /** Stopped while in the node: goal, exit event, removal, erasure. */
+  exited: number;
   /** Message nodes. */
   sent?: number;
   delivered?: number;
@@ -39,11 +42,17 @@ export interface JourneyStats {
   /** Left on an exitOn event. */
   exited: number;
   failed: number;
+  /** Taken out with `DELETE /journeys/{id}/enrollments/{profileId}`. */
+  removed: number;
+  /** Stopped by the erasure of their profile. */
+  erased: number;
+  /** Triggers the re-entry rule refused (each is on the profile's timeline, outcome `refused`). */
+  refused: number;
   nodes: Record<string, NodeStats>;
   goal: { conversions: number };
 }
 
-const baseCounters = ['entered', 'completed', 'waiting', 'failed', 'skipped'] as const;
+const baseCounters = ['entered', 'completed', 'waiting', 'failed', 'skipped', 'exited'] as const;
 
 /**
  * Sums the stats shards of a journey (one Query) into the DESIGN.md §4 shape. `journey` (the current
@@ -59,7 +68,7 @@ export async function getJourneyStats(
   const nodeStats = (nodeId: string): NodeStats => {
     let stats = nodes[nodeId];
     if (!stats) {
-      stats = { entered: 0, completed: 0, waiting: 0, failed: 0, skipped: 0 };
+      stats = { entered: 0, completed: 0, waiting: 0, failed: 0, skipped: 0, exited: 0 };
       const node = journey?.nodes[nodeId];
       const shown = node && nodeModule(node.type).stats;
       for (const counter of shown?.counters ?? []) (stats as unknown as Record<string, number>)[counter] = 0;
@@ -99,6 +108,9 @@ export async function getJourneyStats(
     finished: journeyTotals.finished ?? 0,
     exited: journeyTotals.exited ?? 0,
     failed: journeyTotals.failed ?? 0,
+    removed: journeyTotals.removed ?? 0,
+    erased: journeyTotals.erased ?? 0,
+    refused: journeyTotals.refused ?? 0,
     nodes,
     goal: { conversions: journeyTotals.conversions ?? 0 },
   };
@@ -113,6 +125,63 @@ export interface MessageView extends MessageRecord {
   execution: string;
 }
 
+/** Lifecycle order of message statuses: a history reads in this order whatever order it was written in. */
+const statusRank: Record<string, number> = {
+  sending: 0,
+  retry: 1,
+  failed: 2,
+  skipped: 2,
+  sent: 3,
+  delivered: 4,
+  bounced: 4,
+  complained: 5,
+  opened: 6,
+  clicked: 7,
+};
+
+/**
+ * A record as the API shows it. Its history is appended as things are heard of, and SES feedback
+ * (`delivered`) can be written before the step records `sent`: the history is shown in lifecycle
+ * order, then time.
+ */
+function messageView(record: MessageRecord): MessageView {
+  const history = record.history
+    .map((entry, index) => ({ entry, index }))
+    .sort(
+      (a, b) =>
+        (statusRank[a.entry.status] ?? 9) - (statusRank[b.entry.status] ?? 9) ||
+        (a.entry.at < b.entry.at ? -1 : a.entry.at > b.entry.at ? 1 : a.index - b.index),
+    )
+    .map(({ entry }) => entry);
+  return { ...record, history, execution: record.executionName };
+}
+
+export const maxMessagesPage = 100;
+
+/**
+ * Messages of a journey, every customer's, newest first, `limit` a page (default 50, at most 100):
+ * one Query of the journey's message index, never a Scan.
+ */
+export async function listJourneyMessages(
+  store: Pick<RuntimeStore, 'listJourneyMessages'>,
+  query: { journeyId: string; limit?: number; cursor?: string },
+): Promise<{ messages: MessageView[]; nextCursor?: string }> {
+  const limit = query.limit ?? 50;
+  if (!Number.isInteger(limit) || limit < 1 || limit > maxMessagesPage) {
+    throw new ValidationError([
+      { path: ['limit'], message: `limit must be an integer from 1 to ${maxMessagesPage}` },
+    ]);
+  }
+  const page = await store.listJourneyMessages(query.journeyId, {
+    limit,
+    ...(query.cursor !== undefined && { cursor: query.cursor }),
+  });
+  return {
+    messages: page.messages.map(messageView),
+    ...(page.nextCursor && { nextCursor: page.nextCursor }),
+  };
+}
+
 /**
  * Messages sent to a profile (and to the profiles merged into it: pass their ids too), newest first,
  * with their status history: the profile's timeline entries of kind `message` (one Query each),
@@ -124,7 +193,7 @@ export async function listMessages(
 ): Promise<{ messages: MessageView[] }> {
   const profileIds = query.profileIds ?? (query.profileId ? [query.profileId] : []);
   if (profileIds.length === 0) {
-    throw new ValidationError([{ path: ['profileId'], message: 'profileId is required' }]);
+    throw new ValidationError([{ path: ['profileId'], message: 'give profileId, journeyId or both' }]);
   }
   const entries = (await Promise.all(profileIds.map((id) => store.listTimeline(id))))
     .flat()
@@ -134,7 +203,7 @@ export async function listMessages(
   );
   return {
     messages: records
-      .map((record) => ({ ...record, execution: record.executionName }))
+      .map(messageView)
       .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0)),
   };
 }

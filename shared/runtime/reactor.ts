@@ -6,7 +6,7 @@ import { awaitedEventMatches } from '../journeys/nodes/waitFor.js';
 import { createLogger, type Logger } from '../log.js';
 import { InvalidPatternError, matchesPattern } from '../patterns/index.js';
 import { cachedActiveJourneys } from './active-journeys.js';
-import { enter } from './entry.js';
+import { enter, recordRefusal } from './entry.js';
 import { splitJourneyState } from './presence-store.js';
 import { resume } from './resume.js';
 import { stopFor } from './stop.js';
@@ -55,6 +55,14 @@ export interface EventReactor {
       idempotencyKey?: string;
     },
   ): Promise<{ executionName: string; executionArn: string; started: boolean }>;
+  /**
+   * `DELETE /journeys/{id}/enrollments/{profileId}`: stops the profile's executions of the journey
+   * (counted `removed`, and `exited` on the node each was in). 404 when it is in none.
+   */
+  removeProfile(
+    journeyId: string,
+    profileId: string,
+  ): Promise<{ journeyId: string; profileId: string; removed: string[] }>;
 }
 
 export interface EventReactorDeps {
@@ -128,7 +136,10 @@ export function createEventReactor(deps: EventReactorDeps): EventReactor {
         const exits =
           !reachedGoal && p.exitOn?.some((exit) => isEvent(event, exit.event) && matches(exit.where, event));
         if (reachedGoal || exits) {
-          await stopFor(entryDeps, p, reachedGoal ? 'goal' : 'exit', event);
+          await stopFor(entryDeps, p, reachedGoal ? 'goal' : 'exit', {
+            ...(event.event && { event: event.event }),
+            messageId: event.messageId,
+          });
           stopped.add(p.executionName);
           result.stopped.push(p.executionName);
         }
@@ -168,8 +179,31 @@ export function createEventReactor(deps: EventReactorDeps): EventReactor {
           event.messageId,
         );
         if (out.started) result.started.push(out.executionName);
+        if (out.refused) {
+          await recordRefusal(deps.store, {
+            journey,
+            profileId: profile.profileId,
+            executionName: out.executionName,
+            at: event.timestamp ?? new Date(now).toISOString(),
+            event: event.event,
+          });
+        }
       }
       return result;
+    },
+
+    async removeProfile(journeyId, profileId) {
+      const profile = await deps.findProfile({ profileId });
+      if (!profile) throw new NotFoundError(`profile ${profileId} not found`);
+      const state = await deps.store.readJourneyState(profile.profileId);
+      const inJourney = state.presence.filter((p) => p.journeyId === journeyId);
+      if (inJourney.length === 0)
+        throw new NotFoundError(`profile ${profileId} is not in journey ${journeyId}`);
+      const removed: string[] = [];
+      for (const p of inJourney) {
+        if (await stopFor(entryDeps, p, 'removed')) removed.push(p.executionName);
+      }
+      return { journeyId, profileId: profile.profileId, removed };
     },
 
     async enrollProfile(journeyId, who) {

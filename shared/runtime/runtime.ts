@@ -12,16 +12,18 @@ import { randomIds } from '../ids.js';
 import { executionName } from '../journeys/compile.js';
 import { type Journey, journeySchema } from '../journeys/schema.js';
 import { createLogger, type Logger } from '../log.js';
-import { DynamoProfileStore, findProfile, getProfile } from '../profiles/index.js';
+import { DynamoProfileStore, findProfile, getProfile, type JourneyErasure } from '../profiles/index.js';
 import { createDocumentClient } from '../store/dynamodb.js';
 import { journeysTable, profilesTable, tableName } from '../store/tables.js';
 import type { EmailTemplate } from '../templates/render.js';
+import { dynamoMessageErasure, journeyErasure } from './erasure.js';
 import { sfnExecutionService } from './executions.js';
 import type { FeedbackDeps } from './feedback.js';
 import { profileAccess } from './profiles.js';
-import { getJourneyStats, type JourneyStats, listMessages } from './queries.js';
+import { getJourneyStats, type JourneyStats, listJourneyMessages, listMessages } from './queries.js';
 import { createEventReactor, type EventReactor } from './reactor.js';
 import type { StepDeps } from './step.js';
+import { stopFor } from './stop.js';
 import { dynamoRuntimeStore, type RuntimeStore } from './store.js';
 import type { ExecutionService, RuntimeProfile } from './types.js';
 
@@ -55,11 +57,19 @@ export interface Runtime {
   reactor: EventReactor;
   step: StepDeps;
   feedback: FeedbackDeps;
+  /** The journey part of an erasure (stops executions, deletes message records). */
+  erasure: JourneyErasure;
   /** What `functions/api` routes call (RuntimeApi). */
   api: {
     enroll(journeyId: string, input: unknown): Promise<unknown>;
     stats(journeyId: string): Promise<JourneyStats>;
-    messages(query: { profileId?: string; journeyId?: string }): Promise<unknown>;
+    messages(query: {
+      profileId?: string;
+      journeyId?: string;
+      limit?: number;
+      cursor?: string;
+    }): Promise<unknown>;
+    removeFromJourney(journeyId: string, profileId: string): Promise<unknown>;
   };
 }
 
@@ -153,12 +163,13 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       ? { profileId: profile.profileId, traits: profile.traits, identities: { ...profile.identities } }
       : undefined;
 
+  const journeys = {
+    listActiveJourneys: () => listActiveJourneys(catalogStore),
+    getJourney: (journeyId: string) => getActiveJourney(catalogStore, journeyId),
+    getVersion: (journeyId: string, version: number) => getJourneyVersion(journeyId, version),
+  };
   const reactor = createEventReactor({
-    journeys: {
-      listActiveJourneys: () => listActiveJourneys(catalogStore),
-      getJourney: (journeyId) => getActiveJourney(catalogStore, journeyId),
-      getVersion: (journeyId, version) => getJourneyVersion(journeyId, version),
-    },
+    journeys,
     executions,
     store,
     clock,
@@ -195,6 +206,16 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     reactor,
     step,
     feedback: { store, clock, log: log.child({ component: 'feedback' }) },
+    erasure: journeyErasure({
+      store,
+      messages: dynamoMessageErasure(client, tableName(journeysTable, env)),
+      stop: (presence) =>
+        stopFor(
+          { journeys, executions, store, clock, log: log.child({ component: 'erasure' }) },
+          presence,
+          'erased',
+        ),
+    }),
     api: {
       async enroll(journeyId, input) {
         if (!isObject(input)) throw new ValidationError([{ path: [], message: 'body must be an object' }]);
@@ -223,6 +244,13 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
         return getJourneyStats(store, journeyId, definition);
       },
       async messages(query) {
+        if (!query.profileId && query.journeyId) {
+          return listJourneyMessages(store, {
+            journeyId: query.journeyId,
+            ...(query.limit !== undefined && { limit: query.limit }),
+            ...(query.cursor !== undefined && { cursor: query.cursor }),
+          });
+        }
         const profile = query.profileId ? await getProfile(profiles, query.profileId) : null;
         const profileIds = profile
           ? [profile.profileId, ...profile.mergedFrom]
@@ -231,6 +259,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
             : [];
         return listMessages(store, { profileIds, ...(query.journeyId && { journeyId: query.journeyId }) });
       },
+      removeFromJourney: (journeyId, profileId) => reactor.removeProfile(journeyId, profileId),
     },
   };
 }

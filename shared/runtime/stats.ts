@@ -50,38 +50,35 @@ export function stepDeltas(
   // Nodes passed without a step since the last one.
   const from = last ? (last.next ?? undefined) : journey.start;
   if (from !== undefined && from !== request.nodeId) {
-    // The start (reactor) counted the nodes before the first step; the step before counted the others.
+    // The start (reactor) counted the nodes before the first step, up to the first wait; the step
+    // before counted the same. The nodes after that wait were reached only now: counted now.
     const countedBefore = last === undefined || stepBeforeCounted(journey, last);
-    for (const passed of walkWithoutSteps(journey, from, profileId).passed) {
-      if (countedBefore) {
-        if (passed.type === 'wait') {
-          deltas.push(
-            { nodeId: passed.nodeId, counter: 'waiting', by: -1 },
-            { nodeId: passed.nodeId, counter: 'completed' },
-          );
-        }
-        continue;
-      }
+    const { entering, after } = splitAtFirstWait(walkWithoutSteps(journey, from, profileId).passed);
+    for (const passed of countedBefore ? [] : entering) deltas.push(...passedDeltas(passed));
+    const firstWait = countedBefore ? entering.at(-1) : undefined;
+    if (firstWait?.type === 'wait') {
       deltas.push(
-        { nodeId: passed.nodeId, counter: 'entered' },
-        { nodeId: passed.nodeId, counter: 'completed' },
+        { nodeId: firstWait.nodeId, counter: 'waiting', by: -1 },
+        { nodeId: firstWait.nodeId, counter: 'completed' },
       );
-      if (passed.branchIndex !== undefined)
-        deltas.push({ nodeId: passed.nodeId, counter: `branch:${passed.branchIndex}` });
     }
+    for (const passed of after) deltas.push(...passedDeltas(passed));
   }
   // This node.
   const nodeId = request.nodeId;
+  // Every customer who enters a node is in exactly one of completed, waiting, failed, skipped or
+  // exited (a stop): `entered` is always their sum.
+  deltas.push({ nodeId, counter: 'entered' });
   if (request.action === 'fail') {
     deltas.push({ nodeId, counter: 'failed' }, { counter: 'failed' });
     return deltas;
   }
-  deltas.push({ nodeId, counter: 'entered' });
   if (waitingOutcomes.has(result.outcome)) deltas.push({ nodeId, counter: 'waiting' });
+  else if (result.outcome === 'skipped') deltas.push({ nodeId, counter: 'skipped' });
+  // A webhook answered 4xx: the customer goes on, the node counts a failure.
+  else if (result.outcome === 'rejected') deltas.push({ nodeId, counter: 'failed' });
   else deltas.push({ nodeId, counter: 'completed' });
-  if (result.outcome === 'skipped') deltas.push({ nodeId, counter: 'skipped' });
   if (result.outcome === 'sent') deltas.push({ nodeId, counter: 'sent' });
-  if (result.outcome === 'rejected') deltas.push({ nodeId, counter: 'failed' });
   if (result.outcome === 'matched') deltas.push({ nodeId, counter: `branch:${result.caseIndex ?? 0}` });
   if (result.outcome === 'default') deltas.push({ nodeId, counter: 'branch:default' });
   if (journey.nodes[nodeId]?.type === 'exit') deltas.push({ counter: 'finished' });
@@ -92,18 +89,122 @@ export function stepDeltas(
   return deltas;
 }
 
+type PassedNode = ReturnType<typeof walkWithoutSteps>['passed'][number];
+
+/**
+ * The nodes passed without a step, split after the first wait: the customer reaches those up to it
+ * at once (`entering`), the others only when that wait is over (`after`), which no step hears of
+ * until the next one runs.
+ */
+function splitAtFirstWait(passed: PassedNode[]): { entering: PassedNode[]; after: PassedNode[] } {
+  const wait = passed.findIndex((node) => node.type === 'wait');
+  return wait < 0
+    ? { entering: passed, after: [] }
+    : { entering: passed.slice(0, wait + 1), after: passed.slice(wait + 1) };
+}
+
+/** A node passed through (entered and left) without a step; a split's branch counted. */
+function passedDeltas(passed: PassedNode): StatDelta[] {
+  return [
+    { nodeId: passed.nodeId, counter: 'entered' },
+    { nodeId: passed.nodeId, counter: 'completed' },
+    ...(passed.branchIndex === undefined
+      ? []
+      : [{ nodeId: passed.nodeId, counter: `branch:${passed.branchIndex}` } as StatDelta]),
+  ];
+}
+
 /**
  * Entering the nodes a customer goes into from `from` without a step (waits for a duration,
- * splits): a wait is entered and waited in, a split entered, passed and its branch counted.
- * Leaving a wait is counted by the next step. Used by the step and by the journey start.
+ * splits), up to the first wait: splits before it are entered, passed and their branch counted, the
+ * wait is entered and waited in. Leaving it, and the nodes after it, are counted by the next step
+ * (or the stop). Used by the step and by the journey start.
  */
 export function enteringDeltas(journey: Journey, from: string, profileId: string): StatDelta[] {
   const deltas: StatDelta[] = [];
-  for (const passed of walkWithoutSteps(journey, from, profileId).passed) {
-    deltas.push({ nodeId: passed.nodeId, counter: 'entered' });
-    deltas.push({ nodeId: passed.nodeId, counter: passed.type === 'wait' ? 'waiting' : 'completed' });
-    if (passed.branchIndex !== undefined)
-      deltas.push({ nodeId: passed.nodeId, counter: `branch:${passed.branchIndex}` });
+  for (const passed of splitAtFirstWait(walkWithoutSteps(journey, from, profileId).passed).entering) {
+    if (passed.type !== 'wait') {
+      deltas.push(...passedDeltas(passed));
+      continue;
+    }
+    deltas.push({ nodeId: passed.nodeId, counter: 'entered' }, { nodeId: passed.nodeId, counter: 'waiting' });
   }
+  return deltas;
+}
+
+/**
+ * The counter changes of stopping an execution (a goal, an exit event, a removal, an erasure) that
+ * is parked outside a waitFor, from the states it entered since its last step (`trail`, oldest
+ * first, node ids and helper states as the ASL names them; `lastStep` undefined = since the start):
+ * what the next step would have counted for the nodes passed, and the node it is parked in exited.
+ */
+export function stopDeltas(
+  journey: Journey,
+  profileId: string,
+  lastStep: string | undefined,
+  trail: string[],
+): StatDelta[] {
+  const deltas: StatDelta[] = [];
+  const parkedIn = trail.at(-1);
+  const lastNode = lastStep === undefined ? undefined : journey.nodes[lastStep];
+  let countedBefore = lastStep === undefined;
+  if (lastStep !== undefined && lastNode) {
+    if (trail[0] === `${lastStep}.until`) {
+      // A wait until: its step counted it as waiting.
+      if (parkedIn === trail[0]) {
+        return [
+          { nodeId: lastStep, counter: 'waiting', by: -1 },
+          { nodeId: lastStep, counter: 'exited' },
+        ];
+      }
+      deltas.push(
+        { nodeId: lastStep, counter: 'waiting', by: -1 },
+        { nodeId: lastStep, counter: 'completed' },
+      );
+    } else if (lastNode.type === 'waitFor') {
+      // Resumed (the reactor counted it) or timed out (the next step would count it).
+      if (trail[0] === `${lastStep}.timeout`) {
+        deltas.push(
+          { nodeId: lastStep, counter: 'waiting', by: -1 },
+          { nodeId: lastStep, counter: 'timedOut' },
+          { nodeId: lastStep, counter: 'completed' },
+        );
+      }
+    } else {
+      countedBefore = true;
+    }
+  }
+  const nodes = trail.filter((name) => journey.nodes[name] !== undefined && !name.includes('.'));
+  const parked = nodes.at(-1);
+  if (parked === undefined || journey.nodes[parked]?.type !== 'wait' || parkedIn !== parked) return deltas;
+  const from = nodes[0]!;
+  const passed = walkWithoutSteps(journey, from, profileId).passed;
+  const until = passed.findIndex((node) => node.nodeId === parked);
+  if (until < 0) return deltas;
+  const { entering, after } = splitAtFirstWait(passed.slice(0, until + 1));
+  for (const node of countedBefore ? [] : entering) {
+    deltas.push(
+      ...(node.nodeId === parked
+        ? [{ nodeId: parked, counter: 'entered' } as StatDelta]
+        : passedDeltas(node)),
+    );
+  }
+  const firstWait = countedBefore ? entering.at(-1) : undefined;
+  if (firstWait?.type === 'wait') {
+    deltas.push(
+      { nodeId: firstWait.nodeId, counter: 'waiting', by: -1 },
+      ...(firstWait.nodeId === parked
+        ? []
+        : [{ nodeId: firstWait.nodeId, counter: 'completed' } as StatDelta]),
+    );
+  }
+  for (const node of after) {
+    deltas.push(
+      ...(node.nodeId === parked
+        ? [{ nodeId: parked, counter: 'entered' } as StatDelta]
+        : passedDeltas(node)),
+    );
+  }
+  deltas.push({ nodeId: parked, counter: 'exited' });
   return deltas;
 }

@@ -20,6 +20,23 @@ export type { ProfileAccess, StepDeps } from './node-deps.js';
  * message `sent`, see send-once.ts).
  */
 
+/**
+ * Why a node failed, from the error the state machine caught: its name and, for a Lambda error, the
+ * message in its Cause (`{"errorType","errorMessage"}`), e.g. `WebhookError: webhook request failed:
+ * connection refused (ECONNREFUSED)`. Cut to 300 characters.
+ */
+export function failureReason(error: StepRequest['error']): string {
+  const name = error?.Error ?? 'failed';
+  let message: string | undefined;
+  try {
+    const cause = JSON.parse(error?.Cause ?? '') as { errorMessage?: unknown };
+    if (typeof cause.errorMessage === 'string') message = cause.errorMessage;
+  } catch {
+    if (error?.Cause) message = error.Cause;
+  }
+  return (message && message !== name ? `${name}: ${message}` : name).slice(0, 300);
+}
+
 export async function runStep(request: StepRequest, deps: StepDeps): Promise<StepResult> {
   const log = (deps.log ?? createLogger({ component: 'step' })).child({
     execution: executionNameOf(request.execution),
@@ -45,7 +62,7 @@ export async function runStep(request: StepRequest, deps: StepDeps): Promise<Ste
   const pending: PendingWrites = {};
   let result: StepResult;
   if (request.action === 'fail') {
-    result = { outcome: 'failed', next: null, reason: request.error?.Error ?? 'failed' };
+    result = { outcome: 'failed', next: null, reason: failureReason(request.error) };
     log.warn('journey step failed', {
       error: request.error?.Error,
       cause: request.error?.Cause?.slice(0, 300),

@@ -1,79 +1,105 @@
 import type { Clock } from '../clock.js';
 import type { Journey } from '../journeys/schema.js';
 import type { Logger } from '../log.js';
+import { stopDeltas } from './stats.js';
 import type { RuntimeStore } from './store.js';
-import type { ExecutionService, JourneySource, PresenceRecord, RuntimeEvent, StatDelta } from './types.js';
+import type { ExecutionService, JourneySource, PresenceRecord, StatDelta } from './types.js';
 
 /**
- * Stopping an execution whose goal or exit event arrived: StopExecution, then presence removed,
- * counters (conversion or exit, the waiting gauge of the node it was parked in) and a timeline entry
- * in one request.
+ * Stopping an execution: its goal or exit event arrived, the customer was removed from the journey
+ * (`DELETE /journeys/{id}/enrollments/{profileId}`), or erased. StopExecution, then presence removed,
+ * counters (the journey's conversion / exit / removal, the node it was in: `exited`) and a timeline
+ * entry in one request. An erasure writes the counters only: nothing may be written under the person.
  */
 
 export interface StopDeps {
   journeys: Pick<JourneySource, 'getVersion'>;
   executions: ExecutionService;
-  store: Pick<RuntimeStore, 'removePresence' | 'writeStep'>;
+  store: Pick<RuntimeStore, 'removePresence' | 'writeStep' | 'addStats'>;
   clock: Clock;
   log: Logger;
 }
 
+export type StopReason = 'goal' | 'exit' | 'removed' | 'erased';
+
+const journeyCounter = { goal: 'conversions', exit: 'exited', removed: 'removed', erased: 'erased' } as const;
+const outcome = { goal: 'converted', exit: 'exited', removed: 'removed', erased: 'erased' } as const;
+const cause = {
+  goal: 'goal reached',
+  exit: 'exit event',
+  removed: 'removed from the journey',
+  erased: 'profile erased',
+} as const;
+
 /**
- * The wait node a stopped execution was parked in (a `wait for`, or a `wait until` after its step),
- * whose `waiting` gauge must go down: one GetExecutionHistory, only when stopping outside a waitFor.
+ * The node counters of a stop outside a waitFor: from the states entered since the last step (one
+ * GetExecutionHistory), what the next step would have counted, and the node it was parked in
+ * exited. The version this execution runs, not the one published now: nodes can change between versions.
  */
-async function waitStateOf(deps: StopDeps, p: PresenceRecord, arn: string): Promise<string | undefined> {
-  if (!deps.executions.currentState) return undefined;
-  const state = await deps.executions.currentState(arn).catch(() => undefined);
-  if (!state) return undefined;
-  const [nodeId, helper] = state.split('.');
-  if (helper === 'until') return nodeId;
-  // The version this execution runs, not the one published now: nodes can change between versions.
-  const definition = await deps.journeys.getVersion(p.journeyId, p.version).catch(() => undefined);
-  const node = (definition as Journey | undefined)?.nodes?.[state];
-  return node?.type === 'wait' && helper === undefined ? state : undefined;
+async function parkedDeltas(deps: StopDeps, p: PresenceRecord, arn: string): Promise<StatDelta[]> {
+  if (!deps.executions.trail) return [];
+  const trail = await deps.executions.trail(arn).catch(() => undefined);
+  if (!trail || trail.states.length === 0) return [];
+  const definition = (await deps.journeys.getVersion(p.journeyId, p.version).catch(() => undefined)) as
+    | Journey
+    | undefined;
+  if (!definition?.nodes) return [];
+  return stopDeltas(definition, p.profileId, trail.lastStep, trail.states);
 }
 
+/** Stops one execution and records it; false when it was not running any more. */
 export async function stopFor(
   deps: StopDeps,
   p: PresenceRecord,
-  why: 'goal' | 'exit',
-  event: RuntimeEvent,
-): Promise<void> {
+  why: StopReason,
+  detail?: { event?: string; messageId?: string },
+): Promise<boolean> {
   const arn = p.executionArn;
-  if (!arn) return;
+  if (!arn) return false;
   const stopped = await deps.executions.stop(
     arn,
-    why === 'goal' ? `goal reached: ${p.goal?.event}` : `exit event`,
+    why === 'goal' ? `${cause.goal}: ${p.goal?.event}` : cause[why],
   );
-  const remove = { remove: { profileId: p.profileId, executionName: p.executionName } };
   if (!stopped) {
-    await deps.store.removePresence(p.profileId, p.executionName);
-    return;
+    if (why !== 'erased') await deps.store.removePresence(p.profileId, p.executionName);
+    return false;
   }
-  const deltas: StatDelta[] = [{ counter: why === 'goal' ? 'conversions' : 'exited' }];
-  const waitingNode = p.waiting?.nodeId ?? (await waitStateOf(deps, p, arn));
-  if (waitingNode) deltas.push({ nodeId: waitingNode, counter: 'waiting', by: -1 });
-  // One request: presence removed, counters, timeline entry.
-  await deps.store.writeStep({
-    journeyId: p.journeyId,
-    deltas,
-    presence: remove,
-    timeline: {
-      profileId: p.profileId,
-      at: new Date(deps.clock.now()).toISOString(),
-      kind: 'journey-step',
+  const deltas: StatDelta[] = [{ counter: journeyCounter[why] }];
+  const waitingNode = p.waiting?.nodeId;
+  if (waitingNode) {
+    deltas.push(
+      { nodeId: waitingNode, counter: 'waiting', by: -1 },
+      { nodeId: waitingNode, counter: 'exited' },
+    );
+  } else {
+    deltas.push(...(await parkedDeltas(deps, p, arn)));
+  }
+  const parkedIn = waitingNode ?? deltas.find((delta) => delta.counter === 'exited' && delta.nodeId)?.nodeId;
+  if (why === 'erased') {
+    await deps.store.addStats(p.journeyId, deltas);
+  } else {
+    // One request: presence removed, counters, timeline entry.
+    await deps.store.writeStep({
       journeyId: p.journeyId,
-      journeyVersion: p.version,
-      executionName: p.executionName,
-      nodeId: waitingNode ?? '',
-      nodeType: why,
-      outcome: why === 'goal' ? 'converted' : 'exited',
-      detail: event.event,
-    },
-  });
-  deps.log.info(why === 'goal' ? 'goal reached' : 'exit event', {
+      deltas,
+      presence: { remove: { profileId: p.profileId, executionName: p.executionName } },
+      timeline: {
+        profileId: p.profileId,
+        at: new Date(deps.clock.now()).toISOString(),
+        kind: 'journey-step',
+        journeyId: p.journeyId,
+        journeyVersion: p.version,
+        executionName: p.executionName,
+        nodeId: parkedIn ?? '',
+        nodeType: why,
+        outcome: outcome[why],
+        ...(detail?.event && { detail: detail.event }),
+      },
+    });
+  }
+  deps.log.info(`execution stopped: ${cause[why]}`, {
     execution: p.executionName,
-    messageId: event.messageId,
+    ...(detail?.messageId && { messageId: detail.messageId }),
   });
+  return true;
 }

@@ -3,8 +3,9 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { cancellationReasons } from '../store/dynamodb.js';
+import { cancellationReasons, isConditionFailure } from '../store/dynamodb.js';
 import { journeysTable, profilesTable, tableName } from '../store/tables.js';
+import { notErased, ProfileErasedError } from './erased.js';
 import { dynamoMessageStore, type MessageChange, type MessageStore, messageWrite } from './message-store.js';
 import { dynamoPresenceStore, type PresenceStore, presenceWrites } from './presence-store.js';
 import { dynamoStatsStore, type StatsStore, statShards, statsWrite } from './stats-store.js';
@@ -15,6 +16,8 @@ import {
   timelineWrite,
 } from './timeline-store.js';
 import type { PresenceRecord, StatDelta, WaitingFor } from './types.js';
+
+export type { TimelineEntry };
 
 /**
  * DynamoDB persistence of the runtime, by concern: presence (presence-store.ts), counters
@@ -47,6 +50,12 @@ export interface RuntimeStore extends PresenceStore, StatsStore, MessageStore, T
    * conflicts, does it fall back to one request per part.
    */
   writeStep(write: StepWrite): Promise<void>;
+  /**
+   * A refused entry: its timeline entry and the journey's `refused` counter, once per entry key (the
+   * timeline entry is written only if absent); false when it was recorded before or the profile was
+   * erased. One TransactWriteItems.
+   */
+  recordRefusal(entry: TimelineEntry): Promise<boolean>;
 }
 
 type TransactWriteItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -92,7 +101,7 @@ export function dynamoRuntimeStore(
   const stepItems = (write: StepWrite, setMessageStatus: boolean) => {
     const items: TransactWriteItem[] = [];
     /** Which item is which, to read the cancellation reasons (same order as the items). */
-    const parts: ('stats' | 'timeline' | 'presence' | 'message')[] = [];
+    const parts: ('stats' | 'timeline' | 'presence' | 'message' | 'erased')[] = [];
     const stats = writes.addStats(write.journeyId, write.deltas);
     if (stats) {
       items.push({ Update: stats });
@@ -117,13 +126,36 @@ export function dynamoRuntimeStore(
       items.push({ Update: writes.updateMessage(write.message.key, write.message.change, setMessageStatus) });
       parts.push('message');
     }
+    // Nothing goes back under an erased profile (shared/profiles/erasure.ts): its tombstone must be absent.
+    for (const profileId of writtenUnder(write)) {
+      items.push(notErased(profiles, profileId));
+      parts.push('erased');
+    }
     return { items, parts };
   };
 
   const store: RuntimeStore = {
+    async recordRefusal(entry) {
+      try {
+        await client.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              { Put: { ...writes.addTimeline(entry), ConditionExpression: 'attribute_not_exists(pk)' } },
+              { Update: writes.addStats(entry.journeyId, [{ counter: 'refused' }])! },
+              notErased(profiles, entry.profileId),
+            ],
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (isConditionFailure(error)) return false;
+        throw error;
+      }
+    },
+
     ...dynamoPresenceStore(client, { tableName: profiles }),
     ...dynamoStatsStore(client, { tableName: journeys, shard }),
-    ...dynamoMessageStore(client, { tableName: journeys }),
+    ...dynamoMessageStore(client, { tableName: journeys, profilesTableName: profiles }),
     ...dynamoTimelineStore(client, { tableName: profiles, retentionSeconds: retention, now }),
 
     async writeStep(original) {
@@ -146,6 +178,12 @@ export function dynamoRuntimeStore(
           // a message whose status moved on (feedback first) only gets the history entry, or nothing
           // when it is gone.
           const failed = new Set(parts.filter((_, i) => reasons[i] === 'ConditionalCheckFailed'));
+          if (failed.has('erased')) {
+            const erased = parts.findIndex(
+              (part, i) => part === 'erased' && reasons[i] === 'ConditionalCheckFailed',
+            );
+            throw new ProfileErasedError([...writtenUnder(write)][erased - parts.indexOf('erased')] ?? '');
+          }
           const other = reasons.some(
             (code) => !['None', 'ConditionalCheckFailed', 'TransactionConflict'].includes(code),
           );
@@ -167,6 +205,14 @@ export function dynamoRuntimeStore(
     },
   };
   return store;
+}
+
+/** The profiles a step's write puts items under (timeline entry, presence). */
+function writtenUnder(write: StepWrite): Set<string> {
+  const ids = new Set<string>();
+  if (write.timeline) ids.add(write.timeline.profileId);
+  if (write.presence && 'setWaiting' in write.presence) ids.add(write.presence.setWaiting.presence.profileId);
+  return ids;
 }
 
 /**

@@ -1,6 +1,7 @@
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { sendRetryingConflicts, withoutKeys } from '../store/dynamodb.js';
+import { type DynamoDBDocumentClient, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { cancellationReasons, sendRetryingConflicts, withoutKeys } from '../store/dynamodb.js';
 import { profilesTable, tableName } from '../store/tables.js';
+import { notErased, ProfileErasedError } from './erased.js';
 
 /**
  * Journey steps and messages on a profile's timeline, in the Profiles table: `P#<profileId>` /
@@ -54,7 +55,20 @@ export function dynamoTimelineStore(
   const stripKeys = withoutKeys;
   return {
     async addTimeline(entry) {
-      await sendRetryingConflicts(client, () => new PutCommand(addTimeline(entry)));
+      // With the erasure check: nothing goes back under an erased profile (one request still).
+      try {
+        await sendRetryingConflicts(
+          client,
+          () =>
+            new TransactWriteCommand({
+              TransactItems: [{ Put: addTimeline(entry) }, notErased(profiles, entry.profileId)],
+            }),
+        );
+      } catch (error) {
+        if (cancellationReasons(error)?.[1] === 'ConditionalCheckFailed')
+          throw new ProfileErasedError(entry.profileId);
+        throw error;
+      }
     },
 
     async listTimeline(profileId) {

@@ -103,12 +103,23 @@ export type StatCounter =
   | 'opened'
   | 'clicked'
   | 'resumed'
-  | 'timedOut';
+  | 'timedOut'
+  /** Stopped while in the node (goal, exit event, removal, erasure). */
+  | 'exited';
 
 /** One counter change: per node (`nodeId`), per split branch (`branch`), or journey-wide (`nodeId` absent). */
 export interface StatDelta {
   nodeId?: string;
-  counter: StatCounter | `branch:${string}` | 'started' | 'conversions' | 'exited' | 'finished';
+  counter:
+    | StatCounter
+    | `branch:${string}`
+    | 'started'
+    | 'conversions'
+    | 'exited'
+    | 'finished'
+    | 'removed'
+    | 'erased'
+    | 'refused';
   by?: number;
 }
 
@@ -124,8 +135,11 @@ export interface ExecutionService {
   sendTaskSuccess(token: string, output: unknown): Promise<boolean>;
   /** Resolves false when the execution is not running any more. */
   stop(executionArn: string, cause: string): Promise<boolean>;
-  /** The name of the state the execution entered last (one history read), when available. */
-  currentState?(executionArn: string): Promise<string | undefined>;
+  /**
+   * The states the execution entered since its last step (a Task state), oldest first, and that
+   * step's state name (undefined: none since the start): one history read, when available.
+   */
+  trail?(executionArn: string): Promise<{ lastStep?: string; states: string[] } | undefined>;
   /** The ARN of an execution from its state machine ARN and name (no request). */
   executionArn(stateMachineArn: string, name: string): string;
 }

@@ -50,7 +50,7 @@ export async function sendRetryingConflicts<O>(
  * stays where it is part of the record (a timeline entry's `journey-step` or `message`).
  */
 export function withoutKeys<T>(item: Record<string, unknown>): T {
-  const { pk: _pk, sk: _sk, kind, expiresAt: _e, seen: _seen, ...rest } = item;
+  const { pk: _pk, sk: _sk, kind, expiresAt: _e, seen: _seen, gsi1pk: _gp, gsi1sk: _gs, ...rest } = item;
   if (kind === 'journey-step' || kind === 'message') return { kind, ...rest } as T;
   return rest as T;
 }

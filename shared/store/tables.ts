@@ -44,7 +44,8 @@ export const journeysTable: TableDefinition = {
   partitionKey: 'pk',
   sortKey: 'sk',
   ttlAttribute: 'expiresAt',
-  globalSecondaryIndexes: [],
+  // Sparse, overloaded: message records by journey (`MSGJ#<journeyId>` / `<createdAt>#<execution>#<node>`).
+  globalSecondaryIndexes: [{ indexName: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' }],
 };
 
 export const tables: readonly TableDefinition[] = [profilesTable, journeysTable];

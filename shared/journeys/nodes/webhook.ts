@@ -41,6 +41,29 @@ export class WebhookError extends Error {
   }
 }
 
+/** What went wrong with a request that got no response: fetch says only `TypeError: fetch failed`. */
+const networkCodes: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+  UND_ERR_SOCKET: 'connection closed',
+};
+
+export function requestFailure(error: unknown, timeout: string): string {
+  const failure = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (failure?.name === 'TimeoutError' || failure?.name === 'AbortError')
+    return `no response within ${timeout}`;
+  const code = failure?.cause?.code;
+  if (code) return `${networkCodes[code] ?? failure.cause?.message ?? 'network error'} (${code})`;
+  if (failure?.cause?.message) return failure.cause.message;
+  return `${failure?.name ?? 'Error'}: ${failure?.message ?? 'unknown'}`;
+}
+
 export interface WebhookDeps {
   fetch: typeof fetch;
 }
@@ -67,7 +90,7 @@ export async function runWebhook(step: StepContext<WebhookNode>, deps: WebhookDe
       signal: AbortSignal.timeout(durationSeconds(node.timeout) * 1000),
     });
   } catch (error) {
-    throw new WebhookError(`webhook request failed: ${(error as Error).name}`);
+    throw new WebhookError(`webhook request failed: ${requestFailure(error, node.timeout)}`);
   }
   await response.body?.cancel();
   if (response.status === 429 || response.status >= 500) {

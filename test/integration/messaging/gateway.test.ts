@@ -218,7 +218,11 @@ describe('send gateway on DynamoDB Local', () => {
     assert.equal(sent.length, 1);
     const skipDeps = {
       ...deps,
-      policy: async () => ({ frequencyCaps: [], topics: [], quietHours: { ...quiet, action: 'skip' as const } }),
+      policy: async () => ({
+        frequencyCaps: [],
+        topics: [],
+        quietHours: { ...quiet, action: 'skip' as const },
+      }),
     };
     const skipped = await sendThroughGateway(
       request(paris, {

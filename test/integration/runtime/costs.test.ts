@@ -156,9 +156,9 @@ describe('requests per step kind (SDK calls)', () => {
     const profileId = randomUUID();
     const execution = `costs-${randomUUID()}`;
     const result = await requestsOf(() => runStep(request(profileId, execution, 'mail'), deps), counts);
+    // The conditional put is a transaction with the erasure check: still one request.
     assert.deepEqual(result, {
-      'DynamoDB.PutItem': 1,
-      'DynamoDB.TransactWriteItems': 1,
+      'DynamoDB.TransactWriteItems': 2,
       'profile read': 1,
       'SES.SendEmail': 1,
     });
@@ -183,9 +183,8 @@ describe('requests per step kind (SDK calls)', () => {
     const first = await runStep(request(profileId, execution, 'mail'), deps);
     const result = await requestsOf(() => runStep(request(profileId, execution, 'mail'), deps), counts);
     assert.deepEqual(result, {
-      'DynamoDB.PutItem': 1,
       'DynamoDB.GetItem': 1,
-      'DynamoDB.TransactWriteItems': 1,
+      'DynamoDB.TransactWriteItems': 2,
       'profile read': 1,
     });
     assert.equal(counts['SES.SendEmail'], 1);
@@ -214,9 +213,8 @@ describe('requests per step kind (SDK calls)', () => {
     });
     // The transaction is cancelled by the status condition, then written with the history entry only.
     assert.deepEqual(requests, {
-      'DynamoDB.PutItem': 1,
       'DynamoDB.UpdateItem': 1,
-      'DynamoDB.TransactWriteItems': 2,
+      'DynamoDB.TransactWriteItems': 3,
     });
     assert.equal(result?.outcome, 'sent');
     const message = await store.getMessage(execution, 'mail');
@@ -381,9 +379,10 @@ describe('stepWrites: separate', () => {
       () => runStep(request(profileId, execution, 'done'), { ...deps, store: separate }),
       counts,
     );
+    // The timeline entry is put with the erasure check: a transaction of its own.
     assert.deepEqual(result, {
       'DynamoDB.UpdateItem': 1,
-      'DynamoDB.PutItem': 1,
+      'DynamoDB.TransactWriteItems': 1,
       'DynamoDB.DeleteItem': 1,
     });
     assert.deepEqual((await separate.readJourneyState(profileId)).presence, []);

@@ -1,0 +1,65 @@
+import { getProfile } from './ingest.js';
+import type { Profile } from './model.js';
+import type { ErasureCounts, ProfileStore } from './store.js';
+
+/**
+ * Erasure of a person (`DELETE /profiles/{id}`), across every table Cairn keeps:
+ *   1. tombstones for the profile and every profile merged into it (`ProfileStore.markErased`), so a
+ *      journey step or an entry that finishes late is refused instead of writing under it again;
+ *   2. journeys (`JourneyErasure`, shared/runtime/erasure.ts): every execution of those profiles is
+ *      stopped, their message records (subject, profile id) deleted;
+ *   3. dead letters whose body names one of the person's identifiers;
+ *   4. the profiles' own items: events, presence, entry records, journey timeline, dedupe records,
+ *      identities, and the profile item last (until then, a retried erasure finds everything again).
+ * What stays outside Cairn's tables (Step Functions history, logs, SES) is in the README.
+ */
+
+export interface JourneyErasure {
+  /** Stops every execution of the profiles and deletes the journey data kept outside their items. */
+  eraseJourneys(profileIds: string[]): Promise<{ executionsStopped: number; messages: number }>;
+}
+
+export interface DeadLetterErasure {
+  /** Deletes the dead letters (still kept) whose body names one of the identifiers; returns how many. */
+  eraseNaming(identifiers: string[]): Promise<number>;
+}
+
+export interface ErasureDeps {
+  journeys?: JourneyErasure;
+  deadLetters?: DeadLetterErasure;
+}
+
+export interface ErasureResult extends ErasureCounts {
+  profileId: string;
+  /** Every profile id erased: the profile and those merged into it. */
+  profileIds: string[];
+  executionsStopped: number;
+  messages: number;
+  deadLetters: number;
+}
+
+/** Erases the person the profile id belongs to (merged or not). Null when there is no such profile. */
+export async function eraseProfile(
+  store: ProfileStore,
+  profileId: string,
+  deps: ErasureDeps = {},
+): Promise<ErasureResult | null> {
+  const profile = await getProfile(store, profileId);
+  if (!profile) return null;
+  const merged = await Promise.all(
+    profile.mergedFrom.map((id) => store.readProfile(id, { consistent: true })),
+  );
+  const records = [profile, ...merged.filter((p): p is Profile => p !== null)];
+  const profileIds = [...new Set([profile.profileId, ...profile.mergedFrom])];
+  await store.markErased(profileIds);
+  const journeys = deps.journeys
+    ? await deps.journeys.eraseJourneys(profileIds)
+    : { executionsStopped: 0, messages: 0 };
+  const identifiers = new Set<string>(profileIds);
+  for (const record of records) {
+    for (const values of Object.values(record.identities)) for (const value of values) identifiers.add(value);
+  }
+  const deadLetters = deps.deadLetters ? await deps.deadLetters.eraseNaming([...identifiers]) : 0;
+  const counts = await store.deleteProfiles(records);
+  return { profileId: profile.profileId, profileIds, ...counts, ...journeys, deadLetters };
+}

@@ -1,0 +1,93 @@
+import { BatchWriteCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { JourneyErasure } from '../profiles/erasure.js';
+import type { RuntimeStore } from './store.js';
+import type { PresenceRecord } from './types.js';
+
+/**
+ * The journey part of an erasure (shared/profiles/erasure.ts runs it after the tombstones and before
+ * the profile's items go): stops every execution the profiles are in and deletes the message records
+ * of every execution they ever had (`MSG#<execution>`, which hold the subject and the profile id).
+ * Executions are found from the presence items (running), the entry records and the timeline
+ * (ended); all three live under the profile, so the profile's deletion removes them afterwards.
+ * Cost: per profile 2 Queries (journey items, timeline); per running execution 1 StopExecution
+ * (+ its counters); per execution 1 Query + 1 BatchWriteItem per 25 message records.
+ */
+
+/** Message records by execution (the Journeys table). */
+export interface MessageErasureStore {
+  /** Deletes every message record of the executions; returns how many there were. */
+  deleteMessages(executionNames: string[]): Promise<number>;
+}
+
+export interface JourneyErasureDeps {
+  store: Pick<RuntimeStore, 'readJourneyState' | 'listTimeline'>;
+  messages: MessageErasureStore;
+  /** Stops one execution and takes it off its node's counters; false when it was not running. */
+  stop(presence: PresenceRecord): Promise<boolean>;
+}
+
+export function journeyErasure(deps: JourneyErasureDeps): JourneyErasure {
+  return {
+    async eraseJourneys(profileIds) {
+      const executions = new Set<string>();
+      let executionsStopped = 0;
+      for (const profileId of profileIds) {
+        const [state, timeline] = await Promise.all([
+          deps.store.readJourneyState(profileId),
+          deps.store.listTimeline(profileId),
+        ]);
+        for (const presence of state.presence) {
+          executions.add(presence.executionName);
+          if (await deps.stop(presence)) executionsStopped++;
+        }
+        for (const entry of state.entries) if (entry.lastExecution) executions.add(entry.lastExecution);
+        for (const entry of timeline) executions.add(entry.executionName);
+      }
+      const messages = await deps.messages.deleteMessages([...executions]);
+      return { executionsStopped, messages };
+    },
+  };
+}
+
+export function dynamoMessageErasure(
+  client: DynamoDBDocumentClient,
+  journeysTable: string,
+): MessageErasureStore {
+  return {
+    async deleteMessages(executionNames) {
+      let deleted = 0;
+      for (const executionName of executionNames) {
+        const keys: Record<string, unknown>[] = [];
+        let startKey: Record<string, unknown> | undefined;
+        do {
+          const out = await client.send(
+            new QueryCommand({
+              TableName: journeysTable,
+              KeyConditionExpression: 'pk = :pk',
+              ExpressionAttributeValues: { ':pk': `MSG#${executionName}` },
+              ProjectionExpression: 'pk, sk',
+              ConsistentRead: true,
+              ExclusiveStartKey: startKey,
+            }),
+          );
+          keys.push(...(out.Items ?? []));
+          startKey = out.LastEvaluatedKey;
+        } while (startKey);
+        for (let i = 0; i < keys.length; i += 25) {
+          let pending: Record<string, unknown>[] = keys
+            .slice(i, i + 25)
+            .map((key) => ({ DeleteRequest: { Key: { pk: key.pk, sk: key.sk } } }));
+          for (let round = 0; pending.length > 0; round++) {
+            const out = await client.send(
+              new BatchWriteCommand({ RequestItems: { [journeysTable]: pending } }),
+            );
+            pending = (out.UnprocessedItems?.[journeysTable] ?? []) as Record<string, unknown>[];
+            if (pending.length) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** round)));
+          }
+        }
+        deleted += keys.length;
+      }
+      return deleted;
+    },
+  };
+}

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { awsClientConfig, readRejectedEvents } from '../../support/local.js';
+import { journeyId, journeyTestKit } from './support.js';
+
+/** `DELETE /profiles/{id}` of a customer who waits in a journey: nothing of them stays or comes back. */
+describe('erasure on the local stack', () => {
+  it('stops the executions, deletes messages, timeline and dead letters, and nothing is written again', async () => {
+    const kit = await journeyTestKit();
+    const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig(kit.edgeUrl)));
+    const id = journeyId('erase');
+    await kit.template(`${id}-t`, { subject: 'Private subject', text: 'Hello' });
+    await kit.publish({
+      id,
+      trigger: { event: `Start ${id}` },
+      start: 'hello',
+      nodes: {
+        hello: { type: 'email', template: `${id}-t`, next: 'pause' },
+        pause: { type: 'wait', for: 'P2D', next: 'again' },
+        again: { type: 'email', template: `${id}-t`, next: 'done' },
+        done: { type: 'exit' },
+      },
+    });
+    // The journey starts while the person is anonymous; identify merges the two profiles.
+    const anonymousId = `anon-${id}`;
+    const userId = `u-${id}`;
+    await kit.identify(userId, { email: 'private@example.com' });
+    await kit.api.post('/v1/track', { anonymousId, event: `Start ${id}` });
+    await kit.identify(userId, { plan: 'pro' }, { anonymousId });
+    assert.equal((await kit.stats(id)).nodes.pause.waiting, 1);
+    const sentBefore = (await kit.outbox(id)).length;
+    // A dead letter that names the person (an event ingest refused).
+    await new EventBridgeClient(awsClientConfig(kit.edgeUrl)).send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: 'cairn',
+            Source: 'shop.web',
+            DetailType: 'track',
+            Detail: JSON.stringify({ type: 'track', userId, event: 42 }),
+          },
+        ],
+      }),
+    );
+    await kit.advance('PT1S');
+    const namesUser = async () =>
+      (await readRejectedEvents(kit.httpUrl)).filter((letter) => letter.body.includes(userId)).length;
+    const deadBefore = await namesUser();
+
+    const profileId = await kit.profileId(userId);
+    const [execution] = await kit.executions(id);
+    const executionName = execution!.name!;
+    const erased = await kit.api.delete(`/profiles/${profileId}`);
+    assert.equal(erased.status, 200, JSON.stringify(erased.body));
+    assert.equal(erased.body.executionsStopped, 1);
+    assert.ok(erased.body.journeySteps >= 1, 'journey timeline deleted');
+    assert.equal(erased.body.profileIds.length, 2, 'the merged anonymous profile too');
+    assert.equal((await kit.describe(execution!.executionArn!)).status, 'ABORTED');
+
+    await kit.advance('P3D');
+    assert.equal((await kit.outbox(id)).length, sentBefore, 'no email after the erasure');
+    for (const erasedId of erased.body.profileIds as string[]) {
+      const items = await ddb.send(
+        new QueryCommand({
+          TableName: 'cairn-profiles',
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': `P#${erasedId}` },
+        }),
+      );
+      assert.deepEqual(
+        (items.Items ?? []).map((item) => item.sk),
+        ['ERASED'],
+        'only the tombstone stays under the profile',
+      );
+    }
+    const messages = await ddb.send(
+      new QueryCommand({
+        TableName: 'cairn-journeys',
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `MSG#${executionName}` },
+      }),
+    );
+    assert.equal(messages.Count, 0, 'no message record (subject, profile id) stays');
+    assert.ok(deadBefore > 0, 'the refused event was dead-lettered');
+    assert.equal(await namesUser(), 0, 'no dead letter names the person');
+    const stats = await kit.stats(id);
+    assert.equal(stats.nodes.pause.waiting, 0);
+    assert.equal(stats.nodes.pause.exited, 1, 'the wait counts the customer who left it');
+    assert.equal((await kit.api.get(`/profiles/${profileId}`)).status, 404);
+  });
+});
