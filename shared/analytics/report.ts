@@ -2,6 +2,8 @@
  * `GET /journeys/{id}/report` and `/paths`, computed from pre-aggregated counters (summed over the
  * days asked for), never from executions: the same cost at a thousand customers or ten million.
  */
+
+import { setOwn } from '../dictionary.js';
 import type { JourneyNode } from '../journeys/nodes/index.js';
 import type { Journey } from '../journeys/schema.js';
 import { pathSeparator } from './counters.js';
@@ -103,24 +105,25 @@ export function buildReport(
   const conversions = get('journey|conversions');
 
   const nodeIds = new Set(Object.keys(journey.nodes));
-  const histograms: Record<string, Record<number, number>> = {};
+  const histograms = new Map<string, Record<number, number>>();
   for (const [key, value] of Object.entries(counters)) {
     const [scope, nodeId, rest] = key.split('|');
     if (!nodeId) continue;
     if (scope === 'node') nodeIds.add(nodeId);
     if (scope === 'dt' && rest !== undefined) {
-      histograms[nodeId] ??= {};
-      histograms[nodeId][Number(rest)] = value;
+      const histogram = histograms.get(nodeId) ?? {};
+      histogram[Number(rest)] = value;
+      histograms.set(nodeId, histogram);
     }
   }
   const nodes: Record<string, NodeReport> = {};
   for (const nodeId of nodeIds) {
-    nodes[nodeId] = {
+    setOwn(nodes, nodeId, {
       entered: get(`node|${nodeId}|entered`),
       completed: get(`node|${nodeId}|completed`),
       dropped: get(`end|${nodeId}|exitOn`) + get(`end|${nodeId}|failed`),
-      medianSecondsToNext: roundOrNull(histogramMedian(histograms[nodeId] ?? {})),
-    };
+      medianSecondsToNext: roundOrNull(histogramMedian(histograms.get(nodeId) ?? {})),
+    });
   }
 
   const experiments: ExperimentReport[] = [];

@@ -8,6 +8,8 @@
  * Precision: an event counts while any part of its bucket is inside the window, so it leaves the
  * window between `within` and `within + bucket` after it happened (at most a day late for P90D).
  */
+
+import { dictionary, hasOwn, ownValue, setOwn } from '../dictionary.js';
 import { durationSeconds } from '../journeys/duration.js';
 import { propertyAt } from '../journeys/fields.js';
 import type { TraitDefinition } from './schema.js';
@@ -88,8 +90,7 @@ export function addEvent(
       if (key === undefined) return state;
       if (size === 0) {
         const counts = { ...((state as { c?: Record<string, number> })?.c ?? {}) };
-        if (key in counts || Object.keys(counts).length < maxDistinctValues)
-          counts[key] = (counts[key] ?? 0) + 1;
+        countValue(counts, key, 1);
         return { c: counts };
       }
       const buckets = prune(
@@ -99,8 +100,7 @@ export function addEvent(
         now,
       );
       const counts = { ...(buckets[index] ?? {}) };
-      if (key in counts || Object.keys(counts).length < maxDistinctValues)
-        counts[key] = (counts[key] ?? 0) + 1;
+      countValue(counts, key, 1);
       buckets[index] = counts;
       return { bc: buckets };
     }
@@ -129,7 +129,7 @@ export function traitValue(trait: TraitDefinition, state: TraitState | undefined
     }
     case 'mostFrequent': {
       if (state === undefined) return null;
-      const totals: Record<string, number> = {};
+      const totals: Record<string, number> = dictionary();
       if ('c' in state) Object.assign(totals, state.c);
       else if ('bc' in state) {
         for (const [index, counts] of Object.entries(state.bc)) {
@@ -193,9 +193,14 @@ export function mergeTraitState(
 
 function addCounts(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
   const out = { ...a };
-  for (const [key, count] of Object.entries(b))
-    if (key in out || Object.keys(out).length < maxDistinctValues) out[key] = (out[key] ?? 0) + count;
+  for (const [key, count] of Object.entries(b)) countValue(out, key, count);
   return out;
+}
+
+/** Counts a value (any string: `constructor` and `__proto__` are values like others). */
+function countValue(counts: Record<string, number>, key: string, by: number): void {
+  if (!hasOwn(counts, key) && Object.keys(counts).length >= maxDistinctValues) return;
+  setOwn(counts, key, (ownValue(counts, key) ?? 0) + by);
 }
 
 function prune<T>(buckets: Record<string, T>, size: number, window: number, now: number): Record<string, T> {

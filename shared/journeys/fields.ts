@@ -3,6 +3,7 @@
  * (duration syntax, time zones, pattern validity) live here, so every problem carries its exact path.
  */
 import * as z from 'zod';
+import { ownValue } from '../dictionary.js';
 import { validatePattern } from '../patterns/index.js';
 import { parseDuration } from './duration.js';
 import { isTimeZone } from './timezone.js';
@@ -53,11 +54,10 @@ export const propertyPath = z.string().regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+
 
 /** The value at a dotted property path (`cart.id`) inside `properties`, or undefined. */
 export function propertyAt(properties: unknown, path: string): unknown {
-  return path
-    .split('.')
-    .reduce<unknown>(
-      (value, key) =>
-        value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined,
-      properties,
-    );
+  return path.split('.').reduce<unknown>(
+    (value, key) =>
+      // Own keys only: `constructor` is a property name like any other, not Object's.
+      value && typeof value === 'object' ? ownValue(value as Record<string, unknown>, key) : undefined,
+    properties,
+  );
 }

@@ -1,3 +1,4 @@
+import { ownValue, setOwn } from '../dictionary.js';
 import { ValidationError } from '../errors.js';
 import { nodeModule } from '../journeys/nodes/index.js';
 import type { Journey } from '../journeys/schema.js';
@@ -64,16 +65,17 @@ export async function getJourneyStats(
   journey?: Pick<Journey, 'nodes'>,
 ): Promise<JourneyStats> {
   const totals = await store.readStats(journeyId);
+  // Keyed by node ids, which the journey's author names (`constructor` is a valid id).
   const nodes: Record<string, NodeStats> = {};
   const nodeStats = (nodeId: string): NodeStats => {
-    let stats = nodes[nodeId];
+    let stats = ownValue(nodes, nodeId);
     if (!stats) {
       stats = { entered: 0, completed: 0, waiting: 0, failed: 0, skipped: 0, exited: 0 };
       const node = journey?.nodes[nodeId];
       const shown = node && nodeModule(node.type).stats;
       for (const counter of shown?.counters ?? []) (stats as unknown as Record<string, number>)[counter] = 0;
       if (shown?.branchLabel) stats.branches = {};
-      nodes[nodeId] = stats;
+      setOwn(nodes, nodeId, stats);
     }
     return stats;
   };
@@ -92,7 +94,7 @@ export async function getJourneyStats(
     if (counter.startsWith('branch:')) {
       const label = branchLabel(journey, nodeId, counter.slice('branch:'.length));
       stats.branches ??= {};
-      stats.branches[label] = (stats.branches[label] ?? 0) + value;
+      setOwn(stats.branches, label, (ownValue(stats.branches, label) ?? 0) + value);
     } else {
       (stats as unknown as Record<string, number>)[counter] = value;
     }
