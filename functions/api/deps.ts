@@ -14,6 +14,8 @@ import {
   DynamoDefinitionStore,
   definitionsChanged,
   dynamoDeriver,
+  lifecycleReport,
+  readLifecycleCounters,
 } from '../../shared/derived/index.js';
 import { NotFoundError } from '../../shared/errors.js';
 import { dynamoDeadLetterErasure } from '../../shared/events/dead-letter-erasure.js';
@@ -235,6 +237,11 @@ export function createApiDeps(options: ApiDepsOptions): ApiDeps & { catalog: Jou
         clock,
         onChange: definitionsChanged,
       }),
+      lifecycleReport: async ({ days }) =>
+        lifecycleReport(await readLifecycleCounters(client, config.profilesTable), {
+          days: days ?? 30,
+          today: new Date(clock.now()).toISOString().slice(0, 10),
+        }),
     },
     log: options.log,
   };

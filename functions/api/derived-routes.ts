@@ -1,5 +1,5 @@
 import type { DerivedCatalog } from '../../shared/derived/catalog.js';
-import { NotImplementedError } from '../../shared/errors.js';
+import { NotImplementedError, ValidationError } from '../../shared/errors.js';
 import type { Router } from '../../shared/http/router.js';
 
 /** Computed traits, lead scores, churn model, lifecycle stages (shared/derived). */
@@ -57,6 +57,8 @@ export function derivedRoutes(router: Router, api: DerivedApi | undefined): void
   router.on('GET', '/lifecycle', 'marketer', async (request) => {
     const { catalog, lifecycleReport } = need();
     const days = request.query.days === undefined ? undefined : Number(request.query.days);
+    if (days !== undefined && !(Number.isInteger(days) && days >= 1 && days <= 366))
+      throw new ValidationError([{ path: ['days'], message: 'days must be an integer from 1 to 366' }]);
     const report = lifecycleReport ? await lifecycleReport({ ...(days !== undefined && { days }) }) : {};
     return { body: { ...(await catalog.getLifecycle()), ...(report as object) } };
   });

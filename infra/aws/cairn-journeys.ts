@@ -259,6 +259,7 @@ export class CairnJourneys extends Construct {
       step,
       feedback: messaging.feedback,
       authorizer: api.authorizer,
+      lifecycle: events.lifecycle,
     };
     this.buffers = { ingest: events.ingestBuffer, feedback: messaging.feedbackBuffer };
     const observability = new CairnObservability(this, 'Observability', {

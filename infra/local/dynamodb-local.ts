@@ -194,7 +194,7 @@ export async function ensureTables(
                 { AttributeName: gsi.partitionKey, KeyType: 'HASH' },
                 { AttributeName: gsi.sortKey, KeyType: 'RANGE' },
               ],
-              Projection: { ProjectionType: 'ALL' },
+              Projection: { ProjectionType: gsi.projection ?? 'ALL' },
             }))
           : undefined,
       }),

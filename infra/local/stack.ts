@@ -11,6 +11,7 @@ import { createLogger, type Logger } from '../../shared/log.js';
 import { createDocumentClient } from '../../shared/store/dynamodb.js';
 import { journeysTable, tableName } from '../../shared/store/tables.js';
 import { lockDataDir } from './data-lock.js';
+import { startDerivedTimers } from './derived-timers.js';
 import {
   type DynamoDbLocal,
   ensureTables,
@@ -143,8 +144,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   let edge: EdgeServer | undefined;
   let http: HttpServer | undefined;
   let ready = false;
+  let stopDerivedTimers: (() => void) | undefined;
   const stopAll = async () => {
     ready = false;
+    stopDerivedTimers?.();
     http?.setReady(false);
     await http?.close();
     await bus.stop();
@@ -226,6 +229,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     edge.register(stepFunctions.service);
     progress('Step Functions ready');
 
+    stopDerivedTimers = startDerivedTimers(clock, log.child({ component: 'lifecycle' }));
     http.setReady(true);
     ready = true;
     const stop = once(stopAll);

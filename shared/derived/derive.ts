@@ -18,7 +18,6 @@ import {
   fitScore,
   fitSubject,
   type LeadScoreValue,
-  nextDecayRefresh,
   thresholdsMet,
 } from './lead-score.js';
 import { type Activity, nextStageBoundary, stageAt } from './lifecycle.js';
@@ -85,6 +84,8 @@ export interface DerivableProfile {
   stageSince?: string;
   scores?: ProfileScores;
   derived?: DerivedState;
+  /** The armed timer (ISO), on the profile item's `profile-due` index. */
+  dueAt?: string;
 }
 
 /** Definitions with their patterns compiled: build once per definitions snapshot, use for every event. */
@@ -121,7 +122,14 @@ export function isCairnMessage(message: NormalizedMessage): boolean {
  */
 export function deriveProfile<P extends DerivableProfile>(
   deriving: Deriving,
-  input: { profile: P; merged?: DerivableProfile[]; message?: NormalizedMessage; now: number },
+  input: {
+    profile: P;
+    merged?: DerivableProfile[];
+    message?: NormalizedMessage;
+    now: number;
+    /** What caused a write without a message (the timer): part of the emitted events' ids. */
+    cause?: string;
+  },
 ): P {
   const { profile, message, now } = input;
   let state: DerivedState = cloneState(profile.derived, profile);
@@ -157,11 +165,13 @@ export function deriveProfile<P extends DerivableProfile>(
 
   const view = viewOf(deriving, { ...profile, derived: state }, now);
   const emit: DerivedEmit[] = [];
-  const cause = message?.messageId ?? `timer-${now}`;
+  const cause = message?.messageId ?? input.cause ?? `timer-${now}`;
   let stageSince = profile.stageSince ?? view.stageSince;
+  // A notification of a stage change is not a second change (the timer's own event coming back).
+  const notification = message?.event === lifecycleEvent && isCairnMessage(message);
   if (stageBefore !== view.stage) {
     stageSince = new Date(now).toISOString();
-    if (stageBefore !== undefined) {
+    if (stageBefore !== undefined && !notification) {
       emit.push({
         messageId: `lifecycle-${profile.profileId}-${cause}`,
         event: lifecycleEvent,
@@ -198,7 +208,13 @@ export function deriveProfile<P extends DerivableProfile>(
   if (dueAt === undefined) delete state.dueAt;
   else state.dueAt = dueAt;
 
-  return {
+  // The timer index is written only when its time moves earlier: a timer that fires early finds
+  // nothing changed, and the refresh re-arms it. Most events move the due time later (lastSeen +
+  // P30D), so they leave the index alone.
+  const armed = profile.dueAt === undefined ? undefined : Date.parse(profile.dueAt);
+  const keep = armed !== undefined && armed > now && (dueAt === undefined || armed <= dueAt);
+  const timer = keep ? profile.dueAt : dueAt === undefined ? undefined : new Date(dueAt).toISOString();
+  const next: P = {
     ...profile,
     computed: view.computed,
     stage: view.stage,
@@ -206,6 +222,9 @@ export function deriveProfile<P extends DerivableProfile>(
     scores: view.scores,
     derived: state,
   };
+  if (timer === undefined) delete next.dueAt;
+  else next.dueAt = timer;
+  return next;
 }
 
 /** What the profile shows at `now` (reads only: for the API, templates and branches). */
@@ -267,11 +286,8 @@ function nextChange(deriving: Deriving, state: DerivedState, now: number): numbe
   for (const { definition } of deriving.traits)
     consider(traitNextChange(definition, state.traits[definition.id], now));
   if (state.activity) consider(nextStageBoundary(deriving.definitions.lifecycle, state.activity, now));
-  for (const score of deriving.scores)
-    consider(nextDecayRefresh(score, state.engagement[score.definition.id], now));
-  // P(alive) falls continuously with silence: refreshed once per model unit while it still moves.
-  const risk = churnRisk(deriving, state.purchases, now);
-  if (risk !== null && risk < 0.99) consider(now + deriving.unitMs);
+  // Engagement decay and churn risk move continuously: reads compute them at the time asked (the
+  // API), and the stored values refresh with every event and timer, not on timers of their own.
   return next;
 }
 

@@ -1,7 +1,9 @@
 import type { ProfileDeriver } from '../profiles/derive.js';
 import type { ProfileRecord } from '../profiles/model.js';
 import { type DerivableProfile, type Deriving, deriveProfile, prepare, viewOf } from './derive.js';
+import { lifecycleCounters } from './lifecycle-counts.js';
 import type { DerivedDefinitions } from './schema.js';
+import { wakeDerivedTimers } from './timers.js';
 
 /** Prepared (compiled) definitions, rebuilt only when the snapshot object changes. */
 export function preparedDefinitions(load: () => Promise<DerivedDefinitions>): () => Promise<Deriving> {
@@ -18,14 +20,23 @@ export function createDeriver(load: () => Promise<Deriving>): ProfileDeriver & {
   view(profile: ProfileRecord, now: number): Promise<ProfileRecord>;
 } {
   return {
-    async derive({ profile, merged, message, now }) {
+    async derive({ profile, before, merged, message, now }) {
       const deriving = await load();
-      return deriveProfile(deriving, {
+      const next = deriveProfile(deriving, {
         profile: profile as ProfileRecord & DerivableProfile,
         merged: merged as DerivableProfile[],
         ...(message ? { message } : {}),
         now,
       });
+      const counters = lifecycleCounters({
+        profileId: next.profileId,
+        before: before?.stage,
+        after: next.stage!,
+        mergedStages: merged.map((m) => m.stage),
+        now,
+      });
+      if (next.dueAt !== undefined && next.dueAt !== profile.dueAt) wakeDerivedTimers(Date.parse(next.dueAt));
+      return { profile: next, counters };
     },
     /** The profile with `computed`, `stage` and `scores` as they are at `now` (nothing written). */
     async view(profile, now) {

@@ -19,4 +19,6 @@ export function dynamoDeriver(client: DynamoDBDocumentClient, journeysTableName:
 }
 export * from './catalog.js';
 export * from './conditions.js';
+export * from './lifecycle-counts.js';
 export * from './notifier.js';
+export * from './timers.js';

@@ -1,5 +1,6 @@
 import type { NormalizedMessage } from '../events/normalize.js';
 import type { ProfileRecord } from './model.js';
+import type { CounterIncrement } from './store.js';
 
 /**
  * The port through which values derived from events (computed traits, lifecycle stage, scores) are
@@ -10,12 +11,14 @@ import type { ProfileRecord } from './model.js';
 export interface ProfileDeriver {
   /**
    * The profile with its derived fields brought up to date: `message` already applied, `merged` the
-   * profiles this write folds into it (as they were read), `now` epoch ms.
+   * profiles this write folds into it (as they were read), `before` the profile as read (null when
+   * new), `now` epoch ms. `counters` are written in the same transaction.
    */
   derive(input: {
     profile: ProfileRecord;
+    before: ProfileRecord | null;
     merged: ProfileRecord[];
     message?: NormalizedMessage;
     now: number;
-  }): Promise<ProfileRecord>;
+  }): Promise<{ profile: ProfileRecord; counters: CounterIncrement[] }>;
 }

@@ -4,6 +4,7 @@ import {
   BatchWriteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   QueryCommand,
   type QueryCommandInput,
   TransactWriteCommand,
@@ -14,6 +15,7 @@ import type { NormalizedMessage } from '../events/normalize.js';
 import { type Identifier, identifierKey } from '../identity/index.js';
 import type { JourneyPresence, Profile, ProfileRecord } from './model.js';
 import {
+  type CounterIncrement,
   DuplicateMessageError,
   type ErasureCounts,
   eventSortKey,
@@ -39,6 +41,14 @@ export { eventSortKey };
  *   tombstone  P#<profileId>   ERASED                    erasedAt, expiresAt (30 days): late writes check it
  */
 export const profileSortKey = 'PROFILE';
+/** The sparse index of profiles by the time a derived value changes, sharded so no partition is hot. */
+export const profileDueIndex = 'profile-due';
+export const profileDueShards = 4;
+export function dueShardOf(profileId: string): number {
+  let hash = 0;
+  for (let i = 0; i < profileId.length; i++) hash = (hash * 31 + profileId.charCodeAt(i)) | 0;
+  return Math.abs(hash) % profileDueShards;
+}
 export const profilePk = (profileId: string) => `P#${profileId}`;
 export const identityPk = (identifier: Identifier) => `I#${identifierKey(identifier)}`;
 export const dedupePk = (message: NormalizedMessage) => `M#${dedupeKey(message)}`;
@@ -204,6 +214,7 @@ export class DynamoProfileStore implements ProfileStore {
     for (const { profileId: owner, executionName } of change.deletePresence ?? []) {
       items.push({ Delete: { TableName: this.table, Key: presenceKey(owner, executionName) } });
     }
+    for (const counter of change.counters ?? []) items.push({ Update: this.counterUpdate(counter) });
     if (items.length > maxTransactItems) {
       // Not a conflict (retrying cannot shrink it): the queue redelivers it, then dead-letters it.
       throw new Error(`a merge needs ${items.length} writes; one transaction holds ${maxTransactItems}`);
@@ -317,6 +328,69 @@ export class DynamoProfileStore implements ProfileStore {
     return counts;
   }
 
+  async saveProfile(profile: ProfileRecord, expectedVersion: number, counters: CounterIncrement[] = []) {
+    const put = this.profilePut(profile, expectedVersion);
+    try {
+      if (counters.length === 0) {
+        await this.client.send(new PutCommand({ ...put, ReturnConsumedCapacity: this.capacity }));
+      } else {
+        await this.client.send(
+          new TransactWriteCommand({
+            TransactItems: [{ Put: put }, ...counters.map((c) => ({ Update: this.counterUpdate(c) }))],
+            ReturnConsumedCapacity: this.capacity,
+          }),
+        );
+      }
+    } catch (error) {
+      const name = (error as { name?: string }).name;
+      if (name === 'ConditionalCheckFailedException' || name === 'TransactionCanceledException')
+        throw new ProfileWriteConflict(`profile ${profile.profileId} changed`);
+      throw error;
+    }
+  }
+
+  async dueProfiles(now: string, limit: number): Promise<{ profileId: string; dueAt: string }[]> {
+    const shards = await Promise.all(
+      Array.from({ length: profileDueShards }, (_, shard) =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.table,
+            IndexName: profileDueIndex,
+            KeyConditionExpression: 'profileDueShard = :shard AND profileDueAt <= :now',
+            ExpressionAttributeValues: { ':shard': `PDUE#${shard}`, ':now': now },
+            Limit: limit,
+            ReturnConsumedCapacity: this.capacity,
+          }),
+        ),
+      ),
+    );
+    return (
+      shards
+        .flatMap((out) => out.Items ?? [])
+        // Keys-only index: the profile id is in the table key.
+        .map((item) => ({ profileId: String(item.pk).slice(2), dueAt: String(item.profileDueAt) }))
+        .sort((a, b) => (a.dueAt < b.dueAt ? -1 : a.dueAt > b.dueAt ? 1 : 0))
+        .slice(0, limit)
+    );
+  }
+
+  private counterUpdate({ pk, sk, add }: CounterIncrement) {
+    const names: Record<string, string> = {};
+    const values: Record<string, number> = {};
+    const parts = Object.entries(add).map(([attribute, by], i) => {
+      names[`#c${i}`] = attribute;
+      values[`:c${i}`] = by;
+      return `#c${i} :c${i}`;
+    });
+    return {
+      TableName: this.table,
+      Key: { pk, sk },
+      UpdateExpression: `ADD ${parts.join(', ')}`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    };
+  }
+
   private profilePut(profile: ProfileRecord, expectedVersion: number | null) {
     const { profileId, version, mergedInto, firstSeen, lastSeen, updatedAt, ...doc } = profile;
     return {
@@ -330,6 +404,12 @@ export class DynamoProfileStore implements ProfileStore {
         lastSeen,
         updatedAt,
         ...(mergedInto === undefined ? {} : { mergedInto }),
+        // Sparse index `profile-due`: a timer refreshes derived values then (shared/derived/timers.ts).
+        ...(profile.dueAt !== undefined &&
+          mergedInto === undefined && {
+            profileDueAt: profile.dueAt,
+            profileDueShard: `PDUE#${dueShardOf(profileId)}`,
+          }),
         doc: JSON.stringify(doc),
       },
       ...(expectedVersion === null

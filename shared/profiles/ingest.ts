@@ -161,9 +161,13 @@ async function attemptIngest(
     now,
   );
   next.version = (existing?.version ?? 0) + 1;
+  let counters: ProfileCommit['counters'];
   if (deps.deriver) {
     const merged = mergedProfiles.map(recordOf);
-    next = await deps.deriver.derive({ profile: next, merged, message, now: clock.now() });
+    const before = existing ? recordOf(existing) : null;
+    const derived = await deps.deriver.derive({ profile: next, before, merged, message, now: clock.now() });
+    next = derived.profile;
+    counters = derived.counters;
   }
 
   const change: ProfileCommit = {
@@ -190,6 +194,7 @@ async function attemptIngest(
       expectedVersion: merged.version,
     })),
     ...presenceChanges(existing?.presence ?? [], mergedProfiles),
+    ...(counters?.length ? { counters } : {}),
   };
 
   const outcome = {

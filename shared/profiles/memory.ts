@@ -3,6 +3,7 @@ import type { NormalizedMessage } from '../events/normalize.js';
 import { type Identifier, identifierKey } from '../identity/index.js';
 import type { JourneyPresence, Profile, ProfileRecord } from './model.js';
 import {
+  type CounterIncrement,
   DuplicateMessageError,
   type ErasureCounts,
   eventSortKey,
@@ -37,6 +38,34 @@ export class MemoryProfileStore implements ProfileStore {
       if (owner !== undefined) owners.set(identifierKey(identifier), owner);
     }
     return owners;
+  }
+
+  /** Counter items (`pk|sk` → attribute → value), as `counters` of commits and saves added up. */
+  readonly counters = new Map<string, Record<string, number>>();
+
+  async saveProfile(profile: ProfileRecord, expectedVersion: number, counters?: CounterIncrement[]) {
+    this.count('saveProfile');
+    if (this.profiles.get(profile.profileId)?.version !== expectedVersion)
+      throw new ProfileWriteConflict('profile version changed');
+    this.profiles.set(profile.profileId, structuredClone(profile));
+    this.addCounters(counters);
+  }
+
+  async dueProfiles(now: string, limit: number) {
+    this.count('dueProfiles');
+    return [...this.profiles.values()]
+      .filter((p) => p.mergedInto === undefined && p.dueAt !== undefined && p.dueAt <= now)
+      .map((p) => ({ profileId: p.profileId, dueAt: p.dueAt! }))
+      .sort((a, b) => (a.dueAt < b.dueAt ? -1 : 1))
+      .slice(0, limit);
+  }
+
+  private addCounters(counters: CounterIncrement[] = []) {
+    for (const { pk, sk, add } of counters) {
+      const item = this.counters.get(`${pk}|${sk}`) ?? {};
+      for (const [key, by] of Object.entries(add)) item[key] = (item[key] ?? 0) + by;
+      this.counters.set(`${pk}|${sk}`, item);
+    }
   }
 
   async readProfile(profileId: string): Promise<Profile | null> {
@@ -75,6 +104,7 @@ export class MemoryProfileStore implements ProfileStore {
     });
     this.addEvent(profile.profileId, message);
     this.profiles.set(profile.profileId, structuredClone(profile));
+    this.addCounters(change.counters);
     for (const { identifier } of change.identities)
       this.identities.set(identifierKey(identifier), profile.profileId);
     for (const merged of change.merged)

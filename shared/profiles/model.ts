@@ -56,6 +56,8 @@ export interface ProfileRecord {
   scores?: Record<string, unknown>;
   /** State the derived values are kept current from (shared/derived/derive.ts), not shown. */
   derived?: Record<string, unknown>;
+  /** When a derived value changes with no event (a window passing, a stage boundary): ISO time. */
+  dueAt?: string;
 }
 
 /**

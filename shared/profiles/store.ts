@@ -23,6 +23,13 @@ export interface ProfileStore {
   /** Events of the given profiles, in time order, after the cursor (an event sort key). */
   listEvents(profileIds: string[], page: { after?: string; limit: number }): Promise<StoredEvent[]>;
   /**
+   * Writes the profile item alone (derived values refreshed by a timer, shared/derived), guarded by
+   * the version read, with `counters` in the same transaction. Throws ProfileWriteConflict.
+   */
+  saveProfile(profile: ProfileRecord, expectedVersion: number, counters?: CounterIncrement[]): Promise<void>;
+  /** Ids of live profiles whose `dueAt` is at or before `now` (ISO), at most `limit`, earliest first. */
+  dueProfiles(now: string, limit: number): Promise<{ profileId: string; dueAt: string }[]>;
+  /**
    * Writes an erasure tombstone for each profile id, before anything is deleted: writes that would
    * put items back under an erased profile (a journey step finishing late, an entry) check it in
    * their transaction and are refused. Kept `erasedRetentionDays` (30), then expires.
@@ -54,6 +61,15 @@ export interface ProfileCommit {
   movePresence: { fromProfileId: string; presence: JourneyPresence }[];
   /** Presence items of merged profiles that lost to one of the same name: deleted. */
   deletePresence?: { profileId: string; executionName: string }[];
+  /** Counters added to in the same transaction (lifecycle counts: exact, never double-counted). */
+  counters?: CounterIncrement[];
+}
+
+/** `add` added to the numeric attributes of the item (`pk`, `sk`) of the profiles table, created if missing. */
+export interface CounterIncrement {
+  pk: string;
+  sk: string;
+  add: Record<string, number>;
 }
 
 /** An event's sort key, which orders the timeline. */

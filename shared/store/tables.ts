@@ -18,7 +18,13 @@ export interface TableDefinition {
   partitionKey: string;
   sortKey: string;
   ttlAttribute: string;
-  globalSecondaryIndexes: { indexName: string; partitionKey: string; sortKey: string }[];
+  globalSecondaryIndexes: {
+    indexName: string;
+    partitionKey: string;
+    sortKey: string;
+    /** What the index copies; default ALL. KEYS_ONLY: writes to the item reach the index only when its keys change. */
+    projection?: 'ALL' | 'KEYS_ONLY';
+  }[];
 }
 
 export const profilesTable: TableDefinition = {
@@ -34,6 +40,15 @@ export const profilesTable: TableDefinition = {
     { indexName: 'segment-members', partitionKey: 'memberOf', sortKey: 'memberId' },
     // Window timers by due time, sharded: the timer poller Queries `dueAt <= now` per shard.
     { indexName: 'segment-due', partitionKey: 'dueShard', sortKey: 'dueAt' },
+    // Profiles by the time a derived value (stage, windowed computed trait) changes with no event:
+    // the timer refreshes them then (shared/derived/timers.ts). Keys only, so the profile writes of
+    // every event do not copy the profile into the index.
+    {
+      indexName: 'profile-due',
+      partitionKey: 'profileDueShard',
+      sortKey: 'profileDueAt',
+      projection: 'KEYS_ONLY',
+    },
   ],
 };
 

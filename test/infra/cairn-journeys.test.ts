@@ -154,9 +154,9 @@ describe('DynamoDB tables from shared/store/tables.ts', () => {
 });
 
 describe('Lambda functions', () => {
-  test('five functions (and the catalog provider) on nodejs22.x arm64, ESM bundles, each with its own log group and role', () => {
+  test('six functions (and the catalog provider) on nodejs22.x arm64, ESM bundles, each with its own log group and role', () => {
     const functions = resourcesOf(json, 'AWS::Lambda::Function');
-    assert.equal(functions.length, 6);
+    assert.equal(functions.length, 7);
     for (const [id, fn] of functions) {
       assert.equal(fn.Properties?.Runtime, 'nodejs22.x', id);
       assert.deepEqual(fn.Properties?.Architectures, ['arm64'], id);
@@ -166,7 +166,7 @@ describe('Lambda functions', () => {
         `${id} logs to its own group`,
       );
     }
-    template.resourceCountIs('AWS::IAM::Role', 7); // six functions + the journey execution role
+    template.resourceCountIs('AWS::IAM::Role', 8); // seven functions + the journey execution role
   });
 
   test('handlers get table names from the shared definitions, the sender, the bus and the journey settings', () => {
@@ -359,10 +359,10 @@ describe('least privilege', () => {
     });
   });
 
-  test('only the api and ingest (derived events) may put events, and only on the Cairn bus', () => {
+  test('only the api, ingest and lifecycle (derived events) may put events, and only on the Cairn bus', () => {
     const puts = allStatements.filter((s) => list(s.Action).includes('events:PutEvents'));
     const statement = { Action: 'events:PutEvents', Effect: 'Allow', Resource: arnOf(cairn.bus) };
-    assert.deepEqual(puts, [statement, statement]);
+    assert.deepEqual(puts, [statement, statement, statement]);
     assert.ok(policiesOf(cairn.functions.api).some((s) => list(s.Action).includes('events:PutEvents')));
     assert.ok(policiesOf(cairn.functions.ingest).some((s) => list(s.Action).includes('events:PutEvents')));
   });

@@ -102,6 +102,7 @@ export class CairnData extends Construct {
         indexName: index.indexName,
         partitionKey: attribute(index.partitionKey),
         sortKey: attribute(index.sortKey),
+        ...(index.projection === 'KEYS_ONLY' && { projectionType: dynamodb.ProjectionType.KEYS_ONLY }),
       });
     }
     return table;

@@ -35,6 +35,8 @@ export class CairnEvents extends Construct {
    */
   readonly orderedQueue: sqs.Queue;
   readonly orderedDeadLetterQueue: sqs.Queue;
+  /** Refreshes profiles whose lifecycle stage or windows are due (functions/lifecycle), once a minute. */
+  readonly lifecycle: NodejsFunction;
   /** Everything on the bus the ingest rule does not take, into the same queue: ingest dead-letters it with the reason. */
   readonly unroutedRule: events.Rule;
 
@@ -85,6 +87,15 @@ export class CairnEvents extends Construct {
       }),
     );
 
+    // Time-driven stage changes: one poll of the `profile-due` index a minute (its only idle cost).
+    this.lifecycle = props.functions.create(this, 'lifecycle', { timeout: 60 });
+    props.data.grantItems(this.lifecycle);
+    this.bus.grantPutEventsTo(this.lifecycle);
+    new events.Rule(this, 'LifecycleSchedule', {
+      description: 'Cairn: refresh profiles whose lifecycle stage or computed-trait windows are due',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(this.lifecycle, { retryAttempts: 2 })],
+    });
     // Without it EventBridge drops an event no rule matches (`DetailType: "Track"`) without a trace.
     this.unroutedRule = new events.Rule(this, 'UnroutedRule', {
       eventBus: this.bus,

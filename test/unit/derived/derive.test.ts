@@ -38,7 +38,7 @@ function setup(definitions: Partial<DerivedDefinitions> = {}) {
     );
   const refresh = async (profileId: string) => {
     const profile = (await store.readProfile(profileId))!;
-    return deriver.derive({ profile, merged: [], now: clock.now() });
+    return (await deriver.derive({ profile, before: profile, merged: [], now: clock.now() })).profile;
   };
   return { clock, store, ingest, deriver, refresh };
 }
