@@ -23,7 +23,7 @@ const reasons = {
   executions:
     'Execution names are generated per customer and journey entry; access is scoped to executions of Cairn state machines (name prefix).',
   tableIndexes:
-    "The index ARNs (<table ARN>/index/*) are the Profiles table's own global secondary indexes (segment members, window timers); no other table is reachable.",
+    "The index ARNs (<table ARN>/index/*) are the Profiles table's own global secondary indexes (segment members, window timers, profile due times); no other table is reachable.",
   stepVersions:
     'The qualified ARNs (<step function ARN>:*) are versions/aliases of the one step Lambda; the journey role can invoke nothing else.',
   journeyLogLevel:
@@ -75,7 +75,7 @@ export function acceptedFindings(cairn: CairnJourneys): AcceptedFinding[] {
   const profilesLogicalId = stack.resolve(
     (cairn.tables.Profiles.node.defaultChild as CfnElement).logicalId,
   ) as string;
-  for (const fn of [ingest, api, step, cairn.functions.feedback])
+  for (const fn of [ingest, api, step, cairn.functions.feedback, cairn.functions.lifecycle])
     accept(fn.role!, iam5(`<${profilesLogicalId}.Arn>/index/*`), reasons.tableIndexes);
 
   const stepLogicalId = stack.resolve((step.node.defaultChild as CfnElement).logicalId) as string;
