@@ -29,8 +29,8 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { parse } from 'yaml';
+import { runtimeCalls } from '../functions/runtime/runtime.js';
 import { startLocalStack } from '../infra/local/stack.js';
-import { runtimeCalls } from '../shared/runtime/runtime.js';
 import { percentile, pool, printTable, round } from './support/stats.js';
 
 const latencyEvents = Number(process.env.BENCH_LATENCY_EVENTS ?? 200);

@@ -7,7 +7,7 @@ import { sfnDeployer } from '../../shared/catalog/deployer.js';
 import { DynamoCatalogStore } from '../../shared/catalog/dynamodb.js';
 import { DynamoWriteKeyStore } from '../../shared/catalog/write-keys.js';
 import { endUserMessagingSms } from '../../shared/channels/sms/sender.js';
-import { handleUnsubscribe, lazyUnsubscribeSecret } from '../../shared/channels/unsubscribe.js';
+import { handleUnsubscribe } from '../../shared/channels/unsubscribe.js';
 import { type Clock, processClock } from '../../shared/clock.js';
 import {
   DerivedCatalog,
@@ -43,10 +43,11 @@ import {
 } from '../../shared/profiles/index.js';
 import { busName } from '../../shared/routing.js';
 import { profileTimeline } from '../../shared/runtime/profile-timeline.js';
-import { createRuntime } from '../../shared/runtime/runtime.js';
 import type { RuntimeStore } from '../../shared/runtime/store.js';
 import { createDocumentClient } from '../../shared/store/dynamodb.js';
 import { journeysTable, profilesTable, tableName } from '../../shared/store/tables.js';
+import { createRuntime } from '../runtime/runtime.js';
+import { lazyUnsubscribeSecret } from '../runtime/unsubscribe-secret.js';
 import type { ApiDeps, ProfilesApi } from './routes.js';
 
 /**

@@ -2,8 +2,8 @@ import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createLogger } from '../../shared/log.js';
 import { applyEmailFeedback, type SesEventEnvelope } from '../../shared/runtime/feedback.js';
-import { createRuntime, type Runtime } from '../../shared/runtime/runtime.js';
 import { invocationLog, lambdaLog, sqsBatchLog } from '../middleware/index.js';
+import { createRuntime, type Runtime } from '../runtime/runtime.js';
 
 /**
  * SES events (delivery, bounce, complaint, open, click) from the bus, in SQS batches: each updates

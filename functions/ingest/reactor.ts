@@ -1,5 +1,5 @@
 import type { EventReactor } from '../../shared/profiles/index.js';
-import { createRuntime } from '../../shared/runtime/runtime.js';
+import { createRuntime } from '../runtime/runtime.js';
 
 /**
  * The journeys hook of ingest: what runs after each stored event (start / resume / stop executions).

@@ -1,11 +1,11 @@
 import middy from '@middy/core';
-import { withUnsubscribeSecret } from '../../shared/channels/unsubscribe.js';
 import type { StepResult } from '../../shared/journeys/execution.js';
 import { type StepRequest, stepRequestSchema } from '../../shared/journeys/step.js';
 import { createLogger } from '../../shared/log.js';
-import { createRuntime, type Runtime } from '../../shared/runtime/runtime.js';
 import { runStep } from '../../shared/runtime/step.js';
 import { lambdaLog, parsedEvent } from '../middleware/index.js';
+import { createRuntime, type Runtime } from '../runtime/runtime.js';
+import { withUnsubscribeSecret } from '../runtime/unsubscribe-secret.js';
 
 /**
  * The Step Functions task Lambda: one journey node for one customer (contract: shared/journeys/README.md).

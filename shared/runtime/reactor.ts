@@ -1,5 +1,4 @@
 import type { Clock } from '../clock.js';
-import { integerFromEnv } from '../config.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { IdGenerator } from '../ids.js';
 import { awaitedEventMatches } from '../journeys/nodes/waitFor.js';
@@ -80,7 +79,7 @@ export interface EventReactorDeps {
     profileId?: string;
   }) => Promise<RuntimeProfile | undefined>;
   log?: Logger;
-  /** How long the active-journey list is cached; default env CAIRN_JOURNEY_CACHE_MS or 5000. */
+  /** How long the active-journey list is cached; default 5000 (functions/runtime reads CAIRN_JOURNEY_CACHE_MS). */
   cacheTtlMs?: number;
 }
 
@@ -101,7 +100,7 @@ function isEvent(event: RuntimeEvent, name: string): boolean {
 
 export function createEventReactor(deps: EventReactorDeps): EventReactor {
   const log = deps.log ?? createLogger({ component: 'reactor' });
-  const ttl = deps.cacheTtlMs ?? integerFromEnv(process.env, 'CAIRN_JOURNEY_CACHE_MS', 5000);
+  const ttl = deps.cacheTtlMs ?? 5000;
   const activeJourneys = cachedActiveJourneys(deps.journeys, ttl);
   const entryDeps = { ...deps, log };
 

@@ -68,7 +68,7 @@ export interface DynamoRuntimeStoreOptions {
   /**
    * How `writeStep` writes: `transaction` (default: one TransactWriteItems, 2 WCU per KB of each item)
    * or `separate` (one request per part, in parallel, 1 WCU per KB). Default from
-   * `CAIRN_STEP_WRITES` (read by the caller). The trade-off is in shared/runtime/README.md.
+   * `CAIRN_STEP_WRITES` at the edge (functions/runtime). The trade-off is in shared/runtime/README.md.
    */
   stepWrites?: 'transaction' | 'separate';
   /** Keep timeline entries this long (seconds); default 400 days. */
@@ -85,9 +85,7 @@ export function dynamoRuntimeStore(
   const shard = options.shard ?? (() => Math.floor(Math.random() * statShards));
   const retention = options.timelineRetentionSeconds ?? 400 * 86_400;
   const now = options.now ?? Date.now;
-  const transactSteps = options.stepWrites
-    ? options.stepWrites === 'transaction'
-    : process.env.CAIRN_STEP_WRITES !== 'separate';
+  const transactSteps = (options.stepWrites ?? 'transaction') === 'transaction';
 
   /** Every write of a step as request parameters, for an item of a transaction. */
   const writes = {

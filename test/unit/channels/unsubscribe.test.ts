@@ -3,16 +3,18 @@ import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import {
   devUnsubscribeSecret,
+  lazyUnsubscribeSecret,
+  unsubscribeSecret,
+  withUnsubscribeSecret,
+} from '../../../functions/runtime/unsubscribe-secret.js';
+import {
   escapeHtml,
   handleUnsubscribe,
-  lazyUnsubscribeSecret,
   type UnsubscribeRequest,
   unsubscribeLink,
   unsubscribeProfile,
-  unsubscribeSecret,
   unsubscribeToken,
   verifyUnsubscribeToken,
-  withUnsubscribeSecret,
 } from '../../../shared/channels/unsubscribe.js';
 import { ManualClock } from '../../../shared/clock.js';
 import { parseMessage } from '../../../shared/events/index.js';
@@ -159,7 +161,7 @@ describe('GET|POST /unsubscribe', () => {
 
 describe('the runtime signs the links it renders and puts in List-Unsubscribe', () => {
   it('CAIRN_UNSUBSCRIBE_URL + ?p&t with CAIRN_UNSUBSCRIBE_SECRET; in the cloud, no secret is an error', async () => {
-    const { createRuntime } = await import('../../../shared/runtime/runtime.js');
+    const { createRuntime } = await import('../../../functions/runtime/runtime.js');
     const base = 'https://api.example.com/unsubscribe';
     const runtime = createRuntime({
       env: { CAIRN_UNSUBSCRIBE_URL: base, CAIRN_UNSUBSCRIBE_SECRET: secret },

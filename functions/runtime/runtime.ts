@@ -1,34 +1,46 @@
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { getActiveJourney, listActiveJourneys } from '../catalog/active.js';
-import { DynamoCatalogStore } from '../catalog/dynamodb.js';
-import { sesEmailSender } from '../channels/email.js';
-import { defaultUnsubscribeUrl, unsubscribeLink, unsubscribeSecret } from '../channels/unsubscribe.js';
-import { type Clock, processClock } from '../clock.js';
-import { integerFromEnv } from '../config.js';
-import { ValidationError } from '../errors.js';
-import { randomIds } from '../ids.js';
-import { executionName } from '../journeys/compile.js';
-import { type Journey, journeySchema } from '../journeys/schema.js';
-import { createLogger, type Logger } from '../log.js';
-import { DynamoProfileStore, findProfile, getProfile, type JourneyErasure } from '../profiles/index.js';
-import { createDocumentClient } from '../store/dynamodb.js';
-import { journeysTable, profilesTable, tableName } from '../store/tables.js';
-import type { EmailTemplate } from '../templates/render.js';
-import { dynamoMessageErasure, journeyErasure } from './erasure.js';
-import { sfnExecutionService } from './executions.js';
-import type { FeedbackDeps } from './feedback.js';
-import { profileAccess } from './profiles.js';
-import { getJourneyStats, type JourneyStats, listJourneyMessages, listMessages } from './queries.js';
-import { createEventReactor, type EventReactor } from './reactor.js';
-import type { StepDeps } from './step.js';
-import { stopFor } from './stop.js';
-import { dynamoRuntimeStore, type RuntimeStore } from './store.js';
-import type { ExecutionService, RuntimeProfile } from './types.js';
+import { getActiveJourney, listActiveJourneys } from '../../shared/catalog/active.js';
+import { DynamoCatalogStore } from '../../shared/catalog/dynamodb.js';
+import { sesEmailSender } from '../../shared/channels/email.js';
+import { unsubscribeLink } from '../../shared/channels/unsubscribe.js';
+import { type Clock, processClock } from '../../shared/clock.js';
+import { integerFromEnv } from '../../shared/config.js';
+import { ValidationError } from '../../shared/errors.js';
+import { randomIds } from '../../shared/ids.js';
+import { executionName } from '../../shared/journeys/compile.js';
+import { type Journey, journeySchema } from '../../shared/journeys/schema.js';
+import { createLogger, type Logger } from '../../shared/log.js';
+import {
+  DynamoProfileStore,
+  findProfile,
+  getProfile,
+  type JourneyErasure,
+} from '../../shared/profiles/index.js';
+import { dynamoMessageErasure, journeyErasure } from '../../shared/runtime/erasure.js';
+import { sfnExecutionService } from '../../shared/runtime/executions.js';
+import type { FeedbackDeps } from '../../shared/runtime/feedback.js';
+import { profileAccess } from '../../shared/runtime/profiles.js';
+import {
+  getJourneyStats,
+  type JourneyStats,
+  listJourneyMessages,
+  listMessages,
+} from '../../shared/runtime/queries.js';
+import { createEventReactor, type EventReactor } from '../../shared/runtime/reactor.js';
+import type { StepDeps } from '../../shared/runtime/step.js';
+import { stopFor } from '../../shared/runtime/stop.js';
+import { dynamoRuntimeStore, type RuntimeStore } from '../../shared/runtime/store.js';
+import type { ExecutionService, RuntimeProfile } from '../../shared/runtime/types.js';
+import { createDocumentClient } from '../../shared/store/dynamodb.js';
+import { journeysTable, profilesTable, tableName } from '../../shared/store/tables.js';
+import type { EmailTemplate } from '../../shared/templates/render.js';
+import { defaultUnsubscribeUrl, unsubscribeSecret } from './unsubscribe-secret.js';
 
 /**
- * Wires the runtime with its real dependencies, from the environment. Called once per Lambda
+ * Wires the runtime (shared/runtime) with its real dependencies, from the environment: the edge's
+ * one place for the runtime's configuration. Called once per Lambda
  * container by the adapters (functions/ingest, step, feedback, api); creates its clients on call,
  * never at import. Configuration:
  *   CAIRN_EMAIL_FROM              From address, default `Cairn <no-reply@example.com>`
@@ -37,6 +49,7 @@ import type { ExecutionService, RuntimeProfile } from './types.js';
  *   CAIRN_UNSUBSCRIBE_SECRET      signs the link (`?p=<profileId>&t=<HMAC>`); locally a fixed dev default
  *   CAIRN_JOURNEY_CACHE_MS        how long ingest caches the active journeys, default 5000
  *   CAIRN_TEMPLATE_CACHE_MS       how long the step caches a template, default 1000
+ *   CAIRN_STEP_WRITES             `separate`: a step's writes as one request each instead of one transaction
  *   CAIRN_PROFILES_TABLE, CAIRN_JOURNEYS_TABLE
  */
 export interface RuntimeOptions {
@@ -117,7 +130,10 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const client = options.documentClient ?? countCalls(createDocumentClient(), role, 'DynamoDB');
   const sfn = options.sfn ?? countCalls(new SFNClient({ maxAttempts: 5 }), role, 'StepFunctions');
   const ses = options.ses ?? countCalls(new SESv2Client({ maxAttempts: 3 }), role, 'SES');
-  const store = dynamoRuntimeStore(client, { now: () => clock.now() });
+  const store = dynamoRuntimeStore(client, {
+    now: () => clock.now(),
+    stepWrites: env.CAIRN_STEP_WRITES === 'separate' ? 'separate' : 'transaction',
+  });
   const executions = sfnExecutionService(sfn);
   const catalogStore = new DynamoCatalogStore(client, tableName(journeysTable, env));
   const profiles = new DynamoProfileStore({ client, clock, tableName: tableName(profilesTable, env) });
@@ -183,6 +199,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       return undefined;
     },
     log: log.child({ component: 'reactor' }),
+    cacheTtlMs: integerFromEnv(env, 'CAIRN_JOURNEY_CACHE_MS', 5000),
   });
 
   const step: StepDeps = {
