@@ -14,6 +14,7 @@ import { type Journey, journeyJsonSchema } from '../shared/journeys/schema.js';
 import { journeyIssues, parseJourneyDocument, validateJourney } from '../shared/journeys/validate.js';
 import { type EmailTemplate, validateTemplate } from '../shared/templates/render.js';
 import { aslProblems } from './asl-check.js';
+import { derivedProblems, derivedSchemaFiles } from './derived.js';
 
 export const statemachinesDir = dirname(fileURLToPath(import.meta.url));
 export const templatesDir = join(statemachinesDir, 'templates');
@@ -96,7 +97,7 @@ export function loadJourneyFile(file: string): { journey?: Journey; problems: Pr
 
 /** Every problem in the folder: journeys, their templates, and the compiled ASL as asl-validator sees it. */
 export function validateAll(dir = statemachinesDir): Problem[] {
-  const problems: Problem[] = [];
+  const problems: Problem[] = [...derivedProblems(dir)];
   for (const file of templateFiles(join(dir, 'templates'))) {
     try {
       loadTemplate(file);
@@ -125,5 +126,6 @@ export function generatedFiles(dir = statemachinesDir): Map<string, string> {
     files.set(join(dir, `${journey.id}.asl.json`), `${JSON.stringify(compileJourney(journey), null, 2)}\n`);
   }
   files.set(join(dir, 'journey.schema.json'), `${JSON.stringify(journeyJsonSchema(), null, 2)}\n`);
+  for (const [file, content] of derivedSchemaFiles(dir)) files.set(file, content);
   return files;
 }

@@ -9,6 +9,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { loadTemplate, templateFiles } from '../../statemachines/artifacts.js';
+import { derivedFiles } from '../../statemachines/derived.js';
 
 export interface PublishTarget {
   httpUrl: string;
@@ -47,6 +48,18 @@ export async function publishExampleJourneys(target: PublishTarget): Promise<Pub
     } catch (error) {
       outcome.failed.push({
         id: `template ${id}`,
+        reason: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+
+  // Computed traits and scores before the journeys that may branch on them.
+  for (const { kind, id, body } of derivedFiles(folder)) {
+    try {
+      await call('PUT', `/${kind}s/${encodeURIComponent(id)}`, JSON.stringify(body ?? {}));
+    } catch (error) {
+      outcome.failed.push({
+        id: `${kind} ${id}`,
         reason: error instanceof Error ? error.message : String(error),
       });
     }
