@@ -55,11 +55,11 @@ function generate(seed: number, id: string, template: string, urls: Endpoints) {
         retries: 0,
         next: to,
       },
-      // biome-ignore lint/suspicious/noThenProperty: `then` is a waitFor field of the journey format
       waitFor: {
         type: 'waitFor',
         event: `Reply ${id}`,
         timeout: pick(['PT2H', 'P1D']),
+        // biome-ignore lint/suspicious/noThenProperty: `then` is a waitFor field of the journey format
         then: to,
         else: later(i),
       },
