@@ -1,6 +1,7 @@
 /**
  * The small set of errors the domain throws. Each has a stable `code` that adapters map to an HTTP
- * status or a dead-letter reason in one place (functions/api/respond.ts, functions/ingest).
+ * status or a dead-letter reason in one place (shared/http/respond.ts `errorResponse` for HTTP;
+ * shared/events/dead-letters.ts for events ingest refuses).
  */
 
 /** One problem with an input: where it is (a path of keys and indexes) and what is wrong. */

@@ -22,7 +22,7 @@ import { type DerivedApi, derivedRoutes } from './derived-routes.js';
 import { type MessagingApi, messagingRoutes } from './messaging-routes.js';
 
 /**
- * The HTTP API (DESIGN.md §4): each route parses its input, calls one domain function and returns
+ * The HTTP API (README.md and functions/api/README.md): each route parses its input, calls one domain function and returns
  * its result; errors are CairnErrors mapped to responses by shared/http/respond.ts.
  */
 

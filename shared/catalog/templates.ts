@@ -26,17 +26,7 @@ export class TemplateCatalog {
     const body = { subject: input.subject, html: input.html, text: input.text } as EmailTemplate;
     validateTemplate(body);
     const existing = await this.deps.store.getTemplate(id);
-    const now = isoAt(this.deps.clock);
-    const template: TemplateRecord = {
-      id,
-      subject: body.subject,
-      ...(body.html !== undefined && { html: body.html }),
-      ...(body.text !== undefined && { text: body.text }),
-      createdAt: existing?.createdAt ?? now,
-      updatedAt: now,
-      revision: (existing?.revision ?? 0) + 1,
-    };
-    await this.deps.store.saveTemplate(template);
+    const template = await this.save(id, body, existing, isoAt(this.deps.clock));
     return { template, created: !existing };
   }
 
@@ -68,18 +58,28 @@ export class TemplateCatalog {
       if (before && before.subject === body.subject && before.html === body.html && before.text === body.text)
         continue;
       validateTemplate(body);
-      const record: TemplateRecord = {
-        id: template.id,
-        subject: body.subject,
-        ...(body.html !== undefined && { html: body.html }),
-        ...(body.text !== undefined && { text: body.text }),
-        createdAt: before?.createdAt ?? now,
-        updatedAt: now,
-        revision: (before?.revision ?? 0) + 1,
-      };
-      await this.deps.store.saveTemplate(record);
-      existing.set(template.id, record);
+      existing.set(template.id, await this.save(template.id, body, before, now));
     }
     return new Set(existing.keys());
+  }
+
+  /** Writes a validated template as the next revision of `before` (one PutItem). */
+  private async save(
+    id: string,
+    body: EmailTemplate,
+    before: TemplateRecord | undefined,
+    now: string,
+  ): Promise<TemplateRecord> {
+    const record: TemplateRecord = {
+      id,
+      subject: body.subject,
+      ...(body.html !== undefined && { html: body.html }),
+      ...(body.text !== undefined && { text: body.text }),
+      createdAt: before?.createdAt ?? now,
+      updatedAt: now,
+      revision: (before?.revision ?? 0) + 1,
+    };
+    await this.deps.store.saveTemplate(record);
+    return record;
   }
 }

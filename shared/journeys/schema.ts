@@ -1,5 +1,5 @@
 /**
- * The journey definition (DESIGN.md §4): one zod schema used by the validator, the compiler, the
+ * The journey definition (README.md, "Journeys"): one zod schema used by the validator, the compiler, the
  * API and the JSON Schema editors get (statemachines/journey.schema.json).
  */
 import * as z from 'zod';

@@ -75,7 +75,7 @@ export interface Profile extends ProfileRecord {
   presence: JourneyPresence[];
 }
 
-/** The public JSON shape (DESIGN.md §4): what the API returns for a profile. */
+/** The public JSON shape (README.md, HTTP API): what the API returns for a profile. */
 export interface ProfileJson {
   profileId: string;
   identities: Identities;

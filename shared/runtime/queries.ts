@@ -56,7 +56,7 @@ export interface JourneyStats {
 const baseCounters = ['entered', 'completed', 'waiting', 'failed', 'skipped', 'exited'] as const;
 
 /**
- * Sums the stats shards of a journey (one Query) into the DESIGN.md §4 shape. `journey` (the current
+ * Sums the stats shards of a journey (one Query) into the shape of `GET /journeys/{id}/stats` (README.md, HTTP API). `journey` (the current
  * version) names split branches and lists nodes nobody reached yet with zeros.
  */
 export async function getJourneyStats(

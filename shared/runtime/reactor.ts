@@ -19,7 +19,7 @@ import type {
 } from './types.js';
 
 /**
- * What happens when an event arrives (DESIGN.md §2): stop executions whose goal or exit event this is,
+ * What happens when an event arrives (docs/architecture.md, "One event"): stop executions whose goal or exit event this is,
  * resume executions waiting for it, start journeys it triggers. An event nobody waits on and that
  * triggers nothing costs no request: the presence items come with the profile read, and the active
  * journeys are cached in memory.

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { RuntimeStore } from './store.js';
+import { presenceStepEntry } from './timeline-store.js';
 import type { ExecutionService, PresenceRecord, RuntimeEvent } from './types.js';
 
 /**
@@ -40,18 +41,12 @@ export async function resume(deps: ResumeDeps, p: PresenceRecord, event: Runtime
     presence: {
       clearWaiting: { profileId: p.profileId, executionName: p.executionName, token: waiting.token },
     },
-    timeline: {
-      profileId: p.profileId,
-      at: new Date(deps.clock.now()).toISOString(),
-      kind: 'journey-step',
-      journeyId: p.journeyId,
-      journeyVersion: p.version,
-      executionName: p.executionName,
+    timeline: presenceStepEntry(p, deps.clock.now(), {
       nodeId: waiting.nodeId,
       nodeType: 'waitFor',
       outcome: 'resumed',
-      detail: event.event,
-    },
+      ...(event.event !== undefined && { detail: event.event }),
+    }),
   });
   return true;
 }

@@ -3,6 +3,7 @@ import type { Journey } from '../journeys/schema.js';
 import type { Logger } from '../log.js';
 import { stopDeltas } from './stats.js';
 import type { RuntimeStore } from './store.js';
+import { presenceStepEntry } from './timeline-store.js';
 import type { ExecutionService, JourneySource, PresenceRecord, StatDelta } from './types.js';
 
 /**
@@ -83,18 +84,12 @@ export async function stopFor(
       journeyId: p.journeyId,
       deltas,
       presence: { remove: { profileId: p.profileId, executionName: p.executionName } },
-      timeline: {
-        profileId: p.profileId,
-        at: new Date(deps.clock.now()).toISOString(),
-        kind: 'journey-step',
-        journeyId: p.journeyId,
-        journeyVersion: p.version,
-        executionName: p.executionName,
+      timeline: presenceStepEntry(p, deps.clock.now(), {
         nodeId: parkedIn ?? '',
         nodeType: why,
         outcome: outcome[why],
         ...(detail?.event && { detail: detail.event }),
-      },
+      }),
     });
   }
   deps.log.info(`execution stopped: ${cause[why]}`, {

@@ -32,6 +32,26 @@ export interface TimelineStore {
 
 const timelinePrefix = 'JT#';
 
+/** A `journey-step` entry for an execution the profile is in (a resume, a stop), at `at` (epoch ms). */
+export function presenceStepEntry(
+  presence: { profileId: string; journeyId: string; version: number; executionName: string },
+  at: number,
+  step: Pick<TimelineEntry, 'nodeId' | 'nodeType' | 'outcome' | 'detail'>,
+): TimelineEntry {
+  return {
+    profileId: presence.profileId,
+    at: new Date(at).toISOString(),
+    kind: 'journey-step',
+    journeyId: presence.journeyId,
+    journeyVersion: presence.version,
+    executionName: presence.executionName,
+    nodeId: step.nodeId,
+    nodeType: step.nodeType,
+    outcome: step.outcome,
+    ...(step.detail !== undefined && { detail: step.detail }),
+  };
+}
+
 /** The timeline put as request parameters, for a request of its own or an item of a transaction. */
 export function timelineWrite(table: string, retentionSeconds: number, now: () => number) {
   return (entry: TimelineEntry) => ({

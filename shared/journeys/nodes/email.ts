@@ -13,7 +13,13 @@ export const emailNodeSchema = z
     template: z
       .string()
       .regex(idRules.template.pattern, { message: idRules.template.message })
-      .describe('Id of the template (`PUT /templates/{id}`, or statemachines/templates/<id>.template.yaml).'),
+      .describe(
+        'Id of the template (`PUT /templates/{id}`, or statemachines/templates/<id>.template.yaml). ' +
+          'Liquid sees: `profile` = the traits flattened, plus `profileId`, `userId` and `anonymousId` (first of each), ' +
+          '`computed`, `stage`, `scores` ({{ profile.firstName }}); `event` = the trigger event’s properties, or the ' +
+          'enrollment `context` ({{ event.cartId }}); `journey` = { id, version }; `unsubscribe_url`. ' +
+          'Output is HTML-escaped in `html`.',
+      ),
     next: nodeId,
   })
   .describe('Send an email rendered from a template to the profile’s `email` trait.');
@@ -64,7 +70,7 @@ export async function runEmail(step: StepContext<EmailNode>, deps: EmailDeps): P
   const reason = emailSkipReason(step.profile.traits, step.heldOut);
   if (reason) return { outcome: 'skipped', reason, next };
   const rendered = await deps.renderTemplate(step.node.template, {
-    // Traits flattened; computed traits, stage and scores under their own names (DESIGN.md §4).
+    // Traits flattened; computed traits, stage and scores under their own names (README.md, "Template context").
     profile: {
       ...step.profile.traits,
       computed: step.profile.computed ?? {},
