@@ -7,8 +7,6 @@ export interface DerivedApi {
   catalog: DerivedCatalog;
   /** `GET /lifecycle`: counts per stage now and flows per day. */
   lifecycleReport?(query: { days?: number }): Promise<unknown>;
-  /** `POST /scores/churnRisk/fit`: fits the churn model on the population's histories. */
-  fitChurnModel?(options: { save: boolean }): Promise<unknown>;
 }
 
 export function derivedRoutes(router: Router, api: DerivedApi | undefined): void {
@@ -47,13 +45,6 @@ export function derivedRoutes(router: Router, api: DerivedApi | undefined): void
     await need().catalog.deleteScore(request.params.id!);
     return { body: { id: request.params.id, deleted: true } };
   });
-  router.on('POST', '/scores/churnRisk/fit', 'marketer', async (request) => {
-    const fit = need().fitChurnModel;
-    if (!fit) throw new NotImplementedError('fitting the churn model is not available in this deployment');
-    const body = request.body() as { save?: unknown } | undefined;
-    return { body: await fit({ save: body?.save === true }) };
-  });
-
   router.on('GET', '/lifecycle', 'marketer', async (request) => {
     const { catalog, lifecycleReport } = need();
     const days = request.query.days === undefined ? undefined : Number(request.query.days);
