@@ -19,7 +19,7 @@ export interface BusRule {
   /** EventBridge event pattern (the same JSON on AWS and locally). */
   eventPattern: Record<string, unknown>;
   /** Which function receives matching events, through an SQS queue with a DLQ. */
-  target: 'ingest' | 'feedback';
+  target: 'ingest' | 'feedback' | 'segments';
   /** SQS batch size delivered to the function. */
   batchSize: number;
   /** Deliveries of one message before it moves to the DLQ. */
@@ -61,7 +61,8 @@ export const ingestRule: BusRule = {
  */
 export const unroutedRule: BusRule = {
   name: 'cairn-unrouted',
-  eventPattern: { 'detail-type': [{ 'anything-but': [...segmentTypes] }] },
+  // Segment backfill pages have their own rule (segmentsRule).
+  eventPattern: { 'detail-type': [{ 'anything-but': [...segmentTypes, 'Segment Backfill Page'] }] },
   target: 'ingest',
   batchSize: 10,
   maxReceiveCount: 3,
@@ -77,8 +78,17 @@ export const feedbackRule: BusRule = {
   maxReceiveCount: 3,
 };
 
+/** Segment backfill pages (shared/segments/wiring.ts): one page per delivery, the next sent by it. */
+export const segmentsRule: BusRule = {
+  name: 'cairn-segments',
+  eventPattern: { source: ['cairn.segments'] },
+  target: 'segments',
+  batchSize: 1,
+  maxReceiveCount: 5,
+};
+
 /** The rules that each own a queue and a function, one per target. */
-export const busRules: readonly BusRule[] = [ingestRule, feedbackRule];
+export const busRules: readonly BusRule[] = [ingestRule, feedbackRule, segmentsRule];
 
 /** Every rule on the buses; `unroutedRule` shares the ingest rule's queue on AWS. */
-export const allBusRules: readonly BusRule[] = [ingestRule, unroutedRule, feedbackRule];
+export const allBusRules: readonly BusRule[] = [ingestRule, unroutedRule, feedbackRule, segmentsRule];

@@ -48,6 +48,7 @@ import { createDocumentClient } from '../../shared/store/dynamodb.js';
 import { journeysTable, profilesTable, tableName } from '../../shared/store/tables.js';
 import { createRuntime } from '../runtime/runtime.js';
 import { lazyUnsubscribeSecret } from '../runtime/unsubscribe-secret.js';
+import { createSegments } from '../segments/deps.js';
 import type { ApiDeps, ProfilesApi } from './routes.js';
 
 /**
@@ -244,6 +245,8 @@ export function createApiDeps(options: ApiDepsOptions): ApiDeps & { catalog: Jou
           today: new Date(clock.now()).toISOString().slice(0, 10),
         }),
     },
+    segments: createSegments({ env: process.env, client, clock, ...(options.log && { log: options.log }) })
+      .service,
     log: options.log,
   };
 }

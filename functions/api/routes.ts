@@ -18,6 +18,16 @@ import { type EventPublisher, publishMessages } from '../../shared/http/ingestio
 import { type HttpRequest, Router } from '../../shared/http/router.js';
 import type { Logger } from '../../shared/log.js';
 import { type SegmentType, segmentTypes } from '../../shared/routing.js';
+import {
+  deleteSegment,
+  getSegment,
+  listMembers,
+  listSegments,
+  previewSegment,
+  putSegment,
+  type SegmentServiceDeps,
+  segmentsOfProfile,
+} from '../../shared/segments/service.js';
 import { type DerivedApi, derivedRoutes } from './derived-routes.js';
 import { type MessagingApi, messagingRoutes } from './messaging-routes.js';
 
@@ -82,6 +92,7 @@ export interface ApiDeps {
   derived?: DerivedApi;
   /** Messaging policy, suppressions, inbound SMS (functions/api/messaging-routes.ts). */
   messaging?: MessagingApi;
+  segments?: SegmentServiceDeps;
   log?: Logger;
 }
 
@@ -218,14 +229,29 @@ export function createRouter(deps: ApiDeps): Router {
   });
 
   // Segments: not built yet.
-  const segmentsLater = () => {
-    throw new NotImplementedError(
-      'segments (audience rules) are not available yet; they come with the segments work',
-    );
-  };
-  router.on('GET', '/segments', 'marketer', segmentsLater);
-  router.on('GET', '/segments/{id}', 'marketer', segmentsLater);
-  router.on('PUT', '/segments/{id}', 'marketer', segmentsLater);
+  // Segments (shared/segments): definitions, status and count, members page by page, preview.
+  const segments = () => need(deps.segments, 'segments');
+  router.on('GET', '/segments', 'marketer', async () => ({ body: await listSegments(segments()) }));
+  router.on('POST', '/segments/preview', 'marketer', async (request) => ({
+    body: await previewSegment(segments(), request.body()),
+  }));
+  router.on('PUT', '/segments/{id}', 'marketer', async (request) => {
+    const segment = await putSegment(segments(), request.params.id!, request.body());
+    return { status: segment.revision === 1 ? 201 : 200, body: segment };
+  });
+  router.on('GET', '/segments/{id}', 'marketer', async (request) => ({
+    body: await getSegment(segments(), request.params.id!),
+  }));
+  router.on('GET', '/segments/{id}/members', 'marketer', async (request) => ({
+    body: await listMembers(segments(), request.params.id!, {
+      ...(request.query.limit !== undefined && { limit: request.query.limit }),
+      ...(request.query.cursor !== undefined && { cursor: request.query.cursor }),
+    }),
+  }));
+  router.on('DELETE', '/segments/{id}', 'marketer', async (request) => {
+    await deleteSegment(segments(), request.params.id!);
+    return { body: { id: request.params.id!, deleted: true } };
+  });
 
   // Write keys: created for a source (the plaintext is in this answer only), revoked by id.
   router.on('POST', '/write-keys', 'marketer', async (request) => {
@@ -254,9 +280,14 @@ export function createRouter(deps: ApiDeps): Router {
       body: await need(deps.profiles, 'profile lookup').find({ userId, anonymousId, email, phone }),
     };
   });
-  router.on('GET', '/profiles/{id}', 'marketer', async (request) => ({
-    body: await need(deps.profiles, 'profiles').get(request.params.id!),
-  }));
+  router.on('GET', '/profiles/{id}', 'marketer', async (request) => {
+    const profile = (await need(deps.profiles, 'profiles').get(request.params.id!)) as { profileId: string };
+    if (!deps.segments) return { body: profile };
+    // The segments of the profile this id lives in now (reads follow merges).
+    return {
+      body: { ...profile, segments: await segmentsOfProfile(deps.segments.store, profile.profileId) },
+    };
+  });
   router.on('GET', '/profiles/{id}/timeline', 'marketer', async (request) => ({
     body: await need(deps.profiles, 'timelines').timeline(request.params.id!, {
       limit: intParam(request, 'limit'),

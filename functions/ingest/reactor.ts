@@ -1,17 +1,29 @@
 import type { EventReactor } from '../../shared/profiles/index.js';
 import { createRuntime } from '../runtime/runtime.js';
+import { membershipEvent, segmentsReactor } from '../../shared/segments/wiring.js';
+import { createSegments } from '../segments/deps.js';
 
 /**
- * The journeys hook of ingest: what runs after each stored event (start / resume / stop executions).
- * This is the one place the journeys runtime is wired in (shared/runtime/reactor.ts). The runtime
- * makes its own clients so its AWS calls are counted apart from ingest's (`runtimeCalls.reactor`).
+ * The hooks of ingest: what runs after each stored event. The journeys runtime starts, resumes and
+ * stops executions (shared/runtime/reactor.ts); then segments re-evaluate what the event can change
+ * (shared/segments), and each entry or exit is handed to the journeys runtime as a `Segment Entered`
+ * / `Segment Exited` event, which starts the journeys triggered by it. Each makes its own clients, so
+ * their AWS calls are counted apart from ingest's (`runtimeCalls.reactor`, `runtimeCalls.segments`).
  */
 export function createReactor(): EventReactor {
   const { reactor } = createRuntime({ role: 'reactor' });
-  // Ingest needs no result; the runtime's reactor reports what it did (for its own tests).
+  const segments = segmentsReactor(
+    createSegments({ role: 'segments' }).engine(async (change) => {
+      await reactor.onEvent({
+        profile: { profileId: change.profileId, traits: {} },
+        event: membershipEvent(change),
+      });
+    }),
+  );
   return {
     async onEvent(input) {
       await reactor.onEvent(input);
+      await segments.onEvent(input);
     },
   };
 }

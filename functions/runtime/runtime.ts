@@ -104,7 +104,7 @@ interface Countable {
   };
 }
 
-function countCalls<T>(client: T, role: string, service: string): T {
+export function countCalls<T>(client: T, role: string, service: string): T {
   runtimeCalls[role] ??= {};
   const calls = runtimeCalls[role];
   (client as unknown as Countable).middlewareStack.add(

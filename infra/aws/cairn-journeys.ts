@@ -22,6 +22,7 @@ import { type CairnFunctionName, CairnFunctions, cairnCodeRoot } from './parts/f
 import { keepLogicalIdsWithout } from './parts/logical-ids.js';
 import { CairnMessaging, emailDomain } from './parts/messaging.js';
 import { CairnObservability } from './parts/observability.js';
+import { CairnSegments } from './parts/segments.js';
 import { CairnStateMachines, type DeployedJourney, journeyAliasName } from './parts/state-machines.js';
 
 export type { RuleBuffer } from './parts/buffer.js';
@@ -172,6 +173,7 @@ export class CairnJourneys extends Construct {
     readonly stateMachines: CairnStateMachines;
     readonly events: CairnEvents;
     readonly api: CairnApi;
+    readonly segments: CairnSegments;
     readonly observability: CairnObservability;
   };
 
@@ -241,6 +243,14 @@ export class CairnJourneys extends Construct {
       userPoolClient: props.userPoolClient,
       machineAccess: props.machineAccess,
     });
+    const segments = new CairnSegments(this, 'Segments', {
+      functions,
+      data,
+      bus: events.bus,
+      maxConcurrency,
+    });
+    // Preview scans the profiles.
+    data.grantItems(api.api, { scan: true });
     const step = stateMachines.step;
     step.addEnvironment('CAIRN_UNSUBSCRIBE_URL', props.unsubscribeUrl ?? `${api.stage.url}unsubscribe`);
     functions.shareEnvironment({
@@ -260,8 +270,13 @@ export class CairnJourneys extends Construct {
       feedback: messaging.feedback,
       authorizer: api.authorizer,
       lifecycle: events.lifecycle,
+      segments: segments.worker,
     };
-    this.buffers = { ingest: events.ingestBuffer, feedback: messaging.feedbackBuffer };
+    this.buffers = {
+      ingest: events.ingestBuffer,
+      feedback: messaging.feedbackBuffer,
+      segments: segments.buffer,
+    };
     const observability = new CairnObservability(this, 'Observability', {
       functions: this.functions,
       buffers: busRules.map((rule) => ({
@@ -275,7 +290,7 @@ export class CairnJourneys extends Construct {
       alarmActions: props.alarmActions ?? [],
     });
 
-    this.parts = { data, messaging, stateMachines, events, api, observability };
+    this.parts = { data, messaging, stateMachines, events, api, segments, observability };
     for (const part of Object.values(this.parts)) keepLogicalIdsWithout(part);
 
     this.encryptionKey = data.encryptionKey;

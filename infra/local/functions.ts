@@ -11,7 +11,13 @@ import type { Context } from 'aws-lambda';
 export const localAccount = '000000000000';
 export const localRegion = 'us-east-1';
 
-export const localFunctionNames = ['cairn-ingest', 'cairn-api', 'cairn-step', 'cairn-feedback'] as const;
+export const localFunctionNames = [
+  'cairn-ingest',
+  'cairn-api',
+  'cairn-step',
+  'cairn-feedback',
+  'cairn-segments',
+] as const;
 export type LocalFunctionName = (typeof localFunctionNames)[number];
 
 // biome-ignore lint/suspicious/noExplicitAny: handlers are typed by their own event shapes.

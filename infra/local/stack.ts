@@ -30,6 +30,7 @@ import {
 } from './functions.js';
 import { type HttpServer, startHttpServer } from './http.js';
 import { createLocalRoutes, settle } from './local-routes.js';
+import { startLocalSegmentTimers } from './segment-timers.js';
 import { createLocalSes, type LocalSes } from './ses.js';
 import { createLocalSms, type LocalSms } from './sms.js';
 import { createLocalSns, type LocalSns } from './sns.js';
@@ -145,9 +146,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   let http: HttpServer | undefined;
   let ready = false;
   let stopDerivedTimers: (() => void) | undefined;
+  let stopSegmentTimers: (() => void) | undefined;
   const stopAll = async () => {
     ready = false;
     stopDerivedTimers?.();
+    stopSegmentTimers?.();
     http?.setReady(false);
     await http?.close();
     await bus.stop();
@@ -228,6 +231,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     edge.register(stepFunctions.service);
     progress('Step Functions ready');
+    stopSegmentTimers = startLocalSegmentTimers(clock);
 
     stopDerivedTimers = startDerivedTimers(clock, log.child({ component: 'lifecycle' }));
     http.setReady(true);

@@ -359,12 +359,12 @@ describe('least privilege', () => {
     });
   });
 
-  test('only the api, ingest and lifecycle (derived events) may put events, and only on the Cairn bus', () => {
+  test('only the api, ingest, lifecycle (derived events) and the segments worker (backfill pages) may put events, and only on the Cairn bus', () => {
     const puts = allStatements.filter((s) => list(s.Action).includes('events:PutEvents'));
     const statement = { Action: 'events:PutEvents', Effect: 'Allow', Resource: arnOf(cairn.bus) };
-    assert.deepEqual(puts, [statement, statement, statement]);
-    assert.ok(policiesOf(cairn.functions.api).some((s) => list(s.Action).includes('events:PutEvents')));
-    assert.ok(policiesOf(cairn.functions.ingest).some((s) => list(s.Action).includes('events:PutEvents')));
+    assert.deepEqual(puts, [statement, statement, statement, statement]);
+    for (const fn of [cairn.functions.api, cairn.functions.ingest, cairn.functions.segments])
+      assert.ok(policiesOf(fn).some((s) => list(s.Action).includes('events:PutEvents')));
   });
 
   test('only the step Lambda sends email: from the configured address, through the identity and configuration set', () => {

@@ -8,7 +8,15 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 
 /** The Lambda functions of Cairn; each is `functions/<name>/handler.ts` in the Cairn source tree. */
-export const cairnFunctionNames = ['ingest', 'api', 'step', 'feedback', 'authorizer', 'lifecycle'] as const;
+export const cairnFunctionNames = [
+  'ingest',
+  'api',
+  'step',
+  'feedback',
+  'authorizer',
+  'lifecycle',
+  'segments',
+] as const;
 export type CairnFunctionName = (typeof cairnFunctionNames)[number];
 
 /** The Cairn source tree this file belongs to (infra/aws/parts → ../../..). */

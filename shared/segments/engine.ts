@@ -1,0 +1,209 @@
+/**
+ * Incremental membership: after something happened to a profile (an event, a trait change, a merge,
+ * a window timer), re-evaluate only the segments that can be affected, with at most ONE read (the
+ * profile's partition: profile, recent events, segment items) and one write per change (a
+ * transaction: membership item + count shard). An event that changes no membership writes nothing.
+ */
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
+import type { ProfileRecord } from '../profiles/model.js';
+import { analyseCondition, evaluateCondition, type SegmentReads, type SubjectEvent } from './evaluate.js';
+import type { Segment } from './schema.js';
+import type { MembershipState, SegmentStore } from './store.js';
+import { wakeSegmentTimers } from './timers.js';
+
+/** A segment ready to evaluate: its definition and what it reads. */
+export interface ActiveSegment {
+  id: string;
+  definition: Segment;
+  reads: SegmentReads;
+}
+
+/** What happened to the profile. */
+export interface ProfileChange {
+  /** A tracked event's name. */
+  event?: string;
+  /** Trait keys written (identify, update node, unsubscribe). */
+  traits?: string[];
+  /** Any event at all (lastSeen moved): segments reading seen/stage/scores/computed re-evaluate. */
+  activity?: boolean;
+  /** Re-evaluate these segments (their timer is due) and what depends on them. */
+  segments?: string[];
+  /** Re-evaluate every segment (a merge, a backfill). */
+  everything?: boolean;
+}
+
+export interface MembershipChange {
+  segmentId: string;
+  profileId: string;
+  change: 'entered' | 'exited';
+  at: string;
+}
+
+export interface SegmentEngineDeps {
+  store: SegmentStore;
+  clock: Clock;
+  /** The defined segments, dependencies first (see `orderSegments`). */
+  segments: () => Promise<ActiveSegment[]>;
+  /** Called once per membership change that this evaluation made (entries start journeys). */
+  onChange?: (change: MembershipChange) => Promise<void>;
+  log?: Logger;
+}
+
+export function activeSegment(definition: Segment): ActiveSegment {
+  return { id: definition.id, definition, reads: analyseCondition(definition.where) };
+}
+
+/** Segments that `change` can affect, plus every segment that reads one of them (transitively). */
+export function affectedSegments(segments: ActiveSegment[], change: ProfileChange): ActiveSegment[] {
+  const affected = new Set<string>();
+  for (const segment of segments) {
+    const { reads } = segment;
+    const hit =
+      change.everything === true ||
+      change.segments?.includes(segment.id) === true ||
+      (change.activity === true && reads.everyEvent) ||
+      (change.event !== undefined && reads.events.has(change.event)) ||
+      (change.traits !== undefined &&
+        change.traits.length > 0 &&
+        (reads.traits === 'all' || change.traits.some((key) => (reads.traits as Set<string>).has(key)))) ||
+      [...reads.segments].some((id) => affected.has(id));
+    // `segments` is in dependency order, so a reader comes after what it reads.
+    if (hit) affected.add(segment.id);
+  }
+  return segments.filter((segment) => affected.has(segment.id));
+}
+
+/**
+ * Re-evaluates the profile's affected segments and writes what changed. `known` is the profile as
+ * the caller has it (ingest's result); the read returns it too, and the fresher one is used.
+ */
+export async function reevaluateProfile(
+  deps: SegmentEngineDeps,
+  profileId: string,
+  change: ProfileChange,
+): Promise<MembershipChange[]> {
+  const all = await deps.segments();
+  const affected = affectedSegments(all, change);
+  if (affected.length === 0) return [];
+  const now = deps.clock.now();
+  const nowIso = new Date(now).toISOString();
+  const history = historySince(affected, now);
+  const read = await deps.store.readProfile(profileId, history);
+  const profile = read.profile;
+  const changes: MembershipChange[] = [];
+  if (!profile || profile.mergedInto !== undefined) {
+    // Erased or merged away: it is in nothing any more (the survivor is evaluated on its own).
+    for (const state of read.states.values()) {
+      if (state.member && (await deps.store.exit(state.segmentId, profileId)))
+        changes.push({ segmentId: state.segmentId, profileId, change: 'exited', at: nowIso });
+      else if (!state.member && state.dueAt)
+        await deps.store.setDue(state.segmentId, profileId, undefined, false);
+    }
+    return changes;
+  }
+  const membership = new Map([...read.states].map(([id, state]) => [id, state.member]));
+  const subject = subjectOf(
+    profile,
+    read.events as unknown as SubjectEvent[],
+    (id) => membership.get(id) === true,
+  );
+  for (const segment of affected) {
+    const state: MembershipState | undefined = read.states.get(segment.id);
+    const result = evaluateCondition(segment.definition.where, subject, now);
+    const due = result.nextChangeAt === undefined ? undefined : new Date(result.nextChangeAt).toISOString();
+    const wasMember = state?.member === true;
+    if (result.matches && !wasMember) {
+      if (await deps.store.enter(segment.id, profileId, nowIso, due))
+        changes.push({ segmentId: segment.id, profileId, change: 'entered', at: nowIso });
+      membership.set(segment.id, true);
+    } else if (!result.matches && wasMember) {
+      if (await deps.store.exit(segment.id, profileId, due))
+        changes.push({ segmentId: segment.id, profileId, change: 'exited', at: nowIso });
+      membership.set(segment.id, false);
+    } else {
+      // Unchanged: write the timer only when it must fire earlier than the stored one, or when the
+      // stored one has fired (it is re-armed or cleared). A later-than-needed timer would miss the
+      // change; an earlier one only re-evaluates early, so steady-state events write nothing.
+      const stored = state?.dueAt;
+      const fired = stored !== undefined && stored <= nowIso;
+      if ((due !== undefined && (stored === undefined || due < stored)) || (fired && due !== stored))
+        await deps.store.setDue(segment.id, profileId, due, wasMember);
+      else continue;
+    }
+    if (due) wakeSegmentTimers(result.nextChangeAt!);
+  }
+  for (const entry of changes) await deps.onChange?.(entry);
+  if (changes.length > 0)
+    deps.log?.info('segment membership changed', {
+      profileId,
+      changes: changes.map((c) => `${c.change}:${c.segmentId}`),
+    });
+  return changes;
+}
+
+/** The history the affected segments need, as the ISO time of the oldest event to read (or null). */
+function historySince(segments: ActiveSegment[], now: number): string | null {
+  let window: number | 'all' | null = null;
+  for (const { reads } of segments) {
+    if (reads.history === 'all' || window === 'all') window = reads.history === null ? window : 'all';
+    else if (reads.history !== null) window = Math.max(window ?? 0, reads.history);
+  }
+  if (window === null) return null;
+  if (window === 'all') return '';
+  return new Date(now - window).toISOString();
+}
+
+export function subjectOf(
+  profile: ProfileRecord,
+  events: SubjectEvent[],
+  memberOf: (segmentId: string) => boolean,
+) {
+  const extra = profile as ProfileRecord & { computed?: unknown; stage?: unknown; scores?: unknown };
+  return {
+    profileId: profile.profileId,
+    traits: profile.traits,
+    ...(isRecord(extra.computed) && { computed: extra.computed }),
+    ...(extra.stage !== undefined && { stage: extra.stage }),
+    ...(isRecord(extra.scores) && { scores: extra.scores }),
+    firstSeen: profile.firstSeen,
+    lastSeen: profile.lastSeen,
+    tracked: profile.counters?.tracked ?? {},
+    events,
+    memberOf,
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Orders segments so each comes after the segments it reads; throws on a cycle (validation refuses
+ * cycles, so a stored set never has one).
+ */
+export function orderSegments(segments: ActiveSegment[]): ActiveSegment[] {
+  const byId = new Map(segments.map((s) => [s.id, s]));
+  const ordered: ActiveSegment[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (segment: ActiveSegment, path: string[]) => {
+    const mark = state.get(segment.id);
+    if (mark === 'done') return;
+    if (mark === 'visiting') throw new SegmentCycleError([...path, segment.id]);
+    state.set(segment.id, 'visiting');
+    for (const id of segment.reads.segments) {
+      const dependency = byId.get(id);
+      if (dependency) visit(dependency, [...path, segment.id]);
+    }
+    state.set(segment.id, 'done');
+    ordered.push(segment);
+  };
+  for (const segment of segments) visit(segment, []);
+  return ordered;
+}
+
+export class SegmentCycleError extends Error {
+  constructor(readonly cycle: string[]) {
+    super(`segments read each other in a cycle: ${cycle.slice(cycle.indexOf(cycle.at(-1)!)).join(' → ')}`);
+  }
+}
