@@ -570,8 +570,9 @@ test('every other DetailType on the Cairn bus goes to the ingest queue too (dead
   const [, resource] = resourcesOf(json, 'AWS::Events::Rule').find(
     ([id]) => id === logicalIdOf(stack, events.unroutedRule),
   )!;
+  // Segment backfill pages have their own rule and queue (segmentsRule).
   assert.deepEqual(resource.Properties?.EventPattern, {
-    'detail-type': [{ 'anything-but': [...segmentTypes] }],
+    'detail-type': [{ 'anything-but': [...segmentTypes, 'Segment Backfill Page'] }],
   });
   assert.deepEqual(resource.Properties?.EventPattern, unroutedRule.eventPattern);
   assert.deepEqual(resource.Properties?.EventBusName, ref(cairn.bus));
