@@ -1,6 +1,6 @@
 import type { EventReactor } from '../../shared/profiles/index.js';
-import { createRuntime } from '../runtime/runtime.js';
 import { membershipEvent, segmentsReactor } from '../../shared/segments/wiring.js';
+import { createRuntime } from '../runtime/runtime.js';
 import { createSegments } from '../segments/deps.js';
 
 /**

@@ -5,7 +5,6 @@ import { integerFromEnv } from '../../shared/config.js';
 import { eventBridgePublisher } from '../../shared/http/ingestion.js';
 import { createLogger, type Logger } from '../../shared/log.js';
 import { busName } from '../../shared/routing.js';
-import { countCalls } from '../runtime/runtime.js';
 import { DynamoSegmentStore } from '../../shared/segments/dynamodb.js';
 import type { MembershipChange, SegmentEngineDeps } from '../../shared/segments/engine.js';
 import {
@@ -16,6 +15,7 @@ import {
 import { backfillDetailType, segmentsSource } from '../../shared/segments/wiring.js';
 import { createDocumentClient } from '../../shared/store/dynamodb.js';
 import { journeysTable, profilesTable, tableName } from '../../shared/store/tables.js';
+import { countCalls } from '../runtime/runtime.js';
 
 /**
  * Segments wired from the environment, once per Lambda container (ingest, step, api, segments):

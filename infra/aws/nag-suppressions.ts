@@ -75,7 +75,14 @@ export function acceptedFindings(cairn: CairnJourneys): AcceptedFinding[] {
   const profilesLogicalId = stack.resolve(
     (cairn.tables.Profiles.node.defaultChild as CfnElement).logicalId,
   ) as string;
-  for (const fn of [ingest, api, step, cairn.functions.feedback, cairn.functions.lifecycle, cairn.functions.segments])
+  for (const fn of [
+    ingest,
+    api,
+    step,
+    cairn.functions.feedback,
+    cairn.functions.lifecycle,
+    cairn.functions.segments,
+  ])
     accept(fn.role!, iam5(`<${profilesLogicalId}.Arn>/index/*`), reasons.tableIndexes);
 
   const stepLogicalId = stack.resolve((step.node.defaultChild as CfnElement).logicalId) as string;
