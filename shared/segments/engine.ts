@@ -160,18 +160,26 @@ export function subjectOf(
   memberOf: (segmentId: string) => boolean,
 ) {
   const extra = profile as ProfileRecord & { computed?: unknown; stage?: unknown; scores?: unknown };
+  const activity = (profile.derived as { activity?: { first?: unknown; last?: unknown } } | undefined)
+    ?.activity;
   return {
     profileId: profile.profileId,
     traits: profile.traits,
     ...(isRecord(extra.computed) && { computed: extra.computed }),
     ...(extra.stage !== undefined && { stage: extra.stage }),
     ...(isRecord(extra.scores) && { scores: extra.scores }),
-    firstSeen: profile.firstSeen,
-    lastSeen: profile.lastSeen,
+    // The customer's own activity (shared/derived keeps it apart from what Cairn itself writes, such as
+    // `Lifecycle Stage Changed`), else the profile's seen range.
+    firstSeen: seenAt(activity?.first) ?? profile.firstSeen,
+    lastSeen: seenAt(activity?.last) ?? profile.lastSeen,
     tracked: profile.counters?.tracked ?? {},
     events,
     memberOf,
   };
+}
+
+function seenAt(ms: unknown): string | undefined {
+  return typeof ms === 'number' && Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

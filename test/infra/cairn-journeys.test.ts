@@ -154,9 +154,9 @@ describe('DynamoDB tables from shared/store/tables.ts', () => {
 });
 
 describe('Lambda functions', () => {
-  test('six functions (and the catalog provider) on nodejs22.x arm64, ESM bundles, each with its own log group and role', () => {
+  test('seven functions (and the catalog provider) on nodejs22.x arm64, ESM bundles, each with its own log group and role', () => {
     const functions = resourcesOf(json, 'AWS::Lambda::Function');
-    assert.equal(functions.length, 7);
+    assert.equal(functions.length, 8);
     for (const [id, fn] of functions) {
       assert.equal(fn.Properties?.Runtime, 'nodejs22.x', id);
       assert.deepEqual(fn.Properties?.Architectures, ['arm64'], id);
@@ -166,7 +166,7 @@ describe('Lambda functions', () => {
         `${id} logs to its own group`,
       );
     }
-    template.resourceCountIs('AWS::IAM::Role', 8); // seven functions + the journey execution role
+    template.resourceCountIs('AWS::IAM::Role', 9); // eight functions + the journey execution role
   });
 
   test('handlers get table names from the shared definitions, the sender, the bus and the journey settings', () => {
