@@ -23,7 +23,7 @@ const reasons = {
   executions:
     'Execution names are generated per customer and journey entry; access is scoped to executions of Cairn state machines (name prefix).',
   tableIndexes:
-    "The index ARNs (<table ARN>/index/*) are the Profiles table's own global secondary indexes (segment members, window timers, profile due times); no other table is reachable.",
+    "The index ARNs (<table ARN>/index/*) are the Cairn tables' own global secondary indexes (segment members, window timers, profile due times, the Journeys table's gsi1); no other table is reachable.",
   stepVersions:
     'The qualified ARNs (<step function ARN>:*) are versions/aliases of the one step Lambda; the journey role can invoke nothing else.',
   journeyLogLevel:
@@ -71,19 +71,18 @@ export function acceptedFindings(cairn: CairnJourneys): AcceptedFinding[] {
   }
 
   // The logical ids as written in the template (CairnJourneys pins ids: see parts/logical-ids.ts).
-  // Segments Query the Profiles table's own sparse indexes (members, window timers): `<table>/index/*`.
-  const profilesLogicalId = stack.resolve(
-    (cairn.tables.Profiles.node.defaultChild as CfnElement).logicalId,
-  ) as string;
+  // Segments and lifecycle Query the Profiles table's own sparse indexes, the runtime the Journeys
+  // table's: `<table>/index/*`, for every role granted items of that table.
+  const indexArn = (table: IConstruct) =>
+    `<${stack.resolve((table.node.defaultChild as CfnElement).logicalId) as string}.Arn>/index/*`;
+  const { feedback, lifecycle, segments } = cairn.functions;
+  for (const fn of [ingest, api, step, feedback, lifecycle, segments])
+    accept(fn.role!, iam5(indexArn(cairn.tables.Profiles)), reasons.tableIndexes);
   for (const fn of [
-    ingest,
-    api,
-    step,
-    cairn.functions.feedback,
-    cairn.functions.lifecycle,
-    cairn.functions.segments,
+    ...Object.values(cairn.functions),
+    ...(cairn.deployFunction ? [cairn.deployFunction] : []),
   ])
-    accept(fn.role!, iam5(`<${profilesLogicalId}.Arn>/index/*`), reasons.tableIndexes);
+    accept(fn.role!, iam5(indexArn(cairn.tables.Journeys)), reasons.tableIndexes);
 
   const stepLogicalId = stack.resolve((step.node.defaultChild as CfnElement).logicalId) as string;
   accept(cairn.journeyRole, iam5(`<${stepLogicalId}.Arn>:*`), reasons.stepVersions);

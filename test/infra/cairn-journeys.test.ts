@@ -645,7 +645,10 @@ describe('deployed journeys are live at once: a catalog entry per journey (Custo
       {
         Action: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem'],
         Effect: 'Allow',
-        Resource: [arnOf(cairn.tables.Journeys)],
+        Resource: [
+          arnOf(cairn.tables.Journeys),
+          { 'Fn::Join': ['', [arnOf(cairn.tables.Journeys), '/index/*']] },
+        ],
       },
     ]);
     for (const s of statements) {
