@@ -1,7 +1,11 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { PinpointSMSVoiceV2Client } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createAnalyticsApi } from '../../shared/analytics/api.js';
+import { dynamoAnalyticsReader } from '../../shared/analytics/store.js';
 import { JourneyCatalog, type JourneyLanguage } from '../../shared/catalog/catalog.js';
 import { sfnDeployer } from '../../shared/catalog/deployer.js';
 import { DynamoCatalogStore } from '../../shared/catalog/dynamodb.js';
@@ -28,6 +32,7 @@ import {
 } from '../../shared/http/auth.js';
 import { eventBridgePublisher, publishMessages } from '../../shared/http/ingestion.js';
 import { randomIds } from '../../shared/ids.js';
+import type { Journey } from '../../shared/journeys/schema.js';
 import type { Logger } from '../../shared/log.js';
 import { DynamoMessagingStore } from '../../shared/messaging/dynamodb.js';
 import { messagingService } from '../../shared/messaging/service.js';
@@ -49,6 +54,7 @@ import { journeysTable, profilesTable, tableName } from '../../shared/store/tabl
 import { createRuntime } from '../runtime/runtime.js';
 import { lazyUnsubscribeSecret } from '../runtime/unsubscribe-secret.js';
 import { createSegments } from '../segments/deps.js';
+import { folderAssets } from './app/assets.js';
 import type { ApiDeps, ProfilesApi } from './routes.js';
 
 /**
@@ -80,6 +86,8 @@ export interface ApiConfig {
   unsubscribeSecret: () => Promise<string>;
   profilesTable: string;
   journeysTable: string;
+  /** Where the built dashboard is: env CAIRN_APP_DIR, else `app/` next to this module (the Lambda bundle). */
+  appDir: string;
 }
 
 export function apiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
@@ -98,6 +106,7 @@ export function apiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     unsubscribeSecret: lazyUnsubscribeSecret(env),
     profilesTable: tableName(profilesTable, env),
     journeysTable: tableName(journeysTable, env),
+    appDir: env.CAIRN_APP_DIR || join(dirname(fileURLToPath(import.meta.url)), 'app'),
   };
 }
 
@@ -182,6 +191,17 @@ export function createApiDeps(options: ApiDepsOptions): ApiDeps & { catalog: Jou
       },
     },
     tokens: config.apiToken ? constantTokenVerifier(config.apiToken) : authorizerOnlyTokenVerifier,
+    dashboard: folderAssets(config.appDir),
+    analytics: createAnalyticsApi({
+      reader: dynamoAnalyticsReader(client, {
+        journeysTableName: config.journeysTable,
+        profilesTableName: config.profilesTable,
+      }),
+      async definition(journeyId) {
+        const { journey } = await catalog.getJourney(journeyId);
+        return (journey.published?.definition ?? journey.draft) as unknown as Journey;
+      },
+    }),
     profiles: profilesApi(
       profiles,
       runtime.store,

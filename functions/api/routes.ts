@@ -6,7 +6,7 @@ import type {
   TemplateRecord,
 } from '../../shared/catalog/types.js';
 import type { UnsubscribeRequest, UnsubscribeResponse } from '../../shared/channels/unsubscribe.js';
-import { NotImplementedError, ValidationError } from '../../shared/errors.js';
+import { NotFoundError, NotImplementedError, ValidationError } from '../../shared/errors.js';
 import {
   type NormalizedMessage,
   type ParseDeps,
@@ -28,6 +28,7 @@ import {
   type SegmentServiceDeps,
   segmentsOfProfile,
 } from '../../shared/segments/service.js';
+import { type DashboardAssets, dashboardCsp } from './app/assets.js';
 import { type DerivedApi, derivedRoutes } from './derived-routes.js';
 import { type MessagingApi, messagingRoutes } from './messaging-routes.js';
 
@@ -77,6 +78,13 @@ export interface WriteKeySummary {
   revokedAt?: string;
 }
 
+/** Journey analytics (shared/analytics/api.ts). */
+export interface AnalyticsRoutesApi {
+  report(journeyId: string, query: Record<string, string>): Promise<unknown>;
+  reportCsv(journeyId: string, query: Record<string, string>): Promise<string>;
+  paths(journeyId: string, query: Record<string, string>): Promise<unknown>;
+}
+
 export interface ApiDeps {
   catalog: JourneyCatalog;
   publisher: EventPublisher;
@@ -86,6 +94,9 @@ export interface ApiDeps {
   /** Missing while that part of Cairn is not wired: the routes answer 501. */
   profiles?: ProfilesApi;
   runtime?: RuntimeApi;
+  analytics?: AnalyticsRoutesApi;
+  /** The dashboard's built files (`GET /app/`); missing: 501. */
+  dashboard?: DashboardAssets;
   writeKeyAdmin?: WriteKeysApi;
   unsubscribe?: UnsubscribeApi;
   /** Computed traits, scores, lifecycle (functions/api/derived-routes.ts). */
@@ -209,6 +220,43 @@ export function createRouter(deps: ApiDeps): Router {
   }));
   router.on('GET', '/journeys/{id}/stats', 'marketer', async (request) => ({
     body: await need(deps.runtime, 'journey stats').stats(request.params.id!),
+  }));
+  router.on('GET', '/journeys/{id}/report', 'marketer', async (request) => {
+    const analytics = need(deps.analytics, 'journey reports');
+    if (request.query.format === 'csv') {
+      const table = request.query.table ?? 'nodes';
+      return {
+        contentType: 'text/csv; charset=utf-8',
+        headers: {
+          'content-disposition': `attachment; filename="${request.params.id!}-${table.replace(/[^a-z]/g, '')}.csv"`,
+        },
+        body: await analytics.reportCsv(request.params.id!, request.query),
+      };
+    }
+    if (request.query.format !== undefined && request.query.format !== 'json') {
+      throw new ValidationError([{ path: ['format'], message: 'format must be json or csv' }]);
+    }
+    return { body: await analytics.report(request.params.id!, request.query) };
+  });
+  // The dashboard: static files, no data (every number comes from the API with the user's token).
+  const dashboardFile = async (name: string) => {
+    const file = await need(deps.dashboard, 'the dashboard').get(name);
+    if (!file) throw new NotFoundError(`no dashboard file ${name}`);
+    return {
+      contentType: file.contentType,
+      headers: {
+        'content-security-policy': dashboardCsp,
+        'x-content-type-options': 'nosniff',
+        'referrer-policy': 'no-referrer',
+        'cache-control': 'no-cache',
+      },
+      body: file.body,
+    };
+  };
+  router.on('GET', '/app', 'none', () => dashboardFile('index.html'));
+  router.on('GET', '/app/{file}', 'none', (request) => dashboardFile(request.params.file!));
+  router.on('GET', '/journeys/{id}/paths', 'marketer', async (request) => ({
+    body: await need(deps.analytics, 'journey paths').paths(request.params.id!, request.query),
   }));
   router.on('POST', '/journeys/{id}/broadcasts', 'marketer', () => {
     throw new NotImplementedError(

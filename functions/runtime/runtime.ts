@@ -1,6 +1,7 @@
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { dynamoAnalyticsReader } from '../../shared/analytics/store.js';
 import { getActiveJourney, listActiveJourneys } from '../../shared/catalog/active.js';
 import { DynamoCatalogStore } from '../../shared/catalog/dynamodb.js';
 import { sesEmailSender } from '../../shared/channels/email.js';
@@ -134,6 +135,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     now: () => clock.now(),
     stepWrites: env.CAIRN_STEP_WRITES === 'separate' ? 'separate' : 'transaction',
   });
+  const analytics = dynamoAnalyticsReader(client);
   const executions = sfnExecutionService(sfn);
   const catalogStore = new DynamoCatalogStore(client, tableName(journeysTable, env));
   const profiles = new DynamoProfileStore({ client, clock, tableName: tableName(profilesTable, env) });
@@ -198,6 +200,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
         return toRuntimeProfile(await findProfile(profiles, { anonymousId: who.anonymousId }));
       return undefined;
     },
+    analytics,
     log: log.child({ component: 'reactor' }),
     cacheTtlMs: integerFromEnv(env, 'CAIRN_JOURNEY_CACHE_MS', 5000),
   });
@@ -214,6 +217,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     fetch: options.fetch ?? fetch,
     clock,
     unsubscribeUrl,
+    analytics,
     log: log.child({ component: 'step' }),
   };
 

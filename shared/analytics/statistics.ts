@@ -3,7 +3,7 @@
  * intervals, the two-proportion z-test (the same p-value as Pearson's chi-squared on the 2×2 table,
  * which is what Braze reports), and the rules that decide when a winner may be named.
  *
- * Why this test, and the guard against peeking (docs/analytics.md says more):
+ * Why this test, and the guard against peeking (shared/analytics/README.md says more):
  * - The z-test is what marketers and their tools know, and its numbers can be checked by anyone
  *   (tests compare with published worked examples).
  * - A dashboard is looked at all the time, and a plain 0.05 test looked at every day "finds" a

@@ -20,7 +20,7 @@ export interface TrailEntry {
 }
 
 /** Outcomes of the entries a goal / exitOn stop writes: markers, not steps. */
-const stopOutcomes = new Set(['converted', 'exited']);
+const stopOutcomes = new Set(['converted', 'exited', 'removed', 'erased']);
 
 type Graph = Pick<Journey, 'start' | 'nodes'>;
 

@@ -1,3 +1,4 @@
+import type { AnalyticsReader } from '../analytics/store.js';
 import type { EmailSender } from '../channels/email.js';
 import type { Clock } from '../clock.js';
 import { NotFoundError } from '../errors.js';
@@ -41,6 +42,8 @@ export interface StepDeps {
   /** The signed link that unsubscribes a profile (`CAIRN_UNSUBSCRIBE_URL?p=<id>&t=<token>`). */
   unsubscribeUrl(profileId: string): string;
   isInSegment?(profileId: string, segmentId: string): Promise<boolean>;
+  /** Reads an ending execution's timeline entries for its analytics trail (shared/analytics); none: no trail counters. */
+  analytics?: Pick<AnalyticsReader, 'executionEntries'>;
   log?: Logger;
 }
 

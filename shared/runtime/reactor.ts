@@ -1,3 +1,4 @@
+import type { AnalyticsReader } from '../analytics/store.js';
 import type { Clock } from '../clock.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { IdGenerator } from '../ids.js';
@@ -78,6 +79,8 @@ export interface EventReactorDeps {
     anonymousId?: string;
     profileId?: string;
   }) => Promise<RuntimeProfile | undefined>;
+  /** Reads a stopped execution's timeline for its analytics trail (shared/analytics). */
+  analytics?: Pick<AnalyticsReader, 'executionEntries'>;
   log?: Logger;
   /** How long the active-journey list is cached; default 5000 (functions/runtime reads CAIRN_JOURNEY_CACHE_MS). */
   cacheTtlMs?: number;

@@ -1,5 +1,11 @@
-import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { sendRetryingConflicts } from '../store/dynamodb.js';
+import {
+  type DynamoDBDocumentClient,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { analyticsItems } from '../analytics/store.js';
+import { cancellationReasons, sendRetryingConflicts } from '../store/dynamodb.js';
 import { journeysTable, tableName } from '../store/tables.js';
 import type { StatDelta } from './types.js';
 
@@ -21,9 +27,19 @@ export function statAttribute(delta: StatDelta): string {
   return delta.nodeId === undefined ? `journey|${delta.counter}` : `node|${delta.nodeId}|${delta.counter}`;
 }
 
-/** The counter update as request parameters (a random shard each time); undefined when there is none. */
+/** Counter deltas as attribute → amount, duplicates summed (the day's analytics counters). */
+export function deltaCounters(deltas: StatDelta[]): Record<string, number> {
+  const counters: Record<string, number> = {};
+  for (const delta of deltas) {
+    const attribute = statAttribute(delta);
+    counters[attribute] = (counters[attribute] ?? 0) + (delta.by ?? 1);
+  }
+  return counters;
+}
+
+/** The counter update as request parameters (a random shard unless given); undefined when there is none. */
 export function statsWrite(table: string, shard: () => number) {
-  return (journeyId: string, deltas: StatDelta[]) => {
+  return (journeyId: string, deltas: StatDelta[], shardIndex = shard()) => {
     if (deltas.length === 0) return undefined;
     const names: Record<string, string> = {};
     const values: Record<string, number> = {};
@@ -43,7 +59,7 @@ export function statsWrite(table: string, shard: () => number) {
     }
     return {
       TableName: table,
-      Key: { pk: `STATS#${journeyId}`, sk: `SHARD#${shard()}` },
+      Key: { pk: `STATS#${journeyId}`, sk: `SHARD#${shardIndex}` },
       UpdateExpression: `ADD ${adds.join(', ')}`,
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
@@ -53,15 +69,44 @@ export function statsWrite(table: string, shard: () => number) {
 
 export function dynamoStatsStore(
   client: DynamoDBDocumentClient,
-  options: { tableName?: string; shard?: () => number } = {},
+  options: {
+    tableName?: string;
+    shard?: () => number;
+    /**
+     * Also add the counters to the day's analytics item (shared/analytics), same shard number: in one
+     * TransactWriteItems (`transaction`) or one UpdateItem each (`separate`). Default: stats only.
+     */
+    dayCounters?: { writes: 'transaction' | 'separate'; now: () => number };
+  } = {},
 ): StatsStore {
   const journeys = options.tableName ?? tableName(journeysTable);
-  const addStats = statsWrite(journeys, options.shard ?? (() => Math.floor(Math.random() * statShards)));
+  const shard = options.shard ?? (() => Math.floor(Math.random() * statShards));
+  const addStats = statsWrite(journeys, shard);
+  const day = options.dayCounters;
   return {
     async addStats(journeyId, deltas) {
       if (deltas.length === 0) return;
-      // Built again on a retry: another random shard.
-      await sendRetryingConflicts(client, () => new UpdateCommand(addStats(journeyId, deltas)!));
+      if (!day) {
+        // Built again on a retry: another random shard.
+        await sendRetryingConflicts(client, () => new UpdateCommand(addStats(journeyId, deltas)!));
+        return;
+      }
+      const build = () => {
+        const shardIndex = shard();
+        return [
+          { Update: addStats(journeyId, deltas, shardIndex)! },
+          ...analyticsItems(journeyId, day.now(), deltaCounters(deltas), undefined, journeys, shardIndex),
+        ];
+      };
+      const separately = async (items: ReturnType<typeof build>) => {
+        await Promise.all(
+          items.map((item) =>
+            sendRetryingConflicts(client, () => new UpdateCommand((item as { Update: never }).Update)),
+          ),
+        );
+      };
+      if (day.writes === 'separate') return separately(build());
+      await transactRetryingConflicts(client, build, separately);
     },
 
     async readStats(journeyId) {
@@ -86,4 +131,30 @@ export function dynamoStatsStore(
       return totals;
     },
   };
+}
+
+/**
+ * Unconditional items in one TransactWriteItems, built again (other random shards) when it met
+ * another transaction on the same item, up to 6 attempts; then `separately`.
+ */
+export async function transactRetryingConflicts<I extends object>(
+  client: DynamoDBDocumentClient,
+  build: () => I[],
+  separately: (items: I[]) => Promise<void>,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const items = build();
+    try {
+      await client.send(new TransactWriteCommand({ TransactItems: items as never }));
+      return;
+    } catch (error) {
+      const reasons = cancellationReasons(error);
+      const conflict =
+        (error as { name?: string }).name === 'TransactionConflictException' ||
+        (reasons?.every((code) => code === 'None' || code === 'TransactionConflict') ?? false);
+      if (!conflict) throw error;
+      if (attempt >= 6) return separately(items);
+      await new Promise((r) => setTimeout(r, 5 * 2 ** attempt + Math.random() * 10));
+    }
+  }
 }

@@ -1,3 +1,4 @@
+import { stepAnalytics } from '../analytics/record.js';
 import { isoAt } from '../clock.js';
 import { NotFoundError } from '../errors.js';
 import { executionNameOf, type StepResult } from '../journeys/execution.js';
@@ -99,8 +100,21 @@ export async function runStep(request: StepRequest, deps: StepDeps): Promise<Ste
     ...(result.reason && { detail: result.reason }),
     ...(result.messageId && { messageId: result.messageId }),
   };
+  // Transition record; at an exit or failure the trail's counters (one Query of its timeline).
+  const analytics = await stepAnalytics(deps.analytics, journey, {
+    journeyId: request.journeyId,
+    version: request.version,
+    executionName,
+    nodeId: request.nodeId,
+    outcome: result.outcome,
+    state,
+    profileId: profile.profileId,
+    ...(finished && { ending: request.action === 'fail' ? ('failed' as const) : ('exit' as const) }),
+    now,
+  });
   // One request: counters, timeline entry, and the presence / message change (RuntimeStore.writeStep).
   const written = deps.store.writeStep({
+    analytics,
     journeyId: request.journeyId,
     deltas: stepDeltas(journey, request, result),
     timeline: entry,

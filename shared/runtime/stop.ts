@@ -1,3 +1,5 @@
+import { endOfExecution } from '../analytics/record.js';
+import type { AnalyticsReader } from '../analytics/store.js';
 import type { Clock } from '../clock.js';
 import type { Journey } from '../journeys/schema.js';
 import type { Logger } from '../log.js';
@@ -19,6 +21,8 @@ export interface StopDeps {
   store: Pick<RuntimeStore, 'removePresence' | 'writeStep' | 'addStats'>;
   clock: Clock;
   log: Logger;
+  /** Reads the execution's timeline for its analytics trail (shared/analytics); none: no trail counters. */
+  analytics?: Pick<AnalyticsReader, 'executionEntries'>;
 }
 
 export type StopReason = 'goal' | 'exit' | 'removed' | 'erased';
@@ -46,6 +50,33 @@ async function parkedDeltas(deps: StopDeps, p: PresenceRecord, arn: string): Pro
     | undefined;
   if (!definition?.nodes) return [];
   return stopDeltas(definition, p.profileId, trail.lastStep, trail.states);
+}
+
+/**
+ * The analytics counters of the stopped execution's trail (path, times, arm of a conversion): one
+ * Query of its timeline entries. Analytics never stops a stop: on a read error it counts nothing.
+ */
+async function endCounters(
+  deps: StopDeps,
+  p: PresenceRecord,
+  why: 'goal' | 'exit' | 'removed',
+  waitingNode: string | undefined,
+): Promise<Record<string, number> | undefined> {
+  if (!deps.analytics) return undefined;
+  const definition = (await deps.journeys.getVersion(p.journeyId, p.version).catch(() => undefined)) as
+    | Journey
+    | undefined;
+  if (!definition?.nodes) return undefined;
+  return endOfExecution(deps.analytics, definition, {
+    profileId: p.profileId,
+    executionName: p.executionName,
+    enteredAt: p.enteredAt,
+    how: why === 'goal' ? 'goal' : 'exitOn',
+    ...(waitingNode && { endNode: waitingNode }),
+  }).catch((error) => {
+    deps.log.warn('analytics trail not read', { error: (error as Error).name });
+    return undefined;
+  });
 }
 
 /** Stops one execution and records it; false when it was not running any more. */
@@ -79,8 +110,10 @@ export async function stopFor(
   if (why === 'erased') {
     await deps.store.addStats(p.journeyId, deltas);
   } else {
-    // One request: presence removed, counters, timeline entry.
+    const end = await endCounters(deps, p, why, parkedIn);
+    // One request: presence removed, counters, timeline entry, analytics.
     await deps.store.writeStep({
+      ...(end && { analytics: { end } }),
       journeyId: p.journeyId,
       deltas,
       presence: { remove: { profileId: p.profileId, executionName: p.executionName } },

@@ -1,14 +1,24 @@
 import {
   type DynamoDBDocumentClient,
+  PutCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { cancellationReasons, isConditionFailure } from '../store/dynamodb.js';
+import { type AnalyticsWrite, analyticsItems } from '../analytics/store.js';
+import { cancellationReasons, isConditionFailure, sendRetryingConflicts } from '../store/dynamodb.js';
 import { journeysTable, profilesTable, tableName } from '../store/tables.js';
 import { notErased, ProfileErasedError } from './erased.js';
 import { dynamoMessageStore, type MessageChange, type MessageStore, messageWrite } from './message-store.js';
 import { dynamoPresenceStore, type PresenceStore, presenceWrites } from './presence-store.js';
-import { dynamoStatsStore, type StatsStore, statShards, statsWrite } from './stats-store.js';
+import {
+  deltaCounters,
+  dynamoStatsStore,
+  type StatsStore,
+  statShards,
+  statsWrite,
+  transactRetryingConflicts,
+} from './stats-store.js';
 import {
   dynamoTimelineStore,
   type TimelineEntry,
@@ -38,6 +48,8 @@ export interface StepWrite {
     | { clearWaiting: { profileId: string; executionName: string; token: string } }
     | { setWaiting: { presence: Omit<PresenceRecord, 'waiting'>; waiting: WaitingFor } };
   message?: { key: { executionName: string; nodeId: string }; change: MessageChange };
+  /** Transition record and end-of-execution counters (shared/analytics); day counters come from `deltas`. */
+  analytics?: AnalyticsWrite;
 }
 
 export interface RuntimeStore extends PresenceStore, StatsStore, MessageStore, TimelineStore {
@@ -56,6 +68,8 @@ export interface RuntimeStore extends PresenceStore, StatsStore, MessageStore, T
    * erased. One TransactWriteItems.
    */
   recordRefusal(entry: TimelineEntry): Promise<boolean>;
+  /** The transition record and end-of-execution counters of a write, on their own (writeStepSeparately). */
+  addAnalytics?(journeyId: string, write: AnalyticsWrite): Promise<void>;
 }
 
 type TransactWriteItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -99,11 +113,27 @@ export function dynamoRuntimeStore(
   const stepItems = (write: StepWrite, setMessageStatus: boolean) => {
     const items: TransactWriteItem[] = [];
     /** Which item is which, to read the cancellation reasons (same order as the items). */
-    const parts: ('stats' | 'timeline' | 'presence' | 'message' | 'erased')[] = [];
-    const stats = writes.addStats(write.journeyId, write.deltas);
+    const parts: ('stats' | 'timeline' | 'presence' | 'message' | 'erased' | 'analytics')[] = [];
+    // The day's counters go to the shard of the same number as the stats: two steps that meet on
+    // one meet on the other too, so the analytics items add no new transaction conflicts.
+    const shardIndex = shard();
+    const stats = writes.addStats(write.journeyId, write.deltas, shardIndex);
     if (stats) {
       items.push({ Update: stats });
       parts.push('stats');
+    }
+    // Day counters, transition record, end-of-execution counters: items of the same request.
+    const counters = deltaCounters(write.deltas);
+    for (const item of analyticsItems(
+      write.journeyId,
+      now(),
+      counters,
+      write.analytics,
+      journeys,
+      shardIndex,
+    )) {
+      items.push(item as TransactWriteItem);
+      parts.push('analytics');
     }
     if (write.timeline) {
       items.push({ Put: writes.addTimeline(write.timeline) });
@@ -152,7 +182,27 @@ export function dynamoRuntimeStore(
     },
 
     ...dynamoPresenceStore(client, { tableName: profiles }),
-    ...dynamoStatsStore(client, { tableName: journeys, shard }),
+    ...dynamoStatsStore(client, {
+      tableName: journeys,
+      shard,
+      dayCounters: { writes: transactSteps ? 'transaction' : 'separate', now },
+    }),
+
+    async addAnalytics(journeyId, write) {
+      const build = () => analyticsItems(journeyId, now(), {}, write, journeys);
+      const separately = async (items: ReturnType<typeof build>) => {
+        await Promise.all(
+          items.map((item) =>
+            'Put' in item
+              ? sendRetryingConflicts(client, () => new PutCommand(item.Put as never))
+              : sendRetryingConflicts(client, () => new UpdateCommand(item.Update as never)),
+          ),
+        );
+      };
+      if (build().length === 0) return;
+      if (!transactSteps) return separately(build());
+      await transactRetryingConflicts(client, build, separately);
+    },
     ...dynamoMessageStore(client, { tableName: journeys, profilesTableName: profiles }),
     ...dynamoTimelineStore(client, { tableName: profiles, retentionSeconds: retention, now }),
 
@@ -185,7 +235,7 @@ export function dynamoRuntimeStore(
           const other = reasons.some(
             (code) => !['None', 'ConditionalCheckFailed', 'TransactionConflict'].includes(code),
           );
-          if (other || failed.has('stats') || failed.has('timeline'))
+          if (other || failed.has('stats') || failed.has('timeline') || failed.has('analytics'))
             return writeStepSeparately(store, write);
           if (failed.has('presence')) write = { ...write, presence: undefined };
           if (failed.has('message')) {
@@ -236,5 +286,6 @@ export async function writeStepSeparately(store: RuntimeStore, write: StepWrite)
       ? store.setWaiting(presence.setWaiting.presence, presence.setWaiting.waiting)
       : undefined,
     write.message && store.updateMessage(write.message.key, write.message.change),
+    write.analytics && store.addAnalytics?.(write.journeyId, write.analytics),
   ]);
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { before, describe, it } from 'node:test';
+import { dynamoAnalyticsReader } from '../../../shared/analytics/store.js';
 import type { OutgoingEmail } from '../../../shared/channels/email.js';
 import { ManualClock } from '../../../shared/clock.js';
 import { randomIds } from '../../../shared/ids.js';
@@ -273,6 +274,20 @@ describe('requests per step kind (SDK calls)', () => {
     assert.deepEqual(result, { 'DynamoDB.TransactWriteItems': 1 });
     assert.deepEqual((await store.readJourneyState(profileId)).presence, []);
   });
+
+  it('exit with analytics: one Query of the execution trail, then the same one transaction', async () => {
+    const { deps, counts } = setup();
+    const profileId = randomUUID();
+    const execution = `costs-${randomUUID()}`;
+    await store.recordEntry({ presence: presence(profileId, execution), notEnteredSince: undefined });
+    const result = await requestsOf(
+      () =>
+        runStep(request(profileId, execution, 'done'), { ...deps, analytics: dynamoAnalyticsReader(client) }),
+      counts,
+    );
+    assert.deepEqual(result, { 'DynamoDB.Query': 1, 'DynamoDB.TransactWriteItems': 1 });
+    assert.deepEqual((await store.readJourneyState(profileId)).presence, []);
+  });
 });
 
 describe('requests per resume and stop (SDK calls)', () => {
@@ -379,10 +394,12 @@ describe('stepWrites: separate', () => {
       () => runStep(request(profileId, execution, 'done'), { ...deps, store: separate }),
       counts,
     );
-    // The timeline entry is put with the erasure check: a transaction of its own.
+    // Stats and the day's analytics counters; the timeline entry with the erasure check (a
+    // transaction of its own); the transition record; presence.
     assert.deepEqual(result, {
-      'DynamoDB.UpdateItem': 1,
+      'DynamoDB.UpdateItem': 2,
       'DynamoDB.TransactWriteItems': 1,
+      'DynamoDB.PutItem': 1,
       'DynamoDB.DeleteItem': 1,
     });
     assert.deepEqual((await separate.readJourneyState(profileId)).presence, []);

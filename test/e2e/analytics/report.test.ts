@@ -1,0 +1,223 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { splitBranchIndex, splitHash } from '../../../shared/journeys/nodes/split.js';
+import { journeyId, journeyTestKit, uniqueId, waitForIdle } from '../journeys/support.js';
+
+/**
+ * Journey reports on the local stack, with outcomes known in advance: customers go through a split
+ * (the arm is the split's own hash of their profile id), a chosen share of each arm converts.
+ * Journey ids stay short (≤ 15 characters): aws-local-stepfunctions' own SHA-256 (States.Hash) is
+ * wrong for inputs of 56-63 bytes, so with a longer id the local split would not route as on AWS.
+ */
+type Kit = Awaited<ReturnType<typeof journeyTestKit>>;
+let kit: Kit;
+before(async () => {
+  kit = await journeyTestKit();
+});
+
+function abJourney(id: string, branches: Record<string, unknown>[]) {
+  const nodes: Record<string, unknown> = {
+    ab: { type: 'split', branches },
+    done: { type: 'exit' },
+  };
+  for (const branch of branches) nodes[branch.next as string] = { type: 'wait', for: 'P1D', next: 'done' };
+  return {
+    id,
+    trigger: { event: 'Signed Up' },
+    goal: { event: 'Order Completed', within: 'P7D' },
+    reentry: 'always',
+    start: 'ab',
+    nodes,
+  };
+}
+
+/** Waits until the stack has done everything (a loaded machine may need several minutes for 400 customers). */
+async function settle() {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await waitForIdle(kit.httpUrl);
+    } catch (error) {
+      if (attempt >= 10) throw error;
+    }
+  }
+}
+
+async function batch(events: Record<string, unknown>[]) {
+  for (let i = 0; i < events.length; i += 100) {
+    const out = await kit.api.post('/v1/batch', { batch: events.slice(i, i + 100) });
+    assert.equal(out.status, 200, JSON.stringify(out.body));
+  }
+  await settle();
+}
+
+/** Enters `count` new customers; returns their user ids grouped by the arm (branch `next`) they took. */
+async function enter(journey: ReturnType<typeof abJourney>, count: number, prefix: string) {
+  const users = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
+  await batch(users.map((userId) => ({ type: 'track', userId, event: 'Signed Up' })));
+  const split = journey.nodes.ab as { type: 'split'; branches: { weight: number; next: string }[] };
+  const arms: Record<string, string[]> = {};
+  for (const userId of users) {
+    const profileId = await kit.profileId(userId);
+    const branch = split.branches[splitBranchIndex(split, splitHash(profileId, journey.id, 'ab'))]!;
+    arms[branch.next] = [...(arms[branch.next] ?? []), userId];
+  }
+  return arms;
+}
+
+/** The first `share` of each arm converts; returns how many did per arm. */
+async function convert(arms: Record<string, string[]>, shares: Record<string, number>) {
+  const converted: Record<string, number> = {};
+  const events: Record<string, unknown>[] = [];
+  for (const [arm, users] of Object.entries(arms)) {
+    converted[arm] = Math.round(users.length * (shares[arm] ?? 0));
+    for (const userId of users.slice(0, converted[arm])) {
+      events.push({ type: 'track', userId, event: 'Order Completed' });
+    }
+  }
+  await batch(events);
+  return converted;
+}
+
+async function report(id: string, query = '') {
+  const out = await kit.api.get(`/journeys/${id}/report${query}`);
+  assert.equal(out.status, 200, JSON.stringify(out.body));
+  return out.body;
+}
+
+describe('journey report on the local stack', { timeout: 1_200_000 }, () => {
+  it('400 customers, 50/50 split, 30% vs 10%: significant, the right winner, every count exact', async () => {
+    const id = journeyId('ra');
+    const journey = abJourney(id, [
+      { weight: 50, next: 'armA', name: 'A' },
+      { weight: 50, next: 'armB', name: 'B' },
+    ]);
+    await kit.publish(journey);
+    const arms = await enter(journey, 400, uniqueId('ab'));
+    const converted = await convert(arms, { armA: 0.3, armB: 0.1 });
+
+    const body = await report(id);
+    assert.equal(body.entered, 400);
+    assert.equal(body.goal.conversions, converted.armA! + converted.armB!);
+    const [experiment] = body.experiments;
+    assert.equal(experiment.node, 'ab');
+    const byNext = Object.fromEntries(experiment.arms.map((a: { next: string }) => [a.next, a]));
+    assert.equal(byNext.armA.entered, arms.armA!.length);
+    assert.equal(byNext.armB.entered, arms.armB!.length);
+    assert.equal(byNext.armA.conversions, converted.armA);
+    assert.equal(byNext.armB.conversions, converted.armB);
+    assert.ok(byNext.armA.ci95[0] < byNext.armA.rate && byNext.armA.rate < byNext.armA.ci95[1]);
+    assert.equal(experiment.significant, true);
+    assert.equal(experiment.winner, 'armA');
+    assert.ok(experiment.pValue < 0.001);
+    assert.match(experiment.test, /z-test/);
+    assert.ok(body.suggestions.some((s: string) => s.includes('Branch A wins')));
+    // Converted customers' paths: the split, their arm's wait (where the goal found them).
+    const pathA = body.paths.find((p: { nodes: string[] }) => p.nodes.join() === 'ab,armA');
+    assert.deepEqual(pathA, { nodes: ['ab', 'armA'], count: converted.armA, conversions: converted.armA });
+    assert.equal(body.nodes.ab.entered, 400);
+    assert.equal(body.nodes.armA.entered, arms.armA!.length);
+
+    const csv = await kit.api.get(`/journeys/${id}/report?format=csv&table=experiments`);
+    assert.equal(csv.status, 200);
+    assert.match(csv.headers.get('content-type') ?? '', /text\/csv/);
+    assert.match(String(csv.body), new RegExp(`ab,armA,A,false,${arms.armA!.length},${converted.armA},`));
+  });
+
+  it('40 customers, 12% vs 10%: no winner, and the note says why', async () => {
+    const id = journeyId('rs');
+    const journey = abJourney(id, [
+      { weight: 50, next: 'armA', name: 'A' },
+      { weight: 50, next: 'armB', name: 'B' },
+    ]);
+    await kit.publish(journey);
+    const arms = await enter(journey, 40, uniqueId('small'));
+    await convert(arms, { armA: 0.12, armB: 0.1 });
+    const [experiment] = (await report(id)).experiments;
+    assert.equal(experiment.significant, false);
+    assert.equal(experiment.winner, null);
+    assert.match(experiment.note, /too few/);
+  });
+
+  it('a holdout arm gives the uplift of the journey over doing nothing', async () => {
+    const id = journeyId('rh');
+    const journey = abJourney(id, [
+      { weight: 70, next: 'treated', name: 'journey' },
+      { weight: 30, next: 'holdout', name: 'control', holdout: true },
+    ]);
+    await kit.publish(journey);
+    const arms = await enter(journey, 100, uniqueId('hold'));
+    const converted = await convert(arms, { treated: 0.4, holdout: 0.1 });
+    const body = await report(id);
+    const [experiment] = body.experiments;
+    assert.deepEqual(
+      experiment.arms.map((a: { next: string; entered: number; conversions: number }) => [
+        a.next,
+        a.entered,
+        a.conversions,
+      ]),
+      [
+        ['treated', arms.treated!.length, converted.treated],
+        ['holdout', arms.holdout!.length, converted.holdout],
+      ],
+      JSON.stringify(body.paths),
+    );
+    const treatedRate = converted.treated! / arms.treated!.length;
+    const holdoutRate = converted.holdout! / arms.holdout!.length;
+    assert.ok(Math.abs(experiment.uplift.absolute - (treatedRate - holdoutRate)) < 1e-9);
+    assert.ok(experiment.uplift.ci95[0] > 0);
+    assert.equal(experiment.arms.find((a: { holdout: boolean }) => a.holdout).next, 'holdout');
+  });
+
+  it('paths span journey versions, and date ranges count only their days', async () => {
+    const id = journeyId('rv');
+    const v1 = {
+      id,
+      trigger: { event: 'Signed Up' },
+      reentry: 'always',
+      start: 'pause',
+      nodes: { pause: { type: 'wait', for: 'PT1H', next: 'done' }, done: { type: 'exit' } },
+    };
+    await kit.publish(v1);
+    const day1 = new Date(await kit.clockNow()).toISOString().slice(0, 10);
+    const first = uniqueId('v1');
+    await batch(
+      Array.from({ length: 3 }, (_, i) => ({ type: 'track', userId: `${first}-${i}`, event: 'Signed Up' })),
+    );
+    await kit.advance('PT2H');
+    await kit.advance('P2D');
+
+    await kit.publish({
+      ...v1,
+      start: 'tag',
+      nodes: { tag: { type: 'update', set: { tagged: true }, next: 'pause' }, ...v1.nodes },
+    });
+    const day3 = new Date(await kit.clockNow()).toISOString().slice(0, 10);
+    const second = uniqueId('v2');
+    await batch(
+      Array.from({ length: 2 }, (_, i) => ({ type: 'track', userId: `${second}-${i}`, event: 'Signed Up' })),
+    );
+    await kit.advance('PT2H');
+
+    const paths = await kit.api.get(`/journeys/${id}/paths`);
+    assert.equal(paths.status, 200);
+    const links = Object.fromEntries(
+      paths.body.links.map((l: { from: string; to: string; count: number }) => [
+        `${l.from}>${l.to}`,
+        l.count,
+      ]),
+    );
+    assert.deepEqual(links, { 'pause>done': 5, 'tag>pause': 2 });
+    const all = await report(id);
+    assert.deepEqual(
+      all.paths.map((p: { nodes: string[]; count: number }) => [p.nodes.join('>'), p.count]),
+      [
+        ['pause>done', 3],
+        ['tag>pause>done', 2],
+      ],
+    );
+    assert.equal(all.entered, 5);
+    assert.equal((await report(id, `?from=${day1}&to=${day1}`)).entered, 3);
+    assert.equal((await report(id, `?from=${day3}`)).entered, 2);
+    assert.equal((await kit.api.get(`/journeys/${id}/report?from=yesterday`)).status, 400);
+  });
+});
