@@ -200,6 +200,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       CAIRN_TIME_SCALE: String(clock.timeScale),
       CAIRN_TEST_HTTP_URL: http.url,
       CAIRN_TEST_EDGE_URL: edge.url,
+      // The dashboard (GET /app/), built now: bundles are never committed.
+      CAIRN_APP_DIR: process.env.CAIRN_APP_DIR ?? (await buildDashboardFolder()),
     };
     // Before any handler module is imported: the SDK clients they create read these.
     Object.assign(process.env, env);
@@ -278,4 +280,15 @@ function once(fn: () => Promise<void>): () => Promise<void> {
     running ??= fn();
     return running;
   };
+}
+
+/** Builds the dashboard into a fresh temporary folder (functions/api/app/build.ts). */
+async function buildDashboardFolder(): Promise<string> {
+  const { mkdtemp } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { buildDashboard } = await import('../../functions/api/app/build.js');
+  const dir = await mkdtemp(join(tmpdir(), 'cairn-app-'));
+  await buildDashboard(dir);
+  return dir;
 }
