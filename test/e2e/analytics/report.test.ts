@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { splitBranchIndex, splitHash } from '../../../shared/journeys/nodes/split.js';
-import { journeyId, journeyTestKit, uniqueId, waitForIdle } from '../journeys/support.js';
+import { journeyId, journeyTestKit, uniqueId } from '../journeys/support.js';
+import { settle } from './support.js';
 
 /**
  * Journey reports on the local stack, with outcomes known in advance: customers go through a split
@@ -31,23 +32,12 @@ function abJourney(id: string, branches: Record<string, unknown>[]) {
   };
 }
 
-/** Waits until the stack has done everything (a loaded machine may need several minutes for 400 customers). */
-async function settle() {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await waitForIdle(kit.httpUrl);
-    } catch (error) {
-      if (attempt >= 10) throw error;
-    }
-  }
-}
-
 async function batch(events: Record<string, unknown>[]) {
   for (let i = 0; i < events.length; i += 100) {
     const out = await kit.api.post('/v1/batch', { batch: events.slice(i, i + 100) });
     assert.equal(out.status, 200, JSON.stringify(out.body));
   }
-  await settle();
+  await settle(kit.httpUrl);
 }
 
 /** Enters `count` new customers; returns their user ids grouped by the arm (branch `next`) they took. */

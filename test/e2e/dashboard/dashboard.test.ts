@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { splitBranchIndex, splitHash } from '../../../shared/journeys/nodes/split.js';
-import { journeyId, journeyTestKit, uniqueId, waitForIdle } from '../journeys/support.js';
+import { settle } from '../analytics/support.js';
+import { journeyId, journeyTestKit, uniqueId } from '../journeys/support.js';
 
 /**
  * The dashboard in a real browser: Debian's chromium driven by playwright-core (no browser
@@ -45,16 +46,6 @@ const definition = {
   },
 };
 
-async function settle() {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await waitForIdle(kit.httpUrl);
-    } catch (error) {
-      if (attempt >= 10) throw error;
-    }
-  }
-}
-
 before(async () => {
   assert.ok(chromiumPath, 'chromium is not installed (apt-get install chromium)');
   kit = await journeyTestKit();
@@ -69,7 +60,7 @@ before(async () => {
   for (let i = 0; i < events.length; i += 100) {
     assert.equal((await kit.api.post('/v1/batch', { batch: events.slice(i, i + 100) })).status, 200);
   }
-  await settle();
+  await settle(kit.httpUrl);
   // Half of the Discount arm buys, one in ten of the Story arm.
   const buyers: string[] = [];
   let discount = 0;
@@ -83,7 +74,7 @@ before(async () => {
   await kit.api.post('/v1/batch', {
     batch: buyers.map((userId) => ({ type: 'track', userId, event: 'Order Completed' })),
   });
-  await settle();
+  await settle(kit.httpUrl);
 
   browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox'] });
   page = await browser.newPage({ viewport: { width: 1366, height: 900 } });

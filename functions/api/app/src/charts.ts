@@ -109,17 +109,10 @@ export function journeyGraph(
   return svg;
 }
 
-export interface ArmView {
-  next: string;
-  name: string;
-  holdout: boolean;
-  entered: number;
-  conversions: number;
-  rate: number;
-  ci95: [number, number];
-}
-
 /** Conversion rate per arm with its 95 % interval drawn as a line with end ticks; the winner labelled. */
+/** What the chart reads of a report arm (shared/analytics/report.ts `ArmReport`). */
+type ArmView = { next: string; name: string; holdout: boolean; rate: number; ci95: [number, number] };
+
 export function experimentChart(arms: ArmView[], winner: string | null): SVGElement {
   const rowHeight = 34;
   const left = 130;
