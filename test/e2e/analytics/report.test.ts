@@ -24,7 +24,8 @@ function abJourney(id: string, branches: Record<string, unknown>[]) {
   for (const branch of branches) nodes[branch.next as string] = { type: 'wait', for: 'P1D', next: 'done' };
   return {
     id,
-    trigger: { event: 'Signed Up' },
+    // Its own trigger: other tests share the stack and send 'Signed Up'.
+    trigger: { event: `Entered ${id}` },
     goal: { event: 'Order Completed', within: 'P7D' },
     reentry: 'always',
     start: 'ab',
@@ -43,7 +44,7 @@ async function batch(events: Record<string, unknown>[]) {
 /** Enters `count` new customers; returns their user ids grouped by the arm (branch `next`) they took. */
 async function enter(journey: ReturnType<typeof abJourney>, count: number, prefix: string) {
   const users = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
-  await batch(users.map((userId) => ({ type: 'track', userId, event: 'Signed Up' })));
+  await batch(users.map((userId) => ({ type: 'track', userId, event: `Entered ${journey.id}` })));
   const split = journey.nodes.ab as { type: 'split'; branches: { weight: number; next: string }[] };
   const arms: Record<string, string[]> = {};
   for (const userId of users) {
@@ -162,7 +163,7 @@ describe('journey report on the local stack', { timeout: 1_200_000 }, () => {
     const id = journeyId('rv');
     const v1 = {
       id,
-      trigger: { event: 'Signed Up' },
+      trigger: { event: `Entered ${id}` },
       reentry: 'always',
       start: 'pause',
       nodes: { pause: { type: 'wait', for: 'PT1H', next: 'done' }, done: { type: 'exit' } },
@@ -171,7 +172,11 @@ describe('journey report on the local stack', { timeout: 1_200_000 }, () => {
     const day1 = new Date(await kit.clockNow()).toISOString().slice(0, 10);
     const first = uniqueId('v1');
     await batch(
-      Array.from({ length: 3 }, (_, i) => ({ type: 'track', userId: `${first}-${i}`, event: 'Signed Up' })),
+      Array.from({ length: 3 }, (_, i) => ({
+        type: 'track',
+        userId: `${first}-${i}`,
+        event: `Entered ${id}`,
+      })),
     );
     await kit.advance('PT2H');
     await kit.advance('P2D');
@@ -184,7 +189,11 @@ describe('journey report on the local stack', { timeout: 1_200_000 }, () => {
     const day3 = new Date(await kit.clockNow()).toISOString().slice(0, 10);
     const second = uniqueId('v2');
     await batch(
-      Array.from({ length: 2 }, (_, i) => ({ type: 'track', userId: `${second}-${i}`, event: 'Signed Up' })),
+      Array.from({ length: 2 }, (_, i) => ({
+        type: 'track',
+        userId: `${second}-${i}`,
+        event: `Entered ${id}`,
+      })),
     );
     await kit.advance('PT2H');
 
