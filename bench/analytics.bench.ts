@@ -19,9 +19,9 @@ import { gzipSync } from 'node:zlib';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { chromium } from 'playwright-core';
 import { buildDashboard } from '../functions/api/app/build.js';
+import { runtimeCalls } from '../functions/runtime/runtime.js';
 import { startLocalStack } from '../infra/local/stack.js';
 import { dayCounterUpdate, transitionPut } from '../shared/analytics/store.js';
-import { runtimeCalls } from '../shared/runtime/runtime.js';
 import { createDocumentClient } from '../shared/store/dynamodb.js';
 import { percentile, printTable, round } from './support/stats.js';
 
