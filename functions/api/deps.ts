@@ -33,7 +33,7 @@ import {
 import { eventBridgePublisher, publishMessages } from '../../shared/http/ingestion.js';
 import { randomIds } from '../../shared/ids.js';
 import type { Journey } from '../../shared/journeys/schema.js';
-import type { Logger } from '../../shared/log.js';
+import { createLogger, type Logger } from '../../shared/log.js';
 import { DynamoMessagingStore } from '../../shared/messaging/dynamodb.js';
 import { messagingService } from '../../shared/messaging/service.js';
 import {
@@ -51,6 +51,7 @@ import { profileTimeline } from '../../shared/runtime/profile-timeline.js';
 import type { RuntimeStore } from '../../shared/runtime/store.js';
 import { createDocumentClient } from '../../shared/store/dynamodb.js';
 import { journeysTable, profilesTable, tableName } from '../../shared/store/tables.js';
+import { createBroadcastDeps } from '../broadcast/deps.js';
 import { createRuntime } from '../runtime/runtime.js';
 import { lazyUnsubscribeSecret } from '../runtime/unsubscribe-secret.js';
 import { createSegments } from '../segments/deps.js';
@@ -211,6 +212,11 @@ export function createApiDeps(options: ApiDepsOptions): ApiDeps & { catalog: Jou
         deadLetters: dynamoDeadLetterErasure({ client, tableName: config.journeysTable, clock }),
       },
     ),
+    broadcasts: createBroadcastDeps({
+      client,
+      runtime,
+      log: options.log ?? createLogger({ component: 'api' }),
+    }),
     runtime: {
       enroll: (journeyId, input) => runtime.api.enroll(journeyId, input),
       // 404 for a journey that does not exist (the runtime answers zeros for any id).

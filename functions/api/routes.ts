@@ -1,3 +1,4 @@
+import type { Broadcasts } from '../../shared/broadcasts/service.js';
 import type { JourneyCatalog } from '../../shared/catalog/catalog.js';
 import type {
   JourneyRecord,
@@ -104,6 +105,8 @@ export interface ApiDeps {
   /** Messaging policy, suppressions, inbound SMS (functions/api/messaging-routes.ts). */
   messaging?: MessagingApi;
   segments?: SegmentServiceDeps;
+  /** Scheduled and recurring broadcasts (shared/broadcasts). */
+  broadcasts?: Pick<Broadcasts, 'create' | 'get' | 'list' | 'cancel'>;
   log?: Logger;
 }
 
@@ -258,11 +261,19 @@ export function createRouter(deps: ApiDeps): Router {
   router.on('GET', '/journeys/{id}/paths', 'marketer', async (request) => ({
     body: await need(deps.analytics, 'journey paths').paths(request.params.id!, request.query),
   }));
-  router.on('POST', '/journeys/{id}/broadcasts', 'marketer', () => {
-    throw new NotImplementedError(
-      'broadcasts (entering a whole segment) come with the segments work; enter customers one by one with POST /journeys/{id}/enrollments',
-    );
-  });
+  router.on('POST', '/journeys/{id}/broadcasts', 'marketer', async (request) => ({
+    status: 202,
+    body: await need(deps.broadcasts, 'broadcasts').create(request.params.id!, request.body()),
+  }));
+  router.on('GET', '/journeys/{id}/broadcasts', 'marketer', async (request) => ({
+    body: await need(deps.broadcasts, 'broadcasts').list(request.params.id!),
+  }));
+  router.on('GET', '/broadcasts/{id}', 'marketer', async (request) => ({
+    body: await need(deps.broadcasts, 'broadcasts').get(request.params.id!),
+  }));
+  router.on('DELETE', '/broadcasts/{id}', 'marketer', async (request) => ({
+    body: await need(deps.broadcasts, 'broadcasts').cancel(request.params.id!),
+  }));
 
   // Templates.
   router.on('GET', '/templates', 'marketer', async () => ({

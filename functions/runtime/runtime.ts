@@ -68,6 +68,8 @@ export interface RuntimeOptions {
 export interface Runtime {
   store: RuntimeStore;
   executions: ExecutionService;
+  /** Published journeys from the catalog (broadcasts enter members with it). */
+  journeys: JourneySource;
   reactor: EventReactor;
   step: StepDeps;
   feedback: FeedbackDeps;
@@ -224,6 +226,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   return {
     store,
     executions,
+    journeys,
     reactor,
     step,
     feedback: { store, clock, log: log.child({ component: 'feedback' }) },

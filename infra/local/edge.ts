@@ -47,11 +47,11 @@ export interface EdgeService {
   handle(action: string, body: unknown): Promise<unknown>;
 }
 
-/** A REST-JSON operation (SES v2): exact method and path. */
+/** A REST-JSON operation (SES v2): exact method and path, or a path ending in `/*` for a prefix (`/schedules/{Name}`). */
 export interface EdgeRestRoute {
   method: string;
   path: string;
-  handle(body: unknown): Promise<unknown>;
+  handle(body: unknown, url?: URL): Promise<unknown>;
 }
 
 /** A Query-protocol service (SNS): form-encoded parameters in, XML out. */
@@ -143,8 +143,12 @@ export async function startEdgeServer(options: EdgeOptions): Promise<EdgeServer>
       (header(req, 'content-type') ?? '').startsWith('application/x-www-form-urlencoded')
     )
       return handleQueryProtocol(req, res);
-    const rest = restRoutes.get(`${method} ${url.pathname}`);
-    if (rest) return handleRest(req, res, rest);
+    const rest =
+      restRoutes.get(`${method} ${url.pathname}`) ??
+      options.restRoutes?.find(
+        (r) => r.method === method && r.path.endsWith('/*') && url.pathname.startsWith(r.path.slice(0, -1)),
+      );
+    if (rest) return handleRest(req, res, rest, url);
     if (url.pathname.startsWith('/local/') && options.localRoutes) {
       const body = await readJsonBody(req).catch(() => undefined);
       const answer = await options.localRoutes(method, url, body);
@@ -287,10 +291,15 @@ export async function startEdgeServer(options: EdgeOptions): Promise<EdgeServer>
     }
   }
 
-  async function handleRest(req: IncomingMessage, res: ServerResponse, rest: EdgeRestRoute): Promise<void> {
+  async function handleRest(
+    req: IncomingMessage,
+    res: ServerResponse,
+    rest: EdgeRestRoute,
+    url: URL,
+  ): Promise<void> {
     try {
       const body = await readJsonBody(req, maxBodyBytes);
-      sendRestJson(res, 200, (await rest.handle(body ?? {})) ?? {});
+      sendRestJson(res, 200, (await rest.handle(body ?? {}, url)) ?? {});
     } catch (error) {
       if (!(error instanceof AwsServiceError))
         log.error('local service failed', { path: rest.path, error: errorName(error) });

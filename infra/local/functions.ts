@@ -17,6 +17,7 @@ export const localFunctionNames = [
   'cairn-step',
   'cairn-feedback',
   'cairn-segments',
+  'cairn-broadcast',
 ] as const;
 export type LocalFunctionName = (typeof localFunctionNames)[number];
 

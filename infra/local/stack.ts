@@ -10,6 +10,7 @@ import { type DeadLetter, DynamoDeadLetterStore } from '../../shared/events/dead
 import { createLogger, type Logger } from '../../shared/log.js';
 import { createDocumentClient } from '../../shared/store/dynamodb.js';
 import { journeysTable, tableName } from '../../shared/store/tables.js';
+import { createLocalScheduling } from './broadcasts.js';
 import { lockDataDir } from './data-lock.js';
 import { startDerivedTimers } from './derived-timers.js';
 import {
@@ -22,12 +23,18 @@ import {
 import { type EdgeServer, startEdgeServer } from './edge.js';
 import { createLocalEventBridge, type LocalEventBridge } from './eventbridge.js';
 import {
+  functionArn,
   handlerFile,
   invokeFunction,
+  localAccount,
   localFunctionNames,
   localRegion,
   resolveFunction,
 } from './functions.js';
+
+/** The queue slots of broadcasts go through (the CDK stack's BroadcastSlotQueue). */
+const broadcastQueueName = 'cairn-broadcast-slots';
+
 import { type HttpServer, startHttpServer } from './http.js';
 import { createLocalRoutes, settle } from './local-routes.js';
 import { startLocalSegmentTimers } from './segment-timers.js';
@@ -166,11 +173,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   try {
     progress(`binding ports (edge ${edgePort || 'any'}, http ${httpPort || 'any'})`);
+    // Broadcasts: EventBridge Scheduler and the slot queue, on the virtual clock.
+    const scheduling = createLocalScheduling({
+      clock,
+      invoke: (nameOrArn, payload) => invokeFunction(nameOrArn, payload),
+      queues: { [broadcastQueueName]: 'cairn-broadcast' },
+      log: log.child({ component: 'scheduler' }),
+    });
     edge = await startEdgeServer({
       port: edgePort,
       host,
-      services: [bus, sms.service],
-      restRoutes: ses.routes,
+      services: [bus, sms.service, scheduling.sqs],
+      restRoutes: [...ses.routes, ...scheduling.schedulerRoutes],
       queryServices: [sns.service],
       dynamoDbEndpoint: () => dynamoDb?.endpoint,
       localRoutes,
@@ -198,6 +212,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       // Links in emails must reach this server, whatever port it got.
       CAIRN_UNSUBSCRIBE_URL: process.env.CAIRN_UNSUBSCRIBE_URL ?? `${http.url}/unsubscribe`,
       CAIRN_TIME_SCALE: String(clock.timeScale),
+      CAIRN_BROADCAST_QUEUE_URL: `${edge.url}/${localAccount}/${broadcastQueueName}`,
+      CAIRN_BROADCAST_FUNCTION_ARN: functionArn('cairn-broadcast'),
+      CAIRN_SCHEDULER_ROLE_ARN: `arn:aws:iam::${localAccount}:role/cairn-scheduler`,
       CAIRN_TEST_HTTP_URL: http.url,
       CAIRN_TEST_EDGE_URL: edge.url,
       // The dashboard (GET /app/), built now: bundles are never committed.

@@ -16,6 +16,9 @@ export const executionInputSchema = z.object({
     messageId: z.string().optional(),
     timestamp: z.string().optional(),
     properties: z.record(z.string(), z.unknown()).default({}),
+    /** Set when a broadcast entered the customer (event `Broadcast`): the plan and its run. */
+    broadcastId: z.string().optional(),
+    runAt: z.string().optional(),
   }),
   /** When the customer entered (ISO-8601); the goal window counts from here. */
   enteredAt: z.string().optional(),
