@@ -27,9 +27,12 @@ export function createBroadcastDeps(options: {
   runtime: Pick<Runtime, 'store' | 'executions' | 'journeys'>;
   log: Logger;
   env?: NodeJS.ProcessEnv;
+  /** The broadcast Lambda's own ARN (from its context), when the environment does not name it. */
+  functionArn?: string;
 }): Broadcasts | undefined {
   const env = options.env ?? process.env;
-  if (!env.CAIRN_BROADCAST_QUEUE_URL || !env.CAIRN_BROADCAST_FUNCTION_ARN) return undefined;
+  const functionArn = env.CAIRN_BROADCAST_FUNCTION_ARN || options.functionArn;
+  if (!env.CAIRN_BROADCAST_QUEUE_URL || !functionArn) return undefined;
   const clock = processClock; // the virtual clock in the local stack
   const { client, runtime, log } = options;
   const profiles = new DynamoProfileStore({ client, clock, tableName: tableName(profilesTable, env) });
@@ -67,7 +70,7 @@ export function createBroadcastDeps(options: {
     },
     scheduler: eventBridgeScheduler(new SchedulerClient({ maxAttempts: 5 }), {
       groupName: env.CAIRN_SCHEDULE_GROUP || 'cairn',
-      functionArn: env.CAIRN_BROADCAST_FUNCTION_ARN,
+      functionArn,
       roleArn: env.CAIRN_SCHEDULER_ROLE_ARN ?? '',
     }),
     queue: sqsSlotQueue(new SQSClient({ maxAttempts: 5 }), env.CAIRN_BROADCAST_QUEUE_URL, () => clock.now()),

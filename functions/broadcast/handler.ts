@@ -16,11 +16,11 @@ import { createBroadcastDeps } from './deps.js';
 const log = createLogger({ component: 'broadcast' });
 let broadcasts: Broadcasts | undefined;
 
-function wired(): Broadcasts {
+function wired(functionArn: string | undefined): Broadcasts {
   if (!broadcasts) {
     const client = createDocumentClient();
     const runtime = createRuntime({ role: 'broadcast', documentClient: client });
-    broadcasts = createBroadcastDeps({ client, runtime, log });
+    broadcasts = createBroadcastDeps({ client, runtime, log, functionArn });
     if (!broadcasts) throw new Error('broadcasts are not configured (CAIRN_BROADCAST_QUEUE_URL)');
   }
   return broadcasts;
@@ -36,8 +36,8 @@ export const handler = middy<BroadcastEvent, SQSBatchResponse | undefined>()
         'firing' in event ? event.firing.broadcastId : event.Records?.[0]?.messageId,
     }),
   )
-  .handler(async (event) => {
-    const broadcasts = wired();
+  .handler(async (event, context) => {
+    const broadcasts = wired(context?.invokedFunctionArn?.split(':').slice(0, 7).join(':'));
     if ('firing' in event) return void (await broadcasts.fire(event.firing));
     const failed: SQSBatchResponse['batchItemFailures'] = [];
     for (const record of event.Records) {

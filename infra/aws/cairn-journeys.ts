@@ -15,6 +15,7 @@ import { Construct } from 'constructs';
 import { type BusRule, busRules, busName as defaultBusName } from '../../shared/routing.js';
 import { readCheckedInJourneys } from './journey-definitions.js';
 import { CairnApi } from './parts/api.js';
+import { CairnBroadcasts } from './parts/broadcasts.js';
 import type { RuleBuffer } from './parts/buffer.js';
 import { CairnData, type CairnTables } from './parts/data.js';
 import { CairnEvents } from './parts/events.js';
@@ -174,6 +175,7 @@ export class CairnJourneys extends Construct {
     readonly events: CairnEvents;
     readonly api: CairnApi;
     readonly segments: CairnSegments;
+    readonly broadcasts: CairnBroadcasts;
     readonly observability: CairnObservability;
   };
 
@@ -251,6 +253,12 @@ export class CairnJourneys extends Construct {
     });
     // Preview scans the profiles.
     data.grantItems(api.api, { scan: true });
+    const broadcasts = new CairnBroadcasts(this, 'Broadcasts', {
+      functions,
+      data,
+      stateMachines,
+      api: api.api,
+    });
     const step = stateMachines.step;
     step.addEnvironment('CAIRN_UNSUBSCRIBE_URL', props.unsubscribeUrl ?? `${api.stage.url}unsubscribe`);
     functions.shareEnvironment({
@@ -289,8 +297,9 @@ export class CairnJourneys extends Construct {
       tables: data.tables,
       alarmActions: props.alarmActions ?? [],
     });
+    broadcasts.addAlarms(observability);
 
-    this.parts = { data, messaging, stateMachines, events, api, segments, observability };
+    this.parts = { data, messaging, stateMachines, events, api, segments, broadcasts, observability };
     for (const part of Object.values(this.parts)) keepLogicalIdsWithout(part);
 
     this.encryptionKey = data.encryptionKey;

@@ -37,6 +37,10 @@ const reasons = {
     'The unsubscribe link (RFC 8058 one-click, List-Unsubscribe) must work from any mail client without signing in; the api Lambda checks the link itself.',
   unsubscribeSecretRotation:
     'The unsubscribe key signs links in emails already sent: rotating it would break every one of them. It never leaves Secrets Manager except into the step and api Lambdas at cold start.',
+  schedules:
+    "Broadcast schedules are created at run time, one per run and time zone, with generated names: access is scoped to the schedules of Cairn's own schedule group.",
+  broadcastVersions:
+    'The qualified ARNs (<broadcast function ARN>:*) are versions/aliases of the one broadcast Lambda; the scheduler role can invoke nothing else.',
   cognitoPlus:
     'The Plus feature plan (threat protection) is billed per monthly active user; marketer sign-in already requires MFA and has no self sign-up. Enable it on the pool if your policy requires it.',
 } as const;
@@ -57,6 +61,7 @@ export function acceptedFindings(cairn: CairnJourneys): AcceptedFinding[] {
   for (const fn of [
     ...Object.values(cairn.functions),
     ...(cairn.deployFunction ? [cairn.deployFunction] : []),
+    cairn.parts.broadcasts.fn,
   ]) {
     accept(fn, 'AwsSolutions-L1', reasons.runtime);
     if (cairn.tracing) accept(fn.role!, iam5('*'), reasons.tracing);
@@ -65,7 +70,8 @@ export function acceptedFindings(cairn: CairnJourneys): AcceptedFinding[] {
   const { ingest, api, step } = cairn.functions;
   accept(ingest.role!, iam5('*'), reasons.taskTokens);
   accept(api.role!, iam5('*'), reasons.listStateMachines);
-  for (const fn of [ingest, api]) {
+  const broadcast = cairn.parts.broadcasts.fn;
+  for (const fn of [ingest, api, broadcast]) {
     accept(fn.role!, iam5(prefixArn('stateMachine')), reasons.stateMachines);
     accept(fn.role!, iam5(prefixArn('execution')), reasons.executions);
   }
@@ -76,13 +82,22 @@ export function acceptedFindings(cairn: CairnJourneys): AcceptedFinding[] {
   const indexArn = (table: IConstruct) =>
     `<${stack.resolve((table.node.defaultChild as CfnElement).logicalId) as string}.Arn>/index/*`;
   const { feedback, lifecycle, segments } = cairn.functions;
-  for (const fn of [ingest, api, step, feedback, lifecycle, segments])
+  for (const fn of [ingest, api, step, feedback, lifecycle, segments, broadcast])
     accept(fn.role!, iam5(indexArn(cairn.tables.Profiles)), reasons.tableIndexes);
   for (const fn of [
     ...Object.values(cairn.functions),
     ...(cairn.deployFunction ? [cairn.deployFunction] : []),
+    broadcast,
   ])
     accept(fn.role!, iam5(indexArn(cairn.tables.Journeys)), reasons.tableIndexes);
+
+  // Broadcasts: schedules are named per run and zone at run time, inside Cairn's own group.
+  const { scheduleGroup, schedulerRole } = cairn.parts.broadcasts;
+  const groupName = stack.resolve(scheduleGroup.scheduleGroupName) as string;
+  const schedules = `arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${groupName}/*`;
+  for (const fn of [api, broadcast]) accept(fn.role!, iam5(schedules), reasons.schedules);
+  const broadcastLogicalId = stack.resolve((broadcast.node.defaultChild as CfnElement).logicalId) as string;
+  accept(schedulerRole, iam5(`<${broadcastLogicalId}.Arn>:*`), reasons.broadcastVersions);
 
   const stepLogicalId = stack.resolve((step.node.defaultChild as CfnElement).logicalId) as string;
   accept(cairn.journeyRole, iam5(`<${stepLogicalId}.Arn>:*`), reasons.stepVersions);

@@ -708,3 +708,55 @@ describe('the construct is built from parts by concern', () => {
     assert.deepEqual(missing, []);
   });
 });
+
+describe('broadcasts: EventBridge Scheduler → broadcast Lambda → slot queue (+ DLQ) → broadcast Lambda', () => {
+  const { broadcasts } = cairn.parts;
+
+  test('the scheduler role is assumable by EventBridge Scheduler for this account only, and invokes only the broadcast Lambda', () => {
+    const role = json.Resources[logicalIdOf(stack, broadcasts.schedulerRole)]!;
+    const trust = (role.Properties!.AssumeRolePolicyDocument as { Statement: Statement[] }).Statement;
+    assert.deepEqual(trust[0]!.Condition, {
+      StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+    });
+    const statements = policiesOf(broadcasts.schedulerRole);
+    assert.deepEqual(
+      statements.map((s) => [list(s.Action), s.Resource]),
+      [
+        [
+          ['lambda:InvokeFunction'],
+          [arnOf(broadcasts.fn), { 'Fn::Join': ['', [arnOf(broadcasts.fn), ':*']] }],
+        ],
+      ],
+    );
+  });
+
+  test("the api and broadcast Lambdas may write and delete schedules only in Cairn's schedule group, and pass only the scheduler role", () => {
+    for (const fn of [cairn.functions.api, broadcasts.fn]) {
+      const statements = policiesOf(fn);
+      const scheduler = statements.filter((s) => list(s.Action).some((a) => a.startsWith('scheduler:')));
+      assert.ok(scheduler.length > 0);
+      for (const s of scheduler) assert.match(JSON.stringify(s.Resource), /:schedule\/.*\/\*/);
+      const pass = statements.find((s) => s.Sid === 'CairnPassSchedulerRole')!;
+      assert.deepEqual(pass.Resource, arnOf(broadcasts.schedulerRole));
+      assert.deepEqual(pass.Condition, {
+        StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' },
+      });
+    }
+  });
+
+  test('slots go through an encrypted queue with a DLQ after 5 receives, one slot per invocation, alarmed', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: { deadLetterTargetArn: arnOf(broadcasts.deadLetterQueue), maxReceiveCount: 5 },
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: 1800,
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: arnOf(broadcasts.queue),
+      BatchSize: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    const alarmIds = cairn.alarms.map((a) => a.node.id);
+    for (const id of ['BroadcastDeadLetterAlarm', 'BroadcastBacklogAlarm', 'BroadcastErrorsAlarm'])
+      assert.ok(alarmIds.includes(id), id);
+  });
+});

@@ -368,8 +368,10 @@ describe('journey and template routes', () => {
 describe('other routes', () => {
   it('answers 501 with a clear message for broadcasts and segments', async () => {
     const { send } = setup();
+    const broadcasts = await send('POST', '/journeys/w/broadcasts', { body: {} });
+    assert.equal(broadcasts.status, 501, 'without the broadcast queue configured');
+    assert.match(broadcasts.body.error.message, /broadcasts/);
     for (const [method, path] of [
-      ['POST', '/journeys/w/broadcasts'],
       ['PUT', '/segments/s'],
       ['GET', '/segments/s'],
     ] as const) {
