@@ -10,9 +10,9 @@ import { executionName } from '../../shared/journeys/compile.js';
 import type { Logger } from '../../shared/log.js';
 import { DynamoProfileStore, getProfile } from '../../shared/profiles/index.js';
 import { enter } from '../../shared/runtime/entry.js';
-import type { Runtime } from '../runtime/runtime.js';
 import { DynamoSegmentStore } from '../../shared/segments/index.js';
 import { journeysTable, profilesTable, tableName } from '../../shared/store/tables.js';
+import { countCalls, type Runtime } from '../runtime/runtime.js';
 
 /**
  * Configuration of broadcasts (api and broadcast functions), from the environment:
@@ -68,12 +68,19 @@ export function createBroadcastDeps(options: {
       );
       return out.refused ? { entered: false, reason: out.refused } : { entered: true };
     },
-    scheduler: eventBridgeScheduler(new SchedulerClient({ maxAttempts: 5 }), {
-      groupName: env.CAIRN_SCHEDULE_GROUP || 'cairn',
-      functionArn,
-      roleArn: env.CAIRN_SCHEDULER_ROLE_ARN ?? '',
-    }),
-    queue: sqsSlotQueue(new SQSClient({ maxAttempts: 5 }), env.CAIRN_BROADCAST_QUEUE_URL, () => clock.now()),
+    scheduler: eventBridgeScheduler(
+      countCalls(new SchedulerClient({ maxAttempts: 5 }), 'broadcast', 'Scheduler'),
+      {
+        groupName: env.CAIRN_SCHEDULE_GROUP || 'cairn',
+        functionArn,
+        roleArn: env.CAIRN_SCHEDULER_ROLE_ARN ?? '',
+      },
+    ),
+    queue: sqsSlotQueue(
+      countCalls(new SQSClient({ maxAttempts: 5 }), 'broadcast', 'SQS'),
+      env.CAIRN_BROADCAST_QUEUE_URL,
+      () => clock.now(),
+    ),
     clock,
     ids: randomIds,
     log,

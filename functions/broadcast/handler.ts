@@ -3,9 +3,9 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { Firing, Slot } from '../../shared/broadcasts/ports.js';
 import type { Broadcasts } from '../../shared/broadcasts/service.js';
 import { createLogger } from '../../shared/log.js';
-import { createRuntime } from '../runtime/runtime.js';
 import { createDocumentClient } from '../../shared/store/dynamodb.js';
 import { lambdaLog } from '../middleware/index.js';
+import { countCalls, createRuntime } from '../runtime/runtime.js';
 import { createBroadcastDeps } from './deps.js';
 
 /**
@@ -18,7 +18,7 @@ let broadcasts: Broadcasts | undefined;
 
 function wired(functionArn: string | undefined): Broadcasts {
   if (!broadcasts) {
-    const client = createDocumentClient();
+    const client = countCalls(createDocumentClient(), 'broadcast', 'DynamoDB');
     const runtime = createRuntime({ role: 'broadcast', documentClient: client });
     broadcasts = createBroadcastDeps({ client, runtime, log, functionArn });
     if (!broadcasts) throw new Error('broadcasts are not configured (CAIRN_BROADCAST_QUEUE_URL)');

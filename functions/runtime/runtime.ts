@@ -33,7 +33,7 @@ import { createEventReactor, type EventReactor } from '../../shared/runtime/reac
 import type { StepDeps } from '../../shared/runtime/step.js';
 import { stopFor } from '../../shared/runtime/stop.js';
 import { dynamoRuntimeStore, type RuntimeStore } from '../../shared/runtime/store.js';
-import type { ExecutionService, RuntimeProfile } from '../../shared/runtime/types.js';
+import type { ExecutionService, JourneySource, RuntimeProfile } from '../../shared/runtime/types.js';
 import { createDocumentClient } from '../../shared/store/dynamodb.js';
 import { journeysTable, profilesTable, tableName } from '../../shared/store/tables.js';
 import type { EmailTemplate } from '../../shared/templates/render.js';
@@ -107,6 +107,7 @@ interface Countable {
   };
 }
 
+/** Counts the requests `client` sends under `role` in runtimeCalls (the benchmarks read them). */
 export function countCalls<T>(client: T, role: string, service: string): T {
   runtimeCalls[role] ??= {};
   const calls = runtimeCalls[role];

@@ -88,6 +88,11 @@ export interface CairnJourneysProps {
    * @default 10
    */
   readonly ingestMaxConcurrency?: number;
+  /**
+   * Broadcast slots handled at once (each enters up to its broadcast's ratePerSecond members): raise
+   * it with the StartExecution quota to run broadcasts faster. Minimum 2. @default 20
+   */
+  readonly broadcastConcurrency?: number;
   /** Steady-state requests per second the HTTP API accepts, and its burst. @default { rateLimit: 500, burstLimit: 1000 } */
   readonly apiThrottle?: { rateLimit: number; burstLimit: number };
   /** How long the bus archive keeps events for replay. @default 90 days */
@@ -258,6 +263,7 @@ export class CairnJourneys extends Construct {
       data,
       stateMachines,
       api: api.api,
+      maxConcurrency: props.broadcastConcurrency,
     });
     const step = stateMachines.step;
     step.addEnvironment('CAIRN_UNSUBSCRIBE_URL', props.unsubscribeUrl ?? `${api.stage.url}unsubscribe`);

@@ -44,7 +44,7 @@ describe('Lambda bundles', () => {
   const bundleOf = (resource: Resource) => join(outdir, String(resource.Metadata?.['aws:asset:path']));
 
   test('one bundle per function, built by esbuild into a single ESM file', () => {
-    assert.equal(functions.length, 8); // six + segments Cairn functions + the journey catalog provider (deploy)
+    assert.equal(functions.length, 9); // seven Cairn functions + the journey catalog provider (deploy) + broadcast
     for (const [id, fn] of functions) {
       const dir = bundleOf(fn);
       assert.ok(existsSync(join(dir, 'index.mjs')), `${id}: ${dir}/index.mjs`);

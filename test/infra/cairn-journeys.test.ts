@@ -110,8 +110,8 @@ describe('event bus', () => {
 
   test('every queue is encrypted and refuses plain HTTP', () => {
     const queues = resourcesOf(json, 'AWS::SQS::Queue');
-    // A buffer and its DLQ per rule, and ingest's per-person FIFO queue and its DLQ.
-    assert.equal(queues.length, busRules.length * 2 + 2);
+    // A buffer and its DLQ per rule, ingest's per-person FIFO queue and its DLQ, the broadcast slot queue and its DLQ.
+    assert.equal(queues.length, busRules.length * 2 + 4);
     for (const [, queue] of queues) assert.equal(queue.Properties?.SqsManagedSseEnabled, true);
     const policies = resourcesOf(json, 'AWS::SQS::QueuePolicy');
     for (const [id] of queues) {
@@ -154,7 +154,7 @@ describe('DynamoDB tables from shared/store/tables.ts', () => {
 });
 
 describe('Lambda functions', () => {
-  test('seven functions (and the catalog provider) on nodejs22.x arm64, ESM bundles, each with its own log group and role', () => {
+  test('seven functions, the catalog provider and the broadcast Lambda on nodejs22.x arm64, ESM bundles, each with its own log group and role', () => {
     const functions = resourcesOf(json, 'AWS::Lambda::Function');
     assert.equal(functions.length, 8);
     for (const [id, fn] of functions) {
@@ -166,7 +166,7 @@ describe('Lambda functions', () => {
         `${id} logs to its own group`,
       );
     }
-    template.resourceCountIs('AWS::IAM::Role', 9); // eight functions + the journey execution role
+    template.resourceCountIs('AWS::IAM::Role', 11); // nine functions + the journey execution role + the scheduler role
   });
 
   test('handlers get table names from the shared definitions, the sender, the bus and the journey settings', () => {

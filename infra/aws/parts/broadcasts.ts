@@ -78,8 +78,16 @@ export class CairnBroadcasts extends Construct {
     this.fn.grantInvoke(this.schedulerRole);
 
     for (const fn of [props.api, this.fn]) {
-      this.scheduleGroup.grantWriteSchedules(fn);
-      this.scheduleGroup.grantDeleteSchedules(fn);
+      // Create and delete only, only in Cairn's group (pseudo parameters: the same text in every environment).
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'CairnBroadcastSchedules',
+          actions: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'],
+          resources: [
+            `arn:${Aws.PARTITION}:scheduler:${Aws.REGION}:${Aws.ACCOUNT_ID}:schedule/${this.scheduleGroup.scheduleGroupName}/*`,
+          ],
+        }),
+      );
       fn.addToRolePolicy(
         new iam.PolicyStatement({
           sid: 'CairnPassSchedulerRole',
