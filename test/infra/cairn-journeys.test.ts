@@ -156,7 +156,7 @@ describe('DynamoDB tables from shared/store/tables.ts', () => {
 describe('Lambda functions', () => {
   test('seven functions, the catalog provider and the broadcast Lambda on nodejs22.x arm64, ESM bundles, each with its own log group and role', () => {
     const functions = resourcesOf(json, 'AWS::Lambda::Function');
-    assert.equal(functions.length, 8);
+    assert.equal(functions.length, 9);
     for (const [id, fn] of functions) {
       assert.equal(fn.Properties?.Runtime, 'nodejs22.x', id);
       assert.deepEqual(fn.Properties?.Architectures, ['arm64'], id);
