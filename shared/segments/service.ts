@@ -63,9 +63,17 @@ export function cachedSegments(store: SegmentStore, ttlMs = 5000): () => Promise
   };
 }
 
+/**
+ * The stored segments that parse. A record that does not (written by an older version, or by hand)
+ * is left out rather than failing every ingest that evaluates segments.
+ */
 async function loadSegments(store: SegmentStore): Promise<ActiveSegment[]> {
   const records = await store.listSegments();
-  return orderSegments(records.map((record) => activeSegment(record.definition)));
+  const valid = records.flatMap((record) => {
+    const parsed = segmentSchema.safeParse(record.definition);
+    return parsed.success ? [activeSegment(parsed.data)] : [];
+  });
+  return orderSegments(valid);
 }
 
 export function invalidateSegments(): void {

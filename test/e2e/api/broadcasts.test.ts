@@ -66,7 +66,7 @@ describe('API: broadcasts to a segment at each customer local time', () => {
     const now = new Date().toISOString();
     await segments.saveSegment({
       id: segment,
-      definition: {} as Segment,
+      definition: { id: segment, name: segment, where: { traits: { audience: [segment] } } } as Segment,
       status: 'ready',
       revision: 1,
       createdAt: now,

@@ -173,7 +173,7 @@ describe('the edge of the started stack, with real AWS SDK clients', () => {
     const { edgeUrl } = await testStack();
     const response = await fetch(edgeUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonSQS.SendMessage' },
+      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'Kinesis_20131202.PutRecord' },
       body: '{}',
     });
     assert.equal(response.status, 400);
