@@ -1,5 +1,6 @@
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { AwsServiceError } from '../edge.js';
+import { markHashes } from './intrinsics.js';
 
 /**
  * Turns an ASL document into what the interpreter runs, so that the parts it lacks are ours:
@@ -10,12 +11,15 @@ import { AwsServiceError } from '../edge.js';
  * - the execution's TimeoutSeconds is taken out (measured on the virtual clock too);
  * - `$$.Execution.Input` / `$$.Execution.StartTime` point at fields the interpreter does not
  *   overwrite (it sets them from the *run*, and a resumed execution is a new run);
- * - `$$.State.Name` becomes the state's name.
+ * - `$$.State.Name` becomes the state's name;
+ * - a field whose value is `States.Hash(…)` is marked (intrinsics.ts) and hashed by the service with
+ *   Node's crypto; a Pass state with such a field becomes a Task the service answers.
  */
 export const waitResource = 'arn:aws:states:::cairn:wait';
+export const passResource = 'arn:aws:states:::cairn:pass';
 export const tokenPlaceholder = 'cairn:task-token-placeholder';
 
-export type TaskKind = 'wait' | 'token' | 'invoke' | 'lambda' | 'unsupported';
+export type TaskKind = 'wait' | 'pass' | 'token' | 'invoke' | 'lambda' | 'unsupported';
 
 export interface TaskInfo {
   kind: TaskKind;
@@ -26,6 +30,8 @@ export interface TaskInfo {
   heartbeatSeconds?: number;
   /** Parameters were wrapped as `{ payload, timeout?, heartbeat? }` to evaluate the *Path fields. */
   wrapped: boolean;
+  /** Parameters hold marked `States.Hash` values: the service hashes them before using the input. */
+  hashes?: boolean;
 }
 
 export interface CompiledDefinition {
@@ -101,6 +107,7 @@ export function compileDefinition(source: StateMachineDefinition): CompiledDefin
       types.set(name, type);
       if (Array.isArray(state.Retry) && state.Retry.length > 0) retrying.push(name);
       if (type === 'Wait') out[name] = compileWait(state, name, top, tasks);
+      else if (type === 'Pass') out[name] = compilePass(state, name, top, tasks);
       else if (type === 'Task') out[name] = compileTask(state, name, top, tasks);
       else if (type === 'Parallel') {
         const branches = (state.Branches as StateDoc[]).map((branch) => ({
@@ -150,7 +157,22 @@ function compileWait(state: StateDoc, name: string, top: boolean, tasks: Map<str
   return task;
 }
 
-function compileTask(state: StateDoc, name: string, top: boolean, tasks: Map<string, TaskInfo>): Json {
+function compilePass(state: StateDoc, name: string, top: boolean, tasks: Map<string, TaskInfo>): Json {
+  if (state.Parameters === undefined || state.Result !== undefined) return state;
+  const { template, changed } = markHashes(state.Parameters);
+  if (!changed) return state;
+  const task: StateDoc = { Type: 'Task', Resource: passResource, Parameters: template };
+  for (const key of ['InputPath', 'ResultPath', 'OutputPath', 'Next', 'End', 'Comment']) {
+    if (state[key] !== undefined) task[key] = state[key]!;
+  }
+  tasks.set(name, { kind: 'pass', resource: passResource, topLevel: top, wrapped: false, hashes: true });
+  return task;
+}
+
+function compileTask(original: StateDoc, name: string, top: boolean, tasks: Map<string, TaskInfo>): Json {
+  const marked = original.Parameters === undefined ? undefined : markHashes(original.Parameters);
+  const state = marked?.changed ? { ...original, Parameters: marked.template } : original;
+  const hashes = marked?.changed === true;
   const resource = String(state.Resource);
   const kind = taskKind(resource);
   const { TimeoutSeconds, TimeoutSecondsPath, HeartbeatSeconds, HeartbeatSecondsPath, ...rest } = state;
@@ -160,10 +182,10 @@ function compileTask(state: StateDoc, name: string, top: boolean, tasks: Map<str
     const task: StateDoc = { ...rest };
     if (typeof TimeoutSeconds === 'number') task.TimeoutSeconds = Math.min(TimeoutSeconds, 2_000_000);
     if (TimeoutSecondsPath !== undefined) task.TimeoutSecondsPath = TimeoutSecondsPath;
-    tasks.set(name, { kind, resource, topLevel: top, wrapped: false });
+    tasks.set(name, { kind, resource, topLevel: top, wrapped: false, hashes });
     return task;
   }
-  const info: TaskInfo = { kind, resource, topLevel: top, wrapped: false };
+  const info: TaskInfo = { kind, resource, topLevel: top, wrapped: false, hashes };
   if (typeof TimeoutSeconds === 'number') info.timeoutSeconds = TimeoutSeconds;
   if (typeof HeartbeatSeconds === 'number') info.heartbeatSeconds = HeartbeatSeconds;
   const task: StateDoc = { ...rest };
@@ -181,6 +203,7 @@ function compileTask(state: StateDoc, name: string, top: boolean, tasks: Map<str
 
 export function taskKind(resource: string): TaskKind {
   if (resource === waitResource) return 'wait';
+  if (resource === passResource) return 'pass';
   if (resource.startsWith('arn:aws:lambda:') && resource.includes(':function:')) return 'lambda';
   const service = /^arn:aws[\w-]*:states:[^:]*:[^:]*:(.+)$/.exec(resource)?.[1];
   if (service === 'lambda:invoke') return 'invoke';

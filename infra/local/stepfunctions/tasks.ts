@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { json, notTruncated } from './api.js';
 import type { VirtualClock } from './clock.js';
 import type { TaskInfo } from './definition.js';
+import { resolveHashes } from './intrinsics.js';
 import type { ParkedState } from './journal.js';
 import type { Execution, Run } from './model.js';
 import { newToken, withToken } from './task-tokens.js';
@@ -65,7 +66,10 @@ export class Tasks {
     // Let the event consumer catch up, so this state's Entered event is recorded before ours.
     await new Promise<void>((resolve) => setImmediate(resolve));
     const info = run.exec.revision.compiled.tasks.get(name)!;
+    if (info.hashes) input = resolveHashes(input);
     switch (info.kind) {
+      case 'pass':
+        return input;
       case 'wait':
         return this.wait(run, name, info, input as WaitInput);
       case 'token':

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe as suite, test } from 'node:test';
@@ -19,6 +20,7 @@ import {
   UpdateStateMachineCommand,
   ValidateStateMachineDefinitionCommand,
 } from '@aws-sdk/client-sfn';
+import { splitHash } from '../../../shared/journeys/nodes/split.js';
 import {
   createMachine,
   describe,
@@ -418,5 +420,91 @@ suite('execution history', () => {
     assert.equal(waited, 60_000);
     const scheduled = JSON.parse(events[4]!.taskScheduledEventDetails!.parameters!);
     assert.equal(scheduled.FunctionName, fn('pick'));
+  });
+});
+
+async function output(machineArn: string, input: unknown): Promise<Record<string, unknown>> {
+  const arn = await start(h, machineArn, input);
+  const described = await describe(h, arn);
+  assert.equal(described.status, 'SUCCEEDED', described.cause);
+  return JSON.parse(described.output!);
+}
+
+suite('States.Hash on the local Step Functions', () => {
+  test('equals Node crypto for every algorithm across the padding edges, and for UTF-8 text', async () => {
+    const { arn } = await createMachine(h, unique('hash'), {
+      StartAt: 'hash',
+      States: {
+        hash: {
+          Type: 'Pass',
+          Parameters: {
+            'md5.$': "States.Hash($.s, 'MD5')",
+            'sha1.$': "States.Hash($.s, 'SHA-1')",
+            'sha256.$': "States.Hash($.s, 'SHA-256')",
+            'sha384.$': "States.Hash($.s, 'SHA-384')",
+            'sha512.$': "States.Hash($.s, 'SHA-512')",
+            'id.$': '$.s',
+          },
+          ResultPath: '$.digests',
+          End: true,
+        },
+      },
+    });
+    const inputs = [0, 1, 55, 56, 60, 63, 64, 65, 111, 112, 127, 128, 200].map((n) => 'a'.repeat(n));
+    inputs.push('café 😀 ünïcode'.repeat(5));
+    for (const s of inputs) {
+      const { digests } = (await output(arn, { s })) as { digests: Record<string, string> };
+      for (const algorithm of ['md5', 'sha1', 'sha256', 'sha384', 'sha512']) {
+        assert.equal(
+          digests[algorithm],
+          createHash(algorithm).update(s).digest('hex'),
+          `${algorithm} of ${s.length} chars`,
+        );
+      }
+      assert.equal(digests.id, s);
+    }
+  });
+
+  test('a split Pass state hashes as the compiler expects for journey ids of 16 to 23 characters, and history still says Pass', async () => {
+    const profileId = '8c2b4a52-44f1-4b8e-9d55-3a0f1f0d2c11';
+    for (const journeyId of ['journey-sixteen1', 'welcome-series-2026', 'abandoned-cart-recovery']) {
+      const { arn } = await createMachine(h, unique('split'), {
+        StartAt: 'ab',
+        States: {
+          ab: {
+            Type: 'Pass',
+            Parameters: {
+              'hash.$': `States.Hash(States.Format('{}/${journeyId}/ab', $.profileId), 'SHA-256')`,
+            },
+            ResultPath: '$.split',
+            End: true,
+          },
+        },
+      });
+      const out = (await output(arn, { profileId })) as { split: { hash: string } };
+      assert.equal(out.split.hash, splitHash(profileId, journeyId, 'ab'), journeyId);
+    }
+    const { arn } = await createMachine(h, unique('events'), {
+      StartAt: 'ab',
+      States: { ab: { Type: 'Pass', Parameters: { 'h.$': "States.Hash($.s, 'MD5')" }, End: true } },
+    });
+    const execution = await start(h, arn, { s: 'x' });
+    assert.deepEqual(await eventTypes(h, execution), [
+      'ExecutionStarted',
+      'PassStateEntered',
+      'PassStateExited',
+      'ExecutionSucceeded',
+    ]);
+  });
+
+  test('an unknown algorithm fails the execution with States.Runtime', async () => {
+    const { arn } = await createMachine(h, unique('bad'), {
+      StartAt: 'hash',
+      States: { hash: { Type: 'Pass', Parameters: { 'h.$': "States.Hash($.s, 'SHA-3')" }, End: true } },
+    });
+    const execution = await start(h, arn, { s: 'x' });
+    const described = await describe(h, execution);
+    assert.equal(described.status, 'FAILED');
+    assert.equal(described.error, 'States.Runtime');
   });
 });
