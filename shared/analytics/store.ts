@@ -8,7 +8,8 @@
  * | end-of-execution   | `AN#<journeyId>`                 | `D#<yyyy-mm-dd>#p#<shard 0-3>`       |
  * | transition record  | `TR#<journeyId>#<yyyy-mm-dd>`    | `<iso at>#<executionName>#<to node>` |
  */
-import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { queryAll } from '../store/dynamodb.js';
 import { journeysTable, profilesTable, tableName } from '../store/tables.js';
 import { dayOf, sumCounters } from './counters.js';
 import type { TrailEntry } from './trail.js';
@@ -128,19 +129,9 @@ export function dynamoAnalyticsReader(
 ): AnalyticsReader {
   const journeys = options.journeysTableName ?? tableName(journeysTable);
   const profiles = options.profilesTableName ?? tableName(profilesTable);
-  const queryAll = async (input: ConstructorParameters<typeof QueryCommand>[0]) => {
-    const items: Record<string, unknown>[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await client.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
-      items.push(...(out.Items ?? []));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
-    return items;
-  };
   return {
     async readCounters(journeyId, range) {
-      const items = await queryAll({
+      const items = await queryAll(client, {
         TableName: journeys,
         KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
         ExpressionAttributeValues: {
@@ -152,7 +143,7 @@ export function dynamoAnalyticsReader(
       return sumCounters(items);
     },
     async listTransitions(journeyId, day) {
-      const items = await queryAll({
+      const items = await queryAll(client, {
         TableName: journeys,
         KeyConditionExpression: 'pk = :pk',
         ExpressionAttributeValues: { ':pk': `TR#${journeyId}#${day}` },
@@ -163,7 +154,7 @@ export function dynamoAnalyticsReader(
       });
     },
     async executionEntries(profileId, executionName, since) {
-      const items = await queryAll({
+      const items = await queryAll(client, {
         TableName: profiles,
         ConsistentRead: true,
         KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',

@@ -3,10 +3,10 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../errors.js';
+import { queryAll } from '../store/dynamodb.js';
 import type {
   CatalogStore,
   JourneyRecord,
@@ -205,22 +205,13 @@ export class DynamoCatalogStore implements CatalogStore {
     forward = true,
     extra: { ProjectionExpression?: string } = {},
   ): Promise<T[]> {
-    const items: T[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
-          ScanIndexForward: forward,
-          ...extra,
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of out.Items ?? []) items.push(read(item)!);
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return items;
+    const items = await queryAll(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
+      ScanIndexForward: forward,
+      ...extra,
+    });
+    return items.map((item) => read(item)!);
   }
 }

@@ -1,14 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  TransactWriteCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../clock.js';
 import { isoAt } from '../clock.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { hashWriteKey, type WriteKeyStore } from '../http/auth.js';
+import { queryAll } from '../store/dynamodb.js';
 
 /**
  * Write keys stored hashed in the Journeys table (cloud): item `pk K#<sha256 hex>`, `sk WRITE_KEY`,
@@ -72,28 +68,18 @@ export class DynamoWriteKeyStore implements WriteKeyStore {
    * the listing entries. Keys created before listing entries existed are not listed.
    */
   async list(): Promise<WriteKeyListing[]> {
-    const keys: WriteKeyListing[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': listingOf('').pk },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of out.Items ?? []) {
-        keys.push({
-          keyId: String(item.sk),
-          source: String(item.source),
-          createdAt: String(item.createdAt),
-          revoked: item.revoked === true,
-          ...(typeof item.revokedAt === 'string' && { revokedAt: item.revokedAt }),
-        });
-      }
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+    const items = await queryAll(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': listingOf('').pk },
+    });
+    const keys: WriteKeyListing[] = items.map((item) => ({
+      keyId: String(item.sk),
+      source: String(item.source),
+      createdAt: String(item.createdAt),
+      revoked: item.revoked === true,
+      ...(typeof item.revokedAt === 'string' && { revokedAt: item.revokedAt }),
+    }));
     return keys.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
   }
 
@@ -104,33 +90,20 @@ export class DynamoWriteKeyStore implements WriteKeyStore {
    */
   async revoke(keyId: string, clock: Clock): Promise<void> {
     if (!/^[0-9a-f]{64}$/.test(keyId)) throw new NotFoundError('no such write key');
-    const revoked = {
-      UpdateExpression: 'SET revoked = :true, revokedAt = :at',
-      ExpressionAttributeValues: { ':true': true, ':at': isoAt(clock) },
-    };
+    const at = isoAt(clock);
+    const revoke = (Key: Record<string, string>) => ({
+      Update: {
+        TableName: this.tableName,
+        Key,
+        ConditionExpression: 'attribute_exists(pk)',
+        UpdateExpression: 'SET revoked = :true, revokedAt = :at',
+        ExpressionAttributeValues: { ':true': true, ':at': at },
+      },
+    });
     try {
       await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: keyOf(keyId),
-                ConditionExpression: 'attribute_exists(pk)',
-                ...revoked,
-              },
-            },
-            // Listed keys show as revoked; a key from before listing entries gets none.
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: listingOf(keyId),
-                ConditionExpression: 'attribute_exists(pk)',
-                ...revoked,
-              },
-            },
-          ],
-        }),
+        // Listed keys show as revoked; a key from before listing entries gets none.
+        new TransactWriteCommand({ TransactItems: [revoke(keyOf(keyId)), revoke(listingOf(keyId))] }),
       );
     } catch (error) {
       const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
@@ -138,20 +111,7 @@ export class DynamoWriteKeyStore implements WriteKeyStore {
       if (reasons[0]?.Code === 'ConditionalCheckFailed') throw new NotFoundError('no such write key');
       // Only the listing entry is missing (a key from before listings): revoke the key alone.
       if (reasons[1]?.Code !== 'ConditionalCheckFailed') throw error;
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: keyOf(keyId),
-                ConditionExpression: 'attribute_exists(pk)',
-                ...revoked,
-              },
-            },
-          ],
-        }),
-      );
+      await this.client.send(new TransactWriteCommand({ TransactItems: [revoke(keyOf(keyId))] }));
     }
   }
 }

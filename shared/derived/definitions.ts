@@ -6,8 +6,9 @@
  *   lifecycle    pk DERIVED   sk LIFECYCLE      definition (JSON), updatedAt
  *   churn model  pk DERIVED   sk CHURN          definition (JSON), updatedAt
  */
-import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../clock.js';
+import { queryAll } from '../store/dynamodb.js';
 import {
   type ChurnModel,
   type DerivedDefinitions,
@@ -77,26 +78,18 @@ export class DynamoDefinitionStore implements DefinitionStore {
   ) {}
 
   async load(): Promise<StoredDefinitions> {
-    const items: { sk: string; definition: unknown; updatedAt: string }[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.client.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': derivedPartition },
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of out.Items ?? [])
-        items.push({
-          sk: String(item.sk),
-          definition: JSON.parse(String(item.definition)),
-          updatedAt: String(item.updatedAt),
-        });
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return collect(items);
+    const items = await queryAll(this.client, {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': derivedPartition },
+    });
+    return collect(
+      items.map((item) => ({
+        sk: String(item.sk),
+        definition: JSON.parse(String(item.definition)) as unknown,
+        updatedAt: String(item.updatedAt),
+      })),
+    );
   }
 
   async put(kind: DefinitionKind, id: string, definition: unknown, updatedAt: string) {

@@ -7,8 +7,8 @@
  * profile, changes its stage or merges profiles; none otherwise.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { CounterIncrement } from '../profiles/store.js';
+import { queryAll } from '../store/dynamodb.js';
 
 export const lifecycleShards = 8;
 export const newProfileFlow = '+';
@@ -99,24 +99,15 @@ export async function readLifecycleCounters(
 ): Promise<{ sk: string; values: Record<string, number> }[]> {
   const shards = await Promise.all(
     Array.from({ length: lifecycleShards }, async (_, shard) => {
-      const items: { sk: string; values: Record<string, number> }[] = [];
-      let start: Record<string, unknown> | undefined;
-      do {
-        const out = await client.send(
-          new QueryCommand({
-            TableName: table,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': `LC#${shard}` },
-            ExclusiveStartKey: start,
-          }),
-        );
-        for (const item of out.Items ?? []) {
-          const { pk: _pk, sk, ...values } = item;
-          items.push({ sk: String(sk), values: values as Record<string, number> });
-        }
-        start = out.LastEvaluatedKey;
-      } while (start);
-      return items;
+      const items = await queryAll(client, {
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `LC#${shard}` },
+      });
+      return items.map(({ pk: _pk, sk, ...values }) => ({
+        sk: String(sk),
+        values: values as Record<string, number>,
+      }));
     }),
   );
   return shards.flat();

@@ -1,5 +1,6 @@
-import { BatchWriteCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../clock.js';
+import { deleteAll, queryAll } from '../store/dynamodb.js';
 
 /**
  * Erasure of dead letters (shared/events/dead-letters.ts) that name a person: the rejected bodies of
@@ -26,31 +27,15 @@ export function dynamoDeadLetterErasure(options: {
       const keys: Record<string, unknown>[] = [];
       for (let day = 0; day < days; day++) {
         const date = new Date(now - day * 86_400_000).toISOString().slice(0, 10);
-        let startKey: Record<string, unknown> | undefined;
-        do {
-          const out = await client.send(
-            new QueryCommand({
-              TableName: tableName,
-              KeyConditionExpression: 'pk = :pk',
-              ExpressionAttributeValues: { ':pk': `DLQ#${date}` },
-              ProjectionExpression: 'pk, sk, body',
-              ExclusiveStartKey: startKey,
-            }),
-          );
-          for (const item of out.Items ?? []) if (names(item.body)) keys.push({ pk: item.pk, sk: item.sk });
-          startKey = out.LastEvaluatedKey;
-        } while (startKey);
+        const items = await queryAll(client, {
+          TableName: tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': `DLQ#${date}` },
+          ProjectionExpression: 'pk, sk, body',
+        });
+        keys.push(...items.filter((item) => names(item.body)));
       }
-      for (let i = 0; i < keys.length; i += 25) {
-        let pending: Record<string, unknown>[] = keys
-          .slice(i, i + 25)
-          .map((Key) => ({ DeleteRequest: { Key } }));
-        for (let round = 0; pending.length > 0; round++) {
-          const out = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
-          pending = (out.UnprocessedItems?.[tableName] ?? []) as Record<string, unknown>[];
-          if (pending.length) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** round)));
-        }
-      }
+      await deleteAll(client, tableName, keys);
       return keys.length;
     },
   };

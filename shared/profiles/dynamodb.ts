@@ -1,7 +1,6 @@
 import type { ReturnConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
-  BatchWriteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -13,6 +12,7 @@ import type { Clock } from '../clock.js';
 import { contentHash, dedupeKey } from '../events/fingerprint.js';
 import type { NormalizedMessage } from '../events/normalize.js';
 import { type Identifier, identifierKey } from '../identity/index.js';
+import { batchWriteAll, queryAll } from '../store/dynamodb.js';
 import type { JourneyPresence, Profile, ProfileRecord } from './model.js';
 import {
   type CounterIncrement,
@@ -421,17 +421,8 @@ export class DynamoProfileStore implements ProfileStore {
     };
   }
 
-  private async queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.client.send(
-        new QueryCommand({ ...input, ExclusiveStartKey: start, ReturnConsumedCapacity: this.capacity }),
-      );
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return items;
+  private queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {
+    return queryAll(this.client, { ...input, ReturnConsumedCapacity: this.capacity });
   }
 
   private deleteKeys(keys: Record<string, unknown>[]): Promise<void> {
@@ -442,20 +433,8 @@ export class DynamoProfileStore implements ProfileStore {
     return this.batchWrite(items.map((Item) => ({ PutRequest: { Item } })));
   }
 
-  private async batchWrite(requests: Record<string, unknown>[]): Promise<void> {
-    for (let i = 0; i < requests.length; i += 25) {
-      let pending = requests.slice(i, i + 25);
-      for (let round = 0; pending.length > 0; round++) {
-        const out = await this.client.send(
-          new BatchWriteCommand({
-            RequestItems: { [this.table]: pending },
-            ReturnConsumedCapacity: this.capacity,
-          }),
-        );
-        pending = (out.UnprocessedItems?.[this.table] ?? []) as typeof pending;
-        if (pending.length > 0) await sleep(Math.min(1000, 20 * 2 ** round) * Math.random());
-      }
-    }
+  private batchWrite(requests: Record<string, unknown>[]): Promise<void> {
+    return batchWriteAll(this.client, this.table, requests, { ReturnConsumedCapacity: this.capacity });
   }
 }
 

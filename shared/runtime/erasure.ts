@@ -1,5 +1,6 @@
-import { BatchWriteCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { JourneyErasure } from '../profiles/erasure.js';
+import { deleteAll, queryAll } from '../store/dynamodb.js';
 import type { RuntimeStore } from './store.js';
 import type { PresenceRecord } from './types.js';
 
@@ -57,34 +58,14 @@ export function dynamoMessageErasure(
     async deleteMessages(executionNames) {
       let deleted = 0;
       for (const executionName of executionNames) {
-        const keys: Record<string, unknown>[] = [];
-        let startKey: Record<string, unknown> | undefined;
-        do {
-          const out = await client.send(
-            new QueryCommand({
-              TableName: journeysTable,
-              KeyConditionExpression: 'pk = :pk',
-              ExpressionAttributeValues: { ':pk': `MSG#${executionName}` },
-              ProjectionExpression: 'pk, sk',
-              ConsistentRead: true,
-              ExclusiveStartKey: startKey,
-            }),
-          );
-          keys.push(...(out.Items ?? []));
-          startKey = out.LastEvaluatedKey;
-        } while (startKey);
-        for (let i = 0; i < keys.length; i += 25) {
-          let pending: Record<string, unknown>[] = keys
-            .slice(i, i + 25)
-            .map((key) => ({ DeleteRequest: { Key: { pk: key.pk, sk: key.sk } } }));
-          for (let round = 0; pending.length > 0; round++) {
-            const out = await client.send(
-              new BatchWriteCommand({ RequestItems: { [journeysTable]: pending } }),
-            );
-            pending = (out.UnprocessedItems?.[journeysTable] ?? []) as Record<string, unknown>[];
-            if (pending.length) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** round)));
-          }
-        }
+        const keys = await queryAll(client, {
+          TableName: journeysTable,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': `MSG#${executionName}` },
+          ProjectionExpression: 'pk, sk',
+          ConsistentRead: true,
+        });
+        await deleteAll(client, journeysTable, keys);
         deleted += keys.length;
       }
       return deleted;

@@ -1,11 +1,6 @@
-import {
-  type DynamoDBDocumentClient,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { analyticsItems } from '../analytics/store.js';
-import { cancellationReasons, sendRetryingConflicts } from '../store/dynamodb.js';
+import { cancellationReasons, queryAll, sendRetryingConflicts } from '../store/dynamodb.js';
 import { journeysTable, tableName } from '../store/tables.js';
 import type { StatDelta } from './types.js';
 
@@ -111,23 +106,16 @@ export function dynamoStatsStore(
 
     async readStats(journeyId) {
       const totals: Record<string, number> = {};
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const out = await client.send(
-          new QueryCommand({
-            TableName: journeys,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': `STATS#${journeyId}` },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of out.Items ?? []) {
-          for (const [attribute, value] of Object.entries(item)) {
-            if (typeof value === 'number') totals[attribute] = (totals[attribute] ?? 0) + value;
-          }
+      const items = await queryAll(client, {
+        TableName: journeys,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `STATS#${journeyId}` },
+      });
+      for (const item of items) {
+        for (const [attribute, value] of Object.entries(item)) {
+          if (typeof value === 'number') totals[attribute] = (totals[attribute] ?? 0) + value;
         }
-        startKey = out.LastEvaluatedKey;
-      } while (startKey);
+      }
       return totals;
     },
   };

@@ -1,5 +1,5 @@
-import { type DynamoDBDocumentClient, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { cancellationReasons, sendRetryingConflicts, withoutKeys } from '../store/dynamodb.js';
+import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { cancellationReasons, queryAll, sendRetryingConflicts, withoutKeys } from '../store/dynamodb.js';
 import { profilesTable, tableName } from '../store/tables.js';
 import { notErased, ProfileErasedError } from './erased.js';
 
@@ -92,25 +92,16 @@ export function dynamoTimelineStore(
     },
 
     async listTimeline(profileId) {
-      const items: Record<string, unknown>[] = [];
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const out = await client.send(
-          new QueryCommand({
-            TableName: profiles,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-            FilterExpression: 'attribute_not_exists(expiresAt) OR expiresAt > :now',
-            ExpressionAttributeValues: {
-              ':pk': `P#${profileId}`,
-              ':prefix': timelinePrefix,
-              ':now': Math.floor(now() / 1000),
-            },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        items.push(...(out.Items ?? []));
-        startKey = out.LastEvaluatedKey;
-      } while (startKey);
+      const items = await queryAll(client, {
+        TableName: profiles,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        FilterExpression: 'attribute_not_exists(expiresAt) OR expiresAt > :now',
+        ExpressionAttributeValues: {
+          ':pk': `P#${profileId}`,
+          ':prefix': timelinePrefix,
+          ':now': Math.floor(now() / 1000),
+        },
+      });
       return items.map((item) => stripKeys<TimelineEntry>(item));
     },
   };

@@ -14,6 +14,7 @@ import type { NormalizedMessage } from '../events/normalize.js';
 import { stableHash } from '../ids.js';
 import { profileFromItem, profilePk, profileSortKey } from '../profiles/dynamodb.js';
 import type { ProfileRecord } from '../profiles/model.js';
+import { deleteAll, queryAll } from '../store/dynamodb.js';
 import {
   defaultMembersLimit,
   type MembersPage,
@@ -390,17 +391,7 @@ export class DynamoSegmentStore implements SegmentStore, SegmentMembership {
       }),
     );
     const keys = (out.Items ?? []).map((item) => ({ pk: item.pk, sk: item.sk }));
-    for (let i = 0; i < keys.length; i += 25) {
-      let pending: Record<string, unknown>[] = keys
-        .slice(i, i + 25)
-        .map((Key) => ({ DeleteRequest: { Key } }));
-      for (let round = 0; pending.length > 0 && round < 10; round++) {
-        const result = await this.client.send(
-          new BatchWriteCommand({ RequestItems: { [this.profiles]: pending as never } }),
-        );
-        pending = (result.UnprocessedItems?.[this.profiles] ?? []) as Record<string, unknown>[];
-      }
-    }
+    await deleteAll(this.client, this.profiles, keys);
     if (keys.length === 0) {
       const shards = Array.from({ length: countShards }, (_, n) => ({
         DeleteRequest: { Key: { pk: countPk(segmentId), sk: `COUNT#${n}` } },
@@ -447,15 +438,8 @@ export class DynamoSegmentStore implements SegmentStore, SegmentMembership {
     }
   }
 
-  private async queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.client.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return items;
+  private queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {
+    return queryAll(this.client, input);
   }
 }
 

@@ -1,5 +1,11 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  type BatchWriteCommandInput,
+  DynamoDBDocumentClient,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 
 /**
  * The document client every store uses. Adapters create one per Lambda container and pass it in;
@@ -53,4 +59,55 @@ export function withoutKeys<T>(item: Record<string, unknown>): T {
   const { pk: _pk, sk: _sk, kind, expiresAt: _e, seen: _seen, gsi1pk: _gp, gsi1sk: _gs, ...rest } = item;
   if (kind === 'journey-step' || kind === 'message') return { kind, ...rest } as T;
   return rest as T;
+}
+
+/** Every item a Query finds, page after page until DynamoDB reports no more (one request a page). */
+export async function queryAll(
+  client: DynamoDBDocumentClient,
+  input: Omit<QueryCommandInput, 'ExclusiveStartKey'>,
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await client.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
+    items.push(...(out.Items ?? []));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return items;
+}
+
+/**
+ * Puts or deletes any number of items of one table: 25 requests a BatchWriteItem (its limit), the
+ * unprocessed ones sent again after a jittered backoff until none is left.
+ */
+export async function batchWriteAll(
+  client: DynamoDBDocumentClient,
+  table: string,
+  requests: Record<string, unknown>[],
+  options: Pick<BatchWriteCommandInput, 'ReturnConsumedCapacity'> = {},
+): Promise<void> {
+  for (let i = 0; i < requests.length; i += 25) {
+    let pending = requests.slice(i, i + 25);
+    for (let round = 0; pending.length > 0; round++) {
+      const out = await client.send(
+        new BatchWriteCommand({ RequestItems: { [table]: pending }, ...options }),
+      );
+      pending = (out.UnprocessedItems?.[table] ?? []) as Record<string, unknown>[];
+      if (pending.length > 0) await sleep(Math.min(1000, 20 * 2 ** round) * Math.random());
+    }
+  }
+}
+
+/** Deletes the items with these keys (`pk`, `sk`; other attributes are ignored), 25 a request. */
+export function deleteAll(
+  client: DynamoDBDocumentClient,
+  table: string,
+  keys: Record<string, unknown>[],
+): Promise<void> {
+  const requests = keys.map((key) => ({ DeleteRequest: { Key: { pk: key.pk, sk: key.sk } } }));
+  return batchWriteAll(client, table, requests);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
