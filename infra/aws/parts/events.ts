@@ -77,7 +77,8 @@ export class CairnEvents extends Construct {
       retentionPeriod: Duration.days(4),
       deadLetterQueue: { queue: this.orderedDeadLetterQueue, maxReceiveCount: ingestRule.maxReceiveCount },
     });
-    this.orderedQueue.grantSendMessages(this.ingest);
+    // Named actions (grantSendMessages adds kms:ReEncrypt*/GenerateDataKey*); the key grant is grantItems'.
+    this.orderedQueue.grant(this.ingest, 'sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl');
     this.ingest.addEnvironment('CAIRN_INGEST_ORDERED_QUEUE_URL', this.orderedQueue.queueUrl);
     this.ingest.addEventSource(
       new SqsEventSource(this.orderedQueue, {
