@@ -68,11 +68,20 @@ export const unroutedRule: BusRule = {
   maxReceiveCount: 3,
 };
 
-/** SES v2 event destinations publish to the default bus with this source. */
+/**
+ * What providers report about sent messages, on the default bus where AWS services publish: SES
+ * events (the configuration set's EventBridge destination) and End User Messaging SMS delivery
+ * receipts (sent to EventBridge by the service itself). Read by shared/runtime/feedback.ts.
+ */
 export const feedbackRule: BusRule = {
   name: 'cairn-email-feedback',
   bus: 'default',
-  eventPattern: { source: ['aws.ses'] },
+  eventPattern: {
+    $or: [
+      { source: ['aws.ses'] },
+      { source: ['aws.sms-voice'], 'detail-type': ['Text Message Delivery Status Updated'] },
+    ],
+  },
   target: 'feedback',
   batchSize: 10,
   maxReceiveCount: 3,

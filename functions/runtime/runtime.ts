@@ -13,6 +13,7 @@ import { randomIds } from '../../shared/ids.js';
 import { executionName } from '../../shared/journeys/compile.js';
 import { type Journey, journeySchema } from '../../shared/journeys/schema.js';
 import { createLogger, type Logger } from '../../shared/log.js';
+import { DynamoMessagingStore } from '../../shared/messaging/dynamodb.js';
 import {
   DynamoProfileStore,
   findProfile,
@@ -230,7 +231,16 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     journeys,
     reactor,
     step,
-    feedback: { store, clock, log: log.child({ component: 'feedback' }) },
+    feedback: {
+      store,
+      suppressions: new DynamoMessagingStore({
+        client,
+        profilesTable: tableName(profilesTable, env),
+        journeysTable: tableName(journeysTable, env),
+      }),
+      clock,
+      log: log.child({ component: 'feedback' }),
+    },
     erasure: journeyErasure({
       store,
       messages: dynamoMessageErasure(client, tableName(journeysTable, env)),

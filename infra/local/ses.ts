@@ -207,6 +207,17 @@ function rejected(message: string): never {
   throw new AwsServiceError('MessageRejected', message, 400);
 }
 
+/**
+ * The SES mailbox simulator's outcome for an address: `bounce@simulator.amazonses.com` bounces
+ * (permanent), `complaint@…` complains, each also with a label (`bounce+anything@…`) as on AWS.
+ */
+function simulated(address: string): 'bounce' | 'complaint' | undefined {
+  const match = /(?:^|<)\s*(bounce|complaint)(?:\+[^@\s]*)?@simulator\.amazonses\.com\s*>?$/i.exec(
+    address.trim(),
+  );
+  return match ? (match[1]!.toLowerCase() as 'bounce' | 'complaint') : undefined;
+}
+
 /** SES event publishing to EventBridge: the event shapes SES documents, with the simulator's outcomes. */
 function publishEvents(events: SesEventPublisher, message: OutboxMessage, delayMs: number): void {
   const timestamp = message.sentAt;
@@ -242,7 +253,7 @@ function publishEvents(events: SesEventPublisher, message: OutboxMessage, delayM
       { delayMs },
     );
   publish('Email Sent', { eventType: 'Send', send: {} });
-  if (recipients.some((r) => r.includes('bounce@simulator.amazonses.com'))) {
+  if (recipients.some((r) => simulated(r) === 'bounce')) {
     publish('Email Bounced', {
       eventType: 'Bounce',
       bounce: {
@@ -257,7 +268,7 @@ function publishEvents(events: SesEventPublisher, message: OutboxMessage, delayM
         feedbackId: randomUUID(),
       },
     });
-  } else if (recipients.some((r) => r.includes('complaint@simulator.amazonses.com'))) {
+  } else if (recipients.some((r) => simulated(r) === 'complaint')) {
     publish('Email Complaint Received', {
       eventType: 'Complaint',
       complaint: {

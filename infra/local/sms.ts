@@ -6,8 +6,10 @@
  * request to AWS. With a configuration set named and a bus attached, delivery receipts arrive on the
  * default bus as `Text Message Delivery Status Updated` (source `aws.sms-voice`), as on AWS.
  *
- * Simulated outcomes, like SES's mailbox simulator: a destination ending in `0000` is unreachable
- * (`TEXT_UNREACHABLE`), one ending in `0001` is blocked by the carrier (`TEXT_CARRIER_BLOCKED`).
+ * Simulated outcomes, like SES's mailbox simulator (`simulatedReceipts`): a destination ending in
+ * `0000` does not exist (`TEXT_INVALID`, a permanent failure: Cairn suppresses the number), `0001`
+ * is blocked by the carrier (`TEXT_CARRIER_BLOCKED`), `0002` is unreachable (`TEXT_UNREACHABLE`,
+ * the handset is off: a failure, not a suppression); every other number is delivered.
  */
 import { randomUUID } from 'node:crypto';
 import { isE164 } from '../../shared/channels/sms/address.js';
@@ -173,12 +175,15 @@ function readContext(value: unknown): Record<string, string> {
   return context;
 }
 
+/** The receipt a destination's last four digits produce (else `TEXT_DELIVERED`). */
+export const simulatedReceipts: Readonly<Record<string, string>> = {
+  '0000': 'TEXT_INVALID',
+  '0001': 'TEXT_CARRIER_BLOCKED',
+  '0002': 'TEXT_UNREACHABLE',
+};
+
 function publishReceipt(events: SesEventPublisher, message: SmsOutboxMessage, delayMs: number): void {
-  const eventType = message.to.endsWith('0000')
-    ? 'TEXT_UNREACHABLE'
-    : message.to.endsWith('0001')
-      ? 'TEXT_CARRIER_BLOCKED'
-      : 'TEXT_DELIVERED';
+  const eventType = simulatedReceipts[message.to.slice(-4)] ?? 'TEXT_DELIVERED';
   const at = Date.parse(message.sentAt);
   events.publishAsService(
     {

@@ -209,6 +209,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       CAIRN_EMAIL_FROM: process.env.CAIRN_EMAIL_FROM ?? 'Cairn <no-reply@example.com>',
       // Naming a configuration set makes the local SES publish delivery/bounce/complaint events (as on AWS).
       CAIRN_SES_CONFIGURATION_SET: process.env.CAIRN_SES_CONFIGURATION_SET ?? 'cairn',
+      // Likewise for SMS delivery receipts (`Text Message Delivery Status Updated`).
+      CAIRN_SMS_CONFIGURATION_SET: process.env.CAIRN_SMS_CONFIGURATION_SET ?? 'cairn',
       // Links in emails must reach this server, whatever port it got.
       CAIRN_UNSUBSCRIBE_URL: process.env.CAIRN_UNSUBSCRIBE_URL ?? `${http.url}/unsubscribe`,
       CAIRN_TIME_SCALE: String(clock.timeScale),

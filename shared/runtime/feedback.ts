@@ -1,93 +1,94 @@
+import { readSesEvent } from '../channels/email-events.js';
+import { readSmsReceipt } from '../channels/sms/receipts.js';
 import type { Clock } from '../clock.js';
 import { isoAt } from '../clock.js';
 import { createLogger, type Logger } from '../log.js';
+import type { SuppressionReason } from '../messaging/channel.js';
+import type { ProviderEventEnvelope, ProviderFeedback } from '../messaging/feedback.js';
+import type { Channel } from '../messaging/policy.js';
 import type { MessageStatus } from './message-store.js';
 import type { RuntimeStore } from './store.js';
-import type { StatCounter } from './types.js';
+
+export type { ProviderEventEnvelope };
 
 /**
- * SES event-destination events (through EventBridge and SQS): the message's status history and the
- * per-node message counters. The message is found by the EmailTags the step set (`execution`,
- * `nodeId`, `journeyId`). Delivery, bounce and complaint count once per message even when SQS
- * delivers the event twice; opens and clicks count every time (each is a real open or click).
+ * Provider events about sent messages (through EventBridge and SQS), whatever the channel: SES
+ * (delivery, bounce, complaint, open, click, reject) and End User Messaging SMS delivery receipts.
+ * Each channel reads its own events into a `ProviderFeedback`; here it is recorded:
+ *
+ *   1. the addresses it reports dead are suppressed for their channel (hard bounce, complaint,
+ *      permanent SMS failure), even for a message Cairn did not send (no tags)
+ *   2. the message's status history and the node's counter (delivered, bounced, complained and
+ *      failed count once per message even when SQS delivers the event twice; opens and clicks count
+ *      every time: each is a real open or click)
+ *
+ * Push has no receipts: SNS reports a dead device token when Cairn publishes to it, and the send
+ * gateway suppresses it then (shared/messaging/gateway.ts).
  */
 
-/** An EventBridge event as delivered in an SQS message body. */
-export interface SesEventEnvelope {
-  source?: string;
-  'detail-type'?: string;
-  time?: string;
-  detail?: {
-    eventType?: string;
-    mail?: { messageId?: string; tags?: Record<string, string[] | undefined> };
-    bounce?: { bounceType?: string; bounceSubType?: string };
-    click?: { link?: string };
-    reject?: { reason?: string };
-  };
-}
-
-const statusOf: Record<string, { status: MessageStatus; counter?: StatCounter; once: boolean }> = {
-  Delivery: { status: 'delivered', counter: 'delivered', once: true },
-  Bounce: { status: 'bounced', counter: 'bounced', once: true },
-  Complaint: { status: 'complained', counter: 'complained', once: true },
-  Open: { status: 'opened', counter: 'opened', once: false },
-  Click: { status: 'clicked', counter: 'clicked', once: false },
-  Reject: { status: 'failed', counter: 'failed', once: true },
-  'Rendering Failure': { status: 'failed', counter: 'failed', once: true },
+/** Readers by EventBridge source. */
+const readers: Record<string, (envelope: ProviderEventEnvelope) => ProviderFeedback | undefined> = {
+  'aws.ses': readSesEvent,
+  'aws.sms-voice': readSmsReceipt,
 };
 
 export interface FeedbackDeps {
   store: Pick<RuntimeStore, 'updateMessage' | 'addStats'>;
+  suppressions: {
+    suppress(channel: Channel, address: string, reason: SuppressionReason, at: string): Promise<void>;
+  };
   clock: Clock;
   log?: Logger;
 }
 
-export type FeedbackOutcome = 'recorded' | 'duplicate' | 'ignored' | 'unknown-message';
+export type FeedbackResult = 'recorded' | 'duplicate' | 'ignored' | 'unknown-message';
 
-export async function applyEmailFeedback(
-  envelope: SesEventEnvelope,
+const countedOnce = new Set<MessageStatus>(['delivered', 'bounced', 'complained', 'failed']);
+const notAfterFailure: MessageStatus[] = ['sending', 'sent', 'delivered', 'opened', 'clicked'];
+
+export async function applyFeedback(
+  envelope: ProviderEventEnvelope,
   deps: FeedbackDeps,
-): Promise<FeedbackOutcome> {
+): Promise<FeedbackResult> {
   const log = deps.log ?? createLogger({ component: 'feedback' });
-  const detail = envelope.detail;
-  const type = detail?.eventType;
-  const mapping = type ? statusOf[type] : undefined;
-  // `Send` is recorded by the step itself; DeliveryDelay and Subscription change nothing here.
-  if (!mapping) return 'ignored';
-  const tag = (name: string) => detail?.mail?.tags?.[name]?.[0];
-  const executionName = tag('execution');
-  const nodeId = tag('nodeId');
-  const journeyId = tag('journeyId');
-  if (!executionName || !nodeId || !journeyId) {
-    log.warn('email event without Cairn tags', {
-      eventType: type,
-      providerMessageId: detail?.mail?.messageId,
+  const read =
+    envelope.source && Object.hasOwn(readers, envelope.source) ? readers[envelope.source] : undefined;
+  const feedback = read?.(envelope);
+  if (!feedback) return 'ignored';
+  const at = feedback.at ?? isoAt(deps.clock);
+  for (const address of feedback.suppress?.addresses ?? [])
+    await deps.suppressions.suppress(feedback.channel, address, feedback.suppress!.reason, at);
+  if (feedback.suppress)
+    log.info('addresses suppressed', {
+      channel: feedback.channel,
+      reason: feedback.suppress.reason,
+      count: feedback.suppress.addresses.length,
     });
-    return 'ignored';
+  const status = feedback.outcome;
+  if (!status) return 'ignored';
+  if (!feedback.message) {
+    log.warn('feedback without Cairn tags', { channel: feedback.channel, event: feedback.event });
+    return feedback.suppress ? 'recorded' : 'ignored';
   }
-  const feedbackDetail =
-    type === 'Bounce'
-      ? [detail?.bounce?.bounceType, detail?.bounce?.bounceSubType].filter(Boolean).join('/')
-      : type === 'Reject'
-        ? detail?.reject?.reason
-        : undefined;
+  const { executionName, nodeId, journeyId } = feedback.message;
+  const once = countedOnce.has(status);
   const updated = await deps.store.updateMessage(
     { executionName, nodeId },
     {
-      status: mapping.status,
-      at: envelope.time ? new Date(envelope.time).toISOString() : isoAt(deps.clock),
-      ...(feedbackDetail && { detail: feedbackDetail }),
-      once: mapping.once,
-      // A late delivery report never hides a bounce or a complaint.
-      ...(mapping.status === 'delivered' || mapping.status === 'opened' || mapping.status === 'clicked'
-        ? { ifStatusIn: ['sending', 'sent', 'delivered', 'opened', 'clicked'] as MessageStatus[] }
+      status,
+      at,
+      ...(feedback.detail && { detail: feedback.detail }),
+      once,
+      // A late delivery report never hides a bounce, a complaint or a failure.
+      ...(status === 'delivered' || status === 'opened' || status === 'clicked'
+        ? { ifStatusIn: notAfterFailure }
         : {}),
     },
   );
   if (!updated) {
-    if (!mapping.once) log.warn('email event for an unknown message', { execution: executionName, nodeId });
-    return mapping.once ? 'duplicate' : 'unknown-message';
+    if (!once) log.warn('feedback for an unknown message', { execution: executionName, nodeId });
+    return once ? 'duplicate' : 'unknown-message';
   }
-  if (mapping.counter) await deps.store.addStats(journeyId, [{ nodeId, counter: mapping.counter }]);
+  await deps.store.addStats(journeyId, [{ nodeId, counter: status }]);
   return 'recorded';
 }

@@ -98,3 +98,28 @@ export async function handleInboundSms(sms: InboundSms, deps: InboundSmsDeps): P
   }
   return { keyword, knownProfile: owner !== undefined, replied };
 }
+
+/**
+ * The two-way SMS destination's notification (the SNS message body End User Messaging SMS
+ * publishes: `originationNumber`, `destinationNumber`, `messageBody`, `inboundMessageId`, …) as an
+ * inbound SMS. Throws a TypeError naming the field when it is not one.
+ */
+export function readInboundSms(message: string): InboundSms {
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(message) as Record<string, unknown>;
+  } catch {
+    throw new TypeError('inbound SMS: the notification is not JSON');
+  }
+  if (!body || typeof body !== 'object')
+    throw new TypeError('inbound SMS: the notification is not an object');
+  const from = body.originationNumber;
+  if (!isE164(from)) throw new TypeError('inbound SMS: originationNumber must be an E.164 phone number');
+  if (typeof body.messageBody !== 'string') throw new TypeError('inbound SMS: messageBody must be a string');
+  return {
+    from,
+    body: body.messageBody,
+    ...(typeof body.destinationNumber === 'string' && { to: body.destinationNumber }),
+    ...(typeof body.inboundMessageId === 'string' && { messageId: body.inboundMessageId }),
+  };
+}

@@ -87,6 +87,17 @@ describe('messaging API: policy, suppressions, inbound SMS', () => {
     assert.deepEqual((await api.get(`/profiles/${profileId}/suppressions`)).body.suppressions, []);
   });
 
+  it('HELP is answered with the help text and changes nothing', async () => {
+    const phone = `+336${String(Date.now() + 7).slice(-8)}`;
+    const help = await api.post('/local/sms/inbound', { from: phone, body: ' help me ' });
+    assert.equal(help.status, 200);
+    assert.deepEqual(help.body, { keyword: 'help', knownProfile: false, replied: true });
+    const outbox = await api.get(`/local/outbox?channel=sms&to=${encodeURIComponent(phone)}`);
+    assert.match(outbox.body.messages[0]?.text ?? '', /Reply STOP to unsubscribe/);
+    const other = await api.post('/local/sms/inbound', { from: phone, body: 'thanks!' });
+    assert.deepEqual(other.body, { keyword: null, knownProfile: false, replied: false });
+  });
+
   it('refuses an inbound SMS without a valid number or text', async () => {
     const bad = await api.post('/local/sms/inbound', { from: '0612', body: 3 });
     assert.equal(bad.status, 400);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { applyEmailFeedback } from '../../../shared/runtime/feedback.js';
+import { applyFeedback } from '../../../shared/runtime/feedback.js';
 import type { MessageRecord } from '../../../shared/runtime/message-store.js';
 import { splitJourneyState } from '../../../shared/runtime/presence-store.js';
 import { getJourneyStats } from '../../../shared/runtime/queries.js';
@@ -149,22 +149,23 @@ describe('runtime store on DynamoDB Local', () => {
     assert.equal(await store.claimMessage(record), true);
     assert.equal(await store.claimMessage(record), false);
     const envelope = (eventType: string) => ({
+      source: 'aws.ses',
       time: '2026-01-01T00:00:01Z',
       detail: {
         eventType,
         mail: { tags: { execution: [executionName], nodeId: ['mail'], journeyId: [record.journeyId] } },
       },
     });
-    const deps = { store, clock: { now: () => 0 } };
-    assert.equal(await applyEmailFeedback(envelope('Delivery'), deps), 'recorded');
-    assert.equal(await applyEmailFeedback(envelope('Delivery'), deps), 'duplicate');
+    const deps = { store, suppressions: { suppress: async () => {} }, clock: { now: () => 0 } };
+    assert.equal(await applyFeedback(envelope('Delivery'), deps), 'recorded');
+    assert.equal(await applyFeedback(envelope('Delivery'), deps), 'duplicate');
     // The step's own "sent" update arrives after the delivery report: the status stays delivered.
     await store.updateMessage(
       { executionName, nodeId: 'mail' },
       { status: 'sent', at: 'x', ifStatusIn: ['sending'] },
     );
-    assert.equal(await applyEmailFeedback(envelope('Open'), deps), 'recorded');
-    assert.equal(await applyEmailFeedback(envelope('Open'), deps), 'recorded');
+    assert.equal(await applyFeedback(envelope('Open'), deps), 'recorded');
+    assert.equal(await applyFeedback(envelope('Open'), deps), 'recorded');
     const message = await store.getMessage(executionName, 'mail');
     assert.equal(message?.status, 'opened');
     assert.deepEqual(
