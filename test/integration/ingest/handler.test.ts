@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createIngestHandler } from '../../../functions/ingest/handler.js';
 import { ManualClock } from '../../../shared/clock.js';
@@ -14,18 +14,11 @@ import {
   type IngestBatchDeps,
   timeline,
 } from '../../../shared/profiles/index.js';
-import { type TestDynamo, testDynamo } from '../profiles/dynamo.js';
+import { unique, useTestDynamo } from '../profiles/dynamo.js';
 
-let dynamo: TestDynamo;
-before(async () => {
-  dynamo = await testDynamo();
-});
-after(async () => {
-  await dynamo?.stop();
-});
+const dynamo = useTestDynamo();
 
 const context = {} as Context;
-const unique = (prefix: string) => `${prefix}-${randomUUID()}`;
 
 function record(body: unknown): SQSRecord {
   return {

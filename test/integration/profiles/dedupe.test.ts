@@ -1,41 +1,19 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { systemClock } from '../../../shared/clock.js';
-import { fromEventBridge, parseMessage } from '../../../shared/events/index.js';
-import { randomIds } from '../../../shared/ids.js';
-import { memoryLogger } from '../../../shared/log.js';
+import { fromEventBridge } from '../../../shared/events/index.js';
 import {
-  DynamoProfileStore,
   eraseProfile,
   findProfile,
   getProfile,
-  type IngestDeps,
   ingestMessage,
   timeline,
 } from '../../../shared/profiles/index.js';
-import { type TestDynamo, testDynamo } from './dynamo.js';
+import { profileIngest, unique, useTestDynamo } from './dynamo.js';
 
-let dynamo: TestDynamo;
-before(async () => {
-  dynamo = await testDynamo();
-});
-after(async () => {
-  await dynamo?.stop();
-});
-
-function setup() {
-  const client = dynamo.documentClient();
-  const store = new DynamoProfileStore({ client, tableName: dynamo.profilesTableName, clock: systemClock });
-  const log = memoryLogger();
-  const deps: IngestDeps = { store, clock: systemClock, ids: randomIds, log };
-  const parse = { clock: systemClock, ids: randomIds };
-  const ingest = (input: Record<string, unknown>) => ingestMessage(parseMessage(input, parse), deps);
-  return { client, store, log, deps, parse, ingest };
-}
-
-const unique = (prefix: string) => `${prefix}-${randomUUID()}`;
+const dynamo = useTestDynamo();
+const setup = () => profileIngest(dynamo);
 
 describe('deduplication on DynamoDB Local: scoped to the sender, by content', () => {
   test("two people's events with the same messageId are both ingested", async () => {

@@ -1,49 +1,26 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { meterDynamo } from '../../../bench/support/ddb-meter.js';
-import { systemClock } from '../../../shared/clock.js';
-import { parseMessage } from '../../../shared/events/index.js';
-import { randomIds } from '../../../shared/ids.js';
-import { memoryLogger } from '../../../shared/log.js';
 import {
-  DynamoProfileStore,
   eraseProfile,
   findProfile,
   getProfile,
-  type IngestDeps,
   type IngestResult,
-  ingestMessage,
   presenceKey,
   timeline,
 } from '../../../shared/profiles/index.js';
-import { type TestDynamo, testDynamo } from './dynamo.js';
+import { profileIngest, unique, useTestDynamo } from './dynamo.js';
 
-let dynamo: TestDynamo;
-before(async () => {
-  dynamo = await testDynamo();
-});
-after(async () => {
-  await dynamo?.stop();
-});
+const dynamo = useTestDynamo();
 
 function setup() {
-  const client = dynamo.documentClient();
-  const meter = meterDynamo(client);
-  const store = new DynamoProfileStore({ client, tableName: dynamo.profilesTableName, clock: systemClock });
-  const log = memoryLogger();
-  const deps: IngestDeps = { store, clock: systemClock, ids: randomIds, log };
+  const ingestion = profileIngest(dynamo);
   // Typed as a first delivery; the duplicate test checks `duplicate` itself.
   const ingest = async (input: Record<string, unknown>) =>
-    (await ingestMessage(parseMessage(input, { clock: systemClock, ids: randomIds }), deps)) as Extract<
-      IngestResult,
-      { duplicate: false }
-    >;
-  return { client, meter, store, log, deps, ingest };
+    (await ingestion.ingest(input)) as Extract<IngestResult, { duplicate: false }>;
+  return { ...ingestion, ingest };
 }
 
-const unique = (prefix: string) => `${prefix}-${randomUUID()}`;
 const at = (second: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, second)).toISOString();
 
 describe('ingestMessage on DynamoDB Local', () => {

@@ -1,16 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { DynamoSegmentStore } from '../../../shared/segments/index.js';
-import { type TestDynamo, testDynamo } from '../profiles/dynamo.js';
+import { useTestDynamo } from '../profiles/dynamo.js';
 
-let dynamo: TestDynamo;
-before(async () => {
-  dynamo = await testDynamo();
-});
-after(async () => {
-  await dynamo?.stop();
-});
+const dynamo = useTestDynamo();
 
 function store() {
   return new DynamoSegmentStore({

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe as suite, test } from 'node:test';
+import { describe as suite, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
   CreateStateMachineAliasCommand,
@@ -26,20 +26,15 @@ import {
   describe,
   eventTypes,
   fn,
-  type Harness,
   history,
   hours,
   roleArn,
   start,
-  startHarness,
   unique,
+  useHarness,
 } from './support.js';
 
-let h: Harness;
-before(async () => {
-  h = await startHarness();
-});
-after(() => h.stop());
+const h = useHarness();
 
 async function rejects(promise: Promise<unknown>, name: string): Promise<void> {
   await assert.rejects(promise, (error: Error) => {

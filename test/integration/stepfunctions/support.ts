@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { startEdgeServer } from '../../../infra/local/edge.js';
 import {
@@ -81,6 +82,20 @@ export async function startHarness(
       await edge.close();
     },
   };
+}
+
+/**
+ * One harness for the whole test file: started before its first test (with these fake functions
+ * registered) and stopped after its last. Its fields are there once `before` has run.
+ */
+export function useHarness(functions: Record<string, (payload: unknown) => unknown> = {}): Harness {
+  const h = {} as Harness;
+  before(async () => {
+    Object.assign(h, await startHarness());
+    for (const [name, handler] of Object.entries(functions)) h.functions.set(name, handler);
+  });
+  after(() => h.stop());
+  return h;
 }
 
 export function tempDir(): string {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe as suite, test } from 'node:test';
+import { describe as suite, test } from 'node:test';
 import {
   SendTaskFailureCommand,
   SendTaskHeartbeatCommand,
@@ -11,21 +11,17 @@ import {
   describe,
   eventTypes,
   fn,
-  type Harness,
   hours,
   minutes,
   start,
-  startHarness,
   unique,
+  useHarness,
 } from './support.js';
 
-let h: Harness;
-before(async () => {
-  h = await startHarness();
-  h.functions.set('waiter', () => ({ registered: true }));
-  h.functions.set('send', (payload) => ({ sent: payload }));
+const h = useHarness({
+  waiter: () => ({ registered: true }),
+  send: (payload) => ({ sent: payload }),
 });
-after(() => h.stop());
 
 /** waitFor: the token goes to a Lambda; success → then, timeout → else (as the journey compiler emits). */
 const waitForEvent = (extra: object = {}) => ({

@@ -1,25 +1,19 @@
 import assert from 'node:assert/strict';
-import { after, before, describe as suite, test } from 'node:test';
+import { describe as suite, test } from 'node:test';
 import {
   createMachine,
   days,
   describe,
   fn,
-  type Harness,
   history,
   hours,
   minutes,
   start,
-  startHarness,
   unique,
+  useHarness,
 } from './support.js';
 
-let h: Harness;
-before(async () => {
-  h = await startHarness();
-  h.functions.set('now', () => ({ at: new Date(h.clock.now()).toISOString() }));
-});
-after(() => h.stop());
+const h = useHarness({ now: () => ({ at: new Date(h.clock.now()).toISOString() }) });
 
 const oneWait = (wait: object) => ({
   StartAt: 'wait',
