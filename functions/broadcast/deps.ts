@@ -75,6 +75,7 @@ export function createBroadcastDeps(options: {
         functionArn,
         roleArn: env.CAIRN_SCHEDULER_ROLE_ARN ?? '',
       },
+      () => clock.now(),
     ),
     queue: sqsSlotQueue(
       countCalls(new SQSClient({ maxAttempts: 5 }), 'broadcast', 'SQS'),

@@ -316,8 +316,10 @@ export async function startEdgeServer(options: EdgeOptions): Promise<EdgeServer>
     },
     unref() {
       server.unref();
-      // Idle keep-alive connections would hold the process for the whole timeout.
-      server.keepAliveTimeout = 1000;
+      // Idle keep-alive connections would hold the process for the whole timeout; 3 s, not 1: Node's
+      // agents reuse a socket only when the announced timeout leaves more than a second (a 1 s hint
+      // made every SDK request of tests and benchmarks open a new connection).
+      server.keepAliveTimeout = 3000;
     },
     async close() {
       await closeServer(server);

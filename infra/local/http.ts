@@ -124,7 +124,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     close: () => closeServer(server),
     unref() {
       server.unref();
-      server.keepAliveTimeout = 1000;
+      server.keepAliveTimeout = 3000; // see the edge: Node's agents drop sockets announced with 1 s
     },
   };
 }

@@ -25,10 +25,11 @@ export function scheduleName(
 export function eventBridgeScheduler(
   client: SchedulerClient,
   target: { groupName: string; functionArn: string; roleArn: string },
+  now: () => number = Date.now,
 ): FiringScheduler {
   return {
     async schedule(firing) {
-      const at = new Date(Math.max(firing.at, Date.now() + 1000)).toISOString().slice(0, 19);
+      const at = new Date(Math.max(firing.at, now() + 1000)).toISOString().slice(0, 19);
       try {
         await client.send(
           new CreateScheduleCommand({
@@ -63,7 +64,7 @@ export function eventBridgeScheduler(
   };
 }
 
-/** SQS as the SlotQueue: each slot one message, delayed until it is due (at most 15 minutes: see slotsPerInvocation). */
+/** SQS as the SlotQueue: each slot one message, delayed until it is due (at most 15 minutes: see queueAheadSeconds). */
 export function sqsSlotQueue(client: SQSClient, queueUrl: string, now: () => number = Date.now): SlotQueue {
   return {
     async send(slots: Slot[]) {

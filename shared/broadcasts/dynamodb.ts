@@ -5,19 +5,22 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { cancellationReasons } from '../store/dynamodb.js';
+import { cancellationReasons, isConditionFailure } from '../store/dynamodb.js';
 import {
   type BroadcastRecord,
   type BroadcastStore,
   emptyRun,
+  type PendingFiring,
   type RunRecord,
   type SlotOutcome,
 } from './store.js';
 
 /**
- * Broadcasts in the Journeys table. `BROADCAST#<id>`: the plan (`PLAN`), one item per run
+ * Broadcasts in the Journeys table. `BROADCAST#<id>`: the plan (`PLAN`: the record, and the pending
+ * firings as a map by run and zone, each added and removed on its own), one item per run
  * (`RUN#<runKey>`, counters updated with ADD), one marker per counted slot (`SLOT#<runKey>#<slotId>`,
- * expiring after 30 days). `JOURNEY_BROADCASTS#<journeyId>`: the journey's broadcasts by creation time.
+ * expiring after 30 days), the entry timeline (`TIMELINE`: the first second no slot holds yet).
+ * `JOURNEY_BROADCASTS#<journeyId>`: the journey's broadcasts by creation time.
  */
 export class BroadcastDynamoStore implements BroadcastStore {
   constructor(
@@ -32,7 +35,12 @@ export class BroadcastDynamoStore implements BroadcastStore {
           {
             Put: {
               TableName: this.tableName,
-              Item: { pk: pk(record.broadcastId), sk: 'PLAN', record },
+              Item: {
+                pk: pk(record.broadcastId),
+                sk: 'PLAN',
+                record: { ...record, pending: [] },
+                firings: firingMap(record.pending),
+              },
               ConditionExpression: 'attribute_not_exists(pk)',
             },
           },
@@ -59,7 +67,12 @@ export class BroadcastDynamoStore implements BroadcastStore {
         ConsistentRead: true,
       }),
     );
-    return out.Item?.record as BroadcastRecord | undefined;
+    if (!out.Item?.record) return undefined;
+    const firings = Object.values((out.Item.firings ?? {}) as Record<string, PendingFiring>);
+    return {
+      ...(out.Item.record as BroadcastRecord),
+      pending: firings.sort((a, b) => (a.at < b.at ? -1 : 1)),
+    };
   }
 
   async listByJourney(journeyId: string): Promise<BroadcastRecord[]> {
@@ -76,20 +89,54 @@ export class BroadcastDynamoStore implements BroadcastStore {
     return found.filter((b): b is BroadcastRecord => b !== undefined);
   }
 
-  async update(broadcastId: string, patch: Partial<BroadcastRecord>): Promise<void> {
-    const entries = Object.entries(patch).filter(([, v]) => v !== undefined);
-    if (entries.length === 0) return;
+  async updatePending(
+    broadcastId: string,
+    change: { add?: PendingFiring[]; remove?: Pick<PendingFiring, 'runKey' | 'zone'> },
+  ): Promise<void> {
+    const add = Object.entries(firingMap(change.add ?? []));
+    const remove = change.remove && firingKey(change.remove);
+    const sets = add.map((_, i) => `firings.#a${i} = :a${i}`);
+    if (sets.length === 0 && !remove) return;
     await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: pk(broadcastId), sk: 'PLAN' },
-        UpdateExpression: `SET ${entries.map((_, i) => `#record.#f${i} = :v${i}`).join(', ')}`,
+        UpdateExpression: [
+          ...(sets.length ? [`SET ${sets.join(', ')}`] : []),
+          ...(remove ? ['REMOVE firings.#r'] : []),
+        ].join(' '),
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeNames: {
-          '#record': 'record',
+          ...Object.fromEntries(add.map(([key], i) => [`#a${i}`, key])),
+          ...(remove && { '#r': remove }),
+        },
+        ...(add.length > 0 && {
+          ExpressionAttributeValues: Object.fromEntries(add.map(([, firing], i) => [`:a${i}`, firing])),
+        }),
+      }),
+    );
+  }
+
+  async update(broadcastId: string, patch: Partial<BroadcastRecord>): Promise<void> {
+    const { pending, ...rest } = patch;
+    const entries: [string, unknown][] = Object.entries(rest).filter(([, v]) => v !== undefined);
+    if (entries.length === 0 && !pending) return;
+    const sets = entries.map((_, i) => `#record.#f${i} = :v${i}`);
+    if (pending) sets.push('firings = :firings');
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: pk(broadcastId), sk: 'PLAN' },
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: {
+          ...(entries.length > 0 && { '#record': 'record' }),
           ...Object.fromEntries(entries.map(([key], i) => [`#f${i}`, key])),
         },
-        ExpressionAttributeValues: Object.fromEntries(entries.map(([, value], i) => [`:v${i}`, value])),
+        ExpressionAttributeValues: {
+          ...Object.fromEntries(entries.map(([, value], i) => [`:v${i}`, value])),
+          ...(pending && { ':firings': firingMap(pending) }),
+        },
       }),
     );
   }
@@ -128,6 +175,37 @@ export class BroadcastDynamoStore implements BroadcastStore {
         ExpressionAttributeValues: Object.fromEntries(entries.map(([key, n]) => [`:${key}`, n])),
       }),
     );
+  }
+
+  async reserveSeconds(broadcastId: string, count: number, fromSecond: number): Promise<number> {
+    const key = { pk: pk(broadcastId), sk: 'TIMELINE' };
+    try {
+      // The timeline is behind: the reservation starts now.
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: 'SET nextSecond = :end',
+          ConditionExpression: 'attribute_not_exists(nextSecond) OR nextSecond <= :from',
+          ExpressionAttributeValues: { ':from': fromSecond, ':end': fromSecond + count },
+        }),
+      );
+      return fromSecond;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    // Ahead of now (another firing holds the next seconds): take the seconds after them. It only
+    // grows, so the reservation still starts after fromSecond.
+    const out = await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: key,
+        UpdateExpression: 'ADD nextSecond :count',
+        ExpressionAttributeValues: { ':count': count },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return Number(out.Attributes?.nextSecond) - count;
   }
 
   async applySlot(
@@ -187,3 +265,5 @@ export class BroadcastDynamoStore implements BroadcastStore {
 }
 
 const pk = (broadcastId: string) => `BROADCAST#${broadcastId}`;
+const firingKey = (f: Pick<PendingFiring, 'runKey' | 'zone'>) => `${f.runKey} ${f.zone}`;
+const firingMap = (firings: PendingFiring[]) => Object.fromEntries(firings.map((f) => [firingKey(f), f]));

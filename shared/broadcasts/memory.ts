@@ -5,6 +5,7 @@ export class MemoryBroadcastStore implements BroadcastStore {
   private readonly broadcasts = new Map<string, BroadcastRecord>();
   private readonly runRecords = new Map<string, Map<string, RunRecord>>();
   private readonly slots = new Set<string>();
+  private readonly timelines = new Map<string, number>();
 
   async create(record: BroadcastRecord): Promise<void> {
     this.broadcasts.set(record.broadcastId, structuredClone(record));
@@ -25,6 +26,16 @@ export class MemoryBroadcastStore implements BroadcastStore {
   async update(broadcastId: string, patch: Partial<BroadcastRecord>): Promise<void> {
     const found = this.broadcasts.get(broadcastId);
     if (found) Object.assign(found, structuredClone(patch));
+  }
+
+  async updatePending(broadcastId: string, change: Parameters<BroadcastStore['updatePending']>[1]) {
+    const found = this.broadcasts.get(broadcastId);
+    if (!found) return;
+    const { remove } = change;
+    found.pending = [
+      ...found.pending.filter((p) => !(remove && p.runKey === remove.runKey && p.zone === remove.zone)),
+      ...structuredClone(change.add ?? []),
+    ];
   }
 
   async runs(broadcastId: string): Promise<RunRecord[]> {
@@ -48,6 +59,12 @@ export class MemoryBroadcastStore implements BroadcastStore {
     run.audience += delta.audience ?? 0;
     run.slots += delta.slots ?? 0;
     run.paging += delta.paging ?? 0;
+  }
+
+  async reserveSeconds(broadcastId: string, count: number, fromSecond: number): Promise<number> {
+    const first = Math.max(this.timelines.get(broadcastId) ?? 0, fromSecond);
+    this.timelines.set(broadcastId, first + count);
+    return first;
   }
 
   async applySlot(

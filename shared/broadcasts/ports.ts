@@ -13,10 +13,8 @@ export interface Firing {
   /** Epoch ms. */
   at: number;
   cursor?: string;
-  /** Slots already queued by earlier invocations of this firing (continuations). */
+  /** Slots already queued by earlier invocations of this firing (continuations): the next slot's index. */
   slotBase?: number;
-  /** When paging started: slot i is due at pagingStartedAt + i seconds. */
-  pagingStartedAt?: number;
 }
 
 export interface FiringScheduler {
@@ -25,7 +23,10 @@ export interface FiringScheduler {
   cancel(firing: Pick<Firing, 'broadcastId' | 'runKey' | 'zone'>): Promise<void>;
 }
 
-/** Up to `ratePerSecond` members to enter, not before `notBefore`: the unit of rate limiting. */
+/**
+ * Up to `ratePerSecond` members to enter in the second that starts at `notBefore`: the unit of rate
+ * limiting. Each slot of a broadcast holds its own second (BroadcastStore.reserveSeconds).
+ */
 export interface Slot {
   broadcastId: string;
   runKey: string;

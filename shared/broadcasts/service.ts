@@ -11,8 +11,13 @@ import type { BroadcastRecord, BroadcastStore, RunRecord, SlotOutcome } from './
 
 export const planZone = '#plan';
 export const allZones = '*';
-/** Slots one runner invocation queues (SQS delays reach 15 minutes); the rest is a continuation. */
-export const slotsPerInvocation = 840;
+/**
+ * How far ahead (seconds) one runner invocation queues slots (SQS delays reach 15 minutes); the rest
+ * is a continuation scheduled a minute before these run out. A slot delivered before its second is
+ * sent back to the queue with the remaining delay (startSlot), so the rate holds even when other
+ * firings of the broadcast have reserved seconds further ahead than that.
+ */
+export const queueAheadSeconds = 840;
 const membersPage = 1000;
 
 /** What entering one member returns: entered (now or by an earlier delivery of the same slot) or why not. */
@@ -120,13 +125,16 @@ export function createBroadcasts(deps: BroadcastDeps) {
   }
 
   async function schedule(b: BroadcastRecord, firings: Firing[], done?: Pick<Firing, 'runKey' | 'zone'>) {
-    const pending = b.pending.filter((p) => !(done && p.runKey === done.runKey && p.zone === done.zone));
-    for (const firing of firings) {
-      await deps.scheduler.schedule(firing);
-      pending.push({ runKey: firing.runKey, zone: firing.zone, at: new Date(firing.at).toISOString() });
-    }
-    await deps.store.update(b.broadcastId, { pending });
-    b.pending = pending;
+    const add = firings.map((f) => ({ runKey: f.runKey, zone: f.zone, at: new Date(f.at).toISOString() }));
+    for (const firing of firings) await deps.scheduler.schedule(firing);
+    await deps.store.updatePending(b.broadcastId, {
+      add,
+      ...(done && { remove: { runKey: done.runKey, zone: done.zone } }),
+    });
+    b.pending = [
+      ...b.pending.filter((p) => !(done && p.runKey === done.runKey && p.zone === done.zone)),
+      ...add,
+    ];
   }
 
   /** Zones of these members: their `timezone` trait when it is a real zone, else the fallback. */
@@ -255,50 +263,53 @@ export function createBroadcasts(deps: BroadcastDeps) {
         }
         await deps.store.addToRun(b.broadcastId, firing.runKey, { paging: 1 });
       }
-      const started = firing.pagingStartedAt ?? now;
       let index = firing.slotBase ?? 0;
       let cursor = firing.cursor;
       let pending: string[] = [];
+      let lastSecond = Math.ceil(now / 1000);
       const flush = async (final: boolean) => {
-        const slots: Slot[] = [];
+        const groups: string[][] = [];
         while (pending.length >= b.ratePerSecond || (final && pending.length > 0)) {
-          const profileIds = pending.slice(0, b.ratePerSecond);
+          groups.push(pending.slice(0, b.ratePerSecond));
           pending = pending.slice(b.ratePerSecond);
-          slots.push({
-            broadcastId: b.broadcastId,
-            runKey: firing.runKey,
-            slotId: `${firing.zone}:${index}`,
-            profileIds,
-            notBefore: started + index * 1000,
-          });
-          index++;
         }
-        if (slots.length === 0) return;
+        if (groups.length === 0) return;
+        // Seconds from the broadcast's one timeline: zones firing at the same instant share the rate.
+        const first = await deps.store.reserveSeconds(b.broadcastId, groups.length, Math.ceil(now / 1000));
+        const slots: Slot[] = groups.map((profileIds, i) => ({
+          broadcastId: b.broadcastId,
+          runKey: firing.runKey,
+          slotId: `${firing.zone}:${index + i}`,
+          profileIds,
+          notBefore: (first + i) * 1000,
+        }));
+        index += slots.length;
+        lastSecond = first + slots.length - 1;
         await deps.store.addToRun(b.broadcastId, firing.runKey, {
           slots: slots.length,
           audience: slots.reduce((n, s) => n + s.profileIds.length, 0),
         });
         await deps.queue.send(slots);
       };
+      // A page spans at most a minute of slots, so one invocation never queues far past its horizon.
+      const limit = Math.min(membersPage, b.ratePerSecond * 60);
       do {
-        const page = await deps.membership.listMembers(b.segment, {
-          limit: membersPage,
-          ...(cursor && { cursor }),
-        });
+        const page = await deps.membership.listMembers(b.segment, { limit, ...(cursor && { cursor }) });
         const ids = page.members.map((m) => m.profileId);
         if (firing.zone === allZones) pending.push(...ids);
         else for (const [id, zone] of await zonesOf(b, ids)) if (zone === firing.zone) pending.push(id);
         cursor = page.next ?? undefined;
         await flush(false);
-        if (cursor && index - (firing.slotBase ?? 0) >= slotsPerInvocation) {
+        if (cursor && lastSecond * 1000 - now >= queueAheadSeconds * 1000) {
           // Far enough ahead: continue a minute before these slots run out (no invocation runs long).
           await flush(true);
           await deps.scheduler.schedule({
-            ...firing,
+            broadcastId: firing.broadcastId,
+            runKey: firing.runKey,
+            zone: firing.zone,
             cursor,
             slotBase: index,
-            pagingStartedAt: started,
-            at: started + (index - 60) * 1000,
+            at: (lastSecond - 60) * 1000,
           });
           return;
         }
@@ -310,7 +321,12 @@ export function createBroadcasts(deps: BroadcastDeps) {
     },
 
     /** Enters a slot's members (one per member, membership checked now) and counts the outcome once. */
-    async startSlot(slot: Slot): Promise<SlotOutcome> {
+    async startSlot(slot: Slot): Promise<SlotOutcome | 'requeued'> {
+      if (slot.notBefore - deps.clock.now() >= 1000) {
+        // Reserved further ahead than an SQS delay reaches: wait in the queue for the rest of it.
+        await deps.queue.send([slot]);
+        return 'requeued';
+      }
       const outcome: SlotOutcome = { entered: 0, skipped: 0, failed: 0, reasons: {} };
       const skip = (reason: string, n = 1) => {
         outcome.skipped += n;

@@ -21,7 +21,14 @@ export interface BroadcastRecord extends BroadcastPlan {
   /** Set when the plan could not run (e.g. the segment was deleted); the reason in `failure`. */
   failure?: string;
   /** Firings scheduled and not yet fired: one per zone (local plans) or one (`*`). */
-  pending: { runKey: string; zone: string; at: string }[];
+  pending: PendingFiring[];
+}
+
+export interface PendingFiring {
+  runKey: string;
+  zone: string;
+  /** ISO instant. */
+  at: string;
 }
 
 /** One run (all zones of one local wall time, or one UTC instant). Counters are exact. */
@@ -56,6 +63,14 @@ export interface BroadcastStore {
   create(record: BroadcastRecord): Promise<void>;
   get(broadcastId: string): Promise<BroadcastRecord | undefined>;
   listByJourney(journeyId: string): Promise<BroadcastRecord[]>;
+  /**
+   * Adds and removes pending firings, each on its own (zones firing at the same instant update the
+   * list side by side without losing each other's changes).
+   */
+  updatePending(
+    broadcastId: string,
+    change: { add?: PendingFiring[]; remove?: Pick<PendingFiring, 'runKey' | 'zone'> },
+  ): Promise<void>;
   /** Replaces the pending firings / cancels / marks failed. */
   update(
     broadcastId: string,
@@ -68,6 +83,13 @@ export interface BroadcastStore {
     runKey: string,
     delta: { audience?: number; slots?: number; paging?: number },
   ): Promise<void>;
+  /**
+   * Reserves `count` consecutive seconds of the broadcast's entry timeline, none before `fromSecond`
+   * (epoch seconds), and returns the first. Every firing of the broadcast (each zone, each run,
+   * each continuation) takes its slots' seconds from this one timeline, so at most one slot of
+   * `ratePerSecond` members is due in any second, however many firings page at once.
+   */
+  reserveSeconds(broadcastId: string, count: number, fromSecond: number): Promise<number>;
   /** Counts a slot's outcome into its run; false when that slot was already counted. */
   applySlot(broadcastId: string, runKey: string, slotId: string, outcome: SlotOutcome): Promise<boolean>;
 }

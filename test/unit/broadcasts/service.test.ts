@@ -198,6 +198,49 @@ test('the rate limit holds: at most ratePerSecond entries per virtual second', a
   assert.equal((await t.broadcasts.get('b1')).status, 'done');
 });
 
+test('the rate limit holds across zones whose 09:00 is the same instant (Paris and Berlin share the rate)', async () => {
+  const zones = Object.fromEntries(
+    Array.from({ length: 10 }, (_, i) => [
+      `p${String(i).padStart(3, '0')}`,
+      i % 2 ? 'Europe/Berlin' : 'Europe/Paris',
+    ]),
+  );
+  const t = setup({ zones });
+  t.membership.define('readers', t.members(10));
+  await t.broadcasts.create('digest', {
+    segment: 'readers',
+    localTime: { time: '09:00', date: '2026-12-04' },
+    ratePerSecond: 3,
+  });
+  await t.advance(Date.parse('2026-12-04T08:00:00Z') - t.clock.now());
+  for (let i = 0; i < 10; i++) await t.advance(second);
+  const perSecond = new Map<number, number>();
+  for (const e of t.entered)
+    perSecond.set(Math.floor(e.at / second), (perSecond.get(Math.floor(e.at / second)) ?? 0) + 1);
+  assert.equal(t.entered.length, 10);
+  assert.ok(
+    [...perSecond.values()].every((n) => n <= 3),
+    `starts per virtual second: ${[...perSecond.values()].join(', ')}`,
+  );
+  assert.equal((await t.broadcasts.get('b1')).status, 'done');
+});
+
+test('a slot reserved beyond the queue delay waits in the queue for the rest of it', async () => {
+  const t = setup();
+  t.membership.define('readers', t.members(4));
+  await t.broadcasts.create('digest', { segment: 'readers', ratePerSecond: 2 });
+  await t.advance(second);
+  const early = await t.broadcasts.startSlot({
+    broadcastId: 'b1',
+    runKey: new Date(start).toISOString(),
+    slotId: '*:9',
+    profileIds: ['p000'],
+    notBefore: t.clock.now() + 1200 * second,
+  });
+  assert.equal(early, 'requeued');
+  assert.equal(t.entered.length, 4, 'nobody entered early');
+});
+
 test('cancel mid-run: members not yet entered are not entered, and the plan stops', async () => {
   const t = setup();
   t.membership.define('readers', t.members(10));
