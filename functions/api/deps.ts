@@ -155,6 +155,11 @@ export function createApiDeps(options: ApiDepsOptions): ApiDeps & { catalog: Jou
   const clock = options.clock ?? processClock; // the virtual clock in the local stack
   const client = options.documentClient ?? createDocumentClient();
   const sfn = new SFNClient({ maxAttempts: 5 });
+  const messagingStore = new DynamoMessagingStore({
+    client,
+    profilesTable: config.profilesTable,
+    journeysTable: config.journeysTable,
+  });
   const catalog = new JourneyCatalog({
     store: new DynamoCatalogStore(client, config.journeysTable),
     deployer: sfnDeployer(sfn, {
@@ -237,17 +242,14 @@ export function createApiDeps(options: ApiDepsOptions): ApiDeps & { catalog: Jou
           store: profiles,
           clock,
           publish: (message) => publishMessages([message], { publisher, source: 'cairn' }),
+          topics: async () => (await messagingStore.getPolicy()).topics,
           log: options.log,
         },
         request,
       ),
     messaging: (() => {
       const service = messagingService({
-        store: new DynamoMessagingStore({
-          client,
-          profilesTable: config.profilesTable,
-          journeysTable: config.journeysTable,
-        }),
+        store: messagingStore,
         clock,
         getProfile: (profileId) => getProfile(profiles, profileId),
         findByPhone: (phone) => findProfile(profiles, { phone }),

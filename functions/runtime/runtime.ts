@@ -146,9 +146,9 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const unsubscribeBase = env.CAIRN_UNSUBSCRIBE_URL || defaultUnsubscribeUrl;
   // Signed links (shared/channels/unsubscribe.ts); the secret is needed only when an email is sent.
   let secret: string | undefined;
-  const unsubscribeUrl = (profileId: string) => {
+  const unsubscribeUrl = (profileId: string, topic?: string) => {
     secret ??= unsubscribeSecret(env);
-    return unsubscribeLink(unsubscribeBase, profileId, secret);
+    return unsubscribeLink(unsubscribeBase, profileId, secret, topic);
   };
 
   // Published versions never change: cache their parsed definitions for the container's life.

@@ -1,23 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { uniqueId, waitForIdle } from '../../support/local.js';
-import { testStack } from '../../support/stack.js';
-import { apiClient, issueFields } from '../api/client.js';
+import { issueFields } from '../api/client.js';
+import { messagingStack } from './stack.js';
 
 describe('messaging API: policy, suppressions, inbound SMS', () => {
-  let httpUrl: string;
-  let api: ReturnType<typeof apiClient>;
-  let original: unknown;
-
-  before(async () => {
-    httpUrl = (await testStack()).httpUrl;
-    api = apiClient(httpUrl);
-    original = (await api.get('/messaging/policy')).body;
-  });
-
-  after(async () => {
-    await api.put('/messaging/policy', original);
-  });
+  const stack = messagingStack();
 
   it('stores the policy and answers it with defaults filled', async () => {
     const policy = {
@@ -28,17 +16,17 @@ describe('messaging API: policy, suppressions, inbound SMS', () => {
       quietHours: { start: '21:00', end: '08:00', fallbackTimezone: 'UTC', action: 'hold' },
       topics: [{ id: 'newsletter', name: 'Newsletter' }],
     };
-    const put = await api.put('/messaging/policy', policy);
+    const put = await stack.api.put('/messaging/policy', policy);
     assert.equal(put.status, 200);
-    const got = await api.get('/messaging/policy');
+    const got = await stack.api.get('/messaging/policy');
     assert.deepEqual(got.body, policy);
-    const needsToken = await api.get('/messaging/policy', null);
+    const needsToken = await stack.api.get('/messaging/policy', null);
     assert.equal(needsToken.status, 401);
   });
 
   it('refuses a bad policy with every problem and its path, keeping the stored one', async () => {
-    const before = (await api.get('/messaging/policy')).body;
-    const bad = await api.put('/messaging/policy', {
+    const before = (await stack.api.get('/messaging/policy')).body;
+    const bad = await stack.api.put('/messaging/policy', {
       frequencyCaps: [{ channel: 'fax', max: 0, per: 'P1M' }],
       quietHours: { start: '9pm', end: '08:00', action: 'later' },
     });
@@ -50,23 +38,23 @@ describe('messaging API: policy, suppressions, inbound SMS', () => {
       'quietHours.action',
       'quietHours.start',
     ]);
-    assert.deepEqual((await api.get('/messaging/policy')).body, before);
+    assert.deepEqual((await stack.api.get('/messaging/policy')).body, before);
   });
 
   it('STOP by SMS suppresses the number on the profile, answers, and START lifts it', async () => {
     const userId = uniqueId('sms-user');
     const phone = `+336${String(Date.now()).slice(-8)}`;
-    const identify = await api.post('/v1/identify', { userId, traits: { phone } });
+    const identify = await stack.api.post('/v1/identify', { userId, traits: { phone } });
     assert.equal(identify.status, 200);
-    await waitForIdle(httpUrl);
-    const profile = await api.get(`/profiles?userId=${userId}`);
+    await waitForIdle(stack.httpUrl);
+    const profile = await stack.api.get(`/profiles?userId=${userId}`);
     assert.equal(profile.status, 200);
     const profileId = profile.body.profileId as string;
 
-    const stop = await api.post('/local/sms/inbound', { from: phone, body: 'STOP' });
+    const stop = await stack.api.post('/local/sms/inbound', { from: phone, body: 'STOP' });
     assert.equal(stop.status, 200);
     assert.deepEqual(stop.body, { keyword: 'opt-out', knownProfile: true, replied: true });
-    const suppressions = await api.get(`/profiles/${profileId}/suppressions`);
+    const suppressions = await stack.api.get(`/profiles/${profileId}/suppressions`);
     assert.deepEqual(
       suppressions.body.suppressions.map((s: { channel: string; address: string; reason: string }) => [
         s.channel,
@@ -75,31 +63,31 @@ describe('messaging API: policy, suppressions, inbound SMS', () => {
       ]),
       [['sms', phone, 'opted_out']],
     );
-    const outbox = await api.get(`/local/outbox?channel=sms&to=${encodeURIComponent(phone)}`);
+    const outbox = await stack.api.get(`/local/outbox?channel=sms&to=${encodeURIComponent(phone)}`);
     assert.match(outbox.body.messages[0]?.text ?? '', /unsubscribed/);
-    await waitForIdle(httpUrl);
-    const timeline = await api.get(`/profiles/${profileId}/timeline?limit=20`);
+    await waitForIdle(stack.httpUrl);
+    const timeline = await stack.api.get(`/profiles/${profileId}/timeline?limit=20`);
     const names = JSON.stringify(timeline.body);
     assert.match(names, /"Unsubscribed"/);
     assert.match(names, /"SMS Received"/);
 
-    await api.post('/local/sms/inbound', { from: phone, body: 'START' });
-    assert.deepEqual((await api.get(`/profiles/${profileId}/suppressions`)).body.suppressions, []);
+    await stack.api.post('/local/sms/inbound', { from: phone, body: 'START' });
+    assert.deepEqual((await stack.api.get(`/profiles/${profileId}/suppressions`)).body.suppressions, []);
   });
 
   it('HELP is answered with the help text and changes nothing', async () => {
     const phone = `+336${String(Date.now() + 7).slice(-8)}`;
-    const help = await api.post('/local/sms/inbound', { from: phone, body: ' help me ' });
+    const help = await stack.api.post('/local/sms/inbound', { from: phone, body: ' help me ' });
     assert.equal(help.status, 200);
     assert.deepEqual(help.body, { keyword: 'help', knownProfile: false, replied: true });
-    const outbox = await api.get(`/local/outbox?channel=sms&to=${encodeURIComponent(phone)}`);
+    const outbox = await stack.api.get(`/local/outbox?channel=sms&to=${encodeURIComponent(phone)}`);
     assert.match(outbox.body.messages[0]?.text ?? '', /Reply STOP to unsubscribe/);
-    const other = await api.post('/local/sms/inbound', { from: phone, body: 'thanks!' });
+    const other = await stack.api.post('/local/sms/inbound', { from: phone, body: 'thanks!' });
     assert.deepEqual(other.body, { keyword: null, knownProfile: false, replied: false });
   });
 
   it('refuses an inbound SMS without a valid number or text', async () => {
-    const bad = await api.post('/local/sms/inbound', { from: '0612', body: 3 });
+    const bad = await stack.api.post('/local/sms/inbound', { from: '0612', body: 3 });
     assert.equal(bad.status, 400);
     assert.deepEqual(issueFields(bad).sort(), ['body', 'from']);
   });
