@@ -22,10 +22,17 @@ export abstract class CairnError extends Error {
   }
 }
 
+/** The base class of one kind of error: its stable `code` and the HTTP status it maps to. */
+function errorKind<const Code extends string, const Status extends number>(code: Code, status: Status) {
+  abstract class Kind extends CairnError {
+    readonly code = code;
+    readonly status = status;
+  }
+  return Kind;
+}
+
 /** Input that can never succeed as sent. `issues` lists every problem, each with its field path. */
-export class ValidationError extends CairnError {
-  readonly code = 'validation_failed';
-  readonly status = 400;
+export class ValidationError extends errorKind('validation_failed', 400) {
   readonly issues: Issue[];
 
   constructor(issues: Issue[], message = describeIssues(issues)) {
@@ -34,50 +41,27 @@ export class ValidationError extends CairnError {
   }
 }
 
-export class NotFoundError extends CairnError {
-  readonly code = 'not_found';
-  readonly status = 404;
-}
+export class NotFoundError extends errorKind('not_found', 404) {}
 
-export class ConflictError extends CairnError {
-  readonly code = 'conflict';
-  readonly status = 409;
-}
+export class ConflictError extends errorKind('conflict', 409) {}
 
-export class UnauthorizedError extends CairnError {
-  readonly code = 'unauthorized';
-  readonly status = 401;
-}
+export class UnauthorizedError extends errorKind('unauthorized', 401) {}
 
-export class PayloadTooLargeError extends CairnError {
-  readonly code = 'payload_too_large';
-  readonly status = 413;
-}
+export class PayloadTooLargeError extends errorKind('payload_too_large', 413) {}
 
-export class NotImplementedError extends CairnError {
-  readonly code = 'not_implemented';
-  readonly status = 501;
-}
+export class NotImplementedError extends errorKind('not_implemented', 501) {}
 
 /** The request was well formed, but the method is not one the path supports. */
-export class MethodNotAllowedError extends CairnError {
-  readonly code = 'method_not_allowed';
-  readonly status = 405;
+export class MethodNotAllowedError extends errorKind('method_not_allowed', 405) {
   constructor(readonly allowed: readonly string[]) {
     super(`method not allowed; this path supports ${allowed.join(', ')}`);
   }
 }
 
-export class UnsupportedMediaTypeError extends CairnError {
-  readonly code = 'unsupported_media_type';
-  readonly status = 415;
-}
+export class UnsupportedMediaTypeError extends errorKind('unsupported_media_type', 415) {}
 
 /** A dependency (DynamoDB, EventBridge, Step Functions) is throttling or down: the caller should retry. */
-export class ServiceUnavailableError extends CairnError {
-  readonly code = 'service_unavailable';
-  readonly status = 503;
-}
+export class ServiceUnavailableError extends errorKind('service_unavailable', 503) {}
 
 /** Formats a path the way users write it: `batch[3].properties.price`. */
 export function formatPath(path: readonly (string | number)[]): string {
@@ -87,6 +71,17 @@ export function formatPath(path: readonly (string | number)[]): string {
     else out += out === '' ? part : `.${part}`;
   }
   return out === '' ? '(root)' : out;
+}
+
+/** The issues without repeats (same path and message), in their order. */
+export function uniqueIssues(issues: readonly Issue[]): Issue[] {
+  const seen = new Set<string>();
+  return issues.filter((issue) => {
+    const key = `${JSON.stringify(issue.path)}\u0000${issue.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 export function describeIssues(issues: readonly Issue[]): string {

@@ -5,7 +5,7 @@
  */
 import type * as z from 'zod';
 import { type Clock, isoAt } from '../clock.js';
-import { type Issue, NotFoundError, ValidationError } from '../errors.js';
+import { NotFoundError, uniqueIssues, ValidationError } from '../errors.js';
 import { zodIssues } from '../journeys/validate.js';
 import type { DefinitionStore, StoredDefinitions } from './definitions.js';
 import {
@@ -141,7 +141,7 @@ export function parseDefinition<S extends z.ZodType>(schema: S, input: unknown):
   if (typeof input !== 'object' || input === null || Array.isArray(input))
     throw new ValidationError([{ path: [], message: 'must be an object (JSON or YAML)' }]);
   const parsed = schema.safeParse(input);
-  if (!parsed.success) throw new ValidationError(dedupe(zodIssues(parsed.error, input)));
+  if (!parsed.success) throw new ValidationError(uniqueIssues(zodIssues(parsed.error, input)));
   return parsed.data;
 }
 
@@ -173,14 +173,4 @@ function withId(input: unknown, id: string): unknown {
 
 function byId(a: { id: string }, b: { id: string }): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-}
-
-function dedupe(issues: Issue[]): Issue[] {
-  const seen = new Set<string>();
-  return issues.filter((issue) => {
-    const key = `${JSON.stringify(issue.path)}\u0000${issue.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
 }

@@ -4,7 +4,7 @@
  */
 import { parseDocument } from 'yaml';
 import type * as z from 'zod';
-import { type Issue, ValidationError } from '../errors.js';
+import { type Issue, uniqueIssues, ValidationError } from '../errors.js';
 import { graphIssues } from './graph.js';
 import { isNodeType, journeyNodeSchema, nodeModule, nodeTypes } from './nodes/index.js';
 import type { CheckContext } from './nodes/types.js';
@@ -27,7 +27,7 @@ export function journeyIssues(input: unknown, options: ValidateOptions = {}): Is
   if (!parsed.success) issues.push(...zodIssues(parsed.error, input));
   issues.push(...graphIssues(input));
   issues.push(...nodeChecks(input, options));
-  return dedupe(issues);
+  return uniqueIssues(issues);
 }
 
 /** Checks of each node that parses on its own, so a problem elsewhere does not hide them. */
@@ -97,16 +97,6 @@ function article(expected: string): string {
   if (expected === 'record') return 'an object';
   if (expected === 'object' || expected === 'array') return `an ${expected}`;
   return `a ${expected}`;
-}
-
-function dedupe(issues: Issue[]): Issue[] {
-  const seen = new Set<string>();
-  return issues.filter((issue) => {
-    const key = `${JSON.stringify(issue.path)}\u0000${issue.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
 }
 
 /**
