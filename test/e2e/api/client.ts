@@ -1,4 +1,7 @@
 /** A tiny HTTP client for the API on the started local stack. */
+import { before } from 'node:test';
+import { testStack } from '../../support/stack.js';
+
 export interface ApiResponse {
   status: number;
   headers: Headers;
@@ -6,7 +9,11 @@ export interface ApiResponse {
   body: any;
 }
 
-export function apiClient(httpUrl: string) {
+export type ApiClient = ReturnType<typeof apiClient>;
+
+/** `httpUrl`: the API's base URL, or a function that gives it at the time of each request. */
+export function apiClient(httpUrl: string | (() => string)) {
+  const baseUrl = typeof httpUrl === 'string' ? () => httpUrl : httpUrl;
   const request = async (
     method: string,
     path: string,
@@ -24,7 +31,7 @@ export function apiClient(httpUrl: string) {
     if (options.raw !== undefined) body = options.raw;
     else if (options.body !== undefined) body = JSON.stringify(options.body);
     if (body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
-    const response = await fetch(`${httpUrl}${path}`, { method, headers, body });
+    const response = await fetch(`${baseUrl()}${path}`, { method, headers, body });
     const text = await response.text();
     let parsed: unknown = text;
     try {
@@ -42,6 +49,24 @@ export function apiClient(httpUrl: string) {
     putYaml: (path: string, yaml: string) =>
       request('PUT', path, { raw: yaml, contentType: 'application/yaml' }),
     delete: (path: string) => request('DELETE', path),
+  };
+}
+
+/**
+ * The test stack's API for the suite (or file) it is called in: the stack is started (or found) in a
+ * `before` hook, so `httpUrl` and requests work from the first test on.
+ */
+export function useStackApi(): ApiClient & { readonly httpUrl: string } {
+  let httpUrl: string | undefined;
+  before(async () => {
+    httpUrl = (await testStack()).httpUrl;
+  });
+  const url = () => {
+    if (httpUrl === undefined) throw new Error('the test stack is not started yet: use the API in a test');
+    return httpUrl;
+  };
+  return Object.defineProperty(apiClient(url), 'httpUrl', { get: url }) as ApiClient & {
+    readonly httpUrl: string;
   };
 }
 

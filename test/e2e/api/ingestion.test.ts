@@ -1,19 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Analytics } from '@segment/analytics-node';
 import { uniqueId, waitForIdle } from '../../support/local.js';
-import { testStack } from '../../support/stack.js';
-import { apiClient, issueFields } from './client.js';
+import { issueFields, useStackApi } from './client.js';
 
 describe('API: Segment-compatible ingestion (/v1/*)', () => {
-  let httpUrl: string;
-  let api: ReturnType<typeof apiClient>;
-
-  before(async () => {
-    httpUrl = (await testStack()).httpUrl;
-    api = apiClient(httpUrl);
-  });
+  const api = useStackApi();
 
   it('answers /health', async () => {
     const res = await api.get('/health', null);
@@ -39,7 +32,7 @@ describe('API: Segment-compatible ingestion (/v1/*)', () => {
       assert.equal(res.status, 200, `${path}: ${JSON.stringify(res.body)}`);
       assert.deepEqual(res.body, { success: true });
     }
-    await waitForIdle(httpUrl);
+    await waitForIdle(api.httpUrl);
     const profile = await api.get(`/profiles?userId=${encodeURIComponent(userId)}`);
     assert.equal(profile.status, 200);
     assert.equal(profile.body.traits.plan, 'pro');
@@ -72,7 +65,7 @@ describe('API: Segment-compatible ingestion (/v1/*)', () => {
     });
     assert.equal(batch.status, 400);
     assert.deepEqual(issueFields(batch), ['batch[1].userId', 'batch[2].traits']);
-    await waitForIdle(httpUrl);
+    await waitForIdle(api.httpUrl);
     assert.equal((await api.get(`/profiles?userId=${userId}`)).status, 404, 'nothing of the batch was sent');
 
     const malformed = await api.request('POST', '/v1/track', { raw: '{"userId":' });
@@ -82,7 +75,12 @@ describe('API: Segment-compatible ingestion (/v1/*)', () => {
 
   it('works unchanged with @segment/analytics-node', async () => {
     const userId = uniqueId('segment');
-    const analytics = new Analytics({ writeKey: 'dev-write-key', host: httpUrl, maxRetries: 0, flushAt: 3 });
+    const analytics = new Analytics({
+      writeKey: 'dev-write-key',
+      host: api.httpUrl,
+      maxRetries: 0,
+      flushAt: 3,
+    });
     const errors: unknown[] = [];
     analytics.on('error', (error) => errors.push(error));
     analytics.identify({ userId, traits: { email: `${userId}@example.com`, firstName: 'Ada' } });
@@ -90,7 +88,7 @@ describe('API: Segment-compatible ingestion (/v1/*)', () => {
     analytics.page({ userId, name: 'Pricing' });
     await analytics.closeAndFlush({ timeout: 10_000 });
     assert.deepEqual(errors, []);
-    await waitForIdle(httpUrl);
+    await waitForIdle(api.httpUrl);
     const profile = await api.get(`/profiles?userId=${userId}`);
     assert.equal(profile.status, 200);
     assert.equal(profile.body.traits.firstName, 'Ada');

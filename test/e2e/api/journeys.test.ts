@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { readOutbox, uniqueId, waitForIdle } from '../../support/local.js';
-import { testStack } from '../../support/stack.js';
-import { apiClient, issueFields } from './client.js';
+import { issueFields, useStackApi } from './client.js';
 
 /** Lowercase, ≤ 40 characters: a valid journey id. */
 const journeyId = (prefix: string) =>
@@ -23,13 +22,7 @@ function journeyYaml(id: string, template: string, name = 'API e2e') {
 }
 
 describe('API: templates, journeys, enrollments, stats, messages, profiles', () => {
-  let httpUrl: string;
-  let api: ReturnType<typeof apiClient>;
-
-  before(async () => {
-    httpUrl = (await testStack()).httpUrl;
-    api = apiClient(httpUrl);
-  });
+  const api = useStackApi();
 
   it('needs the Bearer token on every marketer route', async () => {
     for (const path of ['/journeys', '/templates', '/profiles?userId=x', '/messages?profileId=x']) {
@@ -160,7 +153,7 @@ describe('API: templates, journeys, enrollments, stats, messages, profiles', () 
     const userId = uniqueId('enroll');
     const email = `${userId}@example.com`;
     await api.post('/v1/identify', { userId, traits: { email, firstName: 'Ada' } });
-    await waitForIdle(httpUrl);
+    await waitForIdle(api.httpUrl);
     const profile = await api.get(`/profiles?userId=${userId}`);
     assert.equal(profile.status, 200);
     const profileId: string = profile.body.profileId;
@@ -179,9 +172,9 @@ describe('API: templates, journeys, enrollments, stats, messages, profiles', () 
     assert.equal(enrolled.status, 202, JSON.stringify(enrolled.body));
     assert.equal(enrolled.body.started, true);
     assert.match(enrolled.body.executionName, new RegExp(`^${id}-v2-`));
-    await waitForIdle(httpUrl);
+    await waitForIdle(api.httpUrl);
 
-    const outbox = await readOutbox(httpUrl, { journeyId: id });
+    const outbox = await readOutbox(api.httpUrl, { journeyId: id });
     assert.equal(outbox.length, 1);
     assert.equal(outbox[0]!.to, email);
     assert.equal(outbox[0]!.subject, 'Welcome Ada');
@@ -244,7 +237,7 @@ describe('API: templates, journeys, enrollments, stats, messages, profiles', () 
     const email = `${userId}@example.com`;
     await api.post('/v1/identify', { userId, traits: { email, plan: 'free' } });
     await api.post('/v1/track', { userId, event: 'Viewed Pricing' });
-    await waitForIdle(httpUrl);
+    await waitForIdle(api.httpUrl);
 
     const byEmail = await api.get(`/profiles?email=${encodeURIComponent(email)}`);
     assert.equal(byEmail.status, 200);

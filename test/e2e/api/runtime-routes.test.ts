@@ -1,24 +1,17 @@
 import assert from 'node:assert/strict';
-import { before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { uniqueId, waitForIdle } from '../../support/local.js';
-import { testStack } from '../../support/stack.js';
-import { apiClient } from './client.js';
+import { useStackApi } from './client.js';
 
 /** The API routes of the runtime issue (#7): lookups, listings, removals. */
 describe('API: profile lookup by phone, write-key listing', () => {
-  let httpUrl: string;
-  let api: ReturnType<typeof apiClient>;
-
-  before(async () => {
-    httpUrl = (await testStack()).httpUrl;
-    api = apiClient(httpUrl);
-  });
+  const api = useStackApi();
 
   it('looks a profile up by phone, normalised like the identity', async () => {
     const userId = uniqueId('phone');
     const digits = String(Date.now()).slice(-7);
     await api.post('/v1/identify', { userId, traits: { phone: `+1 (415) ${digits}` } });
-    await waitForIdle(httpUrl);
+    await waitForIdle(api.httpUrl);
     const found = await api.get(`/profiles?phone=${encodeURIComponent(`+1415${digits}`)}`);
     assert.equal(found.status, 200, JSON.stringify(found.body));
     assert.deepEqual(found.body.identities.userId, [userId]);

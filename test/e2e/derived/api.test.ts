@@ -1,18 +1,11 @@
 import assert from 'node:assert/strict';
-import { before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { uniqueId, waitForIdle } from '../../support/local.js';
-import { testStack } from '../../support/stack.js';
-import { apiClient } from '../api/client.js';
+import { useStackApi } from '../api/client.js';
 
 /** Computed traits, lead scores, churn model and lifecycle through the HTTP API (issue #12). */
 describe('API: computed traits, scores, lifecycle', () => {
-  let httpUrl: string;
-  let api: ReturnType<typeof apiClient>;
-
-  before(async () => {
-    httpUrl = (await testStack()).httpUrl;
-    api = apiClient(httpUrl);
-  });
+  const api = useStackApi();
 
   it('defines computed traits (JSON and YAML) and shows them on the profile, current as orders arrive', async () => {
     const event = uniqueId('Order Completed');
@@ -32,7 +25,7 @@ describe('API: computed traits, scores, lifecycle', () => {
     const userId = uniqueId('buyer');
     await api.post('/v1/track', { userId, event, properties: { total: 19.9 } });
     await api.post('/v1/track', { userId, event, properties: { total: 5.1 } });
-    await waitForIdle(httpUrl);
+    await waitForIdle(api.httpUrl);
     const profile = await api.get(`/profiles?userId=${userId}`);
     assert.equal(profile.status, 200);
     assert.equal(profile.body.computed[count], 2);
@@ -85,9 +78,9 @@ describe('API: computed traits, scores, lifecycle', () => {
     assert.equal(put.status, 201, JSON.stringify(put.body));
     const userId = uniqueId('lead');
     await api.post('/v1/identify', { userId, traits: { role: 'CTO' } });
-    await waitForIdle(httpUrl);
+    await waitForIdle(api.httpUrl);
     await api.post('/v1/track', { userId, event });
-    await waitForIdle(httpUrl);
+    await waitForIdle(api.httpUrl);
     const profile = await api.get(`/profiles?userId=${userId}`);
     assert.deepEqual(profile.body.scores[id], { fit: 25, engagement: 30, total: 55 });
     assert.equal((await api.get('/scores/churnRisk')).body.definition.model, 'bg-nbd');
