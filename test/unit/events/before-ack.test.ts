@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ManualClock } from '../../../shared/clock.js';
-import { type Issue, ValidationError } from '../../../shared/errors.js';
 import {
   derivedMessageId,
   fromEventBridge,
@@ -10,21 +9,12 @@ import {
   parseMessage,
 } from '../../../shared/events/index.js';
 import { parseBody } from '../../../shared/http/request.js';
+import { issuesOf } from '../../support/validation.js';
 
 const now = Date.parse('2026-03-01T12:00:00.000Z');
 function deps() {
   let n = 0;
   return { clock: new ManualClock(now), ids: { next: () => `gen-${++n}` } };
-}
-
-function issuesOf(fn: () => unknown): Issue[] {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof ValidationError, `expected ValidationError, got ${String(error)}`);
-    return error.issues;
-  }
-  assert.fail('expected a ValidationError');
 }
 
 const nested = (depth: number): Record<string, unknown> => {

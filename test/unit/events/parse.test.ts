@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ManualClock } from '../../../shared/clock.js';
-import { type Issue, PayloadTooLargeError, ValidationError } from '../../../shared/errors.js';
+import { PayloadTooLargeError, ValidationError } from '../../../shared/errors.js';
 import {
   fromEventBridge,
   maxEventBytes,
@@ -9,6 +9,7 @@ import {
   parseMessage,
   segmentMessageSchema,
 } from '../../../shared/events/index.js';
+import { issuesOf } from '../../support/validation.js';
 
 function deps() {
   let n = 0;
@@ -16,16 +17,6 @@ function deps() {
     clock: new ManualClock(Date.parse('2026-03-01T12:00:00.000Z')),
     ids: { next: () => `gen-${++n}` },
   };
-}
-
-function issuesOf(fn: () => unknown): Issue[] {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof ValidationError, `expected ValidationError, got ${String(error)}`);
-    return error.issues;
-  }
-  assert.fail('expected a ValidationError');
 }
 
 describe('parseMessage', () => {

@@ -1,29 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ManualClock } from '../../../shared/clock.js';
-import { parseMessage } from '../../../shared/events/index.js';
-import {
-  getProfile,
-  ingestMessage,
-  MemoryProfileStore,
-  mergeProfileRecords,
-} from '../../../shared/profiles/index.js';
+import { getProfile, mergeProfileRecords } from '../../../shared/profiles/index.js';
+import { memoryIngest } from './memory-ingest.js';
 
 const builtIns = ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'];
 
-function setup() {
-  let n = 0;
-  const clock = new ManualClock(Date.parse('2026-05-01T00:00:00.000Z'));
-  const ids = { next: () => `id-${++n}` };
-  const store = new MemoryProfileStore();
-  const ingest = (input: Record<string, unknown>) =>
-    ingestMessage(parseMessage(input, { clock, ids }), { store, clock, ids });
-  return { store, ingest };
-}
-
 describe('names of built-in object properties are ordinary names', () => {
   test('events named constructor, toString, __proto__ are counted like any other', async () => {
-    const { store, ingest } = setup();
+    const { store, ingest } = memoryIngest();
     let profileId = '';
     for (const event of [...builtIns, ...builtIns]) {
       profileId = (await ingest({ type: 'track', userId: 'u', event })).profileId;
@@ -34,7 +18,7 @@ describe('names of built-in object properties are ordinary names', () => {
   });
 
   test('traits named __proto__ and constructor are kept, last write wins as for any trait', async () => {
-    const { store, ingest } = setup();
+    const { store, ingest } = memoryIngest();
     const body = JSON.parse(
       '{"type":"identify","userId":"u","traits":{"__proto__":{"x":1},"constructor":"c","plan":"pro"}}',
     );
@@ -47,7 +31,7 @@ describe('names of built-in object properties are ordinary names', () => {
   });
 
   test('merging profiles adds up counters of built-in names', async () => {
-    const { store, ingest } = setup();
+    const { store, ingest } = memoryIngest();
     const a = await ingest({ type: 'track', anonymousId: 'a', event: 'constructor' });
     const b = await ingest({ type: 'track', userId: 'u', event: 'constructor' });
     const recA = await getProfile(store, a.profileId);

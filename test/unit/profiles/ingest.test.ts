@@ -1,37 +1,21 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ManualClock } from '../../../shared/clock.js';
 import { ConflictError } from '../../../shared/errors.js';
-import { parseMessage } from '../../../shared/events/index.js';
-import { memoryLogger } from '../../../shared/log.js';
 import {
   applyEvent,
   getProfile,
-  type IngestDeps,
   ingestMessage,
-  MemoryProfileStore,
   maxTrackedEventNames,
   newProfileRecord,
   toProfileJson,
 } from '../../../shared/profiles/index.js';
-
-function setup() {
-  let n = 0;
-  const clock = new ManualClock(Date.parse('2026-05-01T00:00:00.000Z'));
-  const ids = { next: () => `id-${++n}` };
-  const store = new MemoryProfileStore();
-  const log = memoryLogger();
-  const deps: IngestDeps = { store, clock, ids, log, retry: { baseDelayMs: 0, maxDelayMs: 0 } };
-  const message = (input: Record<string, unknown>) => parseMessage(input, { clock, ids });
-  const ingest = (input: Record<string, unknown>) => ingestMessage(message(input), deps);
-  return { clock, store, log, deps, message, ingest };
-}
+import { memoryIngest } from './memory-ingest.js';
 
 const at = (minute: number) => new Date(Date.UTC(2026, 4, 1, 0, minute)).toISOString();
 
 describe('ingestMessage (in-memory store)', () => {
   test('a known user costs one identity lookup, one profile read and one commit', async () => {
-    const { store, ingest } = setup();
+    const { store, ingest } = memoryIngest();
     await ingest({ type: 'identify', userId: 'u', anonymousId: 'a' });
     for (const key of Object.keys(store.calls)) delete store.calls[key];
     await ingest({ type: 'track', userId: 'u', anonymousId: 'a', event: 'Viewed' });
@@ -39,7 +23,7 @@ describe('ingestMessage (in-memory store)', () => {
   });
 
   test('a competing writer makes the first attempt conflict; the retry keeps both events', async () => {
-    const { store, deps, message, ingest } = setup();
+    const { store, deps, message, ingest } = memoryIngest();
     const first = await ingest({ type: 'identify', userId: 'u', traits: { a: 1 }, timestamp: at(1) });
     store.beforeCommit = async () => {
       store.beforeCommit = undefined;
@@ -57,7 +41,7 @@ describe('ingestMessage (in-memory store)', () => {
   });
 
   test('gives up with a ConflictError (transient: the queue redelivers) when the profile keeps changing', async () => {
-    const { store, deps, message } = setup();
+    const { store, deps, message } = memoryIngest();
     await ingestMessage(message({ type: 'identify', userId: 'u' }), deps);
     store.beforeCommit = (change) => {
       const current = store.profiles.get(change.profile.profileId);
@@ -73,7 +57,7 @@ describe('ingestMessage (in-memory store)', () => {
   });
 
   test('a late-arriving older identify does not overwrite a newer trait', async () => {
-    const { ingest } = setup();
+    const { ingest } = memoryIngest();
     await ingest({ type: 'identify', userId: 'u', traits: { plan: 'pro' }, timestamp: at(10) });
     const late = await ingest({
       type: 'identify',
@@ -87,7 +71,7 @@ describe('ingestMessage (in-memory store)', () => {
   });
 
   test('a merge sums counters, keeps both seen ranges, and leaves a followable mergedInto', async () => {
-    const { store, ingest } = setup();
+    const { store, ingest } = memoryIngest();
     const anon = await ingest({ type: 'track', anonymousId: 'a', event: 'Browsed', timestamp: at(1) });
     await ingest({ type: 'track', anonymousId: 'a', event: 'Browsed', timestamp: at(2) });
     const known = await ingest({ type: 'identify', userId: 'u', timestamp: at(3) });
@@ -108,7 +92,7 @@ describe('ingestMessage (in-memory store)', () => {
   });
 
   test('alias merges the previousId profile; a later email match brings the userId to the merged profile', async () => {
-    const { store, ingest } = setup();
+    const { store, ingest } = memoryIngest();
     const a = await ingest({ type: 'page', anonymousId: 'a' });
     await ingest({ type: 'page', anonymousId: 'b' });
     const ab = await ingest({ type: 'identify', anonymousId: 'b', traits: { email: 'x@y.io' } });
@@ -124,7 +108,7 @@ describe('ingestMessage (in-memory store)', () => {
   });
 
   test('a duplicate returns the stored profile and changes nothing', async () => {
-    const { store, ingest } = setup();
+    const { store, ingest } = memoryIngest();
     const first = await ingest({ type: 'track', userId: 'u', event: 'e', messageId: 'm1' });
     const again = await ingest({ type: 'track', userId: 'u', event: 'e', messageId: 'm1' });
     assert.equal(again.duplicate, true);
@@ -134,7 +118,7 @@ describe('ingestMessage (in-memory store)', () => {
   });
 
   test('presence items move to the survivor on a merge and come back with the profile', async () => {
-    const { store, ingest } = setup();
+    const { store, ingest } = memoryIngest();
     const anon = await ingest({ type: 'page', anonymousId: 'a' });
     store.putPresence(anon.profileId, {
       executionName: 'welcome-v1-x',
@@ -155,7 +139,7 @@ describe('ingestMessage (in-memory store)', () => {
   });
 
   test('the public JSON has the DESIGN.md shape', async () => {
-    const { ingest } = setup();
+    const { ingest } = memoryIngest();
     const result = await ingest({
       type: 'identify',
       userId: 'u',
@@ -203,7 +187,7 @@ describe('applyEvent', () => {
 
 describe('presence on merges', () => {
   test('an entry record on both profiles: the most recent entry survives, the other is deleted', async () => {
-    const { store, ingest } = setup();
+    const { store, ingest } = memoryIngest();
     const anon = await ingest({ type: 'page', anonymousId: 'a' });
     const known = await ingest({ type: 'identify', userId: 'u' });
     store.putPresence(known.profileId, {

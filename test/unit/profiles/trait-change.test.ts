@@ -1,30 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ManualClock } from '../../../shared/clock.js';
-import { parseMessage } from '../../../shared/events/index.js';
 import {
   commitTraitChange,
   getProfile,
-  ingestMessage,
-  MemoryProfileStore,
   ProfileWriteConflict,
   type TraitChange,
 } from '../../../shared/profiles/index.js';
-
-function setup() {
-  let n = 0;
-  const clock = new ManualClock(Date.parse('2026-05-01T00:00:00.000Z'));
-  const ids = { next: () => `id-${++n}` };
-  const store = new MemoryProfileStore();
-  const ingest = (input: Record<string, unknown>) =>
-    ingestMessage(parseMessage(input, { clock, ids }), {
-      store,
-      clock,
-      ids,
-      retry: { baseDelayMs: 0, maxDelayMs: 0 },
-    });
-  return { clock, store, ingest };
-}
+import { memoryIngest } from './memory-ingest.js';
 
 const setPlan = (messageId: string): TraitChange => ({
   traits: () => ({ plan: 'pro' }),
@@ -34,7 +16,7 @@ const setPlan = (messageId: string): TraitChange => ({
 
 describe('commitTraitChange', () => {
   test('sets the traits and keeps the others', async () => {
-    const { store, clock, ingest } = setup();
+    const { store, clock, ingest } = memoryIngest();
     const { profileId } = await ingest({ type: 'identify', userId: 'u', traits: { name: 'Ada' } });
     assert.equal(await commitTraitChange(store, clock, profileId, setPlan('m-1')), true);
     const profile = await getProfile(store, profileId);
@@ -42,7 +24,7 @@ describe('commitTraitChange', () => {
   });
 
   test('the same messageId twice commits once', async () => {
-    const { store, clock, ingest } = setup();
+    const { store, clock, ingest } = memoryIngest();
     const { profileId } = await ingest({ type: 'identify', userId: 'u' });
     const increment: TraitChange = {
       traits: (p) => ({ visits: Number(p.traits.visits ?? 0) + 1 }),
@@ -55,7 +37,7 @@ describe('commitTraitChange', () => {
   });
 
   test('writes nothing when the change has nothing to do, or the profile is unknown', async () => {
-    const { store, clock, ingest } = setup();
+    const { store, clock, ingest } = memoryIngest();
     const { profileId } = await ingest({ type: 'identify', userId: 'u' });
     const noop: TraitChange = { traits: () => undefined, messageId: () => 'x', context: {} };
     assert.equal(await commitTraitChange(store, clock, profileId, noop), false);
@@ -63,7 +45,7 @@ describe('commitTraitChange', () => {
   });
 
   test('retries on a concurrent write and applies the change on the fresh profile', async () => {
-    const { store, clock, ingest } = setup();
+    const { store, clock, ingest } = memoryIngest();
     const { profileId } = await ingest({ type: 'identify', userId: 'u', traits: { visits: 1 } });
     store.beforeCommit = async () => {
       store.beforeCommit = undefined;
@@ -79,7 +61,7 @@ describe('commitTraitChange', () => {
   });
 
   test('gives up with ProfileWriteConflict when the profile never stops changing', async () => {
-    const { store, clock, ingest } = setup();
+    const { store, clock, ingest } = memoryIngest();
     const { profileId } = await ingest({ type: 'identify', userId: 'u' });
     let n = 0;
     let interfering = false;
