@@ -16,6 +16,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { registerFunction, resolveFunction } from '../infra/local/functions.js';
 import { startLocalStack } from '../infra/local/stack.js';
+import { busEntry } from '../shared/http/ingestion.js';
 import { busName } from '../shared/routing.js';
 import { percentile, pool, printTable, round } from './support/stats.js';
 
@@ -51,12 +52,7 @@ try {
     const before = performance.now();
     await client.send(
       new PutEventsCommand({
-        Entries: messages.map((m) => ({
-          EventBusName: busName,
-          Source: 'bench',
-          DetailType: String(m.type),
-          Detail: JSON.stringify(m),
-        })),
+        Entries: messages.map((m) => ({ EventBusName: busName, ...busEntry(m, 'bench') })),
       }),
     );
     for (const m of messages) sentAt.set(String(m.messageId), before);

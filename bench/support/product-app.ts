@@ -10,6 +10,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { busEntry } from '../../shared/http/ingestion.js';
 import {
   type ProductAppJob,
   type ProductAppOptions,
@@ -34,12 +35,7 @@ if (parentPort) {
     for (let i = 0; i < messages.length; i++) sentAt[offset + i] = now;
     const out = await bus.send(
       new PutEventsCommand({
-        Entries: messages.map((m) => ({
-          EventBusName: busName,
-          Source: 'bench',
-          DetailType: String(m.type),
-          Detail: JSON.stringify(m),
-        })),
+        Entries: messages.map((m) => ({ EventBusName: busName, ...busEntry(m, 'bench') })),
       }),
     );
     if (out.FailedEntryCount) throw new Error(`PutEvents failed for ${out.FailedEntryCount} entries`);

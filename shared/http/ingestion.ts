@@ -16,6 +16,11 @@ export interface BusEntry {
   Detail: string;
 }
 
+/** The bus entry of one Segment message, as a product app puts it: `DetailType` its type, `Detail` itself. */
+export function busEntry(message: { readonly type?: unknown }, source: string): BusEntry {
+  return { Source: source, DetailType: String(message.type), Detail: JSON.stringify(message) };
+}
+
 /** One PutEvents call. Resolves with the indexes (into `entries`) that failed. */
 export interface EventPublisher {
   putEvents(entries: BusEntry[]): Promise<{ failed: { index: number; code?: string }[] }>;
@@ -87,11 +92,7 @@ export async function publishMessages(
 ): Promise<void> {
   const maxAttempts = options.maxAttempts ?? 3;
   const sleep = options.sleep ?? defaultSleep;
-  let pending: BusEntry[] = messages.map((message) => ({
-    Source: options.source,
-    DetailType: message.type,
-    Detail: JSON.stringify(message),
-  }));
+  let pending: BusEntry[] = messages.map((message) => busEntry(message, options.source));
   let lastCode: string | undefined;
   for (let attempt = 1; pending.length > 0; attempt++) {
     if (attempt > maxAttempts) {

@@ -7,8 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { closedPort } from '../../support/net.js';
 import { assertNodesAddUp } from '../../support/stats.js';
 import { journeyId, journeyTestKit } from './support.js';
 
@@ -90,14 +90,6 @@ function generate(seed: number, id: string, template: string, urls: Endpoints) {
     start: name(0),
     nodes,
   };
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('journey stats add up after every step (property test over random journeys)', () => {

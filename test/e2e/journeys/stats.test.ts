@@ -1,20 +1,12 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
+import { closedPort } from '../../support/net.js';
 import { assertNodesAddUp } from '../../support/stats.js';
 import { journeyId, journeyTestKit } from './support.js';
 
 /** Numbers that add up: for every node, entered = completed + waiting + failed + skipped + exited. */
 
 type Kit = Awaited<ReturnType<typeof journeyTestKit>>;
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function enter(kit: Kit, id: string, users: string[]) {
   for (const userId of users) await kit.track(userId, `Start ${id}`);

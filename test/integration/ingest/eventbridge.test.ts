@@ -4,6 +4,7 @@ import { after, describe, test } from 'node:test';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { systemClock } from '../../../shared/clock.js';
+import { busEntry } from '../../../shared/http/ingestion.js';
 import { DynamoProfileStore, findProfile, type Profile, timeline } from '../../../shared/profiles/index.js';
 import { busName } from '../../../shared/routing.js';
 import { createDocumentClient } from '../../../shared/store/dynamodb.js';
@@ -37,12 +38,7 @@ async function connect() {
   const put = async (...messages: Record<string, unknown>[]) => {
     const out = await bus.send(
       new PutEventsCommand({
-        Entries: messages.map((m) => ({
-          EventBusName: busName,
-          Source: 'shop',
-          DetailType: String(m.type),
-          Detail: JSON.stringify(m),
-        })),
+        Entries: messages.map((m) => ({ EventBusName: busName, ...busEntry(m, 'shop') })),
       }),
     );
     assert.equal(out.FailedEntryCount, 0);
