@@ -4,7 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { awsClientConfig, readRejectedEvents } from '../../support/local.js';
-import { journeyId, journeyTestKit } from './support.js';
+import { graphs, journeyId, journeyTestKit } from './support.js';
 
 /** `DELETE /profiles/{id}` of a customer who waits in a journey: nothing of them stays or comes back. */
 describe('erasure on the local stack', () => {
@@ -16,13 +16,7 @@ describe('erasure on the local stack', () => {
     await kit.publish({
       id,
       trigger: { event: `Start ${id}` },
-      start: 'hello',
-      nodes: {
-        hello: { type: 'email', template: `${id}-t`, next: 'pause' },
-        pause: { type: 'wait', for: 'P2D', next: 'again' },
-        again: { type: 'email', template: `${id}-t`, next: 'done' },
-        done: { type: 'exit' },
-      },
+      ...graphs.emailTwice(`${id}-t`, 'P2D'),
     });
     // The journey starts while the person is anonymous; identify merges the two profiles.
     const anonymousId = `anon-${id}`;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { journeyId, journeyTestKit } from './support.js';
+import { graphs, journeyId, journeyTestKit } from './support.js';
 
 /** Each node type on the local stack, with the virtual clock. */
 
@@ -32,8 +32,7 @@ describe('journey nodes on the local stack', () => {
       id,
       trigger: { event: `Checkout ${id}` },
       reentry: 'always',
-      start: 'send',
-      nodes: { send: { type: 'email', template: `${id}-t`, next: 'done' }, done: { type: 'exit' } },
+      ...graphs.sendEmail(`${id}-t`),
     });
     await kit.identify(`a-${id}`, { email: 'ann@example.com', firstName: 'Ann' });
     await kit.track(`a-${id}`, `Checkout ${id}`, { item: '<b>Boots</b>' });
@@ -75,8 +74,7 @@ describe('journey nodes on the local stack', () => {
     await kit.publish({
       id,
       trigger: { event: `Bounce ${id}` },
-      start: 'send',
-      nodes: { send: { type: 'email', template: `${id}-t`, next: 'done' }, done: { type: 'exit' } },
+      ...graphs.sendEmail(`${id}-t`),
     });
     const user = `b-${id}`;
     await kit.identify(user, { email: 'bounce@simulator.amazonses.com' });
@@ -97,12 +95,7 @@ describe('journey nodes on the local stack', () => {
     await kit.publish({
       id,
       trigger: { event: `Started ${id}` },
-      start: 'pause',
-      nodes: {
-        pause: { type: 'wait', for: 'PT2H', next: 'send' },
-        send: { type: 'email', template: `${id}-t`, next: 'done' },
-        done: { type: 'exit' },
-      },
+      ...graphs.waitThenEmail(`${id}-t`, { for: 'PT2H' }),
     });
     await kit.identify(`w-${id}`, { email: 'w@example.com' });
     await kit.track(`w-${id}`, `Started ${id}`);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import type { Context } from 'aws-lambda';
-import { journeyId, journeyTestKit } from './support.js';
+import { graphs, journeyId, journeyTestKit } from './support.js';
 
 /** Entry, exit and versioning rules on the local stack. */
 
@@ -13,12 +13,7 @@ async function waitingJourney(extra: Record<string, unknown> = {}) {
   const definition = {
     id,
     trigger: { event: `Start ${id}` },
-    start: 'pause',
-    nodes: {
-      pause: { type: 'wait', for: 'P1D', next: 'send' },
-      send: { type: 'email', template: `${id}-t`, next: 'done' },
-      done: { type: 'exit' },
-    },
+    ...graphs.waitThenEmail(`${id}-t`, { for: 'P1D' }),
     ...extra,
   };
   await kit.publish(definition);

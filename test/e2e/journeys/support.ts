@@ -115,3 +115,31 @@ export function journeyId(prefix: string): string {
     40,
   );
 }
+
+/** The graphs many tests publish (`start` and `nodes` of a journey), node ids as the tests read them. */
+export const graphs = {
+  /** `send` one email, then exit. */
+  sendEmail: (template: string) => ({
+    start: 'send',
+    nodes: { send: { type: 'email', template, next: 'done' }, done: { type: 'exit' } },
+  }),
+  /** `pause` (a wait node: `{ for }` or `{ until }`), then `send` the email, then exit. */
+  waitThenEmail: (template: string, wait: Record<string, unknown>) => ({
+    start: 'pause',
+    nodes: {
+      pause: { type: 'wait', ...wait, next: 'send' },
+      send: { type: 'email', template, next: 'done' },
+      done: { type: 'exit' },
+    },
+  }),
+  /** `hello` email, `pause` for `wait`, the same email `again`, then exit. */
+  emailTwice: (template: string, wait: string) => ({
+    start: 'hello',
+    nodes: {
+      hello: { type: 'email', template, next: 'pause' },
+      pause: { type: 'wait', for: wait, next: 'again' },
+      again: { type: 'email', template, next: 'done' },
+      done: { type: 'exit' },
+    },
+  }),
+};

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { journeyId, journeyTestKit } from './support.js';
+import { graphs, journeyId, journeyTestKit } from './support.js';
 
 /** Signed unsubscribe links on the local stack: email → link → page → POST → the next email is skipped. */
 
@@ -13,8 +13,7 @@ describe('unsubscribe links on the local stack', () => {
       id,
       trigger: { event: `News ${id}` },
       reentry: 'always',
-      start: 'send',
-      nodes: { send: { type: 'email', template: `${id}-t`, next: 'done' }, done: { type: 'exit' } },
+      ...graphs.sendEmail(`${id}-t`),
     });
     const userId = `u-${id}`;
     await kit.identify(userId, { email: 'reader@example.com' });
@@ -90,13 +89,7 @@ describe('unsubscribe links on the local stack', () => {
       id,
       trigger: { event: `Start ${id}` },
       exitOn: [{ event: 'Unsubscribed' }],
-      start: 'hello',
-      nodes: {
-        hello: { type: 'email', template: `${id}-t`, next: 'pause' },
-        pause: { type: 'wait', for: 'P2D', next: 'again' },
-        again: { type: 'email', template: `${id}-t`, next: 'done' },
-        done: { type: 'exit' },
-      },
+      ...graphs.emailTwice(`${id}-t`, 'P2D'),
     });
     const userId = `u-${id}`;
     await kit.identify(userId, { email: 'leaver@example.com' });

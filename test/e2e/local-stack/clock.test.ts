@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { advanceClock, awsClientConfig, readOutbox } from '../../support/local.js';
-import { journeyId, journeyTestKit } from '../journeys/support.js';
+import { graphs, journeyId, journeyTestKit } from '../journeys/support.js';
 
 /**
  * A script of curl commands must behave the same on any machine: `POST /local/clock` first lets
@@ -24,12 +24,7 @@ describe('advancing the clock right after sending', () => {
     await kit.publish({
       id,
       trigger: { event: `Cart ${id}` },
-      start: 'wait',
-      nodes: {
-        wait: { type: 'wait', for: 'PT1H', next: 'mail' },
-        mail: { type: 'email', template: `${id}-later`, next: 'done' },
-        done: { type: 'exit' },
-      },
+      ...graphs.waitThenEmail(`${id}-later`, { for: 'PT1H' }),
     });
   });
 
