@@ -75,7 +75,7 @@ try {
   let waiting: { pending: Set<string>; resolve: () => void } | undefined;
   const deps: IngestBatchDeps = {
     ingest: {
-      store: new DynamoProfileStore({ client, tableName: tableName(profilesTable), clock: systemClock }),
+      store: new DynamoProfileStore({ client, tableName: tableName(profilesTable, process.env), clock: systemClock }),
       clock: systemClock,
       ids: randomIds,
       log,
@@ -89,7 +89,7 @@ try {
     },
     deadLetters: new DynamoDeadLetterStore({
       client,
-      tableName: tableName(journeysTable),
+      tableName: tableName(journeysTable, process.env),
       clock: systemClock,
     }),
     log,
@@ -142,7 +142,7 @@ try {
   const costMeter = meterDynamo(costClient);
   const costStore = new DynamoProfileStore({
     client: costClient,
-    tableName: tableName(profilesTable),
+    tableName: tableName(profilesTable, process.env),
     clock: systemClock,
     returnConsumedCapacity: 'TOTAL',
   });
@@ -177,7 +177,7 @@ try {
     await pool(count, concurrency, async (i) => {
       await raw.send(
         new PutCommand({
-          TableName: tableName(profilesTable),
+          TableName: tableName(profilesTable, process.env),
           Item: { ...item, pk: `RAW#${i % 1000}`, sk: `E#${i}` },
         }),
       );
@@ -361,7 +361,7 @@ async function replaySameRequests(
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
-  const table = tableName(profilesTable);
+  const table = tableName(profilesTable, process.env);
   const run = randomUUID().slice(0, 8);
   const users = 200;
   for (let u = 0; u < users; u++) {
@@ -426,7 +426,7 @@ async function replaySameRequests(
  * that eventually consistent (GetItem of the identity: eventual; Query of the profile: strong).
  */
 async function awsCapacityModel(client: ReturnType<typeof createDocumentClient>, userId: string) {
-  const table = tableName(profilesTable);
+  const table = tableName(profilesTable, process.env);
   const identity = (
     await client.send(new GetCommand({ TableName: table, Key: { pk: `I#userId#${userId}`, sk: 'IDENTITY' } }))
   ).Item!;

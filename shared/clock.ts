@@ -26,20 +26,3 @@ export class ManualClock implements Clock {
 export function isoAt(clock: Clock): string {
   return new Date(clock.now()).toISOString();
 }
-
-const installed = Symbol.for('cairn.processClock');
-type ClockHolder = { [installed]?: Clock };
-
-/**
- * The clock handlers use: the system clock, unless something in the same process installed another
- * one. The embedded local stack installs its virtual clock (handlers run in its process), so waits,
- * goal windows and re-entry rules follow `POST /local/clock`. On AWS nothing installs one.
- */
-export const processClock: Clock = {
-  now: () => ((globalThis as ClockHolder)[installed] ?? systemClock).now(),
-};
-
-/** Makes `processClock` read `clock` (undefined: back to the system clock). */
-export function installProcessClock(clock: Clock | undefined): void {
-  (globalThis as ClockHolder)[installed] = clock;
-}

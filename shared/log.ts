@@ -18,7 +18,7 @@ export function createLogger(
   base: Record<string, unknown> = {},
   options: { level?: LogLevel; write?: (line: string) => void } = {},
 ): Logger {
-  const level = options.level ?? (process.env.CAIRN_LOG_LEVEL as LogLevel | undefined) ?? 'info';
+  const level = options.level ?? 'info';
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
   const emit = (at: LogLevel, message: string, fields?: Record<string, unknown>) => {
     if (order[at] < (order[level] ?? 20)) return;

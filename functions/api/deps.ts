@@ -12,7 +12,7 @@ import { DynamoCatalogStore } from '../../shared/catalog/dynamodb.js';
 import { DynamoWriteKeyStore } from '../../shared/catalog/write-keys.js';
 import { endUserMessagingSms } from '../../shared/channels/sms/sender.js';
 import { handleUnsubscribe } from '../../shared/channels/unsubscribe.js';
-import { type Clock, processClock } from '../../shared/clock.js';
+import type { Clock } from '../../shared/clock.js';
 import {
   DerivedCatalog,
   DynamoDefinitionStore,
@@ -33,7 +33,7 @@ import {
 import { eventBridgePublisher, publishMessages } from '../../shared/http/ingestion.js';
 import { randomIds } from '../../shared/ids.js';
 import type { Journey } from '../../shared/journeys/schema.js';
-import { createLogger, type Logger } from '../../shared/log.js';
+import type { Logger } from '../../shared/log.js';
 import { DynamoMessagingStore } from '../../shared/messaging/dynamodb.js';
 import { messagingService } from '../../shared/messaging/service.js';
 import {
@@ -52,6 +52,7 @@ import type { RuntimeStore } from '../../shared/runtime/store.js';
 import { createDocumentClient } from '../../shared/store/dynamodb.js';
 import { journeysTable, profilesTable, tableName } from '../../shared/store/tables.js';
 import { createBroadcastDeps } from '../broadcast/deps.js';
+import { edgeLogger, handlerClock } from '../config.js';
 import { createRuntime } from '../runtime/runtime.js';
 import { lazyUnsubscribeSecret } from '../runtime/unsubscribe-secret.js';
 import { createSegments } from '../segments/deps.js';
@@ -152,7 +153,7 @@ export interface ApiDepsOptions {
 /** Everything the routes need, created once per Lambda container. */
 export function createApiDeps(options: ApiDepsOptions): ApiDeps & { catalog: JourneyCatalog } {
   const { config } = options;
-  const clock = options.clock ?? processClock; // the virtual clock in the local stack
+  const clock = options.clock ?? handlerClock; // the virtual clock in the local stack
   const client = options.documentClient ?? createDocumentClient();
   const sfn = new SFNClient({ maxAttempts: 5 });
   const messagingStore = new DynamoMessagingStore({
@@ -220,7 +221,7 @@ export function createApiDeps(options: ApiDepsOptions): ApiDeps & { catalog: Jou
     broadcasts: createBroadcastDeps({
       client,
       runtime,
-      log: options.log ?? createLogger({ component: 'api' }),
+      log: options.log ?? edgeLogger({ component: 'api' }),
     }),
     runtime: {
       enroll: (journeyId, input) => runtime.api.enroll(journeyId, input),

@@ -2,8 +2,8 @@ import middy from '@middy/core';
 import { journeyLanguage } from '../../shared/catalog/language.js';
 import type { HttpApiEvent, HttpApiResult } from '../../shared/http/event.js';
 import type { Router } from '../../shared/http/router.js';
-import { createLogger } from '../../shared/log.js';
 import { invalidateActiveJourneys } from '../../shared/runtime/active-journeys.js';
+import { edgeLogger } from '../config.js';
 import { httpErrors, lambdaLog } from '../middleware/index.js';
 import { apiConfig, createApiDeps } from './deps.js';
 import { createRouter } from './routes.js';
@@ -13,7 +13,7 @@ import { createRouter } from './routes.js';
  * Clients and stores are created on the first request of a container, not at import; the unsubscribe
  * secret only when `/unsubscribe` first needs it.
  */
-const log = createLogger({ component: 'api' });
+const log = edgeLogger({ component: 'api' });
 let router: Router | undefined;
 
 function api(): Router {

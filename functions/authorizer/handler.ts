@@ -3,9 +3,9 @@ import type { APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
 import { DynamoWriteKeyStore } from '../../shared/catalog/write-keys.js';
 import { basicAuthUser, hashedWriteKeyVerifier, type WriteKeyStore } from '../../shared/http/auth.js';
 import type { HttpApiEvent } from '../../shared/http/event.js';
-import { createLogger } from '../../shared/log.js';
 import { createDocumentClient } from '../../shared/store/dynamodb.js';
 import { journeysTable, tableName } from '../../shared/store/tables.js';
+import { edgeLogger } from '../config.js';
 import { lambdaLog } from '../middleware/index.js';
 
 type SimpleAuthorizerResult = APIGatewaySimpleAuthorizerWithContextResult<{ source: string }>;
@@ -18,7 +18,7 @@ type SimpleAuthorizerResult = APIGatewaySimpleAuthorizerWithContextResult<{ sour
  * no DynamoDB read per request. The api Lambda reads the source from the authorizer context.
  */
 const bootstrap = new Set((process.env.CAIRN_WRITE_KEY_SHA256 ?? '').split(',').filter(Boolean));
-const stored = new DynamoWriteKeyStore(createDocumentClient(), tableName(journeysTable));
+const stored = new DynamoWriteKeyStore(createDocumentClient(), tableName(journeysTable, process.env));
 const store: WriteKeyStore = {
   findByHash: async (hash) => (bootstrap.has(hash) ? { source: 'cairn.http' } : stored.findByHash(hash)),
 };
@@ -27,7 +27,7 @@ const verifier = hashedWriteKeyVerifier(store);
 export const handler = middy<HttpApiEvent, SimpleAuthorizerResult>()
   .use(
     lambdaLog<HttpApiEvent, SimpleAuthorizerResult>({
-      log: createLogger({ component: 'authorizer' }),
+      log: edgeLogger({ component: 'authorizer' }),
       correlationId: (event) => event.requestContext?.requestId,
       outcome: (result) => ({ authorized: result.isAuthorized }),
       level: 'debug',

@@ -4,7 +4,6 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { eventBridgeScheduler, sqsSlotQueue } from '../../shared/broadcasts/aws.js';
 import { BroadcastDynamoStore } from '../../shared/broadcasts/dynamodb.js';
 import { type Broadcasts, createBroadcasts } from '../../shared/broadcasts/service.js';
-import { processClock } from '../../shared/clock.js';
 import { randomIds } from '../../shared/ids.js';
 import { executionName } from '../../shared/journeys/compile.js';
 import type { Logger } from '../../shared/log.js';
@@ -12,6 +11,7 @@ import { DynamoProfileStore, getProfile } from '../../shared/profiles/index.js';
 import { enter } from '../../shared/runtime/entry.js';
 import { DynamoSegmentStore } from '../../shared/segments/index.js';
 import { journeysTable, profilesTable, tableName } from '../../shared/store/tables.js';
+import { handlerClock } from '../config.js';
 import { countCalls, type Runtime } from '../runtime/runtime.js';
 
 /**
@@ -33,7 +33,7 @@ export function createBroadcastDeps(options: {
   const env = options.env ?? process.env;
   const functionArn = env.CAIRN_BROADCAST_FUNCTION_ARN || options.functionArn;
   if (!env.CAIRN_BROADCAST_QUEUE_URL || !functionArn) return undefined;
-  const clock = processClock; // the virtual clock in the local stack
+  const clock = handlerClock; // the virtual clock in the local stack
   const { client, runtime, log } = options;
   const profiles = new DynamoProfileStore({ client, clock, tableName: tableName(profilesTable, env) });
   const entryDeps = { executions: runtime.executions, store: runtime.store, clock, executionName, log };

@@ -2,8 +2,8 @@ import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { Firing, Slot } from '../../shared/broadcasts/ports.js';
 import type { Broadcasts } from '../../shared/broadcasts/service.js';
-import { createLogger } from '../../shared/log.js';
 import { createDocumentClient } from '../../shared/store/dynamodb.js';
+import { edgeLogger } from '../config.js';
 import { lambdaLog } from '../middleware/index.js';
 import { countCalls, createRuntime } from '../runtime/runtime.js';
 import { createBroadcastDeps } from './deps.js';
@@ -13,7 +13,7 @@ import { createBroadcastDeps } from './deps.js';
  * into slots), SQS with slot messages (enter up to ratePerSecond members). A slot that throws is
  * reported failed and redelivered; its entries are idempotent and its counts applied once.
  */
-const log = createLogger({ component: 'broadcast' });
+const log = edgeLogger({ component: 'broadcast' });
 let broadcasts: Broadcasts | undefined;
 
 function wired(functionArn: string | undefined): Broadcasts {

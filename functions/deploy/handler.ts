@@ -8,9 +8,9 @@ import {
 import { DynamoCatalogStore } from '../../shared/catalog/dynamodb.js';
 import { journeyLanguage } from '../../shared/catalog/language.js';
 import { systemClock } from '../../shared/clock.js';
-import { createLogger } from '../../shared/log.js';
 import { createDocumentClient } from '../../shared/store/dynamodb.js';
 import { journeysTable, tableName } from '../../shared/store/tables.js';
+import { edgeLogger } from '../config.js';
 import { lambdaLog } from '../middleware/index.js';
 
 /**
@@ -18,7 +18,7 @@ import { lambdaLog } from '../middleware/index.js';
  * state machine version in the catalog so the journey is live without publishing it through the API.
  * It only writes the Journeys table; it never deploys anything (CloudFormation did).
  */
-const log = createLogger({ component: 'deploy' });
+const log = edgeLogger({ component: 'deploy' });
 let deployed: DeployedJourneys | undefined;
 
 export const handler = middy<CustomResourceEvent, void>()
@@ -31,7 +31,7 @@ export const handler = middy<CustomResourceEvent, void>()
   )
   .handler(async (event) => {
     deployed ??= new DeployedJourneys({
-      store: new DynamoCatalogStore(createDocumentClient(), tableName(journeysTable)),
+      store: new DynamoCatalogStore(createDocumentClient(), tableName(journeysTable, process.env)),
       language: journeyLanguage,
       clock: systemClock,
       log,

@@ -1,8 +1,8 @@
 import middy from '@middy/core';
 import type { SNSEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { readInboundSms } from '../../shared/channels/sms/inbound.js';
-import { createLogger } from '../../shared/log.js';
 import { applyFeedback, type ProviderEventEnvelope } from '../../shared/runtime/feedback.js';
+import { edgeLogger } from '../config.js';
 import { invocationLog, lambdaLog, sqsBatchLog } from '../middleware/index.js';
 import { createFeedbackDeps, type FeedbackHandlerDeps } from './deps.js';
 
@@ -13,7 +13,7 @@ import { createFeedbackDeps, type FeedbackHandlerDeps } from './deps.js';
  * makes SQS redeliver the whole batch. SNS notifications from the two-way SMS destination: a reply
  * to one of Cairn's numbers (STOP / START / HELP and free text); a failure throws, so SNS retries.
  */
-const log = createLogger({ component: 'feedback' });
+const log = edgeLogger({ component: 'feedback' });
 let deps: FeedbackHandlerDeps | undefined;
 
 export const handler = middy<SQSEvent | SNSEvent, SQSBatchResponse | undefined>()

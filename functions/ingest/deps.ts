@@ -1,25 +1,24 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { processClock } from '../../shared/clock.js';
 import { integerFromEnv } from '../../shared/config.js';
 import { derivedEventsReactor, dynamoDeriver, sequenceReactors } from '../../shared/derived/index.js';
 import { DynamoDeadLetterStore } from '../../shared/events/dead-letters.js';
 import type { OrderedQueue } from '../../shared/events/ordering.js';
 import { eventBridgePublisher, publishMessages } from '../../shared/http/ingestion.js';
 import { randomIds } from '../../shared/ids.js';
-import { createLogger } from '../../shared/log.js';
 import { DynamoProfileStore, type IngestBatchDeps } from '../../shared/profiles/index.js';
 import { busName, ingestRule } from '../../shared/routing.js';
 import { createDocumentClient } from '../../shared/store/dynamodb.js';
 import { journeysTable, profilesTable, tableName } from '../../shared/store/tables.js';
+import { edgeLogger, handlerClock } from '../config.js';
 import { createReactor } from './reactor.js';
 
 /** Everything ingest needs, created once per Lambda container. */
 export function createIngestDeps(env: NodeJS.ProcessEnv = process.env): IngestBatchDeps {
   const client = createDocumentClient();
-  // processClock: the system clock on AWS; locally the stack's virtual clock, as the reactor uses.
-  const clock = processClock;
-  const log = createLogger({ fn: 'ingest' });
+  // The system clock on AWS; locally the stack's virtual clock, as the reactor uses.
+  const clock = handlerClock;
+  const log = edgeLogger({ fn: 'ingest' });
   const publisher = eventBridgePublisher(
     new EventBridgeClient({ maxAttempts: 5 }),
     env.CAIRN_BUS_NAME || busName,

@@ -1,8 +1,8 @@
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { forwardToOrderedQueue } from '../../shared/events/ordering.js';
-import { createLogger } from '../../shared/log.js';
 import { type IngestBatchDeps, ingestBatch } from '../../shared/profiles/index.js';
+import { edgeLogger } from '../config.js';
 import { lambdaLog, sqsBatchLog } from '../middleware/index.js';
 import { createIngestDeps } from './deps.js';
 
@@ -15,7 +15,7 @@ import { createIngestDeps } from './deps.js';
 export function createIngestHandler(deps: IngestBatchDeps | (() => IngestBatchDeps)) {
   let resolved: IngestBatchDeps | undefined;
   return middy<SQSEvent, SQSBatchResponse>()
-    .use(lambdaLog({ log: createLogger({ component: 'ingest' }), ...sqsBatchLog, level: 'debug' }))
+    .use(lambdaLog({ log: edgeLogger({ component: 'ingest' }), ...sqsBatchLog, level: 'debug' }))
     .handler(async (event) => {
       resolved ??= typeof deps === 'function' ? deps() : deps;
       const records = event.Records.map((record) => ({

@@ -6,13 +6,13 @@ import { getActiveJourney, listActiveJourneys } from '../../shared/catalog/activ
 import { DynamoCatalogStore } from '../../shared/catalog/dynamodb.js';
 import { sesEmailSender } from '../../shared/channels/email.js';
 import { unsubscribeLink } from '../../shared/channels/unsubscribe.js';
-import { type Clock, processClock } from '../../shared/clock.js';
+import type { Clock } from '../../shared/clock.js';
 import { integerFromEnv } from '../../shared/config.js';
 import { ValidationError } from '../../shared/errors.js';
 import { randomIds } from '../../shared/ids.js';
 import { executionName } from '../../shared/journeys/compile.js';
 import { type Journey, journeySchema } from '../../shared/journeys/schema.js';
-import { createLogger, type Logger } from '../../shared/log.js';
+import type { Logger } from '../../shared/log.js';
 import { DynamoMessagingStore } from '../../shared/messaging/dynamodb.js';
 import {
   DynamoProfileStore,
@@ -36,8 +36,8 @@ import { stopFor } from '../../shared/runtime/stop.js';
 import { dynamoRuntimeStore, type RuntimeStore } from '../../shared/runtime/store.js';
 import type { ExecutionService, JourneySource, RuntimeProfile } from '../../shared/runtime/types.js';
 import { createDocumentClient } from '../../shared/store/dynamodb.js';
-import { journeysTable, profilesTable, tableName } from '../../shared/store/tables.js';
 import type { EmailTemplate } from '../../shared/templates/render.js';
+import { edgeLogger, handlerClock, tableNames } from '../config.js';
 import { defaultUnsubscribeUrl, unsubscribeSecret } from './unsubscribe-secret.js';
 
 /**
@@ -129,20 +129,26 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const env = options.env ?? process.env;
-  const clock = options.clock ?? processClock;
-  const log = options.log ?? createLogger({ component: 'runtime' });
+  const clock = options.clock ?? handlerClock;
+  const log = options.log ?? edgeLogger({ component: 'runtime' });
   const role = options.role ?? 'runtime';
   const client = options.documentClient ?? countCalls(createDocumentClient(), role, 'DynamoDB');
   const sfn = options.sfn ?? countCalls(new SFNClient({ maxAttempts: 5 }), role, 'StepFunctions');
   const ses = options.ses ?? countCalls(new SESv2Client({ maxAttempts: 3 }), role, 'SES');
+  const tables = tableNames(env);
   const store = dynamoRuntimeStore(client, {
+    profilesTableName: tables.profiles,
+    journeysTableName: tables.journeys,
     now: () => clock.now(),
     stepWrites: env.CAIRN_STEP_WRITES === 'separate' ? 'separate' : 'transaction',
   });
-  const analytics = dynamoAnalyticsReader(client);
+  const analytics = dynamoAnalyticsReader(client, {
+    journeysTableName: tables.journeys,
+    profilesTableName: tables.profiles,
+  });
   const executions = sfnExecutionService(sfn);
-  const catalogStore = new DynamoCatalogStore(client, tableName(journeysTable, env));
-  const profiles = new DynamoProfileStore({ client, clock, tableName: tableName(profilesTable, env) });
+  const catalogStore = new DynamoCatalogStore(client, tables.journeys);
+  const profiles = new DynamoProfileStore({ client, clock, tableName: tables.profiles });
   const unsubscribeBase = env.CAIRN_UNSUBSCRIBE_URL || defaultUnsubscribeUrl;
   // Signed links (shared/channels/unsubscribe.ts); the secret is needed only when an email is sent.
   let secret: string | undefined;
@@ -235,15 +241,15 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       store,
       suppressions: new DynamoMessagingStore({
         client,
-        profilesTable: tableName(profilesTable, env),
-        journeysTable: tableName(journeysTable, env),
+        profilesTable: tables.profiles,
+        journeysTable: tables.journeys,
       }),
       clock,
       log: log.child({ component: 'feedback' }),
     },
     erasure: journeyErasure({
       store,
-      messages: dynamoMessageErasure(client, tableName(journeysTable, env)),
+      messages: dynamoMessageErasure(client, tables.journeys),
       stop: (presence) =>
         stopFor(
           { journeys, executions, store, clock, log: log.child({ component: 'erasure' }) },

@@ -1,9 +1,9 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { type Clock, processClock } from '../../shared/clock.js';
+import type { Clock } from '../../shared/clock.js';
 import { integerFromEnv } from '../../shared/config.js';
 import { eventBridgePublisher } from '../../shared/http/ingestion.js';
-import { createLogger, type Logger } from '../../shared/log.js';
+import type { Logger } from '../../shared/log.js';
 import { busName } from '../../shared/routing.js';
 import { DynamoSegmentStore } from '../../shared/segments/dynamodb.js';
 import type { MembershipChange, SegmentEngineDeps } from '../../shared/segments/engine.js';
@@ -15,6 +15,7 @@ import {
 import { backfillDetailType, segmentsSource } from '../../shared/segments/wiring.js';
 import { createDocumentClient } from '../../shared/store/dynamodb.js';
 import { journeysTable, profilesTable, tableName } from '../../shared/store/tables.js';
+import { edgeLogger, handlerClock } from '../config.js';
 import { countCalls } from '../runtime/runtime.js';
 
 /**
@@ -43,8 +44,8 @@ export function createSegments(
   const client =
     options.client ??
     (options.role ? countCalls(createDocumentClient(), options.role, 'DynamoDB') : createDocumentClient());
-  const clock = options.clock ?? processClock;
-  const log = options.log ?? createLogger({ component: 'segments' });
+  const clock = options.clock ?? handlerClock;
+  const log = options.log ?? edgeLogger({ component: 'segments' });
   const store = new DynamoSegmentStore({
     client,
     profilesTable: tableName(profilesTable, env),

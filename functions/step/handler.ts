@@ -1,8 +1,8 @@
 import middy from '@middy/core';
 import type { StepResult } from '../../shared/journeys/execution.js';
 import { type StepRequest, stepRequestSchema } from '../../shared/journeys/step.js';
-import { createLogger } from '../../shared/log.js';
 import { runStep } from '../../shared/runtime/step.js';
+import { edgeLogger } from '../config.js';
 import { lambdaLog, parsedEvent } from '../middleware/index.js';
 import { createRuntime, type Runtime } from '../runtime/runtime.js';
 import { withUnsubscribeSecret } from '../runtime/unsubscribe-secret.js';
@@ -16,7 +16,7 @@ let runtime: Runtime | undefined;
 export const handler = middy<unknown, StepResult>()
   .use(
     lambdaLog({
-      log: createLogger({ component: 'step' }),
+      log: edgeLogger({ component: 'step' }),
       // The execution name: `<journey>-v<version>-<hash>`, no personal data.
       correlationId: (event) =>
         String((event as { execution?: unknown })?.execution ?? '')

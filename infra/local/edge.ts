@@ -20,7 +20,8 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import { createLogger, type Logger } from '../../shared/log.js';
+import { edgeLogger } from '../../functions/config.js';
+import type { Logger } from '../../shared/log.js';
 import { BodyTooLargeError, closeServer, listen, readBody } from './requests.js';
 
 /** An AWS error as the SDKs parse it: `__type` (the code), `message`, and an HTTP status. */
@@ -101,7 +102,7 @@ const dynamoDbPrefixes = ['DynamoDB_20120810', 'DynamoDBStreams_20120810'];
 
 export async function startEdgeServer(options: EdgeOptions): Promise<EdgeServer> {
   const host = options.host ?? '127.0.0.1';
-  const log = options.log ?? createLogger({ component: 'edge' });
+  const log = options.log ?? edgeLogger({ component: 'edge' });
   const maxBodyBytes = options.maxBodyBytes ?? 10 * 1024 * 1024;
   const services = new Map<string, EdgeService>();
   for (const service of options.services ?? []) services.set(service.targetPrefix, service);

@@ -11,8 +11,9 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { edgeLogger } from '../../functions/config.js';
 import type { Clock } from '../../shared/clock.js';
-import { createLogger, type Logger } from '../../shared/log.js';
+import type { Logger } from '../../shared/log.js';
 import { compilePattern, type EventMatcher, matchesPattern } from '../../shared/patterns/index.js';
 import { allBusRules, type BusRule, busName, messageGroupOf } from '../../shared/routing.js';
 import { AwsServiceError, type EdgeService } from './edge.js';
@@ -146,7 +147,7 @@ const maxEntries = 10;
 const maxRequestBytes = 256 * 1024;
 
 export function createLocalEventBridge(options: LocalEventBridgeOptions = {}): LocalEventBridge {
-  const log = options.log ?? createLogger({ component: 'local-eventbridge' });
+  const log = options.log ?? edgeLogger({ component: 'local-eventbridge' });
   const buses = new Set(options.buses ?? [busName, 'default']);
   const batchWindowMs = options.batchWindowMs ?? 5;
   const retryDelayMs = options.retryDelayMs ?? 250;

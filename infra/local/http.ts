@@ -8,7 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { createLogger, type Logger } from '../../shared/log.js';
+import { edgeLogger } from '../../functions/config.js';
+import type { Logger } from '../../shared/log.js';
 import type { LocalRoutes } from './edge.js';
 import { FunctionNotFoundError, invokeFunction } from './functions.js';
 import { BodyTooLargeError, closeServer, listen, readBody, sendJson } from './requests.js';
@@ -39,7 +40,7 @@ export interface HttpServer {
 
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const host = options.host ?? '127.0.0.1';
-  const log = options.log ?? createLogger({ component: 'http' });
+  const log = options.log ?? edgeLogger({ component: 'http' });
   const apiFunction = options.apiFunction ?? 'cairn-api';
   const maxBodyBytes = options.maxBodyBytes ?? 6 * 1024 * 1024;
   const invoke = options.invoke ?? ((name, event) => invokeFunction(name, event, { timeoutMs: 30_000 }));

@@ -7,7 +7,7 @@
 import { join, resolve } from 'node:path';
 import { systemClock } from '../../shared/clock.js';
 import { type DeadLetter, DynamoDeadLetterStore } from '../../shared/events/dead-letters.js';
-import { createLogger, type Logger } from '../../shared/log.js';
+import type { Logger } from '../../shared/log.js';
 import { createDocumentClient } from '../../shared/store/dynamodb.js';
 import { journeysTable, tableName } from '../../shared/store/tables.js';
 import { createLocalScheduling } from './broadcasts.js';
@@ -35,6 +35,7 @@ import {
 /** The queue slots of broadcasts go through (the CDK stack's BroadcastSlotQueue). */
 const broadcastQueueName = 'cairn-broadcast-slots';
 
+import { edgeLogger } from '../../functions/config.js';
 import { type HttpServer, startHttpServer } from './http.js';
 import { createLocalRoutes, settle } from './local-routes.js';
 import { startLocalSegmentTimers } from './segment-timers.js';
@@ -91,7 +92,7 @@ export const defaultEdgePort = 4566;
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const progress = options.onProgress ?? (() => {});
-  const log = options.log ?? createLogger({ component: 'local-stack' });
+  const log = options.log ?? edgeLogger({ component: 'local-stack' });
   const host = options.host ?? process.env.CAIRN_HOST ?? '127.0.0.1';
   const dataDir = options.memory ? undefined : resolve(options.dataDir ?? '.cairn');
   const httpPort = options.httpPort ?? portFromEnv('CAIRN_HTTP_PORT', defaultHttpPort);
@@ -127,7 +128,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // Real time for the expiry filter: letters expire 30 days after they were received, by either clock.
     const store = new DynamoDeadLetterStore({
       client,
-      tableName: tableName(journeysTable),
+      tableName: tableName(journeysTable, process.env),
       clock: systemClock,
     });
     const letters: DeadLetter[] = [];

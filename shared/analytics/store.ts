@@ -10,7 +10,7 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { queryAll } from '../store/dynamodb.js';
-import { journeysTable, profilesTable, tableName } from '../store/tables.js';
+import { journeysTable, profilesTable } from '../store/tables.js';
 import { dayOf, sumCounters } from './counters.js';
 import type { TrailEntry } from './trail.js';
 
@@ -59,7 +59,7 @@ export function dayCounterUpdate(
   kind: 'c' | 'p',
   counters: Record<string, number>,
   shard = Math.floor(Math.random() * analyticsShards),
-  table = tableName(journeysTable),
+  table = journeysTable.defaultName,
 ): Update | undefined {
   const entries = Object.entries(counters).filter(([, by]) => by !== 0);
   if (entries.length === 0) return undefined;
@@ -80,7 +80,7 @@ export function dayCounterUpdate(
 }
 
 /** The Put of a transition record. */
-export function transitionPut(record: TransitionRecord, table = tableName(journeysTable)) {
+export function transitionPut(record: TransitionRecord, table = journeysTable.defaultName) {
   const at = new Date(record.at).toISOString();
   return {
     TableName: table,
@@ -101,7 +101,7 @@ export function analyticsItems(
   now: number,
   counters: Record<string, number>,
   write: AnalyticsWrite | undefined,
-  table = tableName(journeysTable),
+  table = journeysTable.defaultName,
   statsShard?: number,
 ): ({ Update: Update } | { Put: ReturnType<typeof transitionPut> })[] {
   const day = dayOf(now);
@@ -127,8 +127,8 @@ export function dynamoAnalyticsReader(
   client: DynamoDBDocumentClient,
   options: { journeysTableName?: string; profilesTableName?: string } = {},
 ): AnalyticsReader {
-  const journeys = options.journeysTableName ?? tableName(journeysTable);
-  const profiles = options.profilesTableName ?? tableName(profilesTable);
+  const journeys = options.journeysTableName ?? journeysTable.defaultName;
+  const profiles = options.profilesTableName ?? profilesTable.defaultName;
   return {
     async readCounters(journeyId, range) {
       const items = await queryAll(client, {

@@ -14,7 +14,7 @@ import {
   sendRetryingConflicts,
   withoutKeys,
 } from '../store/dynamodb.js';
-import { journeysTable, profilesTable, tableName } from '../store/tables.js';
+import { journeysTable, profilesTable } from '../store/tables.js';
 import { notErased, ProfileErasedError } from './erased.js';
 
 /**
@@ -163,8 +163,8 @@ export function dynamoMessageStore(
   client: DynamoDBDocumentClient,
   options: { tableName?: string; profilesTableName?: string } = {},
 ): MessageStore {
-  const journeys = options.tableName ?? tableName(journeysTable);
-  const profiles = options.profilesTableName ?? tableName(profilesTable);
+  const journeys = options.tableName ?? journeysTable.defaultName;
+  const profiles = options.profilesTableName ?? profilesTable.defaultName;
   const updateWrite = messageWrite(journeys);
   const stripKeys = withoutKeys;
   return {

@@ -7,7 +7,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure, sendRetryingConflicts } from '../store/dynamodb.js';
-import { profilesTable, tableName } from '../store/tables.js';
+import { profilesTable } from '../store/tables.js';
 import { notErased } from './erased.js';
 import type { EntryRecord, PresenceRecord, ProfileJourneyState, WaitingFor } from './types.js';
 
@@ -110,7 +110,7 @@ export function dynamoPresenceStore(
   client: DynamoDBDocumentClient,
   options: { tableName?: string } = {},
 ): PresenceStore {
-  const profiles = options.tableName ?? tableName(profilesTable);
+  const profiles = options.tableName ?? profilesTable.defaultName;
   const writes = presenceWrites(profiles);
   const sendWrite = <O>(command: () => { readonly input: unknown }) =>
     sendRetryingConflicts<O>(client, command);

@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { analyticsItems } from '../analytics/store.js';
 import { cancellationReasons, queryAll, sendRetryingConflicts } from '../store/dynamodb.js';
-import { journeysTable, tableName } from '../store/tables.js';
+import { journeysTable } from '../store/tables.js';
 import type { StatDelta } from './types.js';
 
 /**
@@ -74,7 +74,7 @@ export function dynamoStatsStore(
     dayCounters?: { writes: 'transaction' | 'separate'; now: () => number };
   } = {},
 ): StatsStore {
-  const journeys = options.tableName ?? tableName(journeysTable);
+  const journeys = options.tableName ?? journeysTable.defaultName;
   const shard = options.shard ?? (() => Math.floor(Math.random() * statShards));
   const addStats = statsWrite(journeys, shard);
   const day = options.dayCounters;

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { type AnalyticsWrite, analyticsItems } from '../analytics/store.js';
 import { cancellationReasons, isConditionFailure, sendRetryingConflicts } from '../store/dynamodb.js';
-import { journeysTable, profilesTable, tableName } from '../store/tables.js';
+import { journeysTable, profilesTable } from '../store/tables.js';
 import { notErased, ProfileErasedError } from './erased.js';
 import { dynamoMessageStore, type MessageChange, type MessageStore, messageWrite } from './message-store.js';
 import { dynamoPresenceStore, type PresenceStore, presenceWrites } from './presence-store.js';
@@ -94,8 +94,8 @@ export function dynamoRuntimeStore(
   client: DynamoDBDocumentClient,
   options: DynamoRuntimeStoreOptions = {},
 ): RuntimeStore {
-  const profiles = options.profilesTableName ?? tableName(profilesTable);
-  const journeys = options.journeysTableName ?? tableName(journeysTable);
+  const profiles = options.profilesTableName ?? profilesTable.defaultName;
+  const journeys = options.journeysTableName ?? journeysTable.defaultName;
   const shard = options.shard ?? (() => Math.floor(Math.random() * statShards));
   const retention = options.timelineRetentionSeconds ?? 400 * 86_400;
   const now = options.now ?? Date.now;

@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { cancellationReasons, queryAll, sendRetryingConflicts, withoutKeys } from '../store/dynamodb.js';
-import { profilesTable, tableName } from '../store/tables.js';
+import { profilesTable } from '../store/tables.js';
 import { notErased, ProfileErasedError } from './erased.js';
 
 /**
@@ -69,7 +69,7 @@ export function dynamoTimelineStore(
   client: DynamoDBDocumentClient,
   options: { tableName?: string; retentionSeconds?: number; now?: () => number } = {},
 ): TimelineStore {
-  const profiles = options.tableName ?? tableName(profilesTable);
+  const profiles = options.tableName ?? profilesTable.defaultName;
   const now = options.now ?? Date.now;
   const addTimeline = timelineWrite(profiles, options.retentionSeconds ?? 400 * 86_400, now);
   const stripKeys = withoutKeys;

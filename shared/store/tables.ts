@@ -65,7 +65,10 @@ export const journeysTable: TableDefinition = {
 
 export const tables: readonly TableDefinition[] = [profilesTable, journeysTable];
 
-/** The physical table name for this process: the env var when set (CDK sets it), else the default. */
-export function tableName(table: TableDefinition, env: NodeJS.ProcessEnv = process.env): string {
+/**
+ * The physical table name in `env` (the edge's configuration: CDK sets the variable), else the
+ * default. Domain stores take their table names as options and default to `defaultName`.
+ */
+export function tableName(table: TableDefinition, env: NodeJS.ProcessEnv): string {
   return env[table.envVar] ?? table.defaultName;
 }

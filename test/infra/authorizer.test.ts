@@ -59,7 +59,7 @@ describe('write-key authorizer', () => {
   });
 
   test('accepts a key created through the API (stored hashed) with the source it was created for', async () => {
-    const store = new DynamoWriteKeyStore(createDocumentClient(), tableName(journeysTable));
+    const store = new DynamoWriteKeyStore(createDocumentClient(), tableName(journeysTable, process.env));
     const { writeKey } = await store.create(`app-${Date.now()}`, systemClock);
     const result = await authorize(basic(writeKey));
     assert.equal(result.isAuthorized, true);
@@ -68,11 +68,11 @@ describe('write-key authorizer', () => {
 
   test('rejects a revoked key', async () => {
     const client = createDocumentClient();
-    const store = new DynamoWriteKeyStore(client, tableName(journeysTable));
+    const store = new DynamoWriteKeyStore(client, tableName(journeysTable, process.env));
     const { writeKey } = await store.create(`revoked-${Date.now()}`, systemClock);
     await client.send(
       new UpdateCommand({
-        TableName: tableName(journeysTable),
+        TableName: tableName(journeysTable, process.env),
         Key: { pk: `K#${hashWriteKey(writeKey)}`, sk: 'WRITE_KEY' },
         UpdateExpression: 'SET revoked = :yes',
         ExpressionAttributeValues: { ':yes': true },

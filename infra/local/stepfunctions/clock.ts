@@ -1,4 +1,5 @@
-import { type Clock, installProcessClock } from '../../../shared/clock.js';
+import { useHandlerClock } from '../../../functions/config.js';
+import type { Clock } from '../../../shared/clock.js';
 
 /**
  * The local stack's time. It follows real time multiplied by `timeScale` (1 = real time, 60 = a
@@ -260,6 +261,6 @@ export function localClock(): VirtualClock {
 /** Replaces the process-wide clock (the stack does this once, before creating anything that reads it). */
 export function setLocalClock(clock: VirtualClock): void {
   shared = clock;
-  // Handlers in this process read time through shared/clock's processClock.
-  installProcessClock(clock);
+  // Handlers in this process read time through the edge's handlerClock (functions/config.ts).
+  useHandlerClock(clock);
 }

@@ -1,5 +1,6 @@
 import './polyfill.js';
-import { createLogger, type Logger } from '../../../shared/log.js';
+import { edgeLogger } from '../../../functions/config.js';
+import type { Logger } from '../../../shared/log.js';
 import { AwsServiceError, type EdgeService } from '../edge.js';
 import type { ApiInput } from './api.js';
 import type { VirtualClock } from './clock.js';
@@ -47,7 +48,7 @@ export class LocalStepFunctions implements EdgeService {
     this.clock = clock;
     const region = options.region ?? 'us-east-1';
     const account = options.accountId ?? '000000000000';
-    const log = options.log ?? createLogger({ component: 'stepfunctions' });
+    const log = options.log ?? edgeLogger({ component: 'stepfunctions' });
     const persistence = options.dataDir ? new Persistence(options.dataDir) : undefined;
     const journal = persistence?.journal;
     const stateMachines = new StateMachines({

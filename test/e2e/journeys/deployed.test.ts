@@ -47,7 +47,7 @@ describe('journeys registered by the deploy (Custom::CairnJourney) on the local 
       }),
     );
     const catalog = new DeployedJourneys({
-      store: new DynamoCatalogStore(createDocumentClient(), tableName(journeysTable)),
+      store: new DynamoCatalogStore(createDocumentClient(), tableName(journeysTable, process.env)),
       language: journeyLanguage,
       clock: systemClock,
     });

@@ -47,7 +47,7 @@ before(async () => {
   await testStack();
   const client = createDocumentClient();
   countRequests(client as unknown as { middlewareStack: SFNClient['middlewareStack'] });
-  store = new DynamoCatalogStore(client, tableName(journeysTable));
+  store = new DynamoCatalogStore(client, tableName(journeysTable, process.env));
   sfn = new SFNClient({});
   countRequests(sfn);
   catalog = new JourneyCatalog({
@@ -213,7 +213,7 @@ describe('JourneyCatalog on the local stack', () => {
 
 describe('DynamoWriteKeyStore', () => {
   it('finds a created key by its hash only', async () => {
-    const keys = new DynamoWriteKeyStore(createDocumentClient(), tableName(journeysTable));
+    const keys = new DynamoWriteKeyStore(createDocumentClient(), tableName(journeysTable, process.env));
     const { writeKey } = await keys.create(unique('shop.web'), systemClock);
     const verifier = hashedWriteKeyVerifier(keys);
     assert.deepEqual(await verifier.verify(writeKey), { source: unique('shop.web') });

@@ -32,7 +32,7 @@ async function connect() {
   clients.push(bus, db);
   const store = new DynamoProfileStore({
     client: db,
-    tableName: tableName(profilesTable),
+    tableName: tableName(profilesTable, process.env),
     clock: systemClock,
   });
   const put = async (...messages: Record<string, unknown>[]) => {
@@ -49,7 +49,7 @@ async function connect() {
     for (;;) {
       const out = await db.send(
         new ScanCommand({
-          TableName: tableName(journeysTable),
+          TableName: tableName(journeysTable, process.env),
           FilterExpression: 'begins_with(pk, :dlq) AND contains(body, :marker)',
           ExpressionAttributeValues: { ':dlq': 'DLQ#', ':marker': marker },
           ConsistentRead: true,

@@ -34,8 +34,8 @@ before(async () => {
   const client = createDocumentClient(awsClientConfig(stack.edgeUrl));
   store = new DynamoMessagingStore({
     client,
-    profilesTable: tableName(profilesTable),
-    journeysTable: tableName(journeysTable),
+    profilesTable: tableName(profilesTable, process.env),
+    journeysTable: tableName(journeysTable, process.env),
   });
   runtime = dynamoRuntimeStore(client, { now: () => Date.now() });
   sms = new PinpointSMSVoiceV2Client(awsClientConfig(stack.edgeUrl));

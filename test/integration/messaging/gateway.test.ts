@@ -26,8 +26,8 @@ before(async () => {
   client = createDocumentClient(awsClientConfig(edgeUrl));
   store = new DynamoMessagingStore({
     client,
-    profilesTable: tableName(profilesTable),
-    journeysTable: tableName(journeysTable),
+    profilesTable: tableName(profilesTable, process.env),
+    journeysTable: tableName(journeysTable, process.env),
   });
 });
 
@@ -129,7 +129,7 @@ describe('send gateway on DynamoDB Local', () => {
     assert.deepEqual([a.outcome, b.outcome], ['sent', 'sent']);
     const record = await client.send(
       new GetCommand({
-        TableName: tableName(journeysTable),
+        TableName: tableName(journeysTable, process.env),
         Key: messageKey(once.executionName, once.nodeId),
       }),
     );
@@ -166,7 +166,7 @@ describe('send gateway on DynamoDB Local', () => {
     const [found] = await store.suppressions([{ channel: 'sms', address: phone }]);
     assert.equal(found?.reason, 'opted_out');
     const raw = await client.send(
-      new GetCommand({ TableName: tableName(profilesTable), Key: suppressionKey('sms', phone) }),
+      new GetCommand({ TableName: tableName(profilesTable, process.env), Key: suppressionKey('sms', phone) }),
     );
     assert.equal(raw.Item?.reason, 'opted_out');
     assert.ok(!JSON.stringify(raw.Item).includes(phone.slice(1)), 'no phone number in the item');

@@ -43,8 +43,8 @@ export async function testDynamo(): Promise<TestDynamo> {
       clients.push(client);
       return client;
     },
-    profilesTableName: tableName(profilesTable),
-    journeysTableName: tableName(journeysTable),
+    profilesTableName: tableName(profilesTable, process.env),
+    journeysTableName: tableName(journeysTable, process.env),
     async stop() {
       for (const client of clients) client.destroy();
       await local?.stop();

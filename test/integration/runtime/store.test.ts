@@ -83,7 +83,7 @@ describe('runtime store on DynamoDB Local', () => {
     });
     const out = await client.send(
       new QueryCommand({
-        TableName: tableName(profilesTable),
+        TableName: tableName(profilesTable, process.env),
         KeyConditionExpression: 'pk = :pk AND sk >= :sk',
         ExpressionAttributeValues: { ':pk': `P#${profileId}`, ':sk': 'PROFILE' },
       }),
