@@ -75,7 +75,11 @@ try {
   let waiting: { pending: Set<string>; resolve: () => void } | undefined;
   const deps: IngestBatchDeps = {
     ingest: {
-      store: new DynamoProfileStore({ client, tableName: tableName(profilesTable, process.env), clock: systemClock }),
+      store: new DynamoProfileStore({
+        client,
+        tableName: tableName(profilesTable, process.env),
+        clock: systemClock,
+      }),
       clock: systemClock,
       ids: randomIds,
       log,
