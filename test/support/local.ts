@@ -2,8 +2,10 @@
  * Helpers for tests against the local stack (in this process or the one `test/run.ts` started):
  * SDK client config for the edge, and the local-only routes (idle, outbox, DLQ, clock).
  */
+import { after, before } from 'node:test';
 import type { DeadLetter } from '../../infra/local/eventbridge.js';
 import type { OutboxMessage } from '../../infra/local/ses.js';
+import { testStack } from './stack.js';
 
 /** Config for any AWS SDK v3 client: the edge, a fixed region, dummy credentials. */
 export function awsClientConfig(edgeUrl: string) {
@@ -66,4 +68,25 @@ export async function advanceClock(
 /** A unique id for this test run, so tests can share one stack. */
 export function uniqueId(prefix = 't'): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/**
+ * AWS SDK clients on the test stack's edge for the suite (or file) it is called in: `make` builds them
+ * from the client config in a `before` hook (the stack started or found then), and `after` destroys
+ * them. The object returned has them and `httpUrl` once `before` has run.
+ */
+export function useStackClients<Clients extends Record<string, { destroy(): void }>>(
+  make: (config: ReturnType<typeof awsClientConfig>) => Clients,
+): Clients & { httpUrl: string } {
+  const clients = {} as Clients & { httpUrl: string };
+  let made: Clients | undefined;
+  before(async () => {
+    const stack = await testStack();
+    made = make(awsClientConfig(stack.edgeUrl));
+    Object.assign(clients, made, { httpUrl: stack.httpUrl });
+  });
+  after(() => {
+    for (const client of Object.values(made ?? {})) client.destroy();
+  });
+  return clients;
 }

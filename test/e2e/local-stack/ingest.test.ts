@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { Analytics } from '@segment/analytics-node';
 import {
-  awsClientConfig,
   readDeadLetters,
   readRejectedEvents,
   uniqueId,
+  useStackClients,
   waitForIdle,
 } from '../../support/local.js';
-import { testStack } from '../../support/stack.js';
 
 interface ProfileJson {
   profileId: string;
@@ -22,19 +21,10 @@ interface ProfileJson {
 }
 
 describe('events reach the same profile through PutEvents and the Segment-compatible HTTP API', () => {
-  let httpUrl: string;
-  let events: EventBridgeClient;
-
-  before(async () => {
-    const stack = await testStack();
-    httpUrl = stack.httpUrl;
-    events = new EventBridgeClient(awsClientConfig(stack.edgeUrl));
-  });
-
-  after(() => events.destroy());
+  const stack = useStackClients((config) => ({ events: new EventBridgeClient(config) }));
 
   async function profileBy(query: string): Promise<{ status: number; profile?: ProfileJson }> {
-    const response = await fetch(`${httpUrl}/profiles?${query}`, {
+    const response = await fetch(`${stack.httpUrl}/profiles?${query}`, {
       headers: { authorization: 'Bearer dev-token' },
     });
     if (response.status !== 200) return { status: response.status };
@@ -51,7 +41,7 @@ describe('events reach the same profile through PutEvents and the Segment-compat
   it('PutEvents with the real EventBridge client builds the profile', async () => {
     const userId = uniqueId('eb');
     const email = `${userId}@example.com`;
-    const result = await events.send(
+    const result = await stack.events.send(
       new PutEventsCommand({
         Entries: [
           entry({ type: 'identify', userId, traits: { email, plan: 'pro' }, messageId: randomUUID() }),
@@ -66,7 +56,7 @@ describe('events reach the same profile through PutEvents and the Segment-compat
       }),
     );
     assert.equal(result.FailedEntryCount, 0);
-    await waitForIdle(httpUrl);
+    await waitForIdle(stack.httpUrl);
     const { status, profile } = await profileBy(`userId=${encodeURIComponent(userId)}`);
     assert.equal(status, 200);
     assert.deepEqual(profile?.identities.userId, [userId]);
@@ -80,7 +70,12 @@ describe('events reach the same profile through PutEvents and the Segment-compat
   it('@segment/analytics-node pointed at the local HTTP API builds the profile, anonymous history included', async () => {
     const userId = uniqueId('seg');
     const anonymousId = randomUUID();
-    const analytics = new Analytics({ writeKey: 'dev-write-key', host: httpUrl, flushAt: 1, maxRetries: 0 });
+    const analytics = new Analytics({
+      writeKey: 'dev-write-key',
+      host: stack.httpUrl,
+      flushAt: 1,
+      maxRetries: 0,
+    });
     const failures: unknown[] = [];
     analytics.on('error', (error) => failures.push(error));
     analytics.track({ anonymousId, event: 'Product Viewed', properties: { sku: 'sku-1' } });
@@ -88,7 +83,7 @@ describe('events reach the same profile through PutEvents and the Segment-compat
     analytics.track({ userId, event: 'Signed Up' });
     await analytics.closeAndFlush({ timeout: 10_000 });
     assert.deepEqual(failures, []);
-    await waitForIdle(httpUrl);
+    await waitForIdle(stack.httpUrl);
     const { status, profile } = await profileBy(`userId=${encodeURIComponent(userId)}`);
     assert.equal(status, 200);
     assert.deepEqual(profile?.identities.anonymousId, [anonymousId]);
@@ -113,9 +108,9 @@ describe('events reach the same profile through PutEvents and the Segment-compat
       messageId,
       timestamp: new Date().toISOString(),
     };
-    await events.send(new PutEventsCommand({ Entries: [entry(message), entry(message)] }));
-    await events.send(new PutEventsCommand({ Entries: [entry(message)] }));
-    const http = await fetch(`${httpUrl}/v1/track`, {
+    await stack.events.send(new PutEventsCommand({ Entries: [entry(message), entry(message)] }));
+    await stack.events.send(new PutEventsCommand({ Entries: [entry(message)] }));
+    const http = await fetch(`${stack.httpUrl}/v1/track`, {
       method: 'POST',
       headers: {
         authorization: `Basic ${Buffer.from('dev-write-key:').toString('base64')}`,
@@ -124,7 +119,7 @@ describe('events reach the same profile through PutEvents and the Segment-compat
       body: JSON.stringify(message),
     });
     assert.ok(http.status < 300, `POST /v1/track → ${http.status}`);
-    await waitForIdle(httpUrl);
+    await waitForIdle(stack.httpUrl);
     const { profile } = await profileBy(`userId=${encodeURIComponent(userId)}`);
     assert.equal(profile?.counters.tracked['Cart Viewed'], 1);
     assert.equal(profile?.counters.events, 1);
@@ -132,14 +127,14 @@ describe('events reach the same profile through PutEvents and the Segment-compat
 
   it('answers 404 for an unknown user and 401 without the token', async () => {
     assert.equal((await profileBy(`userId=${uniqueId('nobody')}`)).status, 404);
-    const response = await fetch(`${httpUrl}/profiles?userId=x`);
+    const response = await fetch(`${stack.httpUrl}/profiles?userId=x`);
     assert.equal(response.status, 401);
     assert.ok(((await response.json()) as { error?: { code?: string } }).error?.code);
   });
 
   it('rejects a bad write key with 401 and puts nothing on the bus', async () => {
     const userId = uniqueId('badkey');
-    const response = await fetch(`${httpUrl}/v1/track`, {
+    const response = await fetch(`${stack.httpUrl}/v1/track`, {
       method: 'POST',
       headers: {
         authorization: `Basic ${Buffer.from('wrong-key:').toString('base64')}`,
@@ -148,23 +143,25 @@ describe('events reach the same profile through PutEvents and the Segment-compat
       body: JSON.stringify({ userId, event: 'X' }),
     });
     assert.equal(response.status, 401);
-    await waitForIdle(httpUrl);
+    await waitForIdle(stack.httpUrl);
     assert.equal((await profileBy(`userId=${userId}`)).status, 404);
   });
 
   it('an event ingest refuses is listed with its failing field, is not retried, and creates no profile', async () => {
     const userId = uniqueId('bad');
-    const before = (await readDeadLetters(httpUrl)).length;
+    const before = (await readDeadLetters(stack.httpUrl)).length;
     // Valid for EventBridge, invalid for Cairn: a track without an event name.
-    const result = await events.send(
+    const result = await stack.events.send(
       new PutEventsCommand({ Entries: [entry({ type: 'track', userId, messageId: randomUUID() })] }),
     );
     assert.equal(result.FailedEntryCount, 0);
-    await waitForIdle(httpUrl);
+    await waitForIdle(stack.httpUrl);
     assert.equal((await profileBy(`userId=${userId}`)).status, 404);
     // Ingest records invalid events in its own dead-letter store (not a bus retry), so the bus DLQ is unchanged.
-    assert.equal((await readDeadLetters(httpUrl)).length, before);
-    const rejected = (await readRejectedEvents(httpUrl)).filter((letter) => letter.body.includes(userId));
+    assert.equal((await readDeadLetters(stack.httpUrl)).length, before);
+    const rejected = (await readRejectedEvents(stack.httpUrl)).filter((letter) =>
+      letter.body.includes(userId),
+    );
     assert.equal(rejected.length, 1);
     assert.equal(rejected[0]?.code, 'validation_failed');
     assert.match(rejected[0]?.reason ?? '', /event/);

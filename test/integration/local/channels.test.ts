@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
   ConflictException,
   DeleteOptedOutNumberCommand,
@@ -16,8 +16,7 @@ import {
   SetEndpointAttributesCommand,
   SNSClient,
 } from '@aws-sdk/client-sns';
-import { awsClientConfig, uniqueId } from '../../support/local.js';
-import { testStack } from '../../support/stack.js';
+import { uniqueId, useStackClients } from '../../support/local.js';
 
 interface Captured {
   channel: string;
@@ -34,28 +33,18 @@ interface Captured {
 }
 
 describe('the edge speaks End User Messaging SMS and SNS mobile push (real SDK clients)', () => {
-  let httpUrl: string;
-  let sms: PinpointSMSVoiceV2Client;
-  let sns: SNSClient;
+  const stack = useStackClients((config) => ({
+    sms: new PinpointSMSVoiceV2Client(config),
+    sns: new SNSClient(config),
+  }));
 
   const outbox = async (query: string): Promise<Captured[]> =>
-    ((await (await fetch(`${httpUrl}/local/outbox?${query}`)).json()) as { messages: Captured[] }).messages;
-
-  before(async () => {
-    const stack = await testStack();
-    httpUrl = stack.httpUrl;
-    sms = new PinpointSMSVoiceV2Client(awsClientConfig(stack.edgeUrl));
-    sns = new SNSClient(awsClientConfig(stack.edgeUrl));
-  });
-
-  after(() => {
-    sms.destroy();
-    sns.destroy();
-  });
+    ((await (await fetch(`${stack.httpUrl}/local/outbox?${query}`)).json()) as { messages: Captured[] })
+      .messages;
 
   it('captures SendTextMessage with its encoding and parts, filterable by channel', async () => {
     const journeyId = uniqueId('sms');
-    const { MessageId } = await sms.send(
+    const { MessageId } = await stack.sms.send(
       new SendTextMessageCommand({
         DestinationPhoneNumber: '+33612345678',
         MessageBody: `Bonjour 😀 ${'x'.repeat(70)}`,
@@ -74,11 +63,11 @@ describe('the edge speaks End User Messaging SMS and SNS mobile push (real SDK c
 
   it('refuses what the service refuses, with its error types', async () => {
     await assert.rejects(
-      sms.send(new SendTextMessageCommand({ DestinationPhoneNumber: '0612345678', MessageBody: 'hi' })),
+      stack.sms.send(new SendTextMessageCommand({ DestinationPhoneNumber: '0612345678', MessageBody: 'hi' })),
       (error: unknown) => error instanceof ValidationException && /E\.164/.test(error.message),
     );
     await assert.rejects(
-      sms.send(
+      stack.sms.send(
         new SendTextMessageCommand({
           DestinationPhoneNumber: '+33612345678',
           MessageBody: 'hi',
@@ -91,13 +80,15 @@ describe('the edge speaks End User Messaging SMS and SNS mobile push (real SDK c
 
   it('refuses a number on the opt-out list with ConflictException until it is taken off', async () => {
     const number = '+33699999999';
-    await sms.send(new PutOptedOutNumberCommand({ OptOutListName: 'Default', OptedOutNumber: number }));
+    await stack.sms.send(new PutOptedOutNumberCommand({ OptOutListName: 'Default', OptedOutNumber: number }));
     await assert.rejects(
-      sms.send(new SendTextMessageCommand({ DestinationPhoneNumber: number, MessageBody: 'hi' })),
+      stack.sms.send(new SendTextMessageCommand({ DestinationPhoneNumber: number, MessageBody: 'hi' })),
       ConflictException,
     );
-    await sms.send(new DeleteOptedOutNumberCommand({ OptOutListName: 'Default', OptedOutNumber: number }));
-    const { MessageId } = await sms.send(
+    await stack.sms.send(
+      new DeleteOptedOutNumberCommand({ OptOutListName: 'Default', OptedOutNumber: number }),
+    );
+    const { MessageId } = await stack.sms.send(
       new SendTextMessageCommand({ DestinationPhoneNumber: number, MessageBody: 'hi' }),
     );
     assert.ok(MessageId);
@@ -106,16 +97,16 @@ describe('the edge speaks End User Messaging SMS and SNS mobile push (real SDK c
   it('creates one platform endpoint per token and publishes the platform payload', async () => {
     const application = 'arn:aws:sns:us-east-1:000000000000:app/APNS/cairn-local';
     const token = uniqueId('device');
-    const first = await sns.send(
+    const first = await stack.sns.send(
       new CreatePlatformEndpointCommand({ PlatformApplicationArn: application, Token: token }),
     );
-    const again = await sns.send(
+    const again = await stack.sns.send(
       new CreatePlatformEndpointCommand({ PlatformApplicationArn: application, Token: token }),
     );
     assert.ok(first.EndpointArn?.includes(':endpoint/APNS/cairn-local/'));
     assert.equal(again.EndpointArn, first.EndpointArn, 'idempotent for the same token');
     const apns = { aps: { alert: { title: 'Your cart', body: 'Still thinking?' } }, cartId: 'c-1' };
-    const { MessageId } = await sns.send(
+    const { MessageId } = await stack.sns.send(
       new PublishCommand({
         TargetArn: first.EndpointArn,
         MessageStructure: 'json',
@@ -133,11 +124,11 @@ describe('the edge speaks End User Messaging SMS and SNS mobile push (real SDK c
 
   it('disables the endpoint of a token the platform rejects, and publishing then fails', async () => {
     const application = 'arn:aws:sns:us-east-1:000000000000:app/GCM/cairn-local';
-    const { EndpointArn } = await sns.send(
+    const { EndpointArn } = await stack.sns.send(
       new CreatePlatformEndpointCommand({ PlatformApplicationArn: application, Token: uniqueId('invalid-') }),
     );
     const publish = () =>
-      sns.send(
+      stack.sns.send(
         new PublishCommand({
           TargetArn: EndpointArn,
           MessageStructure: 'json',
@@ -145,11 +136,11 @@ describe('the edge speaks End User Messaging SMS and SNS mobile push (real SDK c
         }),
       );
     await assert.rejects(publish(), EndpointDisabledException);
-    const attributes = await sns.send(new GetEndpointAttributesCommand({ EndpointArn }));
+    const attributes = await stack.sns.send(new GetEndpointAttributesCommand({ EndpointArn }));
     assert.equal(attributes.Attributes?.Enabled, 'false');
-    await sns.send(new SetEndpointAttributesCommand({ EndpointArn, Attributes: { Enabled: 'true' } }));
+    await stack.sns.send(new SetEndpointAttributesCommand({ EndpointArn, Attributes: { Enabled: 'true' } }));
     assert.equal(
-      (await sns.send(new GetEndpointAttributesCommand({ EndpointArn }))).Attributes?.Enabled,
+      (await stack.sns.send(new GetEndpointAttributesCommand({ EndpointArn }))).Attributes?.Enabled,
       'true',
     );
   });

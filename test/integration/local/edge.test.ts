@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
   DynamoDBClient,
   GetItemCommand,
@@ -9,42 +9,31 @@ import {
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
 import { SESv2Client, SendEmailCommand, type SendEmailCommandInput } from '@aws-sdk/client-sesv2';
-import { awsClientConfig, readOutbox, uniqueId } from '../../support/local.js';
+import { readOutbox, uniqueId, useStackClients } from '../../support/local.js';
 import { testStack } from '../../support/stack.js';
 
 describe('the edge of the started stack, with real AWS SDK clients', () => {
-  let httpUrl: string;
-  let ddb: DynamoDBClient;
-  let ses: SESv2Client;
-
-  before(async () => {
-    const stack = await testStack();
-    httpUrl = stack.httpUrl;
-    ddb = new DynamoDBClient(awsClientConfig(stack.edgeUrl));
-    ses = new SESv2Client(awsClientConfig(stack.edgeUrl));
-  });
-
-  after(() => {
-    ddb.destroy();
-    ses.destroy();
-  });
+  const stack = useStackClients((config) => ({
+    ddb: new DynamoDBClient(config),
+    ses: new SESv2Client(config),
+  }));
 
   describe('DynamoDB (proxied to DynamoDB Local)', () => {
     it('lists the tables created from shared/store/tables.ts', async () => {
-      const { TableNames } = await ddb.send(new ListTablesCommand({}));
+      const { TableNames } = await stack.ddb.send(new ListTablesCommand({}));
       assert.ok(TableNames?.includes('cairn-profiles'));
       assert.ok(TableNames?.includes('cairn-journeys'));
     });
 
     it('writes and reads an item back', async () => {
       const pk = uniqueId('edge');
-      await ddb.send(
+      await stack.ddb.send(
         new PutItemCommand({
           TableName: 'cairn-profiles',
           Item: { pk: { S: pk }, sk: { S: 'X' }, n: { N: '42' } },
         }),
       );
-      const { Item } = await ddb.send(
+      const { Item } = await stack.ddb.send(
         new GetItemCommand({
           TableName: 'cairn-profiles',
           Key: { pk: { S: pk }, sk: { S: 'X' } },
@@ -56,10 +45,10 @@ describe('the edge of the started stack, with real AWS SDK clients', () => {
 
     it('passes DynamoDB errors through with their type and cancellation reasons', async () => {
       const pk = uniqueId('edge');
-      await ddb.send(
+      await stack.ddb.send(
         new PutItemCommand({ TableName: 'cairn-profiles', Item: { pk: { S: pk }, sk: { S: 'X' } } }),
       );
-      const error = await ddb
+      const error = await stack.ddb
         .send(
           new TransactWriteItemsCommand({
             TransactItems: [
@@ -107,11 +96,11 @@ describe('the edge of the started stack, with real AWS SDK clients', () => {
 
     it('captures the message with the journey ids from its EmailTags, newest first', async () => {
       const journeyId = uniqueId('j');
-      const first = await ses.send(new SendEmailCommand(email(journeyId)));
-      const second = await ses.send(
+      const first = await stack.ses.send(new SendEmailCommand(email(journeyId)));
+      const second = await stack.ses.send(
         new SendEmailCommand(email(journeyId, { Destination: { ToAddresses: ['bob@example.com'] } })),
       );
-      const messages = await readOutbox(httpUrl, { journeyId });
+      const messages = await readOutbox(stack.httpUrl, { journeyId });
       assert.deepEqual(
         messages.map((m) => m.messageId),
         [second.MessageId, first.MessageId],
@@ -131,19 +120,19 @@ describe('the edge of the started stack, with real AWS SDK clients', () => {
     it('refuses what SES refuses, with AWS error types', async () => {
       const journeyId = uniqueId('j');
       await assert.rejects(
-        ses.send(new SendEmailCommand(email(journeyId, { FromEmailAddress: undefined }))),
+        stack.ses.send(new SendEmailCommand(email(journeyId, { FromEmailAddress: undefined }))),
         {
           name: 'BadRequestException',
         },
       );
       await assert.rejects(
-        ses.send(new SendEmailCommand(email(journeyId, { Destination: { ToAddresses: [] } }))),
+        stack.ses.send(new SendEmailCommand(email(journeyId, { Destination: { ToAddresses: [] } }))),
         {
           name: 'BadRequestException',
         },
       );
       await assert.rejects(
-        ses.send(
+        stack.ses.send(
           new SendEmailCommand(email(journeyId, { Destination: { ToAddresses: ['not-an-address'] } })),
         ),
         {
@@ -151,7 +140,7 @@ describe('the edge of the started stack, with real AWS SDK clients', () => {
         },
       );
       await assert.rejects(
-        ses.send(
+        stack.ses.send(
           new SendEmailCommand(
             email(journeyId, { EmailTags: [{ Name: 'journeyId', Value: 'has spaces and é' }] }),
           ),
@@ -160,12 +149,12 @@ describe('the edge of the started stack, with real AWS SDK clients', () => {
       );
       const many = Array.from({ length: 51 }, (_, i) => `r${i}@example.com`);
       await assert.rejects(
-        ses.send(new SendEmailCommand(email(journeyId, { Destination: { ToAddresses: many } }))),
+        stack.ses.send(new SendEmailCommand(email(journeyId, { Destination: { ToAddresses: many } }))),
         {
           name: 'MessageRejected',
         },
       );
-      assert.deepEqual(await readOutbox(httpUrl, { journeyId }), []);
+      assert.deepEqual(await readOutbox(stack.httpUrl, { journeyId }), []);
     });
   });
 
