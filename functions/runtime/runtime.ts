@@ -24,12 +24,7 @@ import { dynamoMessageErasure, journeyErasure } from '../../shared/runtime/erasu
 import { sfnExecutionService } from '../../shared/runtime/executions.js';
 import type { FeedbackDeps } from '../../shared/runtime/feedback.js';
 import { profileAccess } from '../../shared/runtime/profiles.js';
-import {
-  getJourneyStats,
-  type JourneyStats,
-  listJourneyMessages,
-  listMessages,
-} from '../../shared/runtime/queries.js';
+import { getJourneyStats, listJourneyMessages, listMessages } from '../../shared/runtime/queries.js';
 import { createEventReactor, type EventReactor } from '../../shared/runtime/reactor.js';
 import type { StepDeps } from '../../shared/runtime/step.js';
 import { stopFor } from '../../shared/runtime/stop.js';
@@ -37,6 +32,7 @@ import { dynamoRuntimeStore, type RuntimeStore } from '../../shared/runtime/stor
 import type { ExecutionService, JourneySource, RuntimeProfile } from '../../shared/runtime/types.js';
 import { createDocumentClient } from '../../shared/store/dynamodb.js';
 import type { EmailTemplate } from '../../shared/templates/render.js';
+import type { RuntimeApi } from '../api/routes.js';
 import { edgeLogger, handlerClock, tableNames } from '../config.js';
 import { defaultUnsubscribeUrl, unsubscribeSecret } from './unsubscribe-secret.js';
 
@@ -76,18 +72,8 @@ export interface Runtime {
   feedback: FeedbackDeps;
   /** The journey part of an erasure (stops executions, deletes message records). */
   erasure: JourneyErasure;
-  /** What `functions/api` routes call (RuntimeApi). */
-  api: {
-    enroll(journeyId: string, input: unknown): Promise<unknown>;
-    stats(journeyId: string): Promise<JourneyStats>;
-    messages(query: {
-      profileId?: string;
-      journeyId?: string;
-      limit?: number;
-      cursor?: string;
-    }): Promise<unknown>;
-    removeFromJourney(journeyId: string, profileId: string): Promise<unknown>;
-  };
+  /** What `functions/api` routes call. */
+  api: RuntimeApi;
 }
 
 /**

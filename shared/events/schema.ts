@@ -94,21 +94,16 @@ export const aliasMessageSchema = z.object({
   previousId: idLike('previousId'),
 });
 
-export const pageMessageSchema = z.object({
-  ...common,
-  type: z.literal('page'),
+/** What a page view and a screen view carry besides the common fields. */
+const viewFields = {
   name: z.string({ error: 'name must be a string' }).optional(),
   category: z.string({ error: 'category must be a string' }).optional(),
   properties: objectOf('properties'),
-});
+};
 
-export const screenMessageSchema = z.object({
-  ...common,
-  type: z.literal('screen'),
-  name: z.string({ error: 'name must be a string' }).optional(),
-  category: z.string({ error: 'category must be a string' }).optional(),
-  properties: objectOf('properties'),
-});
+export const pageMessageSchema = z.object({ ...common, type: z.literal('page'), ...viewFields });
+
+export const screenMessageSchema = z.object({ ...common, type: z.literal('screen'), ...viewFields });
 
 export const groupMessageSchema = z.object({
   ...common,

@@ -53,6 +53,16 @@ export interface TimelinePage {
 
 export const maxTimelinePage = 500;
 
+/** The page size a timeline request asks for (default 100), checked: an integer from 1 to maxTimelinePage. */
+export function timelinePageLimit(limit = 100): number {
+  if (!Number.isInteger(limit) || limit < 1 || limit > maxTimelinePage) {
+    throw new ValidationError([
+      { path: ['limit'], message: `limit must be an integer from 1 to ${maxTimelinePage}` },
+    ]);
+  }
+  return limit;
+}
+
 /**
  * Events of the profile and of every profile merged into it, oldest first, `limit` per page (default
  * 100). Null when the profile does not exist.
@@ -62,12 +72,7 @@ export async function timeline(
   profileId: string,
   page: { limit?: number; cursor?: string } = {},
 ): Promise<TimelinePage | null> {
-  const limit = page.limit ?? 100;
-  if (!Number.isInteger(limit) || limit < 1 || limit > maxTimelinePage) {
-    throw new ValidationError([
-      { path: ['limit'], message: `limit must be an integer from 1 to ${maxTimelinePage}` },
-    ]);
-  }
+  const limit = timelinePageLimit(page.limit);
   const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
   const profile = await getProfile(store, profileId);
   if (!profile) return null;

@@ -6,6 +6,7 @@ import { stableHash } from '../ids.js';
 import type { TemplateVariables } from '../journeys/nodes/email.js';
 import { type JourneyNode, nodeModule } from '../journeys/nodes/index.js';
 import type { StepProfile } from '../journeys/nodes/types.js';
+import type { TaskTokenWait } from '../journeys/nodes/waitFor.js';
 import type { Journey } from '../journeys/schema.js';
 import type { StepRequest } from '../journeys/step.js';
 import type { Logger } from '../log.js';
@@ -109,16 +110,7 @@ export function nodeDeps(
       return { messageId };
     },
 
-    async saveTaskToken(wait: {
-      taskToken: string;
-      executionName: string;
-      profileId: string;
-      journeyId: string;
-      version: number;
-      nodeId: string;
-      awaited: { event: string; where?: Record<string, unknown>; match: Record<string, unknown> };
-      expiresAt: number;
-    }) {
+    async saveTaskToken(wait: TaskTokenWait) {
       const entered = request.input.enteredAt ? Date.parse(request.input.enteredAt) : deps.clock.now();
       // Stored with the step's counters and timeline entry, before the step returns (the execution
       // then waits for the token).

@@ -1,5 +1,5 @@
 import { NotFoundError, ValidationError } from '../errors.js';
-import { getProfile, maxTimelinePage, type ProfileStore, type TimelineEvent } from '../profiles/index.js';
+import { getProfile, type ProfileStore, type TimelineEvent, timelinePageLimit } from '../profiles/index.js';
 import type { TimelineEntry, TimelineStore } from './timeline-store.js';
 
 /**
@@ -58,12 +58,7 @@ export async function profileTimeline(
   profileId: string,
   page: { limit?: number; cursor?: string } = {},
 ): Promise<ProfileTimelinePage> {
-  const limit = page.limit ?? 100;
-  if (!Number.isInteger(limit) || limit < 1 || limit > maxTimelinePage) {
-    throw new ValidationError([
-      { path: ['limit'], message: `limit must be an integer from 1 to ${maxTimelinePage}` },
-    ]);
-  }
+  const limit = timelinePageLimit(page.limit);
   const from = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
   const profile = await getProfile(profiles, profileId);
   if (!profile) throw new NotFoundError(`profile ${profileId} not found`);

@@ -311,45 +311,40 @@ export class DynamoSegmentStore implements SegmentStore, SegmentMembership {
     now: string,
     limit: number,
   ): Promise<{ segmentId: string; profileId: string; dueAt: string }[]> {
+    const items = await this.queryDueShards('dueShard = :shard AND dueAt <= :now', { ':now': now }, limit);
+    return items.map((item) => ({
+      segmentId: String(item.sk).slice(4),
+      profileId: String(item.pk).slice(2),
+      dueAt: String(item.dueAt),
+    }));
+  }
+
+  /** The earliest pending timer, if any (the local stack re-arms its wake-up with it on start). */
+  async earliestDue(): Promise<string | undefined> {
+    const items = await this.queryDueShards('dueShard = :shard', {}, 1);
+    return items.map((item) => String(item.dueAt)).sort()[0];
+  }
+
+  /** One Query per shard of the `segment-due` index, all at once: the first `limit` items of each. */
+  private async queryDueShards(
+    keyCondition: string,
+    values: Record<string, unknown>,
+    limit: number,
+  ): Promise<Record<string, unknown>[]> {
     const pages = await Promise.all(
       Array.from({ length: dueShards }, (_, shard) =>
         this.client.send(
           new QueryCommand({
             TableName: this.profiles,
             IndexName: 'segment-due',
-            KeyConditionExpression: 'dueShard = :shard AND dueAt <= :now',
-            ExpressionAttributeValues: { ':shard': `DUE#${shard}`, ':now': now },
+            KeyConditionExpression: keyCondition,
+            ExpressionAttributeValues: { ':shard': `DUE#${shard}`, ...values },
             Limit: limit,
           }),
         ),
       ),
     );
-    return pages.flatMap((page) =>
-      (page.Items ?? []).map((item) => ({
-        segmentId: String(item.sk).slice(4),
-        profileId: String(item.pk).slice(2),
-        dueAt: String(item.dueAt),
-      })),
-    );
-  }
-
-  /** The earliest pending timer, if any (the local stack re-arms its wake-up with it on start). */
-  async earliestDue(): Promise<string | undefined> {
-    const pages = await Promise.all(
-      Array.from({ length: dueShards }, (_, shard) =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.profiles,
-            IndexName: 'segment-due',
-            KeyConditionExpression: 'dueShard = :shard',
-            ExpressionAttributeValues: { ':shard': `DUE#${shard}` },
-            Limit: 1,
-          }),
-        ),
-      ),
-    );
-    const due = pages.flatMap((p) => (p.Items ?? []).map((i) => String(i.dueAt))).sort();
-    return due[0];
+    return pages.flatMap((page) => page.Items ?? []);
   }
 
   /** A page of live profiles (a parallel Scan segment), for backfills. */

@@ -55,18 +55,21 @@ export function awaitedEventMatches(
   return awaited.where ? matchesPattern(awaited.where, message) : true;
 }
 
+/** A waiting customer's task token and the event it waits for, until `expiresAt` (epoch ms). */
+export interface TaskTokenWait {
+  taskToken: string;
+  executionName: string;
+  profileId: string;
+  journeyId: string;
+  version: number;
+  nodeId: string;
+  awaited: AwaitedEvent;
+  expiresAt: number;
+}
+
 export interface WaitForDeps {
-  /** Stores the token until `expiresAt` (epoch ms) so ingest can resume the execution. */
-  saveTaskToken(wait: {
-    taskToken: string;
-    executionName: string;
-    profileId: string;
-    journeyId: string;
-    version: number;
-    nodeId: string;
-    awaited: AwaitedEvent;
-    expiresAt: number;
-  }): Promise<void>;
+  /** Stores the token until `expiresAt` so ingest can resume the execution. */
+  saveTaskToken(wait: TaskTokenWait): Promise<void>;
 }
 
 export async function runWaitFor(step: StepContext<WaitForNode>, deps: WaitForDeps): Promise<StepResult> {
