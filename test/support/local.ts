@@ -3,6 +3,7 @@
  * SDK client config for the edge, and the local-only routes (idle, outbox, DLQ, clock).
  */
 import { after, before } from 'node:test';
+import { Analytics } from '@segment/analytics-node';
 import type { DeadLetter } from '../../infra/local/eventbridge.js';
 import type { OutboxMessage } from '../../infra/local/ses.js';
 import { testStack } from './stack.js';
@@ -89,4 +90,15 @@ export function useStackClients<Clients extends Record<string, { destroy(): void
     for (const client of Object.values(made ?? {})) client.destroy();
   });
   return clients;
+}
+
+/**
+ * The Segment Node SDK (@segment/analytics-node) pointed at the local HTTP API with the dev write key,
+ * no retries; `errors` collects every error it reports.
+ */
+export function segmentAnalytics(httpUrl: string, options: { flushAt: number }) {
+  const analytics = new Analytics({ writeKey: 'dev-write-key', host: httpUrl, maxRetries: 0, ...options });
+  const errors: unknown[] = [];
+  analytics.on('error', (error) => errors.push(error));
+  return { analytics, errors };
 }

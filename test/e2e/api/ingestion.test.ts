@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { Analytics } from '@segment/analytics-node';
-import { uniqueId, waitForIdle } from '../../support/local.js';
+import { segmentAnalytics, uniqueId, waitForIdle } from '../../support/local.js';
 import { issueFields, useStackApi } from './client.js';
 
 describe('API: Segment-compatible ingestion (/v1/*)', () => {
@@ -75,14 +74,7 @@ describe('API: Segment-compatible ingestion (/v1/*)', () => {
 
   it('works unchanged with @segment/analytics-node', async () => {
     const userId = uniqueId('segment');
-    const analytics = new Analytics({
-      writeKey: 'dev-write-key',
-      host: api.httpUrl,
-      maxRetries: 0,
-      flushAt: 3,
-    });
-    const errors: unknown[] = [];
-    analytics.on('error', (error) => errors.push(error));
+    const { analytics, errors } = segmentAnalytics(api.httpUrl, { flushAt: 3 });
     analytics.identify({ userId, traits: { email: `${userId}@example.com`, firstName: 'Ada' } });
     analytics.track({ userId, event: 'Signed Up', properties: { source: 'sdk' } });
     analytics.page({ userId, name: 'Pricing' });

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { Analytics } from '@segment/analytics-node';
 import {
   readDeadLetters,
   readRejectedEvents,
+  segmentAnalytics,
   uniqueId,
   useStackClients,
   waitForIdle,
@@ -70,19 +70,12 @@ describe('events reach the same profile through PutEvents and the Segment-compat
   it('@segment/analytics-node pointed at the local HTTP API builds the profile, anonymous history included', async () => {
     const userId = uniqueId('seg');
     const anonymousId = randomUUID();
-    const analytics = new Analytics({
-      writeKey: 'dev-write-key',
-      host: stack.httpUrl,
-      flushAt: 1,
-      maxRetries: 0,
-    });
-    const failures: unknown[] = [];
-    analytics.on('error', (error) => failures.push(error));
+    const { analytics, errors } = segmentAnalytics(stack.httpUrl, { flushAt: 1 });
     analytics.track({ anonymousId, event: 'Product Viewed', properties: { sku: 'sku-1' } });
     analytics.identify({ userId, anonymousId, traits: { name: 'Ada', plan: 'free' } });
     analytics.track({ userId, event: 'Signed Up' });
     await analytics.closeAndFlush({ timeout: 10_000 });
-    assert.deepEqual(failures, []);
+    assert.deepEqual(errors, []);
     await waitForIdle(stack.httpUrl);
     const { status, profile } = await profileBy(`userId=${encodeURIComponent(userId)}`);
     assert.equal(status, 200);
