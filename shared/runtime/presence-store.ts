@@ -6,7 +6,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailure, sendRetryingConflicts } from '../store/dynamodb.js';
+import { sendRetryingConflicts, writeIfCondition } from '../store/dynamodb.js';
 import { profilesTable } from '../store/tables.js';
 import { notErased } from './erased.js';
 import type { EntryRecord, PresenceRecord, ProfileJourneyState, WaitingFor } from './types.js';
@@ -142,8 +142,8 @@ export function dynamoPresenceStore(
         condition = 'attribute_not_exists(pk) OR lastEnteredAt <= :since OR lastExecution = :exec';
         values[':since'] = notEnteredSince;
       }
-      try {
-        await client.send(
+      return writeIfCondition(
+        client.send(
           new TransactWriteCommand({
             TransactItems: [
               {
@@ -167,12 +167,8 @@ export function dynamoPresenceStore(
               notErased(profiles, presence.profileId),
             ],
           }),
-        );
-        return true;
-      } catch (error) {
-        if (isConditionFailure(error)) return false;
-        throw error;
-      }
+        ),
+      );
     },
 
     async setWaiting(presence, waiting) {
@@ -181,13 +177,9 @@ export function dynamoPresenceStore(
     },
 
     async clearWaiting(profileId, executionName, token) {
-      try {
-        await sendWrite(() => new UpdateCommand(writes.clearWaiting(profileId, executionName, token)));
-        return true;
-      } catch (error) {
-        if (isConditionFailure(error)) return false;
-        throw error;
-      }
+      return writeIfCondition(
+        sendWrite(() => new UpdateCommand(writes.clearWaiting(profileId, executionName, token))),
+      );
     },
 
     async removePresence(profileId, executionName) {

@@ -6,7 +6,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { type AnalyticsWrite, analyticsItems } from '../analytics/store.js';
-import { cancellationReasons, isConditionFailure, sendRetryingConflicts } from '../store/dynamodb.js';
+import { cancellationReasons, sendRetryingConflicts, writeIfCondition } from '../store/dynamodb.js';
 import { journeysTable, profilesTable } from '../store/tables.js';
 import { notErased, ProfileErasedError } from './erased.js';
 import { dynamoMessageStore, type MessageChange, type MessageStore, messageWrite } from './message-store.js';
@@ -164,8 +164,8 @@ export function dynamoRuntimeStore(
 
   const store: RuntimeStore = {
     async recordRefusal(entry) {
-      try {
-        await client.send(
+      return writeIfCondition(
+        client.send(
           new TransactWriteCommand({
             TransactItems: [
               { Put: { ...writes.addTimeline(entry), ConditionExpression: 'attribute_not_exists(pk)' } },
@@ -173,12 +173,8 @@ export function dynamoRuntimeStore(
               notErased(profiles, entry.profileId),
             ],
           }),
-        );
-        return true;
-      } catch (error) {
-        if (isConditionFailure(error)) return false;
-        throw error;
-      }
+        ),
+      );
     },
 
     ...dynamoPresenceStore(client, { tableName: profiles }),

@@ -24,6 +24,17 @@ export function isConditionFailure(error: unknown): boolean {
   return name === 'ConditionalCheckFailedException' || name === 'TransactionCanceledException';
 }
 
+/** Sends a conditional write: true when it was made, false when its condition (or a transaction item's) failed. */
+export async function writeIfCondition(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
 /** The per-item codes of a cancelled transaction; undefined for any other error. */
 export function cancellationReasons(error: unknown): string[] | undefined {
   if ((error as { name?: string }).name !== 'TransactionCanceledException') return undefined;
