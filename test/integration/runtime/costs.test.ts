@@ -83,6 +83,21 @@ const journey: Journey = journeySchema.parse({
   },
 });
 
+/** A profile id and an execution name of its own for one test. */
+function newCustomer() {
+  return { profileId: randomUUID(), execution: `costs-${randomUUID()}` };
+}
+
+/** A new customer whose entry into the journey is recorded, as the reactor does before the first step. */
+async function enteredCustomer() {
+  const customer = newCustomer();
+  await store.recordEntry({
+    presence: presence(customer.profileId, customer.execution),
+    notEnteredSince: undefined,
+  });
+  return customer;
+}
+
 function setup(options: { onSend?: (email: OutgoingEmail) => Promise<void> } = {}) {
   const counts: Record<string, number> = {};
   const count = (name: string) => {
@@ -154,8 +169,7 @@ function presence(profileId: string, executionName: string): PresenceRecord {
 describe('requests per step kind (SDK calls)', () => {
   it('email: profile read, conditional put, SendEmail, one transaction', async () => {
     const { deps, counts } = setup();
-    const profileId = randomUUID();
-    const execution = `costs-${randomUUID()}`;
+    const { profileId, execution } = newCustomer();
     const result = await requestsOf(() => runStep(request(profileId, execution, 'mail'), deps), counts);
     // The conditional put is a transaction with the erasure check: still one request.
     assert.deepEqual(result, {
@@ -179,8 +193,7 @@ describe('requests per step kind (SDK calls)', () => {
 
   it('a retried email step: the put fails, one read, one transaction, no second send', async () => {
     const { deps, counts } = setup();
-    const profileId = randomUUID();
-    const execution = `costs-${randomUUID()}`;
+    const { profileId, execution } = newCustomer();
     const first = await runStep(request(profileId, execution, 'mail'), deps);
     const result = await requestsOf(() => runStep(request(profileId, execution, 'mail'), deps), counts);
     assert.deepEqual(result, {
@@ -232,8 +245,7 @@ describe('requests per step kind (SDK calls)', () => {
 
   it('webhook, update, branch: one request each beyond the node’s own work', async () => {
     const { deps, counts } = setup();
-    const profileId = randomUUID();
-    const execution = `costs-${randomUUID()}`;
+    const { profileId, execution } = newCustomer();
     assert.deepEqual(await requestsOf(() => runStep(request(profileId, execution, 'hook'), deps), counts), {
       'DynamoDB.TransactWriteItems': 1,
       webhook: 1,
@@ -251,9 +263,7 @@ describe('requests per step kind (SDK calls)', () => {
 
   it('waitFor: the token, counters and timeline in one transaction', async () => {
     const { deps, counts } = setup();
-    const profileId = randomUUID();
-    const execution = `costs-${randomUUID()}`;
-    await store.recordEntry({ presence: presence(profileId, execution), notEnteredSince: undefined });
+    const { profileId, execution } = await enteredCustomer();
     const result = await requestsOf(
       () => runStep(request(profileId, execution, 'await', 'token-1'), deps),
       counts,
@@ -267,9 +277,7 @@ describe('requests per step kind (SDK calls)', () => {
 
   it('exit: counters, timeline and presence removal in one transaction', async () => {
     const { deps, counts } = setup();
-    const profileId = randomUUID();
-    const execution = `costs-${randomUUID()}`;
-    await store.recordEntry({ presence: presence(profileId, execution), notEnteredSince: undefined });
+    const { profileId, execution } = await enteredCustomer();
     const result = await requestsOf(() => runStep(request(profileId, execution, 'done'), deps), counts);
     assert.deepEqual(result, { 'DynamoDB.TransactWriteItems': 1 });
     assert.deepEqual((await store.readJourneyState(profileId)).presence, []);
@@ -277,9 +285,7 @@ describe('requests per step kind (SDK calls)', () => {
 
   it('exit with analytics: one Query of the execution trail, then the same one transaction', async () => {
     const { deps, counts } = setup();
-    const profileId = randomUUID();
-    const execution = `costs-${randomUUID()}`;
-    await store.recordEntry({ presence: presence(profileId, execution), notEnteredSince: undefined });
+    const { profileId, execution } = await enteredCustomer();
     const result = await requestsOf(
       () =>
         runStep(request(profileId, execution, 'done'), { ...deps, analytics: dynamoAnalyticsReader(client) }),
@@ -311,10 +317,8 @@ describe('requests per resume and stop (SDK calls)', () => {
   }
 
   async function waitingProfile() {
-    const profileId = randomUUID();
-    const execution = `costs-${randomUUID()}`;
+    const { profileId, execution } = await enteredCustomer();
     const token = `token-${randomUUID()}`;
-    await store.recordEntry({ presence: presence(profileId, execution), notEnteredSince: undefined });
     await store.setWaiting(presence(profileId, execution), {
       nodeId: 'await',
       event: 'Order Completed',
