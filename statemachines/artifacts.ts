@@ -1,6 +1,7 @@
 /**
  * The journeys-as-code folder: example journeys (`*.journey.yaml`), their templates
- * (`templates/<id>.template.yaml`), and the generated files (`<id>.asl.json`, `journey.schema.json`)
+ * (`templates/<id>.template.yaml`), the segments they use (`segments/<id>.segment.yaml`, see
+ * segments.ts), and the generated files (`<id>.asl.json`, `journey.schema.json`)
  * that `npm run compile` writes and a test keeps fresh.
  */
 
@@ -15,6 +16,7 @@ import { journeyIssues, parseJourneyDocument, validateJourney } from '../shared/
 import { type EmailTemplate, validateTemplate } from '../shared/templates/render.js';
 import { aslProblems } from './asl-check.js';
 import { derivedProblems, derivedSchemaFiles } from './derived.js';
+import { segmentIdsOf, segmentProblems, segmentSchemaFile } from './segments.js';
 
 export const statemachinesDir = dirname(fileURLToPath(import.meta.url));
 export const templatesDir = join(statemachinesDir, 'templates');
@@ -82,8 +84,10 @@ export function loadJourneyFile(file: string): { journey?: Journey; problems: Pr
   } catch (error) {
     return { problems: problemsOf(file, error) };
   }
+  const segmentIds = segmentIdsOf(dirname(file));
   const issues = journeyIssues(document, {
     templateExists: (id) => templateExists(id, join(dirname(file), 'templates')),
+    segmentExists: (id) => segmentIds.has(id),
   });
   const expectedId = basename(file, '.journey.yaml');
   const id = (document as { id?: unknown } | null)?.id;
@@ -97,7 +101,7 @@ export function loadJourneyFile(file: string): { journey?: Journey; problems: Pr
 
 /** Every problem in the folder: journeys, their templates, and the compiled ASL as asl-validator sees it. */
 export function validateAll(dir = statemachinesDir): Problem[] {
-  const problems: Problem[] = [...derivedProblems(dir)];
+  const problems: Problem[] = [...derivedProblems(dir), ...segmentProblems(dir)];
   for (const file of templateFiles(join(dir, 'templates'))) {
     try {
       loadTemplate(file);
@@ -127,5 +131,6 @@ export function generatedFiles(dir = statemachinesDir): Map<string, string> {
   }
   files.set(join(dir, 'journey.schema.json'), `${JSON.stringify(journeyJsonSchema(), null, 2)}\n`);
   for (const [file, content] of derivedSchemaFiles(dir)) files.set(file, content);
+  files.set(...segmentSchemaFile(dir));
   return files;
 }

@@ -49,6 +49,7 @@ import {
 import { busName } from '../../shared/routing.js';
 import { profileTimeline } from '../../shared/runtime/profile-timeline.js';
 import type { RuntimeStore } from '../../shared/runtime/store.js';
+import { definedSegmentIds } from '../../shared/segments/service.js';
 import { createDocumentClient } from '../../shared/store/dynamodb.js';
 import { journeysTable, profilesTable, tableName } from '../../shared/store/tables.js';
 import { createBroadcastDeps } from '../broadcast/deps.js';
@@ -161,6 +162,12 @@ export function createApiDeps(options: ApiDepsOptions): ApiDeps & { catalog: Jou
     profilesTable: config.profilesTable,
     journeysTable: config.journeysTable,
   });
+  const segments = createSegments({
+    env: process.env,
+    client,
+    clock,
+    ...(options.log && { log: options.log }),
+  });
   const catalog = new JourneyCatalog({
     store: new DynamoCatalogStore(client, config.journeysTable),
     deployer: sfnDeployer(sfn, {
@@ -173,6 +180,7 @@ export function createApiDeps(options: ApiDepsOptions): ApiDeps & { catalog: Jou
     stepFunctionArn: config.stepFunctionArn,
     log: options.log,
     onChange: options.onJourneysChanged,
+    segmentIds: () => definedSegmentIds(segments.store),
   });
   const profiles = new DynamoProfileStore({ client, tableName: config.profilesTable, clock });
   const writeKeyStore = new DynamoWriteKeyStore(client, config.journeysTable);
@@ -274,8 +282,7 @@ export function createApiDeps(options: ApiDepsOptions): ApiDeps & { catalog: Jou
           today: new Date(clock.now()).toISOString().slice(0, 10),
         }),
     },
-    segments: createSegments({ env: process.env, client, clock, ...(options.log && { log: options.log }) })
-      .service,
+    segments: segments.service,
     log: options.log,
   };
 }

@@ -8,10 +8,12 @@ import {
 import { DynamoCatalogStore } from '../../shared/catalog/dynamodb.js';
 import { journeyLanguage } from '../../shared/catalog/language.js';
 import { systemClock } from '../../shared/clock.js';
+import { definedSegmentIds } from '../../shared/segments/service.js';
 import { createDocumentClient } from '../../shared/store/dynamodb.js';
 import { journeysTable, tableName } from '../../shared/store/tables.js';
 import { edgeLogger } from '../config.js';
 import { lambdaLog } from '../middleware/index.js';
+import { createSegments } from '../segments/deps.js';
 
 /**
  * Provider of `Custom::CairnJourney` (one per journey `cdk deploy` creates): records the deployed
@@ -20,6 +22,7 @@ import { lambdaLog } from '../middleware/index.js';
  */
 const log = edgeLogger({ component: 'deploy' });
 let deployed: DeployedJourneys | undefined;
+const client = createDocumentClient();
 
 export const handler = middy<CustomResourceEvent, void>()
   .use(
@@ -31,10 +34,11 @@ export const handler = middy<CustomResourceEvent, void>()
   )
   .handler(async (event) => {
     deployed ??= new DeployedJourneys({
-      store: new DynamoCatalogStore(createDocumentClient(), tableName(journeysTable, process.env)),
+      store: new DynamoCatalogStore(client, tableName(journeysTable, process.env)),
       language: journeyLanguage,
       clock: systemClock,
       log,
+      segmentIds: () => definedSegmentIds(createSegments({ client, log }).store),
     });
     await sendCustomResourceResponse(event.ResponseURL, await journeyResource(event, deployed, log));
   });

@@ -1,5 +1,5 @@
 import type { EventReactor } from '../../shared/profiles/index.js';
-import { membershipEvent, segmentsReactor } from '../../shared/segments/wiring.js';
+import { membershipTrigger, segmentsReactor } from '../../shared/segments/wiring.js';
 import { createRuntime } from '../runtime/runtime.js';
 import { createSegments } from '../segments/deps.js';
 
@@ -12,18 +12,12 @@ import { createSegments } from '../segments/deps.js';
  */
 export function createReactor(): EventReactor {
   const { reactor } = createRuntime({ role: 'reactor' });
-  const segments = segmentsReactor(
-    createSegments({ role: 'segments' }).engine(async (change) => {
-      await reactor.onEvent({
-        profile: { profileId: change.profileId, traits: {} },
-        event: membershipEvent(change),
-      });
-    }),
-  );
+  const segments = createSegments({ role: 'segments' });
   return {
     async onEvent(input) {
       await reactor.onEvent(input);
-      await segments.onEvent(input);
+      // The profile as ingest read it carries its journey items: a change that starts nothing costs no read.
+      await segmentsReactor(segments.engine(membershipTrigger(reactor, input.profile))).onEvent(input);
     },
   };
 }

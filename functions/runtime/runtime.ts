@@ -8,6 +8,7 @@ import { sesEmailSender } from '../../shared/channels/email.js';
 import { unsubscribeLink } from '../../shared/channels/unsubscribe.js';
 import type { Clock } from '../../shared/clock.js';
 import { integerFromEnv } from '../../shared/config.js';
+import { dynamoDeriver } from '../../shared/derived/index.js';
 import { ValidationError } from '../../shared/errors.js';
 import { randomIds } from '../../shared/ids.js';
 import { executionName } from '../../shared/journeys/compile.js';
@@ -204,7 +205,12 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const step: StepDeps = {
     getJourneyVersion,
     getTemplate,
-    profiles: profileAccess({ store: profiles, clock }),
+    // An update node's change keeps computed traits, stage and scores current (definitions cached).
+    profiles: profileAccess({
+      store: profiles,
+      clock,
+      deriver: dynamoDeriver(client, tables.journeys),
+    }),
     store,
     email: sesEmailSender(ses, {
       from: env.CAIRN_EMAIL_FROM || undefined,

@@ -253,6 +253,7 @@ export class CairnJourneys extends Construct {
     const segments = new CairnSegments(this, 'Segments', {
       functions,
       data,
+      stateMachines,
       bus: events.bus,
       maxConcurrency,
     });

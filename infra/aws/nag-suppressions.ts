@@ -71,7 +71,8 @@ export function acceptedFindings(cairn: CairnJourneys): AcceptedFinding[] {
   accept(ingest.role!, iam5('*'), reasons.taskTokens);
   accept(api.role!, iam5('*'), reasons.listStateMachines);
   const broadcast = cairn.parts.broadcasts.fn;
-  for (const fn of [ingest, api, broadcast]) {
+  // Step and segments start the journeys a segment entry triggers (an update node, a window timer).
+  for (const fn of [ingest, api, broadcast, step, cairn.functions.segments]) {
     accept(fn.role!, iam5(prefixArn('stateMachine')), reasons.stateMachines);
     accept(fn.role!, iam5(prefixArn('execution')), reasons.executions);
   }

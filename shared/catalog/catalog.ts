@@ -22,9 +22,16 @@ import type {
  */
 export interface JourneyLanguage {
   /** Returns the definition to store, or throws ValidationError listing every problem with its path. */
-  validate(input: unknown, context: { templateIds: ReadonlySet<string> }): Journey;
+  validate(input: unknown, context: ValidationContext): Journey;
   /** ASL for one version, as an object or JSON text, with `${StepFunctionArn}` placeholders. */
   compile(definition: Journey, context: { version: number }): unknown;
+}
+
+/** What a journey may refer to: the stored templates and, where segments exist, the defined segments. */
+export interface ValidationContext {
+  templateIds: ReadonlySet<string>;
+  /** Absent: segment triggers and `branch` cases on segments are refused. */
+  segmentIds?: ReadonlySet<string>;
 }
 
 export interface CatalogDeps {
@@ -37,6 +44,16 @@ export interface CatalogDeps {
   log?: Logger;
   /** Called after a publish or status change, e.g. to drop the runtime's cached journey list. */
   onChange?: (journeyId: string) => void;
+  /** The defined segments' ids (shared/segments): journeys may trigger and branch on them. */
+  segmentIds?: () => Promise<ReadonlySet<string>>;
+}
+
+/** The validation context from the stored templates and the defined segments. */
+export async function validationContext(
+  deps: Pick<CatalogDeps, 'segmentIds'>,
+  templateIds: ReadonlySet<string>,
+): Promise<ValidationContext> {
+  return deps.segmentIds ? { templateIds, segmentIds: await deps.segmentIds() } : { templateIds };
 }
 
 export interface PublishResult {
@@ -131,7 +148,10 @@ export class JourneyCatalog {
     }
     const [existing, templateIds] = await Promise.all([this.deps.store.getJourney(id), this.templateIds()]);
     if (existing) JourneyCatalog.assertNotArchived(existing);
-    const draft = this.deps.language.validate({ ...input, id }, { templateIds });
+    const draft = this.deps.language.validate(
+      { ...input, id },
+      await validationContext(this.deps, templateIds),
+    );
     const size = Buffer.byteLength(JSON.stringify(draft), 'utf8');
     if (size > maxDefinitionBytes) {
       throw new PayloadTooLargeError(
@@ -162,7 +182,10 @@ export class JourneyCatalog {
     const [head, templateIds] = await Promise.all([this.requireJourney(id), this.templateIds()]);
     JourneyCatalog.assertNotArchived(head);
     // Templates may have changed since the draft was saved: validate again.
-    const definition = this.deps.language.validate(head.draft, { templateIds });
+    const definition = this.deps.language.validate(
+      head.draft,
+      await validationContext(this.deps, templateIds),
+    );
     const status: JourneyStatus = head.status === 'paused' ? 'paused' : 'active';
     const published = head.published;
     // Compiled at the published version number, the same definition gives the same ASL: deploy nothing.

@@ -4,7 +4,14 @@ import { ValidationError } from '../errors.js';
 import { assertId } from '../ids.js';
 import { isObject } from '../json.js';
 import type { Logger } from '../log.js';
-import { aslSha256, type CatalogDeps, type PublishResult, saveStatus, substituteAsl } from './catalog.js';
+import {
+  aslSha256,
+  type CatalogDeps,
+  type PublishResult,
+  saveStatus,
+  substituteAsl,
+  validationContext,
+} from './catalog.js';
 import { TemplateCatalog } from './templates.js';
 import type { JourneyRecord, JourneyStatus, JourneyVersionRecord } from './types.js';
 
@@ -95,7 +102,10 @@ export class DeployedJourneys {
     const templateIds = await this.templates.saveChanged(input.templates ?? [], stored);
     if (!isObject(input.definition))
       throw new ValidationError([{ path: [], message: 'journey definition must be an object' }]);
-    const definition = this.deps.language.validate({ ...input.definition, id }, { templateIds });
+    const definition = this.deps.language.validate(
+      { ...input.definition, id },
+      await validationContext(this.deps, templateIds),
+    );
     const sha256 = aslSha256(input.asl);
     const status: JourneyStatus = head?.status === 'paused' ? 'paused' : 'active';
     const published = head?.published;

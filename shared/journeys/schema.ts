@@ -4,6 +4,7 @@
  */
 import * as z from 'zod';
 import { idRules } from '../ids.js';
+import { segmentId } from '../segments/schema.js';
 import { duration, eventName, eventPattern, nodeId } from './fields.js';
 import { journeyNodeSchema } from './nodes/index.js';
 
@@ -17,13 +18,39 @@ const eventCondition = z.strictObject({
   where: eventPattern.optional(),
 });
 
+/** `trigger: { segment: repeat-buyers-fr }` (entry) or `{ segment: …, on: exit }`. */
+export const segmentTriggerSchema = z
+  .strictObject({
+    segment: segmentId.describe('Id of the segment whose entries (or exits) enter the customer.'),
+    on: z
+      .enum(['entry', 'exit'])
+      .default('entry')
+      .describe('entry (default): when the customer enters the segment; exit: when they leave it.'),
+  })
+  .describe('A change of segment membership enters the customer.');
+export type SegmentTrigger = z.infer<typeof segmentTriggerSchema>;
+
+/** The journey's trigger: an event, or a segment entry/exit. */
+export const triggerSchema = z.union([
+  eventCondition.describe('A tracked event matching this enters the customer.'),
+  segmentTriggerSchema,
+]);
+export type JourneyTrigger = z.infer<typeof triggerSchema>;
+
+/** The segment a trigger listens to, if it is a segment trigger. */
+export function segmentTriggerOf(trigger: JourneyTrigger | undefined): SegmentTrigger | undefined {
+  return trigger && 'segment' in trigger ? trigger : undefined;
+}
+
 export const journeySchema = z
   .strictObject({
     $schema: z.string().optional().describe('Editors: path or URL of journey.schema.json.'),
     id: journeyId,
     name: z.string().min(1).max(200),
     description: z.string().max(2000).optional(),
-    trigger: eventCondition.describe('A tracked event matching this enters the customer.'),
+    trigger: triggerSchema.describe(
+      'What enters the customer: a tracked event ({ event, where? }) or a segment ({ segment, on? }).',
+    ),
     reentry: z
       .union([z.enum(['never', 'always']), z.strictObject({ after: duration })])
       .default('never')

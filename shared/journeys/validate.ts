@@ -27,7 +27,17 @@ export function journeyIssues(input: unknown, options: ValidateOptions = {}): Is
   if (!parsed.success) issues.push(...zodIssues(parsed.error, input));
   issues.push(...graphIssues(input));
   issues.push(...nodeChecks(input, options));
+  issues.push(...triggerChecks(input, options));
   return uniqueIssues(issues);
+}
+
+/** A segment trigger names a segment that exists (checked like templates: when the context knows them). */
+function triggerChecks(input: unknown, context: CheckContext): Issue[] {
+  const segment = ((input as { trigger?: unknown } | null)?.trigger as { segment?: unknown } | undefined)
+    ?.segment;
+  if (typeof segment !== 'string') return [];
+  if (!context.segmentExists || context.segmentExists(segment)) return [];
+  return [{ path: ['trigger', 'segment'], message: `unknown segment '${segment}'` }];
 }
 
 /** Checks of each node that parses on its own, so a problem elsewhere does not hide them. */
@@ -48,9 +58,20 @@ function nodeChecks(input: unknown, context: CheckContext): Issue[] {
 
 /** Zod's issues in the project's shape, with messages a journey author understands. */
 export function zodIssues(error: z.ZodError, input: unknown): Issue[] {
+  return issuesOf(error.issues, input, []);
+}
+
+function issuesOf(list: readonly z.core.$ZodIssue[], input: unknown, prefix: (string | number)[]): Issue[] {
   const issues: Issue[] = [];
-  for (const issue of error.issues) {
-    const path = issue.path.map((part) => (typeof part === 'symbol' ? String(part) : part));
+  for (const issue of list) {
+    const path = [...prefix, ...issue.path.map((part) => (typeof part === 'symbol' ? String(part) : part))];
+    if (issue.code === 'invalid_union' && path.at(-1) === 'trigger' && issue.errors.length === 2) {
+      // An event trigger or a segment trigger: report the problems of the form the author chose.
+      const value = valueAt(input, path);
+      const chosen = value && typeof value === 'object' && 'segment' in value ? 1 : 0;
+      issues.push(...issuesOf(issue.errors[chosen]!, input, path));
+      continue;
+    }
     switch (issue.code) {
       case 'unrecognized_keys':
         for (const key of issue.keys)

@@ -137,7 +137,11 @@ export class DynamoProfileStore implements ProfileStore {
     const head = items[0];
     if (!head || head.sk !== profileSortKey) return null;
     const presence = items.filter((item) => String(item.sk).startsWith('S#')).map(presenceFromItem);
-    return { ...profileFromItem(head), presence };
+    // Segment items (`SEG#<id>`, shared/segments) sort after the journey items: the same Query reads them.
+    const memberOf = items
+      .filter((item) => String(item.sk).startsWith('SEG#') && item.inSegment === true)
+      .map((item) => String(item.sk).slice(4));
+    return { ...profileFromItem(head), presence, memberOf };
   }
 
   async commit(change: ProfileCommit): Promise<void> {
@@ -392,7 +396,17 @@ export class DynamoProfileStore implements ProfileStore {
   }
 
   private profilePut(profile: ProfileRecord, expectedVersion: number | null) {
-    const { profileId, version, mergedInto, firstSeen, lastSeen, updatedAt, ...doc } = profile;
+    // `memberOf` comes with a read (the segment items), never from the profile item: not stored in it.
+    const {
+      profileId,
+      version,
+      mergedInto,
+      firstSeen,
+      lastSeen,
+      updatedAt,
+      memberOf: _memberOf,
+      ...doc
+    } = profile as ProfileRecord & { memberOf?: unknown };
     return {
       TableName: this.table,
       Item: {

@@ -73,6 +73,8 @@ export interface JourneyPresence {
 /** A profile with its journey-presence items, as one Query returns them. */
 export interface Profile extends ProfileRecord {
   presence: JourneyPresence[];
+  /** Segments the profile is a member of, read with it (one Query; shared/segments writes them). */
+  memberOf?: string[];
 }
 
 /** The public JSON shape (README.md, HTTP API): what the API returns for a profile. */

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { NormalizedMessage } from '../events/normalize.js';
+import type { ProfileDeriver } from './derive.js';
 import { getProfile } from './ingest.js';
 import { applyEvent, type ProfileRecord } from './model.js';
 import {
@@ -26,12 +27,17 @@ export interface TraitChange {
 
 const attempts = 6;
 
-/** Commits `change` to the profile (or the one it merged into). Returns whether anything was written. */
+/**
+ * Commits `change` to the profile (or the one it merged into). Returns whether anything was written.
+ * With a `deriver`, computed traits, stage and scores are brought up to date in the same write, as
+ * ingest does for an `identify`.
+ */
 export async function commitTraitChange(
   store: ProfileStore,
   clock: Clock,
   profileId: string,
   change: TraitChange,
+  deriver?: ProfileDeriver,
 ): Promise<boolean> {
   for (let attempt = 0; attempt < attempts; attempt++) {
     const live = await getProfile(store, profileId, attempt > 0);
@@ -53,7 +59,19 @@ export async function commitTraitChange(
       timestamp: now,
       receivedAt: now,
     };
-    const next: ProfileRecord = { ...applyEvent(record, message, now), version: record.version + 1 };
+    let next: ProfileRecord = { ...applyEvent(record, message, now), version: record.version + 1 };
+    let counters: Awaited<ReturnType<ProfileDeriver['derive']>>['counters'] = [];
+    if (deriver) {
+      const derived = await deriver.derive({
+        profile: next,
+        before: record,
+        merged: [],
+        message,
+        now: clock.now(),
+      });
+      next = derived.profile;
+      counters = derived.counters;
+    }
     try {
       await store.commit({
         message,
@@ -62,6 +80,7 @@ export async function commitTraitChange(
         identities: [],
         merged: [],
         movePresence: [],
+        ...(counters.length > 0 && { counters }),
       });
       return true;
     } catch (error) {

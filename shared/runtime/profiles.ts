@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import type { ProfileDeriver } from '../profiles/derive.js';
 import { commitTraitChange, getProfile, type ProfileStore } from '../profiles/index.js';
 import type { ProfileAccess } from './node-deps.js';
 
@@ -9,8 +10,13 @@ import type { ProfileAccess } from './node-deps.js';
  * no-op, its optimistic concurrency keeps concurrent ingests safe, and the profile's timeline shows
  * the change with `context.cairn` naming the journey and node.
  */
-export function profileAccess(options: { store: ProfileStore; clock: Clock }): ProfileAccess {
-  const { store, clock } = options;
+export function profileAccess(options: {
+  store: ProfileStore;
+  clock: Clock;
+  /** Keeps computed traits, stage and scores current with the change (shared/derived), as ingest does. */
+  deriver?: ProfileDeriver;
+}): ProfileAccess {
+  const { store, clock, deriver } = options;
   return {
     async getProfile(profileId) {
       const profile = await getProfile(store, profileId);
@@ -22,24 +28,31 @@ export function profileAccess(options: { store: ProfileStore; clock: Clock }): P
         ...(profile.computed !== undefined && { computed: profile.computed }),
         ...(profile.stage !== undefined && { stage: profile.stage }),
         ...(profile.scores !== undefined && { scores: profile.scores }),
+        ...(profile.memberOf && { memberOf: profile.memberOf }),
       } as never;
     },
 
     async updateTraits(profileId, change, origin) {
-      await commitTraitChange(store, clock, profileId, {
-        traits: (record) => {
-          const traits: Record<string, unknown> = { ...change.set };
-          for (const [trait, by] of Object.entries(change.increment)) {
-            const current = Number(record.traits[trait]);
-            traits[trait] = (Number.isFinite(current) ? current : 0) + by;
-          }
-          return traits;
+      await commitTraitChange(
+        store,
+        clock,
+        profileId,
+        {
+          traits: (record) => {
+            const traits: Record<string, unknown> = { ...change.set };
+            for (const [trait, by] of Object.entries(change.increment)) {
+              const current = Number(record.traits[trait]);
+              traits[trait] = (Number.isFinite(current) ? current : 0) + by;
+            }
+            return traits;
+          },
+          messageId: () => origin.messageId,
+          context: {
+            cairn: { journeyId: origin.journeyId, nodeId: origin.nodeId, execution: origin.executionName },
+          },
         },
-        messageId: () => origin.messageId,
-        context: {
-          cairn: { journeyId: origin.journeyId, nodeId: origin.nodeId, execution: origin.executionName },
-        },
-      });
+        deriver,
+      );
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { AnalyticsReader } from '../analytics/store.js';
+import type { JourneyEntryRules } from '../catalog/active.js';
 import type { Clock } from '../clock.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { IdGenerator } from '../ids.js';
@@ -34,6 +35,11 @@ export interface ReactorInput {
    * With neither, the reactor reads them (one Query).
    */
   journeyState?: ProfileJourneyState;
+  /**
+   * Set when the event is a segment membership change made by Cairn (shared/segments), never by a
+   * sender: only then do journeys with `trigger: { segment }` start.
+   */
+  membership?: { segmentId: string; change: 'entered' | 'exited' };
 }
 
 export interface ReactorResult {
@@ -95,6 +101,19 @@ function matches(pattern: Record<string, unknown> | undefined, event: unknown): 
     if (!(error instanceof InvalidPatternError)) throw error;
     return false;
   }
+}
+
+/** Whether the event (or the membership change it stands for) enters the customer into the journey. */
+function triggers(journey: JourneyEntryRules, event: RuntimeEvent, membership: ReactorInput['membership']) {
+  const trigger = journey.trigger;
+  if (!trigger) return false;
+  if ('segment' in trigger)
+    return (
+      membership !== undefined &&
+      membership.segmentId === trigger.segment &&
+      membership.change === (trigger.on === 'exit' ? 'exited' : 'entered')
+    );
+  return trigger.event === event.event && matches(trigger.where, event);
 }
 
 function isEvent(event: RuntimeEvent, name: string): boolean {
@@ -163,9 +182,7 @@ export function createEventReactor(deps: EventReactorDeps): EventReactor {
       if (event.type !== 'track' || !event.event) return result;
       const journeys = await journeysPromise;
       for (const journey of journeys) {
-        if (journey.status !== 'active' || !journey.trigger || journey.trigger.event !== event.event)
-          continue;
-        if (!matches(journey.trigger.where, event)) continue;
+        if (journey.status !== 'active' || !triggers(journey, event, input.membership)) continue;
         const trigger = {
           event: event.event,
           messageId: event.messageId,

@@ -121,6 +121,11 @@ function segmentReferences(
   return [];
 }
 
+/** The ids of the defined segments (journeys validate their segment triggers and branches against them). */
+export async function definedSegmentIds(store: Pick<SegmentStore, 'listSegments'>): Promise<Set<string>> {
+  return new Set((await store.listSegments()).map((record) => record.id));
+}
+
 /** Saves a segment and starts building its membership (`status: building` until the backfill ends). */
 export async function putSegment(deps: SegmentServiceDeps, id: string, input: unknown): Promise<SegmentJson> {
   const records = await deps.store.listSegments();

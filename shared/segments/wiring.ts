@@ -3,6 +3,7 @@
  * membership change becomes, and the change a stored event means for segments.
  */
 import type { NormalizedMessage } from '../events/normalize.js';
+import type { ProfileAccess } from '../runtime/node-deps.js';
 import {
   type MembershipChange,
   type ProfileChange,
@@ -32,9 +33,13 @@ export function membershipEvent(change: MembershipChange) {
   };
 }
 
-/** What a stored event can change for segments. */
-export function changeOf(message: NormalizedMessage, merged: string[]): ProfileChange {
-  if (merged.length > 0) return { everything: true };
+/**
+ * What a stored event can change for segments. A redelivered event (`duplicate`) may have merged
+ * profiles the first time and failed before segments were evaluated; the redelivery no longer knows
+ * that, so it re-evaluates everything (redeliveries are rare).
+ */
+export function changeOf(message: NormalizedMessage, merged: string[], duplicate = false): ProfileChange {
+  if (merged.length > 0 || duplicate) return { everything: true };
   const traits = message.type === 'identify' ? Object.keys(message.traits ?? {}) : [];
   // An unsubscribe emits `Unsubscribed` after setting the `unsubscribed` trait.
   if (message.type === 'track' && message.event === 'Unsubscribed') traits.push('unsubscribed');
@@ -42,6 +47,54 @@ export function changeOf(message: NormalizedMessage, merged: string[]): ProfileC
     activity: true,
     ...(message.type === 'track' && message.event !== undefined && { event: message.event }),
     ...(traits.length > 0 && { traits }),
+  };
+}
+
+/** Who hears of membership changes: the journeys runtime's reactor (`trigger: { segment }`). */
+export interface MembershipListener {
+  onEvent(input: {
+    profile: { profileId: string; traits: Record<string, unknown>; presence?: Record<string, unknown>[] };
+    event: ReturnType<typeof membershipEvent>;
+    membership: { segmentId: string; change: MembershipChange['change'] };
+  }): Promise<unknown>;
+}
+
+/**
+ * Hands each membership change to the journeys reactor as a `Segment Entered` / `Segment Exited`
+ * event marked as Cairn's own (`membership`), which starts the journeys triggered by that segment.
+ * `known` is the profile as the caller read it with its journey items (ingest): the reactor then
+ * reads nothing for a change that starts, resumes and stops nothing.
+ */
+export function membershipTrigger(
+  reactor: MembershipListener,
+  known?: { profileId: string; presence?: Record<string, unknown>[] },
+): (change: MembershipChange) => Promise<void> {
+  return async (change) => {
+    const presence = known?.profileId === change.profileId ? known.presence : undefined;
+    await reactor.onEvent({
+      profile: { profileId: change.profileId, traits: {}, ...(presence && { presence }) },
+      event: membershipEvent(change),
+      membership: { segmentId: change.segmentId, change: change.change },
+    });
+  };
+}
+
+/**
+ * Profile access whose trait changes (a journey's `update` node) re-evaluate the segments reading
+ * those traits (and the derived values, which a trait can move: a fit score), like an `identify`.
+ * A retried step re-evaluates too: its first attempt may have written and failed before this.
+ */
+export function reevaluatingTraitChanges<A extends Pick<ProfileAccess, 'updateTraits'>>(
+  access: A,
+  engine: SegmentEngineDeps,
+): A {
+  return {
+    ...access,
+    async updateTraits(profileId, change, origin) {
+      await access.updateTraits(profileId, change, origin);
+      const traits = [...Object.keys(change.set), ...Object.keys(change.increment)];
+      await reevaluateProfile(engine, profileId, { traits, activity: true });
+    },
   };
 }
 
@@ -53,12 +106,16 @@ export function changeOf(message: NormalizedMessage, merged: string[]): ProfileC
 export function segmentsReactor(engine: SegmentEngineDeps) {
   return {
     async onEvent(input: {
-      profile: { profileId: string };
+      profile: { profileId: string; mergedFrom?: string[] } | null;
       event: NormalizedMessage;
-      result: { merged: string[] };
+      result: { merged: string[]; duplicate?: boolean };
     }) {
-      for (const merged of input.result.merged) await reevaluateProfile(engine, merged, { everything: true });
-      await reevaluateProfile(engine, input.profile.profileId, changeOf(input.event, input.result.merged));
+      if (!input.profile) return;
+      const { duplicate = false } = input.result;
+      // A redelivery does not know what it merged: every profile ever merged in is checked again.
+      const merged = duplicate ? (input.profile.mergedFrom ?? []) : input.result.merged;
+      for (const id of merged) await reevaluateProfile(engine, id, { everything: true });
+      await reevaluateProfile(engine, input.profile.profileId, changeOf(input.event, merged, duplicate));
     },
   };
 }

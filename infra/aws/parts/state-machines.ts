@@ -76,6 +76,8 @@ export class CairnStateMachines extends Construct {
     props.messaging.grantSendEmail(this.step);
     // Journey executions: only the step Lambda (any version of it), and their own log delivery.
     this.step.grantInvoke(this.journeyRole);
+    // An update node's trait change can move the customer into a segment that triggers a journey.
+    this.grantExecutionControl(this.step);
 
     if (props.checkedIn.length > 0) {
       // Registers each deployed version in the catalog (CloudFormation custom resources): writes only

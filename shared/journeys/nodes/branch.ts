@@ -45,7 +45,10 @@ export const branchNodeSchema = z
 export type BranchNode = z.infer<typeof branchNodeSchema>;
 
 export interface BranchDeps {
-  /** Segment membership; when absent, a case with `segment` fails the step (segments not available). */
+  /**
+   * Segment membership when the profile was read without it (`StepProfile.memberOf`); with neither,
+   * a case with `segment` fails the step.
+   */
   isInSegment?(profileId: string, segmentId: string): Promise<boolean>;
 }
 
@@ -58,6 +61,8 @@ export async function conditionHolds(
     computed?: Record<string, unknown>;
     stage?: string;
     scores?: Record<string, unknown>;
+    /** The segments the profile is in, read with it (no request per case). */
+    memberOf?: readonly string[];
   },
   deps: BranchDeps,
 ): Promise<boolean> {
@@ -67,6 +72,7 @@ export async function conditionHolds(
   if (when.stage && !stageHolds(when.stage, subject.stage)) return false;
   if (when.score && !scoreHolds(when.score, subject.scores)) return false;
   if (when.segment) {
+    if (subject.memberOf) return subject.memberOf.includes(when.segment);
     if (!deps.isInSegment) throw new Error('segment conditions need segment support (isInSegment)');
     if (!(await deps.isInSegment(subject.profileId, when.segment))) return false;
   }
@@ -79,6 +85,7 @@ export async function runBranch(step: StepContext<BranchNode>, deps: BranchDeps)
     traits: step.profile.traits,
     properties: step.state.entry.properties,
     ...derivedOf(step.profile),
+    ...(step.profile.memberOf && { memberOf: step.profile.memberOf }),
   };
   for (const [caseIndex, branchCase] of step.node.cases.entries()) {
     if (await conditionHolds(branchCase.when, subject, deps)) {
@@ -136,13 +143,9 @@ export const branchNode: NodeModule<BranchNode, BranchDeps> = {
     return node.cases.flatMap((branchCase, index) => {
       const segment = branchCase.when.segment;
       if (segment === undefined) return [];
-      const path = ['cases', index, 'when', 'segment'];
-      if (!context.segmentExists) {
-        return [
-          { path, message: 'segment conditions are not available yet: branch on traits or properties' },
-        ];
-      }
-      return context.segmentExists(segment) ? [] : [{ path, message: `unknown segment '${segment}'` }];
+      // Without the defined segments (no context), nothing to check against, as for templates.
+      if (!context.segmentExists || context.segmentExists(segment)) return [];
+      return [{ path: ['cases', index, 'when', 'segment'], message: `unknown segment '${segment}'` }];
     });
   },
   compile(id, node, { journeyId }) {

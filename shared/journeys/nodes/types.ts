@@ -17,11 +17,7 @@ export interface NodeLink {
 export interface CheckContext {
   /** When given, email templates must exist. */
   templateExists?: (templateId: string) => boolean;
-  /**
-   * When given, a branch case may test segment membership (`when.segment`) and the segment must
-   * exist. Without it such cases are refused: nothing evaluates segments in the step yet, and a
-   * journey that validates must run.
-   */
+  /** When given, segments named by a trigger or a branch case (`when.segment`) must exist. */
   segmentExists?: (segmentId: string) => boolean;
 }
 
@@ -37,6 +33,8 @@ export interface StepProfile {
   computed?: Record<string, unknown>;
   stage?: string;
   scores?: Record<string, unknown>;
+  /** The segments the profile is in (read with the profile: `branch` on segments costs no request). */
+  memberOf?: string[];
 }
 
 /** Everything a node's run step needs to know, independent of Lambda and of AWS. */

@@ -55,7 +55,7 @@ async function run(journey: Journey, step: FakeStep, properties: Record<string, 
       profileId: 'p-1',
       journeyId: journey.id,
       version: 1,
-      entry: { event: journey.trigger.event, properties },
+      entry: { event: (journey.trigger as { event: string }).event, properties },
     } as never,
     {
       overrides: { taskResourceLocalHandlers: handlers as never, waitTimeOverrides: waits },

@@ -358,21 +358,47 @@ describe('validateJourney', () => {
     assertIssue(issues, ['nodes', 'w', 'timeout'], 'must be at most PT60S');
   });
 
-  it('refuses branch.when.segment until segments run in the step; accepts a known segment when they do', () => {
-    const journey = withNodes({
-      a: { type: 'branch', cases: [{ when: { segment: 'vips' }, next: 'done' }], default: 'done' },
-      done: { type: 'exit' },
+  it('checks the segments named by branch.when.segment and by a segment trigger against the defined ones', () => {
+    const journey = {
+      ...withNodes({
+        a: { type: 'branch', cases: [{ when: { segment: 'vips' }, next: 'done' }], default: 'done' },
+        done: { type: 'exit' },
+      }),
+      trigger: { segment: 'buyers', on: 'exit' },
+    };
+    // Without the defined segments there is nothing to check against (as for templates).
+    assert.deepEqual(journeyIssues(journey), []);
+    assert.deepEqual(journeyIssues(journey, { segmentExists: (id) => id === 'vips' || id === 'buyers' }), []);
+    const unknown = journeyIssues(journey, { segmentExists: () => false });
+    assertIssue(unknown, ['nodes', 'a', 'cases', 0, 'when', 'segment'], "unknown segment 'vips'");
+    assertIssue(unknown, ['trigger', 'segment'], "unknown segment 'buyers'");
+  });
+
+  it('a segment trigger: every problem of the form the author chose, with its path', () => {
+    const issues = issuesOf({
+      ...withNodes({ done: { type: 'exit' } }, 'done'),
+      trigger: { segment: 'Bad Id', on: 'later', where: {} },
     });
     assertIssue(
-      issuesOf(journey),
-      ['nodes', 'a', 'cases', 0, 'when', 'segment'],
-      'segment conditions are not available yet: branch on traits or properties',
+      issues,
+      ['trigger', 'segment'],
+      'must be lowercase letters, digits and - (at most 64 characters)',
     );
-    assert.deepEqual(journeyIssues(journey, { segmentExists: (id) => id === 'vips' }), []);
-    assertIssue(
-      journeyIssues(journey, { segmentExists: () => false }),
-      ['nodes', 'a', 'cases', 0, 'when', 'segment'],
-      "unknown segment 'vips'",
+    assertIssue(issues, ['trigger', 'on'], 'must be one of: entry, exit');
+    assertIssue(issues, ['trigger', 'where'], "unknown field 'where'");
+    assert.equal(issues.length, 3, JSON.stringify(issues));
+    const event = issuesOf({
+      ...withNodes({ done: { type: 'exit' } }, 'done'),
+      trigger: { event: '', on: 'exit' },
+    });
+    assertIssue(event, ['trigger', 'event'], 'must name an event');
+    assertIssue(event, ['trigger', 'on'], "unknown field 'on'");
+    assert.equal(
+      (
+        validateJourney({ ...withNodes({ done: { type: 'exit' } }, 'done'), trigger: { segment: 'vips' } })
+          .trigger as { on: string }
+      ).on,
+      'entry',
     );
   });
 
