@@ -13,6 +13,7 @@ import type * as ses from 'aws-cdk-lib/aws-ses';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { type BusRule, busRules, busName as defaultBusName } from '../../shared/routing.js';
+import { segmentsInOrder } from '../../statemachines/segments.js';
 import { readCheckedInJourneys } from './journey-definitions.js';
 import { CairnApi } from './parts/api.js';
 import { CairnBroadcasts } from './parts/broadcasts.js';
@@ -52,7 +53,8 @@ export interface CairnJourneysProps {
   readonly emailIdentity?: string;
   /**
    * Folder holding the journeys deployed with the stack: every `<id>.journey.yaml` with its compiled
-   * `<id>.asl.json` (deployed verbatim, one state machine per journey, with a version and an alias).
+   * `<id>.asl.json` (deployed verbatim, one state machine per journey, with a version and an alias),
+   * and the segments in its `segments/` folder (`Custom::CairnSegment`, defined before the journeys).
    * @default `statemachines/` of the Cairn source tree
    */
   readonly journeysDir?: string;
@@ -222,6 +224,7 @@ export class CairnJourneys extends Construct {
       messaging,
       prefix,
       checkedIn: readCheckedInJourneys(props.journeysDir ?? join(codeRoot, 'statemachines')),
+      segments: segmentsInOrder(props.journeysDir ?? join(codeRoot, 'statemachines')),
       // Named after this construct (not the part) so the name, and the log group, survive refactors.
       logGroupName: `/aws/vendedlogs/states/${Names.uniqueResourceName(this, { maxLength: 64 })}`,
       logRetention,
@@ -236,6 +239,8 @@ export class CairnJourneys extends Construct {
       archiveRetention: props.archiveRetention ?? Duration.days(90),
       maxConcurrency,
     });
+    // Checked-in segments are built from existing profiles: the deploy sends the first backfill page.
+    if (stateMachines.segments.size > 0) events.bus.grantPutEventsTo(stateMachines.deployFunction!);
     const api = new CairnApi(this, 'Api', {
       functions,
       data,

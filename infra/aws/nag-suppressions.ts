@@ -83,7 +83,9 @@ export function acceptedFindings(cairn: CairnJourneys): AcceptedFinding[] {
   const indexArn = (table: IConstruct) =>
     `<${stack.resolve((table.node.defaultChild as CfnElement).logicalId) as string}.Arn>/index/*`;
   const { feedback, lifecycle, segments } = cairn.functions;
-  for (const fn of [ingest, api, step, feedback, lifecycle, segments, broadcast])
+  // The deploy provider too when it defines checked-in segments (deleting one removes its members).
+  const segmentsDeploy = cairn.parts.stateMachines.segments.size > 0 ? [cairn.deployFunction!] : [];
+  for (const fn of [ingest, api, step, feedback, lifecycle, segments, broadcast, ...segmentsDeploy])
     accept(fn.role!, iam5(indexArn(cairn.tables.Profiles)), reasons.tableIndexes);
   for (const fn of [
     ...Object.values(cairn.functions),

@@ -1,7 +1,7 @@
 /**
  * `npm start` publishes the example journeys in statemachines/ through the public HTTP API, exactly
  * as a user would with curl: templates first (`templates/<id>.template.yaml` → `PUT /templates/{id}`),
- * then each journey (`PUT /journeys/{id}` with the YAML, `POST /journeys/{id}/publish`).
+ * computed traits and scores, segments (`segments/<id>.segment.yaml` → `PUT /segments/{id}`), then each journey (`PUT /journeys/{id}` with the YAML, `POST /journeys/{id}/publish`).
  *
  * Hook for the journeys work: where templates live and how a journey is published may change; keep
  * this function's name and signature (the CLI calls it) and adapt its body.
@@ -10,6 +10,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { loadTemplate, templateFiles } from '../../statemachines/artifacts.js';
 import { derivedFiles } from '../../statemachines/derived.js';
+import { segmentsInOrder } from '../../statemachines/segments.js';
 
 export interface PublishTarget {
   httpUrl: string;
@@ -60,6 +61,24 @@ export async function publishExampleJourneys(target: PublishTarget): Promise<Pub
     } catch (error) {
       outcome.failed.push({
         id: `${kind} ${id}`,
+        reason: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+
+  // Segments (`segments/<id>.segment.yaml`), dependencies first, before the journeys they trigger.
+  let segments: ReturnType<typeof segmentsInOrder> = [];
+  try {
+    segments = segmentsInOrder(folder);
+  } catch (error) {
+    outcome.failed.push({ id: 'segments', reason: error instanceof Error ? error.message : String(error) });
+  }
+  for (const { $schema: _schema, ...segment } of segments) {
+    try {
+      await call('PUT', `/segments/${encodeURIComponent(segment.id)}`, JSON.stringify(segment));
+    } catch (error) {
+      outcome.failed.push({
+        id: `segment ${segment.id}`,
         reason: error instanceof Error ? error.message : String(error),
       });
     }

@@ -41,6 +41,8 @@ export interface JourneyResourceProperties {
 
 export interface CustomResourceEvent {
   RequestType: 'Create' | 'Update' | 'Delete';
+  /** `Custom::CairnJourney`, `Custom::CairnSegment`: which kind of resource the provider answers for. */
+  ResourceType?: string;
   ResponseURL: string;
   StackId: string;
   RequestId: string;
@@ -184,14 +186,27 @@ export class DeployedJourneys {
 
 const failedSuffix = ':not-registered';
 
-/** Runs one custom resource request against the catalog; never throws (failures become FAILED). */
-export async function journeyResource(
-  event: CustomResourceEvent,
-  deployed: Pick<DeployedJourneys, 'register' | 'archive'>,
+/**
+ * What one kind of custom resource does: Create/Update apply the properties (returning the
+ * response's Data), Delete removes what a successful Create made.
+ */
+export interface CustomResourceWork {
+  /** `journey x`, `segment y`: names the resource in the reason of a failure and in the log. */
+  label: string;
+  physicalId: string;
+  apply(): Promise<Record<string, string>>;
+  remove(): Promise<void>;
+}
+
+/**
+ * Runs one custom resource request; never throws (failures become FAILED with the reason). A Create
+ * that failed made nothing: its Delete removes nothing.
+ */
+export async function answerCustomResource(
+  event: Omit<CustomResourceEvent, 'ResourceProperties'>,
+  work: CustomResourceWork,
   log?: Logger,
 ): Promise<CustomResourceResponse> {
-  const props = event.ResourceProperties;
-  const physicalId = `cairn-journey:${props.JourneyId}`;
   const base = {
     StackId: event.StackId,
     RequestId: event.RequestId,
@@ -199,54 +214,61 @@ export async function journeyResource(
   };
   try {
     if (event.RequestType === 'Delete') {
-      // A Create that failed never registered anything: nothing to archive.
-      if (!event.PhysicalResourceId?.endsWith(failedSuffix)) {
-        await deployed.archive(props.JourneyId, props.StateMachineArn);
-      }
-      return { ...base, Status: 'SUCCESS', PhysicalResourceId: event.PhysicalResourceId ?? physicalId };
+      if (!event.PhysicalResourceId?.endsWith(failedSuffix)) await work.remove();
+      return { ...base, Status: 'SUCCESS', PhysicalResourceId: event.PhysicalResourceId ?? work.physicalId };
     }
-    const asl = substituteAsl(gunzipSync(Buffer.from(props.AslGzip, 'base64')).toString('utf8'), {
-      StepFunctionArn: props.StepFunctionArn,
-    });
-    const result = await deployed.register({
-      journeyId: props.JourneyId,
-      definition: JSON.parse(props.Definition),
-      asl,
-      versionArn: props.VersionArn,
-      stateMachineArn: props.StateMachineArn,
-      ...(props.AliasArn && { aliasArn: props.AliasArn }),
-      templates: props.Templates ? JSON.parse(props.Templates) : [],
-    });
-    log?.info('journey resource', {
-      requestType: event.RequestType,
-      journeyId: props.JourneyId,
-      version: result.version,
-      unchanged: result.unchanged,
-    });
-    return {
-      ...base,
-      Status: 'SUCCESS',
-      PhysicalResourceId: physicalId,
-      Data: { Version: String(result.version), Status: result.status },
-    };
+    const data = await work.apply();
+    log?.info('custom resource', { requestType: event.RequestType, resource: work.label, ...data });
+    return { ...base, Status: 'SUCCESS', PhysicalResourceId: work.physicalId, Data: data };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    log?.warn('journey resource failed', {
-      requestType: event.RequestType,
-      journeyId: props.JourneyId,
-      reason,
-    });
+    log?.warn('custom resource failed', { requestType: event.RequestType, resource: work.label, reason });
     return {
       ...base,
       Status: 'FAILED',
       // CloudFormation's limit on the whole response is 4 KB.
-      Reason: `journey ${props.JourneyId}: ${reason}`.slice(0, 1000),
+      Reason: `${work.label}: ${reason}`.slice(0, 1000),
       PhysicalResourceId:
         event.RequestType === 'Create'
-          ? `${physicalId}${failedSuffix}`
-          : (event.PhysicalResourceId ?? physicalId),
+          ? `${work.physicalId}${failedSuffix}`
+          : (event.PhysicalResourceId ?? work.physicalId),
     };
   }
+}
+
+/** Runs one `Custom::CairnJourney` request against the catalog; never throws (failures become FAILED). */
+export async function journeyResource(
+  event: CustomResourceEvent,
+  deployed: Pick<DeployedJourneys, 'register' | 'archive'>,
+  log?: Logger,
+): Promise<CustomResourceResponse> {
+  const props = event.ResourceProperties;
+  return answerCustomResource(
+    event,
+    {
+      label: `journey ${props.JourneyId}`,
+      physicalId: `cairn-journey:${props.JourneyId}`,
+      async apply() {
+        const asl = substituteAsl(gunzipSync(Buffer.from(props.AslGzip, 'base64')).toString('utf8'), {
+          StepFunctionArn: props.StepFunctionArn,
+        });
+        const result = await deployed.register({
+          journeyId: props.JourneyId,
+          definition: JSON.parse(props.Definition),
+          asl,
+          versionArn: props.VersionArn,
+          stateMachineArn: props.StateMachineArn,
+          ...(props.AliasArn && { aliasArn: props.AliasArn }),
+          templates: props.Templates ? JSON.parse(props.Templates) : [],
+        });
+        return { Version: String(result.version), Status: result.status };
+      },
+      async remove() {
+        await deployed.archive(props.JourneyId, props.StateMachineArn);
+      },
+    },
+    log,
+  );
 }
 
 /** PUTs the response to CloudFormation's pre-signed S3 URL (empty content type, as S3 signed it). */

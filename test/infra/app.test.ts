@@ -111,3 +111,17 @@ describe('journeys from statemachines/', () => {
     });
   }
 });
+
+describe('checked-in segments', () => {
+  test('one Custom::CairnSegment per statemachines/segments file, a reader after what it reads, journeys after every segment', () => {
+    const segments = ofType('Custom::CairnSegment');
+    const ids = Object.fromEntries(segments.map(([id, r]) => [String(r.Properties?.SegmentId), id]));
+    assert.deepEqual(Object.keys(ids).sort(), ['repeat-buyers', 'vip-repeat-buyers']);
+    const dependsOn = (resource: Resource) =>
+      (resource as Resource & { DependsOn?: string[] }).DependsOn ?? [];
+    const [, vip] = segments.find(([id]) => id === ids['vip-repeat-buyers'])!;
+    assert.ok(dependsOn(vip).includes(ids['repeat-buyers']!));
+    for (const [, entry] of ofType('Custom::CairnJourney'))
+      for (const id of Object.values(ids)) assert.ok(dependsOn(entry).includes(id));
+  });
+});

@@ -6,6 +6,9 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { segmentResourceType } from '../../../shared/segments/deployed.js';
+import { analyseCondition } from '../../../shared/segments/evaluate.js';
+import type { Segment } from '../../../shared/segments/schema.js';
 import type { CheckedInJourney } from '../journey-definitions.js';
 import type { CairnData } from './data.js';
 import { type CairnFunctions, pascal } from './functions.js';
@@ -35,6 +38,8 @@ export interface CairnStateMachinesProps {
   readonly prefix: string;
   /** The journeys deployed with the stack (journey-definitions.ts). */
   readonly checkedIn: readonly CheckedInJourney[];
+  /** The segments deployed with the stack (`statemachines/segments/`), dependencies first. */
+  readonly segments?: readonly Segment[];
   readonly logGroupName: string;
   readonly logRetention: logs.RetentionDays;
   readonly logLevel: sfn.LogLevel;
@@ -50,8 +55,10 @@ export interface CairnStateMachinesProps {
 export class CairnStateMachines extends Construct {
   readonly step: NodejsFunction;
   readonly journeys: readonly DeployedJourney[];
-  /** Provider of the `Custom::CairnJourney` resources (functions/deploy); present when journeys are deployed. */
+  /** Provider of the `Custom::CairnJourney` and `Custom::CairnSegment` resources (functions/deploy); present when any is deployed. */
   readonly deployFunction?: NodejsFunction;
+  /** `Custom::CairnSegment` per checked-in segment, by id. */
+  readonly segments: ReadonlyMap<string, CustomResource>;
   /** The role every journey execution runs as: invokes only the step Lambda. */
   readonly journeyRole: iam.Role;
   readonly journeyLogGroup: logs.LogGroup;
@@ -79,14 +86,32 @@ export class CairnStateMachines extends Construct {
     // An update node's trait change can move the customer into a segment that triggers a journey.
     this.grantExecutionControl(this.step);
 
-    if (props.checkedIn.length > 0) {
+    const checkedInSegments = props.segments ?? [];
+    if (props.checkedIn.length > 0 || checkedInSegments.length > 0) {
       // Registers each deployed version in the catalog (CloudFormation custom resources): writes only
       // the Journeys table, item-level, nothing else.
       const deploy = props.functions.create(this, 'deploy', { timeout: 60, memorySize: 256 });
       props.data.tables.Journeys.grant(deploy, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem');
+      // Segments: defined like PUT /segments/{id}, deleted with their memberships (both tables).
+      if (checkedInSegments.length > 0) props.data.grantItems(deploy);
       props.data.grantKey(deploy);
       this.deployFunction = deploy;
     }
+    const segments = new Map<string, CustomResource>();
+    for (const segment of checkedInSegments) {
+      const resource = new CustomResource(this, `Segment${pascal(segment.id)}`, {
+        serviceToken: this.deployFunction!.functionArn,
+        resourceType: segmentResourceType,
+        properties: { SegmentId: segment.id, Definition: JSON.stringify(segment) },
+      });
+      // After the segments it reads (they come first), so it validates; deleted before them.
+      for (const read of analyseCondition(segment.where).segments) {
+        const dependency = segments.get(read);
+        if (dependency) resource.node.addDependency(dependency);
+      }
+      segments.set(segment.id, resource);
+    }
+    this.segments = segments;
     const journeyLogs: sfn.LogOptions = {
       destination: this.journeyLogGroup,
       level: props.logLevel,
@@ -95,6 +120,9 @@ export class CairnStateMachines extends Construct {
     this.journeys = props.checkedIn.map((journey) =>
       this.deployJourney(journey, this.deployFunction!, journeyLogs, props.tracing),
     );
+    // A journey may trigger or branch on any checked-in segment: registered once they exist.
+    for (const { catalogEntry } of this.journeys)
+      for (const segment of segments.values()) catalogEntry.node.addDependency(segment);
   }
 
   /** What the api needs to publish journeys at run time. */

@@ -1,0 +1,223 @@
+/**
+ * Segments benchmark (`npm run bench:segments`): writes bench/results/segments.json. On the local
+ * stack (memory, virtual time moved only by the bench):
+ *  1. DynamoDB requests the segments hook of ingest makes per ingested event, with 20 segments
+ *     defined: an event no segment reads, an event some read whose memberships stay, and a trait
+ *     change that moves the customer in or out of one segment (counted by the hook's own client).
+ *  2. The backfill of a new segment over BENCH_SEGMENT_PROFILES (default 20,000) existing profiles
+ *     (written straight into the table): seconds and profiles/s, from PUT until `status: ready`.
+ *  3. Event → first step of a journey triggered by the segment entry it causes (`trigger: { segment }`,
+ *     first node a webhook to a local server): p50/p99 over BENCH_SEGMENT_ENTRIES (default 100).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { runtimeCalls } from '../functions/runtime/runtime.js';
+import { startLocalStack } from '../infra/local/stack.js';
+import { profilePk, profileSortKey } from '../shared/profiles/dynamodb.js';
+import { newProfileRecord } from '../shared/profiles/model.js';
+import { createDocumentClient } from '../shared/store/dynamodb.js';
+import { profilesTable } from '../shared/store/tables.js';
+import { percentile, pool, printTable, round } from './support/stats.js';
+
+const profiles = Number(process.env.BENCH_SEGMENT_PROFILES ?? 20_000);
+const entries = Number(process.env.BENCH_SEGMENT_ENTRIES ?? 100);
+const eventsPerCase = 100;
+process.env.CAIRN_LOG_LEVEL ??= 'warn';
+
+const stack = await startLocalStack({
+  memory: true,
+  httpPort: 0,
+  edgePort: 0,
+  keepProcessAlive: false,
+  timeScale: 0,
+});
+const call = async (method: string, path: string, body?: unknown) => {
+  const auth = path.startsWith('/v1/')
+    ? `Basic ${Buffer.from('dev-write-key:').toString('base64')}`
+    : 'Bearer dev-token';
+  const res = await fetch(`${stack.httpUrl}${path}`, {
+    method,
+    headers: { authorization: auth, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = (await res.json()) as Record<string, unknown>;
+  if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(json)}`);
+  return json;
+};
+const idle = () => call('GET', '/local/idle');
+
+/** The segments hook's DynamoDB requests (reads, writes) per event over `count` events sent by `send`. */
+async function requestsPerEvent(count: number, send: (i: number) => Promise<unknown>) {
+  await idle();
+  const before = { ...(runtimeCalls.segments ?? {}) };
+  for (let i = 0; i < count; i++) {
+    await send(i);
+    await idle();
+  }
+  const after = runtimeCalls.segments ?? {};
+  const delta = (name: string) => (after[name] ?? 0) - (before[name] ?? 0);
+  const reads = delta('DynamoDB.Query') + delta('DynamoDB.GetItem');
+  const writes = ['TransactWriteItems', 'UpdateItem', 'PutItem', 'DeleteItem', 'BatchWriteItem']
+    .map((command) => delta(`DynamoDB.${command}`))
+    .reduce((a, b) => a + b, 0);
+  return { readsPerEvent: round(reads / count, 3), writesPerEvent: round(writes / count, 3) };
+}
+
+try {
+  // 1. Twenty segments: on traits, on counted events, on an event in a window.
+  for (let i = 0; i < 20; i++) {
+    const where =
+      i < 10
+        ? { traits: { tier: [`t${i}`] } }
+        : i < 15
+          ? { performed: { event: 'Bench Order', count: { '>=': 1000 + i } } }
+          : { performed: { event: 'Bench View', within: 'P7D', count: { '>=': 1000 + i } } };
+    await call('PUT', `/segments/bench-${i}`, { id: `bench-${i}`, name: `Bench ${i}`, where });
+  }
+  await idle();
+  const userId = 'bench-user';
+  await call('POST', '/v1/identify', { userId, traits: { tier: 'none' } });
+  const unread = await requestsPerEvent(eventsPerCase, () =>
+    call('POST', '/v1/track', { userId, event: 'Bench Noise' }),
+  );
+  const unchanged = await requestsPerEvent(eventsPerCase, (i) =>
+    call('POST', '/v1/track', { userId, event: i % 2 ? 'Bench Order' : 'Bench View' }),
+  );
+  const changed = await requestsPerEvent(eventsPerCase, (i) =>
+    call('POST', '/v1/identify', { userId, traits: { tier: i % 2 ? 'none' : 't0' } }),
+  );
+
+  // 2. Backfill over existing profiles, 10% of which match.
+  const client = createDocumentClient();
+  const now = new Date().toISOString();
+  const started = Date.now();
+  await pool(Math.ceil(profiles / 25), 8, async (batch) => {
+    const items = Array.from({ length: Math.min(25, profiles - batch * 25) }, (_, j) => {
+      const n = batch * 25 + j;
+      const { profileId, version, firstSeen, lastSeen, updatedAt, ...doc } = {
+        ...newProfileRecord(`bench-p-${String(n).padStart(7, '0')}`, now),
+        traits: { country: n % 10 === 0 ? 'FR' : 'DE' },
+        version: 1,
+      };
+      return {
+        PutRequest: {
+          Item: {
+            pk: profilePk(profileId),
+            sk: profileSortKey,
+            profileId,
+            version,
+            firstSeen,
+            lastSeen,
+            updatedAt,
+            doc: JSON.stringify(doc),
+          },
+        },
+      };
+    });
+    let pending: typeof items = items;
+    while (pending.length > 0) {
+      const out = await client.send(
+        new BatchWriteCommand({ RequestItems: { [profilesTable.defaultName]: pending } }),
+      );
+      pending = (out.UnprocessedItems?.[profilesTable.defaultName] ?? []) as typeof items;
+    }
+  });
+  const writtenSeconds = (Date.now() - started) / 1000;
+  const backfillStart = Date.now();
+  await call('PUT', '/segments/bench-fr', {
+    id: 'bench-fr',
+    name: 'Bench FR',
+    where: { traits: { country: ['FR'] } },
+  });
+  let segment: Record<string, unknown> = {};
+  for (;;) {
+    await idle();
+    segment = await call('GET', '/segments/bench-fr');
+    if (segment.status === 'ready') break;
+  }
+  const backfillSeconds = (Date.now() - backfillStart) / 1000;
+
+  // 3. Event → segment entry → the triggered journey's first step (a webhook to this process).
+  // Entries are sent one at a time: the i-th call of the webhook is the i-th entry's first step.
+  const arrived: number[] = [];
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      arrived.push(Date.now());
+      res.end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const hook = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+  await call('PUT', '/segments/bench-entry', {
+    id: 'bench-entry',
+    name: 'Bench entry',
+    where: { traits: { entered: [true] } },
+  });
+  await idle();
+  await call('PUT', '/journeys/bench-segment-entry', {
+    id: 'bench-segment-entry',
+    name: 'Bench segment entry',
+    trigger: { segment: 'bench-entry' },
+    start: 'hook',
+    nodes: {
+      hook: { type: 'webhook', url: hook, next: 'done' },
+      done: { type: 'exit' },
+    },
+  });
+  await call('POST', '/journeys/bench-segment-entry/publish');
+  const latencies: number[] = [];
+  for (let i = 0; i < entries; i++) {
+    const user = `bench-entry-${i}`;
+    const sent = Date.now();
+    await call('POST', '/v1/identify', { userId: user, traits: { entered: true } });
+    while (arrived.length <= i) {
+      if (Date.now() - sent > 10_000) throw new Error(`entry ${user} never reached the first step`);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    latencies.push(arrived[i]! - sent);
+  }
+  server.close();
+
+  const result = {
+    segmentsDefined: 20,
+    requestsPerEvent: {
+      eventNoSegmentReads: unread,
+      readByFiveMembershipUnchanged: unchanged,
+      membershipChangedOneSegment: changed,
+    },
+    backfill: {
+      profiles,
+      matching: Math.ceil(profiles / 10),
+      count: segment.count,
+      seconds: round(backfillSeconds, 1),
+      profilesPerSecond: Math.round(profiles / backfillSeconds),
+      extrapolated100kSeconds: round((backfillSeconds * 100_000) / profiles, 0),
+      profilesWrittenInSeconds: round(writtenSeconds, 1),
+    },
+    entryToFirstStep: {
+      entries,
+      p50Ms: percentile(latencies, 50),
+      p99Ms: percentile(latencies, 99),
+    },
+  };
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync('bench/results/segments.json', `${JSON.stringify(result, null, 2)}\n`);
+  printTable('Segments (local stack, 20 segments defined)', [
+    ['reads/event, no segment reads it', unread.readsPerEvent],
+    ['writes/event, no segment reads it', unread.writesPerEvent],
+    ['reads/event, membership unchanged', unchanged.readsPerEvent],
+    ['writes/event, membership unchanged', unchanged.writesPerEvent],
+    ['reads/event, one membership changes', changed.readsPerEvent],
+    ['writes/event, one membership changes', changed.writesPerEvent],
+    [`backfill of ${profiles} profiles, s`, result.backfill.seconds],
+    ['backfill profiles/s', result.backfill.profilesPerSecond],
+    ['backfill 100k, s (extrapolated)', result.backfill.extrapolated100kSeconds],
+    ['event → segment journey step p50 ms', result.entryToFirstStep.p50Ms],
+    ['event → segment journey step p99 ms', result.entryToFirstStep.p99Ms],
+  ]);
+} finally {
+  await stack.stop();
+}
