@@ -11,11 +11,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { runtimeCalls } from '../functions/runtime/runtime.js';
-import { startLocalStack } from '../infra/local/stack.js';
 import { DynamoSegmentStore } from '../shared/segments/index.js';
 import type { Segment } from '../shared/segments/schema.js';
 import { createDocumentClient } from '../shared/store/dynamodb.js';
 import { journeysTable, profilesTable } from '../shared/store/tables.js';
+import { startBenchStack } from './support/bench-stack.js';
 import { cpuPer, cpuSample } from './support/cpu.js';
 import { pool, printTable, round } from './support/stats.js';
 
@@ -24,24 +24,7 @@ const rate = Number(process.env.BENCH_BROADCAST_RATE ?? 200);
 process.env.CAIRN_LOG_LEVEL ??= 'warn';
 
 // Time moves only when the benchmark advances it: one slot's second at a time, as on AWS.
-const stack = await startLocalStack({
-  memory: true,
-  httpPort: 0,
-  edgePort: 0,
-  keepProcessAlive: false,
-  timeScale: 0,
-});
-const headers = { authorization: 'Bearer dev-token', 'content-type': 'application/json' };
-const call = async (method: string, path: string, body?: unknown, contentType?: string) => {
-  const res = await fetch(`${stack.httpUrl}${path}`, {
-    method,
-    headers: { ...headers, ...(contentType && { 'content-type': contentType }) },
-    body: typeof body === 'string' ? body : body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await res.json()) as Record<string, unknown>;
-  if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(json)}`);
-  return json;
-};
+const { stack, call } = await startBenchStack();
 
 try {
   const journeyId = 'bench-broadcast';

@@ -14,11 +14,11 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { runtimeCalls } from '../functions/runtime/runtime.js';
-import { startLocalStack } from '../infra/local/stack.js';
-import { profilePk, profileSortKey } from '../shared/profiles/dynamodb.js';
+import { profileItem } from '../shared/profiles/dynamodb.js';
 import { newProfileRecord } from '../shared/profiles/model.js';
 import { createDocumentClient } from '../shared/store/dynamodb.js';
 import { profilesTable } from '../shared/store/tables.js';
+import { startBenchStack } from './support/bench-stack.js';
 import { percentile, pool, printTable, round } from './support/stats.js';
 
 const profiles = Number(process.env.BENCH_SEGMENT_PROFILES ?? 20_000);
@@ -26,26 +26,7 @@ const entries = Number(process.env.BENCH_SEGMENT_ENTRIES ?? 100);
 const eventsPerCase = 100;
 process.env.CAIRN_LOG_LEVEL ??= 'warn';
 
-const stack = await startLocalStack({
-  memory: true,
-  httpPort: 0,
-  edgePort: 0,
-  keepProcessAlive: false,
-  timeScale: 0,
-});
-const call = async (method: string, path: string, body?: unknown) => {
-  const auth = path.startsWith('/v1/')
-    ? `Basic ${Buffer.from('dev-write-key:').toString('base64')}`
-    : 'Bearer dev-token';
-  const res = await fetch(`${stack.httpUrl}${path}`, {
-    method,
-    headers: { authorization: auth, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await res.json()) as Record<string, unknown>;
-  if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(json)}`);
-  return json;
-};
+const { stack, call } = await startBenchStack();
 const idle = () => call('GET', '/local/idle');
 
 /** The segments hook's DynamoDB requests (reads, writes) per event over `count` events sent by `send`. */
@@ -96,25 +77,12 @@ try {
   await pool(Math.ceil(profiles / 25), 8, async (batch) => {
     const items = Array.from({ length: Math.min(25, profiles - batch * 25) }, (_, j) => {
       const n = batch * 25 + j;
-      const { profileId, version, firstSeen, lastSeen, updatedAt, ...doc } = {
+      const profile = {
         ...newProfileRecord(`bench-p-${String(n).padStart(7, '0')}`, now),
         traits: { country: n % 10 === 0 ? 'FR' : 'DE' },
         version: 1,
       };
-      return {
-        PutRequest: {
-          Item: {
-            pk: profilePk(profileId),
-            sk: profileSortKey,
-            profileId,
-            version,
-            firstSeen,
-            lastSeen,
-            updatedAt,
-            doc: JSON.stringify(doc),
-          },
-        },
-      };
+      return { PutRequest: { Item: profileItem(profile) } };
     });
     let pending: typeof items = items;
     while (pending.length > 0) {
@@ -205,13 +173,12 @@ try {
   };
   mkdirSync('bench/results', { recursive: true });
   writeFileSync('bench/results/segments.json', `${JSON.stringify(result, null, 2)}\n`);
+  const requestRows = Object.entries(result.requestsPerEvent).flatMap(([name, r]) => [
+    [`${name}: reads/event`, r.readsPerEvent] as [string, number],
+    [`${name}: writes/event`, r.writesPerEvent] as [string, number],
+  ]);
   printTable('Segments (local stack, 20 segments defined)', [
-    ['reads/event, no segment reads it', unread.readsPerEvent],
-    ['writes/event, no segment reads it', unread.writesPerEvent],
-    ['reads/event, membership unchanged', unchanged.readsPerEvent],
-    ['writes/event, membership unchanged', unchanged.writesPerEvent],
-    ['reads/event, one membership changes', changed.readsPerEvent],
-    ['writes/event, one membership changes', changed.writesPerEvent],
+    ...requestRows,
     [`backfill of ${profiles} profiles, s`, result.backfill.seconds],
     ['backfill profiles/s', result.backfill.profilesPerSecond],
     ['backfill 100k, s (extrapolated)', result.backfill.extrapolated100kSeconds],

@@ -396,36 +396,9 @@ export class DynamoProfileStore implements ProfileStore {
   }
 
   private profilePut(profile: ProfileRecord, expectedVersion: number | null) {
-    // `memberOf` comes with a read (the segment items), never from the profile item: not stored in it.
-    const {
-      profileId,
-      version,
-      mergedInto,
-      firstSeen,
-      lastSeen,
-      updatedAt,
-      memberOf: _memberOf,
-      ...doc
-    } = profile as ProfileRecord & { memberOf?: unknown };
     return {
       TableName: this.table,
-      Item: {
-        pk: profilePk(profileId),
-        sk: profileSortKey,
-        profileId,
-        version,
-        firstSeen,
-        lastSeen,
-        updatedAt,
-        ...(mergedInto === undefined ? {} : { mergedInto }),
-        // Sparse index `profile-due`: a timer refreshes derived values then (shared/derived/timers.ts).
-        ...(profile.dueAt !== undefined &&
-          mergedInto === undefined && {
-            profileDueAt: profile.dueAt,
-            profileDueShard: `PDUE#${dueShardOf(profileId)}`,
-          }),
-        doc: JSON.stringify(doc),
-      },
+      Item: profileItem(profile),
       ...(expectedVersion === null
         ? { ConditionExpression: 'attribute_not_exists(pk)' }
         : {
@@ -450,6 +423,38 @@ export class DynamoProfileStore implements ProfileStore {
   private batchWrite(requests: Record<string, unknown>[]): Promise<void> {
     return batchWriteAll(this.client, this.table, requests, { ReturnConsumedCapacity: this.capacity });
   }
+}
+
+/** The profile item as stored (the inverse of `profileFromItem`); benchmarks write profiles with it. */
+export function profileItem(profile: ProfileRecord): Record<string, unknown> {
+  // `memberOf` comes with a read (the segment items), never from the profile item: not stored in it.
+  const {
+    profileId,
+    version,
+    mergedInto,
+    firstSeen,
+    lastSeen,
+    updatedAt,
+    memberOf: _memberOf,
+    ...doc
+  } = profile as ProfileRecord & { memberOf?: unknown };
+  return {
+    pk: profilePk(profileId),
+    sk: profileSortKey,
+    profileId,
+    version,
+    firstSeen,
+    lastSeen,
+    updatedAt,
+    ...(mergedInto === undefined ? {} : { mergedInto }),
+    // Sparse index `profile-due`: a timer refreshes derived values then (shared/derived/timers.ts).
+    ...(profile.dueAt !== undefined &&
+      mergedInto === undefined && {
+        profileDueAt: profile.dueAt,
+        profileDueShard: `PDUE#${dueShardOf(profileId)}`,
+      }),
+    doc: JSON.stringify(doc),
+  };
 }
 
 export function profileFromItem(item: Record<string, unknown>): ProfileRecord {

@@ -26,29 +26,40 @@ async function memberIds(kit: Kit, segmentId: string): Promise<string[]> {
   return out.body.members.map((m: { profileId: string }) => m.profileId);
 }
 
+/** A segment of the customers on a plan of their own (unique per test). */
+async function planSegment(prefix: string) {
+  const kit = await journeyTestKit();
+  const segment = journeyId(prefix);
+  const plan = uniqueId(prefix);
+  await defineSegment(kit, segment, { traits: { plan: [plan] } });
+  return { kit, segment, plan };
+}
+
+/** A journey whose one step is an update node: the traits it writes show that it ran, and how often. */
+async function publishUpdate(
+  kit: Kit,
+  id: string,
+  trigger: Record<string, unknown>,
+  update: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+) {
+  await kit.publish({
+    id,
+    trigger,
+    ...extra,
+    start: 'mark',
+    nodes: { mark: { type: 'update', ...update, next: 'done' }, done: { type: 'exit' } },
+  });
+}
+
 describe('journeys on segments (local stack)', () => {
   it('trigger { segment }: one execution per entry, the re-entry rule respected', async () => {
-    const kit = await journeyTestKit();
-    const segment = journeyId('vip');
-    const plan = uniqueId('plan');
-    await defineSegment(kit, segment, { traits: { plan: [plan] } });
+    const { kit, segment, plan } = await planSegment('vip');
     const once = journeyId('seg-once');
     const always = journeyId('seg-always');
-    for (const [id, reentry] of [
-      [once, 'never'],
-      [always, 'always'],
-    ] as const) {
-      await kit.publish({
-        id,
-        trigger: { segment },
-        reentry,
-        start: 'mark',
-        nodes: {
-          mark: { type: 'update', increment: { [`entered_${id}`]: 1 }, next: 'done' },
-          done: { type: 'exit' },
-        },
-      });
-    }
+    const entered = (id: string) => ({ increment: { [`entered_${id}`]: 1 } });
+    await publishUpdate(kit, once, { segment }, entered(once), { reentry: 'never' });
+    await publishUpdate(kit, always, { segment }, entered(always), { reentry: 'always' });
     const userId = uniqueId('u');
     await kit.identify(userId, { plan });
     await kit.identify(userId, { plan: 'other' });
@@ -63,26 +74,11 @@ describe('journeys on segments (local stack)', () => {
   });
 
   it('trigger { segment, on: exit } starts on leaving; a Segment Entered event sent by an app starts nothing', async () => {
-    const kit = await journeyTestKit();
-    const segment = journeyId('trial');
-    const plan = uniqueId('trial');
-    await defineSegment(kit, segment, { traits: { plan: [plan] } });
+    const { kit, segment, plan } = await planSegment('trial');
     const onExit = journeyId('seg-exit');
     const onEntry = journeyId('seg-entry');
-    for (const [id, trigger] of [
-      [onExit, { segment, on: 'exit' }],
-      [onEntry, { segment }],
-    ] as const) {
-      await kit.publish({
-        id,
-        trigger,
-        start: 'mark',
-        nodes: {
-          mark: { type: 'update', set: { [`ran_${id}`]: true }, next: 'done' },
-          done: { type: 'exit' },
-        },
-      });
-    }
+    await publishUpdate(kit, onExit, { segment, on: 'exit' }, { set: { [`ran_${onExit}`]: true } });
+    await publishUpdate(kit, onEntry, { segment }, { set: { [`ran_${onEntry}`]: true } });
     const spoofer = uniqueId('u');
     await kit.track(spoofer, 'Segment Entered', { segment });
     await kit.track(spoofer, 'Segment Exited', { segment });
@@ -110,12 +106,7 @@ describe('journeys on segments (local stack)', () => {
       all: [{ performed: { event } }, { not: { performed: { event, within: 'P3D' } } }],
     });
     const id = journeyId('seg-time');
-    await kit.publish({
-      id,
-      trigger: { segment },
-      start: 'mark',
-      nodes: { mark: { type: 'update', set: { winBack: true }, next: 'done' }, done: { type: 'exit' } },
-    });
+    await publishUpdate(kit, id, { segment }, { set: { winBack: true } });
     const userId = uniqueId('u');
     await kit.track(userId, event);
     assert.equal((await traitsOf(kit, userId)).winBack, undefined);
@@ -129,12 +120,7 @@ describe('journeys on segments (local stack)', () => {
     const tier = uniqueId('gold');
     await defineSegment(kit, segment, { traits: { tier: [tier] } });
     const follow = journeyId('seg-follow');
-    await kit.publish({
-      id: follow,
-      trigger: { segment },
-      start: 'mark',
-      nodes: { mark: { type: 'update', set: { followed: true }, next: 'done' }, done: { type: 'exit' } },
-    });
+    await publishUpdate(kit, follow, { segment }, { set: { followed: true } });
     const event = uniqueId('Checkout');
     const id = journeyId('seg-branch');
     await kit.publish({
@@ -179,12 +165,7 @@ describe('journeys on segments (local stack)', () => {
     await defineSegment(kit, segment, { score: { [score]: { fit: { '>=': 40 } } } });
     const event = uniqueId('Promote');
     const id = journeyId('seg-fit');
-    await kit.publish({
-      id,
-      trigger: { event },
-      start: 'promote',
-      nodes: { promote: { type: 'update', set: { role: 'CTO' }, next: 'done' }, done: { type: 'exit' } },
-    });
+    await publishUpdate(kit, id, { event }, { set: { role: 'CTO' } });
     const userId = uniqueId('u');
     await kit.track(userId, event);
     await waitForIdle(kit.httpUrl);
