@@ -7,8 +7,8 @@
  * All comparisons given must hold; a score or value the profile does not have never matches.
  */
 import * as z from 'zod';
-import { compare } from './lead-score.js';
-import { type Comparison, comparison, derivedId } from './schema.js';
+import { type Comparison, compare, comparison } from '../comparison.js';
+import { derivedId } from './schema.js';
 
 const axes = z
   .object({ fit: comparison.optional(), engagement: comparison.optional(), total: comparison.optional() })

@@ -4,9 +4,10 @@
  * decayed continuously since (`value · (1 − rate)^(elapsed / every)`), plus the points earned in the
  * current cap period.
  */
+import { compare } from '../comparison.js';
 import { durationSeconds } from '../journeys/duration.js';
 import { compilePattern, type EventMatcher } from '../patterns/index.js';
-import type { Comparison, ScoreDefinition } from './schema.js';
+import type { ScoreDefinition } from './schema.js';
 
 export interface EngagementState {
   /** Value at `at` (before decay since). */
@@ -136,16 +137,6 @@ export function addEngagement(
     periodStart,
     periodPoints: round(earned + Math.max(0, granted)),
   };
-}
-
-export function compare(value: number, comparison: Comparison): boolean {
-  return (
-    (comparison['>='] === undefined || value >= comparison['>=']) &&
-    (comparison['>'] === undefined || value > comparison['>']) &&
-    (comparison['='] === undefined || value === comparison['=']) &&
-    (comparison['<'] === undefined || value < comparison['<']) &&
-    (comparison['<='] === undefined || value <= comparison['<='])
-  );
 }
 
 /** Names of the thresholds the score meets. */

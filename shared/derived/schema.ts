@@ -4,6 +4,7 @@
  * `statemachines/` validator and the JSON Schema export.
  */
 import * as z from 'zod';
+import { comparison } from '../comparison.js';
 import { duration, eventName, eventPattern } from '../journeys/fields.js';
 
 /** Ids become profile keys and item keys: letters, digits, `_` and `-`, starting with a letter. */
@@ -47,19 +48,6 @@ export const traitDefinitionSchema = z
   })
   .describe('A computed trait: a value derived from the customer’s events, kept current as they arrive.');
 export type TraitDefinition = z.infer<typeof traitDefinitionSchema>;
-
-/** `{ ">=": 20 }`: one or more comparisons, all of which must hold. */
-export const comparison = z
-  .object({
-    '>=': z.number().optional(),
-    '>': z.number().optional(),
-    '=': z.number().optional(),
-    '<': z.number().optional(),
-    '<=': z.number().optional(),
-  })
-  .strict()
-  .refine((c) => Object.keys(c).length > 0, { message: 'needs at least one of >=, >, =, <, <=' });
-export type Comparison = z.infer<typeof comparison>;
 
 export const scoreDefinitionSchema = z
   .object({

@@ -3,9 +3,10 @@
  * passing): pure, so unit tests set every input directly. `analyseSegment` says what a segment
  * reads, so an event re-evaluates only the segments it can affect.
  */
+import { type Comparison, compare } from '../comparison.js';
 import { durationSeconds } from '../journeys/duration.js';
 import { InvalidPatternError, matchesPattern } from '../patterns/index.js';
-import type { Comparison, Condition } from './schema.js';
+import type { Condition } from './schema.js';
 
 /** An event as the evaluator needs it (a stored Segment message). */
 export interface SubjectEvent {
@@ -112,17 +113,6 @@ function seen(at: string | undefined, rule: { within?: string; before?: string }
     matches: rule.within ? inside : !inside,
     ...(inside && { nextChangeAt: boundary + 1 }),
   };
-}
-
-export function compare(value: number | undefined, test: Comparison): boolean {
-  if (value === undefined) return false;
-  return (
-    (test['>='] === undefined || value >= test['>=']) &&
-    (test['>'] === undefined || value > test['>']) &&
-    (test['='] === undefined || value === test['=']) &&
-    (test['<'] === undefined || value < test['<']) &&
-    (test['<='] === undefined || value <= test['<='])
-  );
 }
 
 const operators = new Set(['>=', '>', '=', '<', '<=']);

@@ -7,6 +7,7 @@
  * object holds exactly one of these keys.
  */
 import * as z from 'zod';
+import { type Comparison, comparison } from '../comparison.js';
 import { duration, eventName, eventPattern } from '../journeys/fields.js';
 
 /** Segment ids name items and journey triggers; same alphabet as journey ids. */
@@ -15,24 +16,6 @@ export const segmentIdPattern = /^[a-z0-9][a-z0-9-]{0,63}$/;
 export const segmentId = z
   .string()
   .regex(segmentIdPattern, { message: 'must be lowercase letters, digits and - (at most 64 characters)' });
-
-export const comparisonOperators = ['>=', '>', '=', '<', '<='] as const;
-export type ComparisonOperator = (typeof comparisonOperators)[number];
-
-/** `{ ">=": 2 }`, `{ ">": 0, "<=": 10 }`: every operator given must hold. */
-export const comparison = z
-  .strictObject({
-    '>=': z.number().optional(),
-    '>': z.number().optional(),
-    '=': z.number().optional(),
-    '<': z.number().optional(),
-    '<=': z.number().optional(),
-  })
-  .refine((ops) => Object.values(ops).some((v) => v !== undefined), {
-    message: `needs at least one of ${comparisonOperators.join(', ')}`,
-  })
-  .describe('Comparison: every operator given must hold, e.g. { ">=": 2 }.');
-export type Comparison = z.infer<typeof comparison>;
 
 const performed = z
   .strictObject({

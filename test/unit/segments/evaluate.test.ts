@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { compare } from '../../../shared/comparison.js';
 import {
   analyseCondition,
-  compare,
   evaluateCondition,
   type SegmentSubject,
   type SubjectEvent,
