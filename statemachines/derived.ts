@@ -6,10 +6,11 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { parseDocument } from 'yaml';
-import * as z from 'zod';
+import type * as z from 'zod';
 import { parseDefinition } from '../shared/derived/catalog.js';
 import { lifecycleSchema, scoreDefinitionSchema, traitDefinitionSchema } from '../shared/derived/schema.js';
 import { formatPath, ValidationError } from '../shared/errors.js';
+import { editorJsonSchema } from '../shared/json-schema.js';
 
 export type DerivedKind = 'trait' | 'score';
 const schemas = { trait: traitDefinitionSchema, score: scoreDefinitionSchema } as const;
@@ -65,12 +66,7 @@ export function derivedProblems(dir: string): { file: string; path: string; mess
 }
 
 function jsonSchema(schema: z.ZodType, title: string): string {
-  const generated = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<
-    string,
-    unknown
-  >;
-  const { $schema, ...rest } = generated;
-  return `${JSON.stringify({ $schema, title, ...rest }, null, 2)}\n`;
+  return `${JSON.stringify(editorJsonSchema(schema, title), null, 2)}\n`;
 }
 
 /** The generated JSON Schemas and their contents. */

@@ -4,6 +4,7 @@
  */
 import * as z from 'zod';
 import { idRules } from '../ids.js';
+import { editorJsonSchema } from '../json-schema.js';
 import { segmentId } from '../segments/schema.js';
 import { duration, eventName, eventPattern, nodeId } from './fields.js';
 import { journeyNodeSchema } from './nodes/index.js';
@@ -78,13 +79,5 @@ export type JourneyDocument = z.input<typeof journeySchema>;
 
 /** JSON Schema for editors (statemachines/journey.schema.json). */
 export function journeyJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(journeySchema, { io: 'input', unrepresentable: 'any' }) as Record<
-    string,
-    unknown
-  >;
-  return {
-    $schema: schema.$schema,
-    title: 'Cairn journey',
-    ...Object.fromEntries(Object.entries(schema).filter(([key]) => key !== '$schema')),
-  };
+  return editorJsonSchema(journeySchema, 'Cairn journey');
 }

@@ -9,6 +9,7 @@
 import * as z from 'zod';
 import { type Comparison, comparison } from '../comparison.js';
 import { duration, eventName, eventPattern } from '../journeys/fields.js';
+import { editorJsonSchema } from '../json-schema.js';
 
 /** Segment ids name items and journey triggers; same alphabet as journey ids. */
 export const segmentIdPattern = /^[a-z0-9][a-z0-9-]{0,63}$/;
@@ -131,13 +132,5 @@ export type Segment = z.infer<typeof segmentSchema>;
 
 /** JSON Schema for editors (statemachines/segment.schema.json). */
 export function segmentJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(segmentSchema, { io: 'input', unrepresentable: 'any' }) as Record<
-    string,
-    unknown
-  >;
-  return {
-    $schema: schema.$schema,
-    title: 'Cairn segment',
-    ...Object.fromEntries(Object.entries(schema).filter(([key]) => key !== '$schema')),
-  };
+  return editorJsonSchema(segmentSchema, 'Cairn segment');
 }
