@@ -8,7 +8,7 @@ import { matchesPattern } from '../../patterns/index.js';
 import { failureStates, stepTask } from '../asl.js';
 import type { StepResult } from '../execution.js';
 import { eventPattern, nodeId } from '../fields.js';
-import { linkTo, type NodeLink, type NodeModule, type StepContext } from './types.js';
+import { linksOfEach, linkTo, type NodeModule, type StepContext } from './types.js';
 
 export const branchConditionSchema = z
   .strictObject({
@@ -111,15 +111,7 @@ export function choiceStateName(nodeId: string): string {
 export const branchNode: NodeModule<BranchNode, BranchDeps> = {
   type: 'branch',
   schema: branchNodeSchema,
-  links(node) {
-    const links: NodeLink[] = [];
-    if (Array.isArray(node.cases)) {
-      node.cases.forEach((branchCase: unknown, index) => {
-        links.push(...linkTo(['cases', index, 'next'], (branchCase as { next?: unknown } | null)?.next));
-      });
-    }
-    return [...links, ...linkTo(['default'], node.default)];
-  },
+  links: (node) => [...linksOfEach(node.cases, 'cases'), ...linkTo(['default'], node.default)],
   pauses: false,
   callsStep: () => true,
   // Traits, derived values (computed, stage, scores), or the surviving profile id a segment is asked by.

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { nodeId } from '../fields.js';
-import { linkTo, type NodeLink, type NodeModule } from './types.js';
+import { linksOfEach, type NodeModule } from './types.js';
 
 export const splitNodeSchema = z
   .strictObject({
@@ -82,15 +82,7 @@ export function splitChoiceStateName(nodeId: string): string {
 export const splitNode: NodeModule<SplitNode> = {
   type: 'split',
   schema: splitNodeSchema,
-  links(node) {
-    const links: NodeLink[] = [];
-    if (Array.isArray(node.branches)) {
-      node.branches.forEach((branch: unknown, index) => {
-        links.push(...linkTo(['branches', index, 'next'], (branch as { next?: unknown } | null)?.next));
-      });
-    }
-    return links;
-  },
+  links: (node) => linksOfEach(node.branches, 'branches'),
   pauses: false,
   // A Pass state hashes the profile id; the branch is counted by the next step.
   callsStep: () => false,

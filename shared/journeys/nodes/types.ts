@@ -94,3 +94,14 @@ export type MessageChannel = 'email' | 'sms' | 'push';
 export function linkTo(path: (string | number)[], target: unknown): NodeLink[] {
   return typeof target === 'string' ? [{ path, target }] : [];
 }
+
+/**
+ * The links of a list of choices (a branch's `cases`, a split's `branches`), each to its `next`.
+ * Links are read before the schema has checked the node, so the list may be anything.
+ */
+export function linksOfEach(list: unknown, field: string): NodeLink[] {
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((item: unknown, index) =>
+    linkTo([field, index, 'next'], (item as { next?: unknown } | null)?.next),
+  );
+}
