@@ -177,3 +177,8 @@ export function failureStates(options: {
     },
   };
 }
+
+/** The states of a node that is one step Task: the Task (named after the node) and its failure route. */
+export function stepStates(options: StepTaskOptions): Record<string, AslState> {
+  return { [options.nodeId]: stepTask(options), ...failureStates(options) };
+}

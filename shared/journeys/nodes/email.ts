@@ -2,7 +2,7 @@
 import * as z from 'zod';
 import { isMailbox } from '../../identity/identifiers.js';
 import { idRules } from '../../ids.js';
-import { failureStates, stepTask } from '../asl.js';
+import { stepStates } from '../asl.js';
 import type { StepResult } from '../execution.js';
 import { nodeId } from '../fields.js';
 import { linkTo, type NodeModule, type StepContext } from './types.js';
@@ -113,15 +113,7 @@ export const emailNode: NodeModule<EmailNode, EmailDeps> = {
     }
     return [];
   },
-  compile: (id, node, { journeyId }) => ({
-    [id]: stepTask({
-      journeyId,
-      nodeId: id,
-      nodeType: 'email',
-      next: node.next,
-      result: { next: node.next },
-    }),
-    ...failureStates({ journeyId, nodeId: id, nodeType: 'email' }),
-  }),
+  compile: (id, node, { journeyId }) =>
+    stepStates({ journeyId, nodeId: id, nodeType: 'email', next: node.next, result: { next: node.next } }),
   run: runEmail,
 };

@@ -3,7 +3,7 @@
  * and clear the customer's presence; then the execution ends.
  */
 import * as z from 'zod';
-import { failureStates, stepTask } from '../asl.js';
+import { stepStates } from '../asl.js';
 import type { StepResult } from '../execution.js';
 import type { NodeModule } from './types.js';
 
@@ -21,9 +21,6 @@ export const exitNode: NodeModule<ExitNode> = {
   pauses: false,
   callsStep: () => true,
   needsProfile: () => false,
-  compile: (id, _node, { journeyId }) => ({
-    [id]: stepTask({ journeyId, nodeId: id, nodeType: 'exit' }),
-    ...failureStates({ journeyId, nodeId: id, nodeType: 'exit' }),
-  }),
+  compile: (id, _node, { journeyId }) => stepStates({ journeyId, nodeId: id, nodeType: 'exit' }),
   run: runExit,
 };

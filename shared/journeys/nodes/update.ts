@@ -1,6 +1,6 @@
 /** `update`: set and/or increment profile traits. */
 import * as z from 'zod';
-import { failureStates, stepTask } from '../asl.js';
+import { stepStates } from '../asl.js';
 import type { StepResult } from '../execution.js';
 import { nodeId } from '../fields.js';
 import { linkTo, type NodeModule, type StepContext } from './types.js';
@@ -57,15 +57,7 @@ export const updateNode: NodeModule<UpdateNode, UpdateDeps> = {
   pauses: false,
   callsStep: () => true,
   needsProfile: () => false,
-  compile: (id, node, { journeyId }) => ({
-    [id]: stepTask({
-      journeyId,
-      nodeId: id,
-      nodeType: 'update',
-      next: node.next,
-      result: { next: node.next },
-    }),
-    ...failureStates({ journeyId, nodeId: id, nodeType: 'update' }),
-  }),
+  compile: (id, node, { journeyId }) =>
+    stepStates({ journeyId, nodeId: id, nodeType: 'update', next: node.next, result: { next: node.next } }),
   run: runUpdate,
 };

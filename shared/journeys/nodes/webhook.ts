@@ -1,6 +1,6 @@
 /** `webhook`: call an HTTP endpoint with JSON; 5xx, 429, network errors and timeouts are retried by Step Functions. */
 import * as z from 'zod';
-import { failureStates, stepTask } from '../asl.js';
+import { stepStates } from '../asl.js';
 import { durationSeconds } from '../duration.js';
 import type { StepResult } from '../execution.js';
 import { duration, nodeId } from '../fields.js';
@@ -113,8 +113,8 @@ export const webhookNode: NodeModule<WebhookNode, WebhookDeps> = {
       ? [{ path: ['timeout'], message: `must be at most PT${WEBHOOK_MAX_TIMEOUT_SECONDS}S` }]
       : [];
   },
-  compile: (id, node, { journeyId }) => ({
-    [id]: stepTask({
+  compile: (id, node, { journeyId }) =>
+    stepStates({
       journeyId,
       nodeId: id,
       nodeType: 'webhook',
@@ -135,7 +135,5 @@ export const webhookNode: NodeModule<WebhookNode, WebhookDeps> = {
             ]
           : [],
     }),
-    ...failureStates({ journeyId, nodeId: id, nodeType: 'webhook' }),
-  }),
   run: runWebhook,
 };
