@@ -226,22 +226,12 @@ describe('waitFor step', () => {
       { ...node, where: { properties: { total: [{ numeric: ['>', 0] }] } } },
       { cartId: 'c-9' },
     );
-    assert.equal(
-      awaitedEventMatches(awaited, { event: 'Order Completed', properties: { cartId: 'c-9', total: 5 } }),
-      true,
-    );
-    assert.equal(
-      awaitedEventMatches(awaited, { event: 'Order Completed', properties: { cartId: 'c-8', total: 5 } }),
-      false,
-    );
-    assert.equal(
-      awaitedEventMatches(awaited, { event: 'Order Completed', properties: { cartId: 'c-9', total: 0 } }),
-      false,
-    );
-    assert.equal(
-      awaitedEventMatches(awaited, { event: 'Order Refunded', properties: { cartId: 'c-9', total: 5 } }),
-      false,
-    );
+    const matches = (event: string, properties: Record<string, unknown>) =>
+      awaitedEventMatches(awaited, { event, properties });
+    assert.equal(matches('Order Completed', { cartId: 'c-9', total: 5 }), true);
+    assert.equal(matches('Order Completed', { cartId: 'c-8', total: 5 }), false);
+    assert.equal(matches('Order Completed', { cartId: 'c-9', total: 0 }), false);
+    assert.equal(matches('Order Refunded', { cartId: 'c-9', total: 5 }), false);
   });
 
   it('a match key missing from the entry never matches', () => {
