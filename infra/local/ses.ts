@@ -13,7 +13,16 @@ import type { Clock } from '../../shared/clock.js';
 import { AwsServiceError, type EdgeRestRoute } from './edge.js';
 import { jsonFile } from './json-file.js';
 
-export interface OutboxMessage {
+/** What every captured message (email, SMS, push) says of the journey step that sent it, and when. */
+export interface OutboxOrigin {
+  profileId: string | null;
+  journeyId: string | null;
+  journeyVersion: number | string | null;
+  nodeId: string | null;
+  sentAt: string;
+}
+
+export interface OutboxMessage extends OutboxOrigin {
   messageId: string;
   /** The recipients, comma-separated (one, for journey emails). */
   to: string;
@@ -25,14 +34,21 @@ export interface OutboxMessage {
   subject: string;
   html: string | null;
   text: string | null;
-  profileId: string | null;
-  journeyId: string | null;
-  journeyVersion: number | string | null;
-  nodeId: string | null;
   /** Every EmailTag, by name. */
   tags: Record<string, string>;
   configurationSet: string | null;
-  sentAt: string;
+}
+
+/** The origin of a captured message, from the Cairn tags it was sent with (email tags, SMS context, push attributes). */
+export function outboxOrigin(tags: Record<string, string | undefined>, now: number): OutboxOrigin {
+  const version = tags.journeyVersion;
+  return {
+    profileId: tags.profileId ?? null,
+    journeyId: tags.journeyId ?? null,
+    journeyVersion: version === undefined ? null : /^\d+$/.test(version) ? Number(version) : version,
+    nodeId: tags.nodeId ?? null,
+    sentAt: new Date(now).toISOString(),
+  };
 }
 
 /** What the local bus offers SES for its event publishing (see eventbridge.ts publishAsService). */
@@ -172,7 +188,6 @@ function parseSendEmail(request: unknown, now: number): OutboxMessage {
     tags[tag.Name] = tag.Value;
   }
 
-  const version = tags.journeyVersion;
   return {
     messageId: sesMessageId(now),
     to: to.join(', '),
@@ -184,13 +199,9 @@ function parseSendEmail(request: unknown, now: number): OutboxMessage {
     subject,
     html: typeof html === 'string' ? html : null,
     text: typeof text === 'string' ? text : null,
-    profileId: tags.profileId ?? null,
-    journeyId: tags.journeyId ?? null,
-    journeyVersion: version === undefined ? null : /^\d+$/.test(version) ? Number(version) : version,
-    nodeId: tags.nodeId ?? null,
+    ...outboxOrigin(tags, now),
     tags,
     configurationSet: typeof input.ConfigurationSetName === 'string' ? input.ConfigurationSetName : null,
-    sentAt: new Date(now).toISOString(),
   };
 }
 

@@ -17,9 +17,9 @@ import { smsParts } from '../../shared/channels/sms/encoding.js';
 import type { Clock } from '../../shared/clock.js';
 import { AwsServiceError, type EdgeService } from './edge.js';
 import { jsonFile } from './json-file.js';
-import type { SesEventPublisher } from './ses.js';
+import { type OutboxOrigin, outboxOrigin, type SesEventPublisher } from './ses.js';
 
-export interface SmsOutboxMessage {
+export interface SmsOutboxMessage extends OutboxOrigin {
   channel: 'sms';
   messageId: string;
   to: string;
@@ -28,13 +28,8 @@ export interface SmsOutboxMessage {
   messageType: string | null;
   encoding: 'GSM-7' | 'UCS-2';
   parts: number;
-  profileId: string | null;
-  journeyId: string | null;
-  journeyVersion: number | string | null;
-  nodeId: string | null;
   context: Record<string, string>;
   configurationSet: string | null;
-  sentAt: string;
 }
 
 export interface LocalSmsOptions {
@@ -83,7 +78,6 @@ export function createLocalSms(options: LocalSmsOptions = {}): LocalSms {
       );
     const now = clock.now();
     const parts = smsParts(body);
-    const version = context.journeyVersion;
     const message: SmsOutboxMessage = {
       channel: 'sms',
       messageId: randomUUID(),
@@ -93,13 +87,9 @@ export function createLocalSms(options: LocalSmsOptions = {}): LocalSms {
       messageType: typeof input.MessageType === 'string' ? input.MessageType : null,
       encoding: parts.encoding,
       parts: parts.parts,
-      profileId: context.profileId ?? null,
-      journeyId: context.journeyId ?? null,
-      journeyVersion: version === undefined ? null : /^\d+$/.test(version) ? Number(version) : version,
-      nodeId: context.nodeId ?? null,
+      ...outboxOrigin(context, now),
       context,
       configurationSet: typeof input.ConfigurationSetName === 'string' ? input.ConfigurationSetName : null,
-      sentAt: new Date(now).toISOString(),
     };
     state.messages.unshift(message);
     if (state.messages.length > capacity) state.messages.length = capacity;

@@ -13,8 +13,9 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../shared/clock.js';
 import { AwsServiceError, type EdgeQueryService } from './edge.js';
 import { jsonFile } from './json-file.js';
+import { type OutboxOrigin, outboxOrigin } from './ses.js';
 
-export interface PushOutboxMessage {
+export interface PushOutboxMessage extends OutboxOrigin {
   channel: 'push';
   messageId: string;
   /** The device token. */
@@ -24,11 +25,6 @@ export interface PushOutboxMessage {
   title: string | null;
   body: string | null;
   data: Record<string, unknown> | null;
-  profileId: string | null;
-  journeyId: string | null;
-  journeyVersion: number | string | null;
-  nodeId: string | null;
-  sentAt: string;
 }
 
 interface Endpoint {
@@ -109,7 +105,6 @@ export function createLocalSns(options: LocalSnsOptions = {}): LocalSns {
       const platform = /:endpoint\/([A-Z_]+)\//.exec(found.arn)?.[1] ?? 'GCM';
       const content = readPayload(required(params, 'Message'), params.get('MessageStructure'), platform);
       const attributes = messageAttributes(params);
-      const version = attributes.journeyVersion;
       const message: PushOutboxMessage = {
         channel: 'push',
         messageId: randomUUID(),
@@ -117,11 +112,7 @@ export function createLocalSns(options: LocalSnsOptions = {}): LocalSns {
         platform,
         endpointArn: found.arn,
         ...content,
-        profileId: attributes.profileId ?? null,
-        journeyId: attributes.journeyId ?? null,
-        journeyVersion: version === undefined ? null : /^\d+$/.test(version) ? Number(version) : version,
-        nodeId: attributes.nodeId ?? null,
-        sentAt: new Date(clock.now()).toISOString(),
+        ...outboxOrigin(attributes, clock.now()),
       };
       state.messages.unshift(message);
       if (state.messages.length > capacity) state.messages.length = capacity;
