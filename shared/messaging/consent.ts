@@ -36,34 +36,35 @@ export function consentSkipReason(
   return undefined;
 }
 
+/** What an unsubscribe or a resubscribe is about: everything, one channel, or one topic. */
+export type SubscriptionScope = { all: true } | { channel: Channel } | { topic: string };
+
 /** The traits an unsubscribe writes: from everything, from a channel, or from one topic. */
 export function unsubscribeTraits(
   traits: Record<string, unknown>,
-  scope: { all: true } | { channel: Channel } | { topic: string },
+  scope: SubscriptionScope,
 ): Record<string, unknown> {
-  if ('all' in scope) return { unsubscribed: true };
-  if ('channel' in scope) {
-    const current = listTrait(traits.unsubscribedChannels);
-    return current.includes(scope.channel) ? {} : { unsubscribedChannels: [...current, scope.channel] };
-  }
-  const current = listTrait(traits.unsubscribedTopics);
-  return current.includes(scope.topic) ? {} : { unsubscribedTopics: [...current, scope.topic] };
+  return subscriptionTraits(traits, scope, true);
 }
 
 /** The traits a resubscribe writes (the preference page's checkboxes, or SMS START for the channel). */
 export function resubscribeTraits(
   traits: Record<string, unknown>,
-  scope: { all: true } | { channel: Channel } | { topic: string },
+  scope: SubscriptionScope,
 ): Record<string, unknown> {
-  if ('all' in scope) return { unsubscribed: false };
-  if ('channel' in scope) {
-    const current = listTrait(traits.unsubscribedChannels);
-    return current.includes(scope.channel)
-      ? { unsubscribedChannels: current.filter((name) => name !== scope.channel) }
-      : {};
-  }
-  const current = listTrait(traits.unsubscribedTopics);
-  return current.includes(scope.topic)
-    ? { unsubscribedTopics: current.filter((name) => name !== scope.topic) }
-    : {};
+  return subscriptionTraits(traits, scope, false);
+}
+
+/** The traits that record `scope` as unsubscribed (or not); nothing for a list that already says so. */
+function subscriptionTraits(
+  traits: Record<string, unknown>,
+  scope: SubscriptionScope,
+  unsubscribed: boolean,
+): Record<string, unknown> {
+  if ('all' in scope) return { unsubscribed };
+  const [trait, name] =
+    'channel' in scope ? ['unsubscribedChannels', scope.channel] : ['unsubscribedTopics', scope.topic];
+  const current = listTrait(traits[trait]);
+  if (current.includes(name) === unsubscribed) return {};
+  return { [trait]: unsubscribed ? [...current, name] : current.filter((item) => item !== name) };
 }
