@@ -767,3 +767,22 @@ describe('broadcasts: EventBridge Scheduler → broadcast Lambda → slot queue 
       assert.ok(alarmIds.includes(id), id);
   });
 });
+
+describe('segments', () => {
+  test('the backfill queue (DLQ, backlog) and the segments worker (errors, throttles, window-timer poll) are alarmed', () => {
+    const alarmIds = cairn.alarms.map((a) => a.node.id);
+    for (const id of [
+      'SegmentsDeadLetterAlarm',
+      'SegmentsBacklogAlarm',
+      'SegmentsErrorsAlarm',
+      'SegmentsThrottlesAlarm',
+    ])
+      assert.ok(alarmIds.includes(id), id);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: Match.arrayWith([
+        Match.objectLike({ Arn: arnOf(cairn.functions.segments), Input: JSON.stringify({ kind: 'timers' }) }),
+      ]),
+    });
+  });
+});
