@@ -5,7 +5,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { cancellationReasons, isConditionFailure } from '../store/dynamodb.js';
+import { cancellationReasons, createOnly, isConditionFailure } from '../store/dynamodb.js';
 import {
   type BroadcastRecord,
   type BroadcastStore,
@@ -32,18 +32,12 @@ export class BroadcastDynamoStore implements BroadcastStore {
     await this.client.send(
       new TransactWriteCommand({
         TransactItems: [
-          {
-            Put: {
-              TableName: this.tableName,
-              Item: {
-                pk: pk(record.broadcastId),
-                sk: 'PLAN',
-                record: { ...record, pending: [] },
-                firings: firingMap(record.pending),
-              },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
-          },
+          createOnly(this.tableName, {
+            pk: pk(record.broadcastId),
+            sk: 'PLAN',
+            record: { ...record, pending: [] },
+            firings: firingMap(record.pending),
+          }),
           {
             Put: {
               TableName: this.tableName,
@@ -231,17 +225,11 @@ export class BroadcastDynamoStore implements BroadcastStore {
       await this.client.send(
         new TransactWriteCommand({
           TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: {
-                  pk: pk(broadcastId),
-                  sk: `SLOT#${runKey}#${slotId}`,
-                  expiresAt: Math.floor(Date.now() / 1000) + 30 * 86_400,
-                },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
+            createOnly(this.tableName, {
+              pk: pk(broadcastId),
+              sk: `SLOT#${runKey}#${slotId}`,
+              expiresAt: Math.floor(Date.now() / 1000) + 30 * 86_400,
+            }),
             {
               Update: {
                 TableName: this.tableName,

@@ -6,7 +6,7 @@ import {
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../errors.js';
-import { queryAll } from '../store/dynamodb.js';
+import { createOnly, queryAll } from '../store/dynamodb.js';
 import type {
   CatalogStore,
   JourneyRecord,
@@ -145,13 +145,7 @@ export class DynamoCatalogStore implements CatalogStore {
       await this.client.send(
         new TransactWriteCommand({
           TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: versionItem(version),
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
+            createOnly(this.tableName, versionItem(version)),
             {
               Put: {
                 TableName: this.tableName,

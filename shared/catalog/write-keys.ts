@@ -4,7 +4,7 @@ import type { Clock } from '../clock.js';
 import { isoAt } from '../clock.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { hashWriteKey, type WriteKeyStore } from '../http/auth.js';
-import { queryAll } from '../store/dynamodb.js';
+import { createOnly, queryAll } from '../store/dynamodb.js';
 
 /**
  * Write keys stored hashed in the Journeys table (cloud): item `pk K#<sha256 hex>`, `sk WRITE_KEY`,
@@ -49,13 +49,7 @@ export class DynamoWriteKeyStore implements WriteKeyStore {
     await this.client.send(
       new TransactWriteCommand({
         TransactItems: [
-          {
-            Put: {
-              TableName: this.tableName,
-              Item: { ...keyOf(keyId), ...attributes },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
-          },
+          createOnly(this.tableName, { ...keyOf(keyId), ...attributes }),
           { Put: { TableName: this.tableName, Item: { ...listingOf(keyId), ...attributes } } },
         ],
       }),

@@ -18,6 +18,11 @@ export function createDocumentClient(config: DynamoDBClientConfig = {}): DynamoD
   });
 }
 
+/** A transaction item that puts a new item: refused (ConditionalCheckFailed) when one with its key exists. */
+export function createOnly(table: string, item: Record<string, unknown>) {
+  return { Put: { TableName: table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } };
+}
+
 /** Whether a write was refused by its condition (alone, or as an item of a transaction). */
 export function isConditionFailure(error: unknown): boolean {
   const name = (error as { name?: string }).name;
