@@ -77,6 +77,30 @@ export function substituteAsl(asl: string, values: Record<string, string>): stri
   return asl.replace(/\$\{([A-Za-z0-9_]+)\}/g, (whole, name: string) => values[name] ?? whole);
 }
 
+/**
+ * Stores a new published version with the journey head that points at it (`expectedRevision`: the
+ * head's revision as read; undefined for a new journey), logs `event`, tells `onChange`; the answer.
+ */
+export async function savePublishedVersion(
+  deps: Pick<CatalogDeps, 'store' | 'log' | 'onChange'>,
+  next: JourneyRecord,
+  expectedRevision: number | undefined,
+  record: JourneyVersionRecord,
+  event: string,
+): Promise<PublishResult> {
+  await deps.store.savePublished(next, expectedRevision, record);
+  deps.log?.info(event, { journeyId: next.id, version: record.version });
+  deps.onChange?.(next.id);
+  return {
+    journeyId: next.id,
+    version: record.version,
+    versionArn: record.versionArn,
+    stateMachineArn: record.stateMachineArn,
+    status: next.status,
+    unchanged: false,
+  };
+}
+
 /** Writes a head's new status (a no-op when it has it already), then tells `onChange`. */
 export async function saveStatus(
   deps: Pick<CatalogDeps, 'store' | 'clock' | 'log' | 'onChange'>,
@@ -245,17 +269,7 @@ export class JourneyCatalog {
       updatedAt: publishedAt,
       revision: head.revision + 1,
     };
-    await this.deps.store.savePublished(next, head.revision, record);
-    this.deps.log?.info('journey published', { journeyId: id, version });
-    this.deps.onChange?.(id);
-    return {
-      journeyId: id,
-      version,
-      versionArn: deployed.versionArn,
-      stateMachineArn: deployed.stateMachineArn,
-      status,
-      unchanged: false,
-    };
+    return savePublishedVersion(this.deps, next, head.revision, record, 'journey published');
   }
 
   private aslFor(definition: Journey, version: number): { asl: string; sha256: string } {

@@ -8,6 +8,7 @@ import {
   aslSha256,
   type CatalogDeps,
   type PublishResult,
+  savePublishedVersion,
   saveStatus,
   substituteAsl,
   validationContext,
@@ -160,17 +161,7 @@ export class DeployedJourneys {
       updatedAt: now,
       revision: (head?.revision ?? 0) + 1,
     };
-    await this.deps.store.savePublished(next, head?.revision, record);
-    this.deps.log?.info('deployed journey registered', { journeyId: id, version });
-    this.deps.onChange?.(id);
-    return {
-      journeyId: id,
-      version,
-      versionArn: input.versionArn,
-      stateMachineArn: input.stateMachineArn,
-      status,
-      unchanged: false,
-    };
+    return savePublishedVersion(this.deps, next, head?.revision, record, 'deployed journey registered');
   }
 
   /**
