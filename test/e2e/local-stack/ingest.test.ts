@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { busEntry } from '../../../shared/http/ingestion.js';
 import {
   readDeadLetters,
   readRejectedEvents,
@@ -33,9 +34,7 @@ describe('events reach the same profile through PutEvents and the Segment-compat
 
   const entry = (message: Record<string, unknown>): PutEventsRequestEntry => ({
     EventBusName: 'cairn',
-    Source: 'shop.web',
-    DetailType: String(message.type),
-    Detail: JSON.stringify(message),
+    ...busEntry(message, 'shop.web'),
   });
 
   it('PutEvents with the real EventBridge client builds the profile', async () => {
