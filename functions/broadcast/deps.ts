@@ -54,10 +54,20 @@ export function createBroadcastDeps(options: {
         }),
       );
     },
-    async enter(journey, profileId, { broadcastId, runAt }) {
+    async enter(journey, profileId, { broadcastId, runAt, slotId }) {
       // One entry key per run: a slot delivered again starts the same execution name (no second entry).
       const entryKey = `broadcast:${broadcastId}:${runAt}`;
       const state = await runtime.store.readJourneyState(profileId);
+      const previous = state.entries.find((entry) => entry.journeyId === journey.id);
+      const mark = `${runAt} ${slotId}`;
+      const marked = previous?.runs?.[broadcastId];
+      if (marked?.startsWith(`${runAt} `)) {
+        // Entered in this run already: by another slot (a zone it moved to), or by this slot on an
+        // earlier version (republished since; the name would differ, so StartExecution cannot tell).
+        if (marked !== mark) return { entered: false, reason: 'entered_this_run' };
+        if (previous!.lastExecution !== executionName(journey.id, journey.version, profileId, entryKey))
+          return { entered: true };
+      }
       const out = await enter(
         entryDeps,
         journey,
@@ -65,6 +75,7 @@ export function createBroadcastDeps(options: {
         state.entries,
         { event: 'Broadcast', messageId: entryKey, broadcastId, runAt, properties: { broadcastId, runAt } },
         entryKey,
+        { scope: broadcastId, key: runAt, mark },
       );
       return out.refused ? { entered: false, reason: out.refused } : { entered: true };
     },

@@ -114,6 +114,3 @@ export function parseBroadcastRequest(
     ratePerSecond: ratePerSecond as number,
   };
 }
-
-/** A ValidationError for problems found after parsing (unknown segment, journey not published). */
-parseBroadcastRequest.error = (issues: Issue[]) => new ValidationError(issues);

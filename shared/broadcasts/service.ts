@@ -1,6 +1,6 @@
 import type { JourneyEntryRules } from '../catalog/active.js';
 import type { Clock } from '../clock.js';
-import { CairnError, ConflictError, NotFoundError } from '../errors.js';
+import { CairnError, ConflictError, type Issue, NotFoundError, ValidationError } from '../errors.js';
 import type { IdGenerator } from '../ids.js';
 import type { Logger } from '../log.js';
 import type { SegmentMembership } from '../segments/port.js';
@@ -29,11 +29,15 @@ export interface BroadcastDeps {
   journeys: { getJourney(journeyId: string): Promise<JourneyEntryRules | undefined> };
   /** Each profile's `timezone` trait (undefined when it has none). */
   timezones(profileIds: string[]): Promise<Map<string, string | undefined>>;
-  /** Enters one profile with the entry `{ event: 'Broadcast', broadcastId, runAt }`, idempotent per (run, profile). */
+  /**
+   * Enters one profile with the entry `{ event: 'Broadcast', broadcastId, runAt }`, at most once per
+   * (run, profile) whatever happens: the same slot delivered again is `entered` (counted once by
+   * applySlot), another slot of the run with the profile is skipped `entered_this_run`.
+   */
   enter(
     journey: JourneyEntryRules,
     profileId: string,
-    entry: { broadcastId: string; runAt: string },
+    entry: { broadcastId: string; runAt: string; slotId: string },
   ): Promise<EntryOutcome>;
   scheduler: FiringScheduler;
   queue: SlotQueue;
@@ -154,16 +158,27 @@ export function createBroadcasts(deps: BroadcastDeps) {
       body: unknown,
     ): Promise<{ broadcastId: string; status: 'scheduled'; audience: number }> {
       const now = deps.clock.now();
-      const request: BroadcastRequest = parseBroadcastRequest(body, now, rate);
+      // Every problem at once: the body's, then the journey's and the segment's.
+      const issues: Issue[] = [];
+      let parsed: BroadcastRequest | undefined;
+      try {
+        parsed = parseBroadcastRequest(body, now, rate);
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+        issues.push(...error.issues);
+      }
+      const segmentId = parsed?.segment ?? (body as { segment?: unknown } | null)?.segment;
       const journey = await deps.journeys.getJourney(journeyId);
-      const segment = await deps.membership.status(request.segment);
-      const issues = [
-        ...(journey && journey.status === 'active'
-          ? []
-          : [{ path: ['journey'], message: `journey ${journeyId} is not published and active` }]),
-        ...(segment ? [] : [{ path: ['segment'], message: `no segment ${request.segment}` }]),
-      ];
-      if (issues.length > 0) throw parseBroadcastRequest.error(issues);
+      if (journey?.status !== 'active')
+        issues.push({ path: ['journey'], message: `journey ${journeyId} is not published and active` });
+      const segment =
+        typeof segmentId === 'string' && segmentId !== ''
+          ? await deps.membership.status(segmentId)
+          : undefined;
+      if (typeof segmentId === 'string' && segmentId !== '' && !segment)
+        issues.push({ path: ['segment'], message: `no segment ${segmentId}` });
+      if (issues.length > 0 || !parsed) throw new ValidationError(issues);
+      const request = parsed;
       const record: BroadcastRecord = {
         broadcastId: deps.ids.next(),
         journeyId,
@@ -266,7 +281,7 @@ export function createBroadcasts(deps: BroadcastDeps) {
       let index = firing.slotBase ?? 0;
       let cursor = firing.cursor;
       let pending: string[] = [];
-      let lastSecond = Math.ceil(now / 1000);
+      let lastSecond = Math.floor(now / 1000);
       const flush = async (final: boolean) => {
         const groups: string[][] = [];
         while (pending.length >= b.ratePerSecond || (final && pending.length > 0)) {
@@ -275,7 +290,7 @@ export function createBroadcasts(deps: BroadcastDeps) {
         }
         if (groups.length === 0) return;
         // Seconds from the broadcast's one timeline: zones firing at the same instant share the rate.
-        const first = await deps.store.reserveSeconds(b.broadcastId, groups.length, Math.ceil(now / 1000));
+        const first = await deps.store.reserveSeconds(b.broadcastId, groups.length, Math.floor(now / 1000));
         const slots: Slot[] = groups.map((profileIds, i) => ({
           broadcastId: b.broadcastId,
           runKey: firing.runKey,
@@ -344,6 +359,7 @@ export function createBroadcasts(deps: BroadcastDeps) {
             const out = await deps.enter(journey, profileId, {
               broadcastId: b.broadcastId,
               runAt: slot.runKey,
+              slotId: slot.slotId,
             });
             if (out.entered) outcome.entered++;
             else skip(out.reason);

@@ -6,7 +6,7 @@ import type { Journey } from '../journeys/schema.js';
 import type { Logger } from '../log.js';
 import { enteringDeltas } from './stats.js';
 import type { RuntimeStore } from './store.js';
-import type { EntryRecord, ExecutionService, PresenceRecord, StatDelta } from './types.js';
+import type { EntryRecord, EntryRun, ExecutionService, PresenceRecord, StatDelta } from './types.js';
 
 /**
  * Entering a customer into a journey: the re-entry rule, the entry and presence records (one
@@ -83,6 +83,8 @@ export async function enter(
   entries: EntryRecord[],
   trigger: ExecutionInput['entry'],
   entryKey: string,
+  /** A broadcast's entries: at most once per run, whatever the version (EntryRun). */
+  run?: EntryRun,
 ): Promise<{ executionName: string; executionArn: string; started: boolean; refused?: string }> {
   const now = deps.clock.now();
   const executionName = deps.executionName(journey.id, journey.version, profileId, entryKey);
@@ -109,7 +111,9 @@ export async function enter(
     }),
     ...(journey.exitOn?.length && { exitOn: journey.exitOn }),
   };
-  if (!(await deps.store.recordEntry({ presence, notEnteredSince: rule.notEnteredSince }))) {
+  if (
+    !(await deps.store.recordEntry({ presence, notEnteredSince: rule.notEnteredSince, ...(run && { run }) }))
+  ) {
     return { executionName, executionArn, started: false, refused: 'reentry' };
   }
   const input: ExecutionInput = {

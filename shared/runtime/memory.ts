@@ -53,7 +53,7 @@ export function memoryRuntimeStore(): MemoryRuntimeStore {
         entries: [...entries.values()].filter((e) => e.profileId === profileId).map(clone),
       };
     },
-    async recordEntry({ presence: record, notEnteredSince }) {
+    async recordEntry({ presence: record, notEnteredSince, run }) {
       count('recordEntry');
       if (erased.has(record.profileId)) return false;
       const key = `${record.profileId}/${record.journeyId}`;
@@ -61,13 +61,17 @@ export function memoryRuntimeStore(): MemoryRuntimeStore {
       if (previous && previous.lastExecution !== record.executionName) {
         if (notEnteredSince === null) return false;
         if (notEnteredSince !== undefined && previous.lastEnteredAt > notEnteredSince) return false;
+        const mark = run && previous.runs?.[run.scope];
+        if (run && mark !== undefined && mark >= run.key) return false;
       }
+      const runs = { ...previous?.runs, ...(run && { [run.scope]: run.mark }) };
       entries.set(key, {
         profileId: record.profileId,
         journeyId: record.journeyId,
         lastEnteredAt: record.enteredAt,
         lastExecution: record.executionName,
         entries: (previous?.entries ?? 0) + 1,
+        ...(Object.keys(runs).length > 0 && { runs }),
       });
       const key2 = pkey(record.profileId, record.executionName);
       presence.set(key2, { ...clone(record), ...presence.get(key2) });

@@ -9,7 +9,7 @@ import {
 import { sendRetryingConflicts, writeIfCondition } from '../store/dynamodb.js';
 import { profilesTable } from '../store/tables.js';
 import { notErased } from './erased.js';
-import type { EntryRecord, PresenceRecord, ProfileJourneyState, WaitingFor } from './types.js';
+import type { EntryRecord, EntryRun, PresenceRecord, ProfileJourneyState, WaitingFor } from './types.js';
 
 /**
  * Journey presence in the Profiles table (layout in shared/runtime/README.md): `P#<profileId>` /
@@ -28,6 +28,8 @@ export interface PresenceStore {
   recordEntry(entry: {
     presence: PresenceRecord;
     notEnteredSince: number | null | undefined;
+    /** At most once per run of this broadcast (EntryRun). */
+    run?: EntryRun;
   }): Promise<boolean>;
   setWaiting(presence: Omit<PresenceRecord, 'waiting'>, waiting: WaitingFor): Promise<void>;
   /** Removes the `waiting` attribute if it still holds this token; false when it did not. */
@@ -43,6 +45,8 @@ export const presencePrefix = 'S#';
  * presence items on an identity merge. `#` never occurs in an execution name, so they cannot collide.
  */
 export const entryPrefix = 'S#entry#';
+/** Attribute of an entry record holding a broadcast's last run mark (EntryRecord.runs). */
+const runAttribute = 'run#';
 
 export function presenceKey(profileId: string, executionName: string) {
   return { pk: `P#${profileId}`, sk: `${presencePrefix}${executionName}` };
@@ -126,9 +130,10 @@ export function dynamoPresenceStore(
       return splitJourneyState(out.Items ?? []);
     },
 
-    async recordEntry({ presence, notEnteredSince }) {
+    async recordEntry({ presence, notEnteredSince, run }) {
       const key = { pk: `P#${presence.profileId}`, sk: `${entryPrefix}${presence.journeyId}` };
       let condition: string | undefined;
+      const names: Record<string, string> = {};
       const values: Record<string, unknown> = {
         ':at': presence.enteredAt,
         ':exec': presence.executionName,
@@ -142,6 +147,16 @@ export function dynamoPresenceStore(
         condition = 'attribute_not_exists(pk) OR lastEnteredAt <= :since OR lastExecution = :exec';
         values[':since'] = notEnteredSince;
       }
+      let setRun = '';
+      if (run) {
+        // Marks sort as `<runKey> <slot>`: this run's mark (or a later run's) is never below the key.
+        const once = '(attribute_not_exists(#run) OR #run < :runKey OR lastExecution = :exec)';
+        condition = condition ? `(${condition}) AND ${once}` : once;
+        names['#run'] = `${runAttribute}${run.scope}`;
+        values[':runKey'] = run.key;
+        values[':mark'] = run.mark;
+        setRun = ', #run = :mark';
+      }
       return writeIfCondition(
         client.send(
           new TransactWriteCommand({
@@ -150,9 +165,9 @@ export function dynamoPresenceStore(
                 Update: {
                   TableName: profiles,
                   Key: key,
-                  UpdateExpression:
-                    'SET lastEnteredAt = :at, lastExecution = :exec, journeyId = :jid, kind = :kind, profileId = :pid ADD entries :one',
+                  UpdateExpression: `SET lastEnteredAt = :at, lastExecution = :exec, journeyId = :jid, kind = :kind, profileId = :pid${setRun} ADD entries :one`,
                   ConditionExpression: condition,
+                  ...(run && { ExpressionAttributeNames: names }),
                   ExpressionAttributeValues: { ...values, ':pid': presence.profileId },
                 },
               },
@@ -213,6 +228,14 @@ export function dynamoPresenceStore(
   };
 }
 
+function entryRuns(item: Record<string, unknown>): Pick<EntryRecord, 'runs'> {
+  const runs = Object.entries(item).filter(([name]) => name.startsWith(runAttribute));
+  if (runs.length === 0) return {};
+  return {
+    runs: Object.fromEntries(runs.map(([name, mark]) => [name.slice(runAttribute.length), String(mark)])),
+  };
+}
+
 /**
  * Splits the runtime's items under `S#` into presence and entry records. Takes raw items (with `sk`)
  * or the profile store's `presence` list (sk stripped, `executionName` = sk without `S#`).
@@ -229,6 +252,7 @@ export function splitJourneyState(items: readonly Record<string, unknown>[]): Pr
         lastEnteredAt: Number(item.lastEnteredAt ?? 0),
         lastExecution: String(item.lastExecution ?? ''),
         entries: Number(item.entries ?? 0),
+        ...entryRuns(item),
       } satisfies EntryRecord);
     } else if (typeof item.journeyId === 'string') {
       state.presence.push({ ...toPresence(item), executionName: sk.slice(presencePrefix.length) });

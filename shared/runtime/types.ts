@@ -82,6 +82,22 @@ export interface EntryRecord {
   lastEnteredAt: number;
   lastExecution: string;
   entries: number;
+  /**
+   * Per broadcast (by id), the run and slot that last entered the profile, `<runKey> <slotId>`: a
+   * run enters a customer at most once, even on another version after a republish (EntryRun).
+   */
+  runs?: Record<string, string>;
+}
+
+/**
+ * An entry that belongs to a run of a broadcast (`scope` = the broadcast id): the entry record keeps
+ * `mark` (`<key> <slot>`) for the scope, and a later entry of the same run (or an earlier run) is
+ * refused unless it is the same execution (a retry of the same start).
+ */
+export interface EntryRun {
+  scope: string;
+  key: string;
+  mark: string;
 }
 
 /** What the reactor reads with the profile (one Query): presence and entry records. */

@@ -71,6 +71,29 @@ describe('runtime store on DynamoDB Local', () => {
     );
   });
 
+  it('a broadcast run enters a profile once, even under another execution name (a republished version)', async () => {
+    const profileId = randomUUID();
+    const run = (key: string, slot: string) => ({ scope: 'b1', key, mark: `${key} ${slot}` });
+    const entry = (name: string, key: string, slot = '*:0') =>
+      store.recordEntry({
+        presence: presence(profileId, name),
+        notEnteredSince: undefined,
+        run: run(key, slot),
+      });
+    assert.equal(await entry('v1-x', '2026-12-04T09:00'), true);
+    assert.equal(await entry('v1-x', '2026-12-04T09:00'), true, 'a retry of the same start');
+    assert.equal(await entry('v2-x', '2026-12-04T09:00'), false, 'the same run on version 2');
+    assert.equal(await entry('v2-y', '2026-12-03T09:00'), false, 'an earlier run, late');
+    assert.equal(await entry('v2-z', '2026-12-11T09:00', '*:3'), true, 'the next run');
+    const [record] = (await store.readJourneyState(profileId)).entries;
+    assert.deepEqual([record?.lastExecution, record?.runs], ['v2-z', { b1: '2026-12-11T09:00 *:3' }]);
+    // Entries of other triggers are not bound by a broadcast's runs.
+    assert.equal(
+      await store.recordEntry({ presence: presence(profileId, 'event-1'), notEnteredSince: undefined }),
+      true,
+    );
+  });
+
   it('the profile Query (sk >= PROFILE) returns presence and entry items the reactor can split', async () => {
     const profileId = randomUUID();
     await store.recordEntry({ presence: presence(profileId, 'q1'), notEnteredSince: undefined });
