@@ -172,7 +172,8 @@ try {
           'edge|mailA|done': Math.round(q / 2),
           'arm|ab|mailA|conversions': Math.round(q * 0.12),
           'arm|ab|mailB|conversions': Math.round(q * 0.08),
-          'dt|mailA|0': Math.round(q / 2),
+          'tn|mailA|0': Math.round(q / 2),
+          'tms|mailA|0': Math.round(q / 2) * 400,
         },
         shard,
       )!;

@@ -6,12 +6,13 @@
  *   `journey|conversions`), added per day by the same request that adds them to the stats;
  * - end-of-execution counters, added when an execution ends (exit, goal, exitOn, failure), from its
  *   trail: `path|<a>b>c>|count|conversions`, `edge|<from>|<to>`, `arm|<split>|<next>|conversions`,
- *   `dt|<node>|<log2 bucket>` (seconds to the next node), `end|<node>|<how>`.
+ *   `tn|<node>|<bucket>` and `tms|<node>|<bucket>` (count and ms sum of the times to the next node,
+ *   statistics.ts `timeBucketOf`), `end|<node>|<how>`.
  *
  * Node ids are letters, digits, `_` and `-` (shared/journeys/fields.ts), so `|` and `>` separate safely.
  */
 import type { Journey } from '../journeys/schema.js';
-import { bucketOf } from './statistics.js';
+import { timeBucketOf } from './statistics.js';
 
 /** How an execution ended: at an exit node, by its goal, by an exitOn event, or failed. */
 export type EndKind = 'exit' | 'goal' | 'exitOn' | 'failed';
@@ -45,7 +46,10 @@ export function endCounters(trail: readonly TrailStep[], how: EndKind): Record<s
     const from = trail[i]!;
     const to = trail[i + 1]!;
     add(`edge|${from.nodeId}|${to.nodeId}`);
-    add(`dt|${from.nodeId}|${bucketOf(Math.max(0, (to.at - from.at) / 1000))}`);
+    const ms = Math.max(0, to.at - from.at);
+    const bucket = timeBucketOf(ms / 1000);
+    add(`tn|${from.nodeId}|${bucket}`);
+    add(`tms|${from.nodeId}|${bucket}`, ms);
   }
   const last = trail.at(-1)!;
   add(`end|${last.nodeId}|${how}`);

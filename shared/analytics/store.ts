@@ -40,7 +40,7 @@ export interface TransitionRecord {
 /** What a step, resume or stop adds to analytics, in the same request as its own writes. */
 export interface AnalyticsWrite {
   transition?: TransitionRecord;
-  /** End-of-execution counters (`path|…`, `edge|…`, `arm|…`, `dt|…`, `end|…`). */
+  /** End-of-execution counters (`path|…`, `edge|…`, `arm|…`, `tn|…`, `tms|…`, `end|…`). */
   end?: Record<string, number>;
 }
 

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { armConversions, endCounters, sumCounters } from '../../../shared/analytics/counters.js';
 import { reportCsv } from '../../../shared/analytics/csv.js';
 import { buildReport, pathLinks } from '../../../shared/analytics/report.js';
+import { timeBucketOf } from '../../../shared/analytics/statistics.js';
 import { trailOf } from '../../../shared/analytics/trail.js';
 import { type Journey, journeySchema } from '../../../shared/journeys/schema.js';
 
@@ -68,7 +69,8 @@ describe('an execution trail', () => {
     assert.equal(counters['path|ab>mailA>pause|conversions'], 1);
     assert.equal(counters['edge|ab|mailA'], 1);
     assert.equal(counters['edge|mailA|pause'], 1);
-    assert.equal(counters['dt|mailA|2'], 1);
+    assert.equal(counters['tn|mailA|2'], 1);
+    assert.equal(counters['tms|mailA|2'], 2000);
     assert.equal(counters['end|pause|goal'], 1);
     assert.equal(counters['arm|ab|mailA|conversions'], 1);
   });
@@ -104,7 +106,9 @@ describe('the report', () => {
       'arm|ab|mailA|conversions': 20,
       'arm|ab|mailB|conversions': 15,
       'edge|ab|mailA': 20,
-      'dt|pause|17': 4,
+      // 4 executions waited exactly one day in `pause` (bucket of 86,400 s).
+      [`tn|pause|${timeBucketOf(86_400)}`]: 4,
+      [`tms|pause|${timeBucketOf(86_400)}`]: 4 * 86_400_000,
     },
   ];
   const counters = sumCounters(days);
@@ -114,7 +118,7 @@ describe('the report', () => {
     assert.equal(report.entered, 400);
     assert.deepEqual(report.goal, { conversions: 70, rate: 70 / 400 });
     assert.equal(report.nodes.pause!.dropped, 7);
-    assert.ok(report.nodes.pause!.medianSecondsToNext! >= 65_536);
+    assert.equal(report.nodes.pause!.medianSecondsToNext, 86_400);
     assert.equal(report.nodes.vip!.medianSecondsToNext, null);
   });
 
