@@ -47,6 +47,7 @@ import {
   toProfileJson,
 } from '../../shared/profiles/index.js';
 import { busName } from '../../shared/routing.js';
+import { applyUnsubscribeFeedback } from '../../shared/runtime/feedback.js';
 import { profileTimeline } from '../../shared/runtime/profile-timeline.js';
 import type { RuntimeStore } from '../../shared/runtime/store.js';
 import { definedSegmentIds } from '../../shared/segments/service.js';
@@ -252,6 +253,13 @@ export function createApiDeps(options: ApiDepsOptions): ApiDeps & { catalog: Jou
           clock,
           publish: (message) => publishMessages([message], { publisher, source: 'cairn' }),
           topics: async () => (await messagingStore.getPolicy()).topics,
+          fromMessage: (message, profileId, detail) =>
+            applyUnsubscribeFeedback(
+              message,
+              profileId,
+              { store: runtime.store, clock, log: options.log },
+              detail,
+            ),
           log: options.log,
         },
         request,

@@ -5,7 +5,7 @@ import { dynamoAnalyticsReader } from '../../shared/analytics/store.js';
 import { getActiveJourney, listActiveJourneys } from '../../shared/catalog/active.js';
 import { DynamoCatalogStore } from '../../shared/catalog/dynamodb.js';
 import { sesEmailSender } from '../../shared/channels/email.js';
-import { unsubscribeLink } from '../../shared/channels/unsubscribe.js';
+import { type UnsubscribeMessage, unsubscribeLink } from '../../shared/channels/unsubscribe.js';
 import type { Clock } from '../../shared/clock.js';
 import { integerFromEnv } from '../../shared/config.js';
 import { dynamoDeriver } from '../../shared/derived/index.js';
@@ -139,9 +139,9 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const unsubscribeBase = env.CAIRN_UNSUBSCRIBE_URL || defaultUnsubscribeUrl;
   // Signed links (shared/channels/unsubscribe.ts); the secret is needed only when an email is sent.
   let secret: string | undefined;
-  const unsubscribeUrl = (profileId: string, topic?: string) => {
+  const unsubscribeUrl = (profileId: string, message?: UnsubscribeMessage, topic?: string) => {
     secret ??= unsubscribeSecret(env);
-    return unsubscribeLink(unsubscribeBase, profileId, secret, topic);
+    return unsubscribeLink(unsubscribeBase, profileId, secret, topic, message);
   };
 
   // Published versions never change: cache their parsed definitions for the container's life.

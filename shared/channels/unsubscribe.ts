@@ -44,14 +44,37 @@ export function verifyUnsubscribeToken(profileId: string, token: string, secret:
   return same && given.length === expected.length && profileId !== '';
 }
 
+/** The message a link was sent in: its execution and node (`e`, `n` in the link). */
+export interface UnsubscribeMessage {
+  executionName: string;
+  nodeId: string;
+}
+
 /**
  * The signed link for one profile: `base` + `?p=<profileId>&t=<token>` (or `&` when base has a
- * query), + `&topic=<id>` for a message of that topic (its one-click unsubscribes from the topic).
+ * query), + `&topic=<id>` for a message of that topic (its one-click unsubscribes from the topic),
+ * + `&e=<execution>&n=<node>` naming the message it is sent in, so an unsubscribe counts for that
+ * message's node (report `messages.<node>.unsubscribed`). Only `p` is signed: `e`/`n` can only
+ * point at another message of the same profile, which is checked when it is counted.
  */
-export function unsubscribeLink(base: string, profileId: string, secret: string, topic?: string): string {
+export function unsubscribeLink(
+  base: string,
+  profileId: string,
+  secret: string,
+  topic?: string,
+  message?: UnsubscribeMessage,
+): string {
   const query = `p=${encodeURIComponent(profileId)}&t=${unsubscribeToken(profileId, secret)}`;
-  const topicQuery = topic ? `&topic=${encodeURIComponent(topic)}` : '';
-  return `${base}${base.includes('?') ? '&' : '?'}${query}${topicQuery}`;
+  return `${base}${base.includes('?') ? '&' : '?'}${query}${linkContext({ topic, message })}`;
+}
+
+/** The unsigned parts of a link: `&topic=…&e=…&n=…`, each when present. */
+function linkContext(link: { topic?: string; message?: UnsubscribeMessage }): string {
+  const topic = link.topic ? `&topic=${encodeURIComponent(link.topic)}` : '';
+  const message = link.message
+    ? `&e=${encodeURIComponent(link.message.executionName)}&n=${encodeURIComponent(link.message.nodeId)}`
+    : '';
+  return `${topic}${message}`;
 }
 
 /**
@@ -191,6 +214,8 @@ export interface UnsubscribeDeps {
   publish?: PublishMessage;
   /** The messaging policy's topics, listed on the preference page (none when absent). */
   topics?: () => Promise<readonly Topic[]>;
+  /** Counts an unsubscribe that changed something for the message its link came from (`detail`: the scopes). */
+  fromMessage?: (message: UnsubscribeMessage, profileId: string, detail: string) => Promise<unknown>;
   log?: Logger;
 }
 
@@ -254,14 +279,14 @@ function topicOf(value: string | null | undefined): string | undefined {
 
 /** The preference page: every form posts back to the same signed link. */
 function preferencePage(
-  link: { profileId: string; token: string; topic?: string; channel: Channel },
+  link: { profileId: string; token: string; topic?: string; channel: Channel; message?: UnsubscribeMessage },
   traits: Record<string, unknown>,
   topics: readonly Topic[],
   notice?: string,
 ): string {
-  const action = `?p=${encodeURIComponent(link.profileId)}&t=${encodeURIComponent(link.token)}${
-    link.topic ? `&topic=${encodeURIComponent(link.topic)}` : ''
-  }${link.channel === 'email' ? '' : `&channel=${link.channel}`}`;
+  const action = `?p=${encodeURIComponent(link.profileId)}&t=${encodeURIComponent(link.token)}${linkContext(
+    link,
+  )}${link.channel === 'email' ? '' : `&channel=${link.channel}`}`;
   const form = (fields: Record<string, string>, inner: string) =>
     `<form method="post" action="${escapeHtml(action)}">
 <input type="hidden" name="p" value="${escapeHtml(link.profileId)}"><input type="hidden" name="t" value="${escapeHtml(link.token)}">${Object.entries(
@@ -406,7 +431,16 @@ export async function handleUnsubscribe(
       : json(403, { error: { code: 'forbidden', message: 'this unsubscribe link is not valid' } });
   }
   const topic = topicOf(request.query.topic);
-  const link = { profileId, token, channel: channelOf(request.query.channel), ...(topic && { topic }) };
+  const executionName = request.query.e;
+  const nodeId = request.query.n;
+  const message = executionName && nodeId ? { executionName, nodeId } : undefined;
+  const link = {
+    profileId,
+    token,
+    channel: channelOf(request.query.channel),
+    ...(topic && { topic }),
+    ...(message && { message }),
+  };
   const topics = (await deps.topics?.()) ?? [];
   const traitsNow = async () => (await getProfile(deps.store, profileId))?.traits ?? {};
   if (method === 'GET') return html(200, preferencePage(link, await traitsNow(), topics));
@@ -419,6 +453,18 @@ export async function handleUnsubscribe(
       : json(400, { error: { code: 'validation', message } });
   }
   const changed = await changeSubscriptions(deps.store, deps.clock, profileId, change, deps.publish);
+  const unsubscribed = change.unsubscribe ?? [];
+  if (changed && message && deps.fromMessage && unsubscribed.length > 0) {
+    const detail = unsubscribed
+      .map((scope) =>
+        'topic' in scope ? `topic:${scope.topic}` : 'channel' in scope ? `channel:${scope.channel}` : 'all',
+      )
+      .join(',');
+    // The change is made: counting it must not turn it into an error page.
+    await deps.fromMessage(message, profileId, detail).catch((error: unknown) => {
+      deps.log?.warn('unsubscribe not counted for its message', { error: (error as Error).message });
+    });
+  }
   deps.log?.info('subscriptions changed', {
     changed,
     oneClick: form.get('List-Unsubscribe') === 'One-Click',

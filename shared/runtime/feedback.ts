@@ -92,3 +92,49 @@ export async function applyFeedback(
   await deps.store.addStats(journeyId, [{ nodeId, counter: status }]);
   return 'recorded';
 }
+
+/** Which message an unsubscribe link came from (the link carries it, shared/channels/unsubscribe.ts). */
+export interface MessageRef {
+  executionName: string;
+  nodeId: string;
+}
+
+export interface UnsubscribeFeedbackDeps {
+  store: Pick<RuntimeStore, 'getMessage' | 'updateMessage' | 'addStats'>;
+  clock: Clock;
+  log?: Logger;
+}
+
+/**
+ * An unsubscribe made through a message's link, whatever its scope (all marketing, a channel, a
+ * topic): the message's status history gains `unsubscribed` (`detail` says the scope) and its node's
+ * `unsubscribed` counter (stats and the report's `messages`) counts it. Once per message: the history
+ * says whether it was counted already, so a second click or a redelivery counts nothing. A message
+ * that is not the profile's (the link is signed for the profile only) is ignored.
+ */
+export async function applyUnsubscribeFeedback(
+  message: MessageRef,
+  profileId: string,
+  deps: UnsubscribeFeedbackDeps,
+  detail?: string,
+): Promise<FeedbackResult> {
+  const record = await deps.store.getMessage(message.executionName, message.nodeId);
+  if (!record || record.profileId !== profileId) {
+    (deps.log ?? createLogger({ component: 'feedback' })).warn('unsubscribe for an unknown message', {
+      execution: message.executionName,
+      nodeId: message.nodeId,
+    });
+    return 'unknown-message';
+  }
+  const updated = await deps.store.updateMessage(message, {
+    status: 'unsubscribed',
+    at: isoAt(deps.clock),
+    ...(detail && { detail }),
+    once: true,
+    // The status shows it, unless the message bounced or was complained about (those stay).
+    ifStatusIn: ['sending', 'sent', 'delivered', 'opened', 'clicked'],
+  });
+  if (!updated) return 'duplicate';
+  await deps.store.addStats(record.journeyId, [{ nodeId: message.nodeId, counter: 'unsubscribed' }]);
+  return 'recorded';
+}

@@ -32,7 +32,9 @@ export type MessageStatus =
   | 'bounced'
   | 'complained'
   | 'opened'
-  | 'clicked';
+  | 'clicked'
+  /** The customer unsubscribed through this message's link (from everything, a channel or a topic). */
+  | 'unsubscribed';
 
 export interface MessageRecord {
   profileId: string;

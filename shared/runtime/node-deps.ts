@@ -40,8 +40,8 @@ export interface StepDeps {
   email: EmailSender;
   fetch: typeof fetch;
   clock: Clock;
-  /** The signed link that unsubscribes a profile (`CAIRN_UNSUBSCRIBE_URL?p=<id>&t=<token>`). */
-  unsubscribeUrl(profileId: string): string;
+  /** The signed link that unsubscribes a profile from one message (`CAIRN_UNSUBSCRIBE_URL?p=<id>&t=<token>&e=<execution>&n=<node>`). */
+  unsubscribeUrl(profileId: string, message: { executionName: string; nodeId: string }): string;
   isInSegment?(profileId: string, segmentId: string): Promise<boolean>;
   /** Reads an ending execution's timeline entries for its analytics trail (shared/analytics); none: no trail counters. */
   analytics?: Pick<AnalyticsReader, 'executionEntries'>;

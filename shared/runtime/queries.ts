@@ -27,6 +27,7 @@ export interface NodeStats {
   complained?: number;
   opened?: number;
   clicked?: number;
+  unsubscribed?: number;
   /** waitFor nodes. */
   resumed?: number;
   timedOut?: number;
@@ -139,6 +140,7 @@ const statusRank: Record<string, number> = {
   complained: 5,
   opened: 6,
   clicked: 7,
+  unsubscribed: 8,
 };
 
 /**

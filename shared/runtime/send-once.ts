@@ -15,7 +15,8 @@ export interface SendOnceDeps {
   store: Pick<RuntimeStore, 'claimMessage' | 'getMessage' | 'updateMessage'>;
   email: EmailSender;
   clock: Clock;
-  unsubscribeUrl(profileId: string): string;
+  /** The signed link for the profile, naming this message (execution, node). */
+  unsubscribeUrl(profileId: string, message: { executionName: string; nodeId: string }): string;
 }
 
 /** The message a step sends: who, for which execution, node and template, and the rendered email. */
@@ -70,7 +71,7 @@ export async function sendOnce(
       ...(message.html !== undefined && { html: message.html }),
       ...(message.text !== undefined && { text: message.text }),
       tags: { ...message.tags, execution: executionName },
-      unsubscribeUrl: deps.unsubscribeUrl(send.profileId),
+      unsubscribeUrl: deps.unsubscribeUrl(send.profileId, key),
     });
     // `sent` is for the caller to record with the step's counters and timeline entry (one request).
     // Until then the record says `sending`, which a retry never sends again.

@@ -118,6 +118,8 @@ export type StatCounter =
   | 'complained'
   | 'opened'
   | 'clicked'
+  /** Unsubscribes through the node's messages (once per message). */
+  | 'unsubscribed'
   | 'resumed'
   | 'timedOut'
   /** Stopped while in the node (goal, exit event, removal, erasure). */

@@ -50,7 +50,7 @@ export interface EmailDeps {
   ): Promise<{
     messageId: string;
   }>;
-  unsubscribeUrl(profileId: string): string;
+  unsubscribeUrl(profileId: string, message: { executionName: string; nodeId: string }): string;
 }
 
 /** Why this customer must not get the email, or undefined when they may. */
@@ -80,7 +80,10 @@ export async function runEmail(step: StepContext<EmailNode>, deps: EmailDeps): P
     },
     event: step.state.entry.properties,
     journey: { id: step.journeyId, version: step.version },
-    unsubscribe_url: deps.unsubscribeUrl(step.profile.profileId),
+    unsubscribe_url: deps.unsubscribeUrl(step.profile.profileId, {
+      executionName: step.executionName,
+      nodeId: step.nodeId,
+    }),
   });
   const { messageId } = await deps.sendEmail({
     ...rendered,
@@ -106,7 +109,7 @@ export const emailNode: NodeModule<EmailNode, EmailDeps> = {
   needsProfile: () => true,
   channel: 'email',
   templates: (node) => [node.template],
-  stats: { counters: ['sent', 'delivered', 'bounced', 'complained', 'opened', 'clicked'] },
+  stats: { counters: ['sent', 'delivered', 'bounced', 'complained', 'opened', 'clicked', 'unsubscribed'] },
   check(node, context) {
     if (context.templateExists && !context.templateExists(node.template)) {
       return [{ path: ['template'], message: `unknown template '${node.template}'` }];

@@ -215,8 +215,56 @@ describe('journey report on the local stack', { timeout: 1_200_000 }, () => {
       ],
     );
     assert.equal(all.entered, 5);
+    // Every execution waited the hour in `pause` (plus the stack's own milliseconds): the median is the
+    // recorded durations', not a bucket's guess (a bucket there is 160 s wide).
+    const median = all.nodes.pause.medianSecondsToNext;
+    assert.ok(Math.abs(median - 3600) < 1, `median ${median}`);
     assert.equal((await report(id, `?from=${day1}&to=${day1}`)).entered, 3);
     assert.equal((await report(id, `?from=${day3}`)).entered, 2);
     assert.equal((await kit.api.get(`/journeys/${id}/report?from=yesterday`)).status, 400);
+  });
+
+  it('an unsubscribe through a message counts for its node once, from the message history; CSV of messages', async () => {
+    const id = journeyId('ru');
+    await kit.template(`${id}-t`, { subject: 'News', text: 'Bye: {{ unsubscribe_url }}' });
+    await kit.publish({
+      id,
+      trigger: { event: `Entered ${id}` },
+      start: 'mail',
+      nodes: { mail: { type: 'email', template: `${id}-t`, next: 'done' }, done: { type: 'exit' } },
+    });
+    const users = [0, 1, 2].map((i) => `${uniqueId('unsub')}-${i}`);
+    for (const userId of users) await kit.identify(userId, { email: `${userId}@example.com` });
+    await batch(users.map((userId) => ({ type: 'track', userId, event: `Entered ${id}` })));
+    const leaver = await kit.profileId(users[0]!);
+    const mail = (await kit.outbox(id)).find((m) => m.profileId === leaver)!;
+    const link = new URL(/Bye: (\S+)/.exec(mail.text!)![1]!);
+    assert.equal(link.searchParams.get('n'), 'mail');
+    for (let i = 0; i < 2; i++) {
+      const posted = await fetch(`${kit.httpUrl}/unsubscribe${link.search}`, {
+        method: 'POST',
+        body: 'List-Unsubscribe=One-Click',
+      });
+      assert.equal(posted.status, 200);
+    }
+    await settle(kit.httpUrl);
+
+    const body = await report(id);
+    assert.equal(body.messages.mail.sent, 3);
+    assert.equal(body.messages.mail.unsubscribed, 1);
+    const messages = await kit.api.get(`/messages?profileId=${leaver}&journeyId=${id}`);
+    const [record] = messages.body.messages;
+    assert.deepEqual(
+      record.history.map((h: { status: string }) => h.status).filter((s: string) => s === 'unsubscribed'),
+      ['unsubscribed'],
+    );
+    const csv = await kit.api.get(`/journeys/${id}/report?format=csv&table=messages`);
+    assert.equal(csv.status, 200);
+    const [header, row] = String(csv.body).trim().split(/\r?\n/);
+    const columns = header!.split(',');
+    const values = row!.split(',');
+    assert.equal(values[columns.indexOf('node')], 'mail');
+    assert.equal(values[columns.indexOf('sent')], '3');
+    assert.equal(values[columns.indexOf('unsubscribed')], '1');
   });
 });

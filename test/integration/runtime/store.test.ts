@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { applyFeedback } from '../../../shared/runtime/feedback.js';
+import { applyFeedback, applyUnsubscribeFeedback } from '../../../shared/runtime/feedback.js';
 import type { MessageRecord } from '../../../shared/runtime/message-store.js';
 import { splitJourneyState } from '../../../shared/runtime/presence-store.js';
 import { getJourneyStats } from '../../../shared/runtime/queries.js';
@@ -198,6 +198,20 @@ describe('runtime store on DynamoDB Local', () => {
     const stats = await getJourneyStats(store, record.journeyId);
     assert.equal(stats.nodes.mail?.delivered, 1);
     assert.equal(stats.nodes.mail?.opened, 2);
+
+    // An unsubscribe through this message's link: once per message, only for its own profile.
+    const key = { executionName, nodeId: 'mail' };
+    assert.equal(await applyUnsubscribeFeedback(key, 'someone-else', deps), 'unknown-message');
+    assert.equal(await applyUnsubscribeFeedback(key, 'p', deps, 'topic:news'), 'recorded');
+    assert.equal(await applyUnsubscribeFeedback(key, 'p', deps, 'all'), 'duplicate');
+    const unsubscribed = (await store.getMessage(executionName, 'mail'))!;
+    assert.equal(unsubscribed.status, 'unsubscribed');
+    assert.deepEqual(unsubscribed.history.at(-1), {
+      status: 'unsubscribed',
+      at: '1970-01-01T00:00:00.000Z',
+      detail: 'topic:news',
+    });
+    assert.equal((await getJourneyStats(store, record.journeyId)).nodes.mail?.unsubscribed, 1);
   });
 
   it('timeline entries list in time order and lead to their message records', async () => {

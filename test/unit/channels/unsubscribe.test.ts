@@ -39,9 +39,18 @@ async function setup() {
     headers: {},
     ...input,
   });
+  const counted: { message: { executionName: string; nodeId: string }; profileId: string; detail: string }[] =
+    [];
+  const fromMessage = async (
+    message: { executionName: string; nodeId: string },
+    profileId: string,
+    detail: string,
+  ) => {
+    counted.push({ message, profileId, detail });
+  };
   const handle = (input: Partial<UnsubscribeRequest>) =>
-    handleUnsubscribe({ secret, store, clock }, request(input));
-  return { clock, store, profileId, handle };
+    handleUnsubscribe({ secret, store, clock, fromMessage }, request(input));
+  return { clock, store, profileId, handle, counted };
 }
 
 describe('unsubscribe tokens', () => {
@@ -132,6 +141,21 @@ describe('GET|POST /unsubscribe', () => {
     assert.equal(store.calls.commit, commits);
   });
 
+  it('a link naming its message (e, n) keeps it through the page and counts a real unsubscribe for it once', async () => {
+    const { profileId, handle, counted } = await setup();
+    const message = { executionName: 'j-v1-abc', nodeId: 'mail' };
+    const link = new URL(unsubscribeLink('https://x.example/u', profileId, secret, undefined, message));
+    const query = Object.fromEntries(link.searchParams);
+    const page = await handle({ query });
+    assert.match(page.body, /action="\?p=[^"]+&amp;e=j-v1-abc&amp;n=mail"/);
+    assert.equal(counted.length, 0, 'the page alone counts nothing');
+    const form = { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' };
+    await handle({ method: 'POST', query, body: 'action=all', headers: form });
+    // Already unsubscribed: the one-click changes nothing, so counts nothing.
+    await handle({ method: 'POST', query, body: 'List-Unsubscribe=One-Click' });
+    assert.deepEqual(counted, [{ message, profileId, detail: 'all' }]);
+  });
+
   it('a wrong or missing token is 403, the same for known and unknown profiles, and writes nothing', async () => {
     const { store, profileId, handle } = await setup();
     const wrong = unsubscribeToken(profileId, 'not-the-secret');
@@ -160,20 +184,24 @@ describe('GET|POST /unsubscribe', () => {
 });
 
 describe('the runtime signs the links it renders and puts in List-Unsubscribe', () => {
-  it('CAIRN_UNSUBSCRIBE_URL + ?p&t with CAIRN_UNSUBSCRIBE_SECRET; in the cloud, no secret is an error', async () => {
+  it('CAIRN_UNSUBSCRIBE_URL + ?p&t&e&n with CAIRN_UNSUBSCRIBE_SECRET; in the cloud, no secret is an error', async () => {
     const { createRuntime } = await import('../../../functions/runtime/runtime.js');
     const base = 'https://api.example.com/unsubscribe';
     const runtime = createRuntime({
       env: { CAIRN_UNSUBSCRIBE_URL: base, CAIRN_UNSUBSCRIBE_SECRET: secret },
     });
-    assert.equal(runtime.step.unsubscribeUrl('p-1'), unsubscribeLink(base, 'p-1', secret));
+    const message = { executionName: 'welcome-v1-abc', nodeId: 'hello' };
+    assert.equal(
+      runtime.step.unsubscribeUrl('p-1', message),
+      `${base}?p=p-1&t=${unsubscribeToken('p-1', secret)}&e=welcome-v1-abc&n=hello`,
+    );
     const local = createRuntime({ env: {} });
     assert.equal(
-      local.step.unsubscribeUrl('p-1'),
-      unsubscribeLink('http://localhost:3000/unsubscribe', 'p-1', devUnsubscribeSecret),
+      local.step.unsubscribeUrl('p-1', message),
+      unsubscribeLink('http://localhost:3000/unsubscribe', 'p-1', devUnsubscribeSecret, undefined, message),
     );
     const cloud = createRuntime({ env: { CAIRN_AUTH: 'cloud' } });
-    assert.throws(() => cloud.step.unsubscribeUrl('p-1'), /CAIRN_UNSUBSCRIBE_SECRET/);
+    assert.throws(() => cloud.step.unsubscribeUrl('p-1', message), /CAIRN_UNSUBSCRIBE_SECRET/);
   });
 });
 
