@@ -131,8 +131,8 @@ export async function applyUnsubscribeFeedback(
     at: isoAt(deps.clock),
     ...(detail && { detail }),
     once: true,
-    // The status shows it, unless the message bounced or was complained about (those stay).
-    ifStatusIn: ['sending', 'sent', 'delivered', 'opened', 'clicked'],
+    // The status shows it, unless the message bounced, was complained about or failed (those stay).
+    ifStatusIn: notAfterFailure,
   });
   if (!updated) return 'duplicate';
   await deps.store.addStats(record.journeyId, [{ nodeId: message.nodeId, counter: 'unsubscribed' }]);

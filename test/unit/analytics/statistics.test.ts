@@ -14,6 +14,15 @@ import {
   wilsonInterval,
 } from '../../../shared/analytics/statistics.js';
 
+/** A deterministic pseudo-random sequence in [0, 1) (a linear congruential generator). */
+function seededRandom(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
+}
+
 const close = (actual: number, expected: number, digits: number) =>
   assert.ok(
     Math.abs(actual - expected) < 0.5 * 10 ** -digits,
@@ -120,11 +129,7 @@ describe('judging an experiment', () => {
 
   it('keeps A/A false winners rare when looked at after every 20 customers (peeking)', () => {
     // Deterministic pseudo-random A/A tests: both arms convert 20%; look 50 times each.
-    let seed = 42;
-    const random = () => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed / 2 ** 31;
-    };
+    const random = seededRandom(42);
     let falseWinners = 0;
     const experiments = 200;
     for (let e = 0; e < experiments; e++) {
@@ -203,11 +208,7 @@ describe('time to next node', () => {
   });
 
   it('is within 4.43 % of the exact median (1 s below 16 s) on 2,000 seeded random samples', () => {
-    let seed = 42;
-    const random = () => {
-      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
-      return seed / 2 ** 31;
-    };
+    const random = seededRandom(42);
     let worst = 0;
     for (let trial = 0; trial < 2000; trial++) {
       const n = 1 + Math.floor(random() * 60);
