@@ -156,8 +156,9 @@ describe('journeys on segments (local stack)', () => {
   it('an update node keeps derived values current: a fit score moves and a score segment follows', async () => {
     const kit = await journeyTestKit();
     const score = uniqueId('fit').replace(/[^A-Za-z0-9_-]/g, '_');
+    const role = uniqueId('CTO');
     const put = await kit.api.put(`/scores/${score}`, {
-      fit: [{ points: 40, when: { traits: { role: ['CTO'] } } }],
+      fit: [{ points: 40, when: { traits: { role: [role] } } }],
       engagement: { rules: [{ event: uniqueId('Never'), points: 1 }] },
     });
     assert.equal(put.status, 201, JSON.stringify(put.body));
@@ -165,7 +166,7 @@ describe('journeys on segments (local stack)', () => {
     await defineSegment(kit, segment, { score: { [score]: { fit: { '>=': 40 } } } });
     const event = uniqueId('Promote');
     const id = journeyId('seg-fit');
-    await publishUpdate(kit, id, { event }, { set: { role: 'CTO' } });
+    await publishUpdate(kit, id, { event }, { set: { role } });
     const userId = uniqueId('u');
     await kit.track(userId, event);
     await waitForIdle(kit.httpUrl);
