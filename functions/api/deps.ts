@@ -149,7 +149,6 @@ export interface ApiDepsOptions {
   documentClient?: DynamoDBDocumentClient;
   clock?: Clock;
   log?: Logger;
-  onJourneysChanged?: () => void;
 }
 
 /** Everything the routes need, created once per Lambda container. */
@@ -180,7 +179,6 @@ export function createApiDeps(options: ApiDepsOptions): ApiDeps & { catalog: Jou
     clock,
     stepFunctionArn: config.stepFunctionArn,
     log: options.log,
-    onChange: options.onJourneysChanged,
     segmentIds: () => definedSegmentIds(segments.store),
   });
   const profiles = new DynamoProfileStore({ client, tableName: config.profilesTable, clock });

@@ -2,7 +2,6 @@ import middy from '@middy/core';
 import { journeyLanguage } from '../../shared/catalog/language.js';
 import type { HttpApiEvent, HttpApiResult } from '../../shared/http/event.js';
 import type { Router } from '../../shared/http/router.js';
-import { invalidateActiveJourneys } from '../../shared/runtime/active-journeys.js';
 import { edgeLogger } from '../config.js';
 import { httpErrors, lambdaLog } from '../middleware/index.js';
 import { apiConfig, createApiDeps } from './deps.js';
@@ -22,7 +21,6 @@ function api(): Router {
       config: apiConfig(process.env),
       language: journeyLanguage,
       log,
-      onJourneysChanged: invalidateActiveJourneys,
     }),
   );
   return router;

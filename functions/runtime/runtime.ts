@@ -46,7 +46,8 @@ import { defaultUnsubscribeUrl, unsubscribeSecret } from './unsubscribe-secret.j
  *   CAIRN_SES_CONFIGURATION_SET   SES configuration set (delivery/bounce/open/click events), optional
  *   CAIRN_UNSUBSCRIBE_URL         base of the unsubscribe link, default `http://localhost:3000/unsubscribe`
  *   CAIRN_UNSUBSCRIBE_SECRET      signs the link (`?p=<profileId>&t=<HMAC>`); locally a fixed dev default
- *   CAIRN_JOURNEY_CACHE_MS        how long ingest caches the active journeys, default 5000
+ *   CAIRN_JOURNEY_CACHE_MS        how long ingest uses its active journeys before asking the catalog's
+ *                                 change stamp again (one GetItem), default 0: every event
  *   CAIRN_TEMPLATE_CACHE_MS       how long the step caches a template, default 1000
  *   CAIRN_STEP_WRITES             `separate`: a step's writes as one request each instead of one transaction
  *   CAIRN_PROFILES_TABLE, CAIRN_JOURNEYS_TABLE
@@ -180,6 +181,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
 
   const journeys = {
     listActiveJourneys: () => listActiveJourneys(catalogStore),
+    catalogStamp: () => catalogStore.catalogStamp(),
     getJourney: (journeyId: string) => getActiveJourney(catalogStore, journeyId),
     getVersion: (journeyId: string, version: number) => getJourneyVersion(journeyId, version),
   };
@@ -199,7 +201,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     },
     analytics,
     log: log.child({ component: 'reactor' }),
-    cacheTtlMs: integerFromEnv(env, 'CAIRN_JOURNEY_CACHE_MS', 5000),
+    cacheTtlMs: integerFromEnv(env, 'CAIRN_JOURNEY_CACHE_MS', 0),
   });
 
   const step: StepDeps = {

@@ -109,7 +109,7 @@ export async function saveStatus(
 ): Promise<JourneyRecord> {
   if (head.status === status) return head;
   const next = { ...head, status, updatedAt: isoAt(deps.clock), revision: head.revision + 1 };
-  await deps.store.saveJourney(next, head.revision);
+  await deps.store.saveJourney(next, head.revision, { statusChanged: true });
   deps.log?.info('journey status changed', { journeyId: head.id, status });
   deps.onChange?.(head.id);
   return next;
@@ -222,7 +222,9 @@ export class JourneyCatalog {
       JSON.stringify(definition) === JSON.stringify(published.definition)
     ) {
       if (head.status !== status) {
-        await this.deps.store.saveJourney({ ...head, status, revision: head.revision + 1 }, head.revision);
+        await this.deps.store.saveJourney({ ...head, status, revision: head.revision + 1 }, head.revision, {
+          statusChanged: true,
+        });
         this.deps.onChange?.(id);
       }
       return {

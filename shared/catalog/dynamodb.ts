@@ -4,9 +4,10 @@ import {
   GetCommand,
   PutCommand,
   TransactWriteCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../errors.js';
-import { createOnly, queryAll } from '../store/dynamodb.js';
+import { createOnly, queryAll, sendRetryingConflicts } from '../store/dynamodb.js';
 import type {
   CatalogStore,
   JourneyRecord,
@@ -20,6 +21,7 @@ import type {
  *   journey head   pk JOURNEYS   sk J#<id>                  one Query lists them all
  *   version        pk J#<id>     sk V#<version, 6 digits>   immutable
  *   template       pk TEMPLATES  sk T#<id>
+ *   change stamp   pk JOURNEYS   sk STAMP                   `revision`: +1 after a publish or status change
  */
 export const journeysPartition = 'JOURNEYS';
 export const templatesPartition = 'TEMPLATES';
@@ -30,6 +32,7 @@ const versionKey = (id: string, version: number) => ({
   sk: `V#${String(version).padStart(6, '0')}`,
 });
 const templateKey = (id: string) => ({ pk: templatesPartition, sk: `T#${id}` });
+const stampKey = { pk: journeysPartition, sk: 'STAMP' };
 
 function strip<T>(item: Record<string, unknown> | undefined): T | undefined {
   if (!item) return undefined;
@@ -117,7 +120,11 @@ export class DynamoCatalogStore implements CatalogStore {
     return this.queryAll(journeysPartition, 'J#', headFromItem);
   }
 
-  async saveJourney(record: JourneyRecord, expectedRevision: number | undefined): Promise<void> {
+  async saveJourney(
+    record: JourneyRecord,
+    expectedRevision: number | undefined,
+    options: { statusChanged?: boolean } = {},
+  ): Promise<void> {
     try {
       await this.client.send(
         new PutCommand({
@@ -134,6 +141,7 @@ export class DynamoCatalogStore implements CatalogStore {
       }
       throw error;
     }
+    if (options.statusChanged) await this.bumpStamp();
   }
 
   async savePublished(
@@ -162,6 +170,36 @@ export class DynamoCatalogStore implements CatalogStore {
       }
       throw error;
     }
+    await this.bumpStamp();
+  }
+
+  async catalogStamp(): Promise<number> {
+    const out = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: stampKey,
+        ConsistentRead: true,
+        ProjectionExpression: 'revision',
+      }),
+    );
+    return Number(out.Item?.revision ?? 0);
+  }
+
+  /**
+   * After the head write, not in its transaction: writes of different journeys do not contend on the
+   * stamp. Should this fail after the head was written, readers still reload within their maximum age.
+   */
+  private async bumpStamp(): Promise<void> {
+    await sendRetryingConflicts(
+      this.client,
+      () =>
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: stampKey,
+          UpdateExpression: 'ADD revision :one',
+          ExpressionAttributeValues: { ':one': 1 },
+        }),
+    );
   }
 
   async getVersion(journeyId: string, version: number): Promise<JourneyVersionRecord | undefined> {

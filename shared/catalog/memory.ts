@@ -9,6 +9,7 @@ export function memoryCatalogStore(): CatalogStore {
   const journeys = new Map<string, JourneyRecord>();
   const versions = new Map<string, JourneyVersionRecord>();
   const templates = new Map<string, TemplateRecord>();
+  let stamp = 0;
   const check = (id: string, expected: number | undefined) => {
     const current = journeys.get(id);
     if (expected === undefined ? current !== undefined : current?.revision !== expected) {
@@ -18,9 +19,10 @@ export function memoryCatalogStore(): CatalogStore {
   return {
     getJourney: async (id) => clone(journeys.get(id)),
     listJourneys: async () => [...journeys.values()].sort((a, b) => a.id.localeCompare(b.id)).map(clone),
-    async saveJourney(record, expected) {
+    async saveJourney(record, expected, options) {
       check(record.id, expected);
       journeys.set(record.id, clone(record));
+      if (options?.statusChanged) stamp++;
     },
     async savePublished(head, expected, version) {
       check(head.id, expected);
@@ -28,6 +30,7 @@ export function memoryCatalogStore(): CatalogStore {
       if (versions.has(key)) throw new ConflictError(`journey ${head.id} was published concurrently; retry`);
       versions.set(key, clone(version));
       journeys.set(head.id, clone(head));
+      stamp++;
     },
     getVersion: async (id, version) => clone(versions.get(`${id}#${version}`)),
     listVersions: async (id) =>
@@ -40,6 +43,7 @@ export function memoryCatalogStore(): CatalogStore {
     async saveTemplate(record) {
       templates.set(record.id, clone(record));
     },
+    catalogStamp: async () => stamp,
   };
 }
 

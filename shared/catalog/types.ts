@@ -75,9 +75,14 @@ export interface CatalogStore {
   listJourneys(): Promise<JourneyRecord[]>;
   /**
    * Writes a journey head if nobody else wrote it since `expectedRevision` was read (undefined: it
-   * must not exist yet). Throws ConflictError otherwise.
+   * must not exist yet). Throws ConflictError otherwise. `statusChanged`: the write changes what runs
+   * (pause, resume, archive), so the change stamp moves; a draft save leaves it.
    */
-  saveJourney(record: JourneyRecord, expectedRevision: number | undefined): Promise<void>;
+  saveJourney(
+    record: JourneyRecord,
+    expectedRevision: number | undefined,
+    options?: { statusChanged?: boolean },
+  ): Promise<void>;
   /**
    * Writes a new version and the head that points at it, atomically; ConflictError on a race.
    * `expectedRevision` undefined: the head must not exist yet.
@@ -93,4 +98,9 @@ export interface CatalogStore {
   getTemplate(id: string): Promise<TemplateRecord | undefined>;
   listTemplates(): Promise<TemplateRecord[]>;
   saveTemplate(record: TemplateRecord): Promise<void>;
+  /**
+   * The catalog's change stamp: it moves on every publish and status change (not on draft saves). The
+   * runtime reads it to know when its cached active journeys are stale, in any process (one GetItem).
+   */
+  catalogStamp(): Promise<number>;
 }

@@ -88,7 +88,10 @@ export interface EventReactorDeps {
   /** Reads a stopped execution's timeline for its analytics trail (shared/analytics). */
   analytics?: Pick<AnalyticsReader, 'executionEntries'>;
   log?: Logger;
-  /** How long the active-journey list is cached; default 5000 (functions/runtime reads CAIRN_JOURNEY_CACHE_MS). */
+  /**
+   * How long the active journeys are used before the catalog stamp is asked again (without a stamp:
+   * before the list is read again); default 0, every event (functions/runtime reads CAIRN_JOURNEY_CACHE_MS).
+   */
   cacheTtlMs?: number;
 }
 
@@ -122,8 +125,7 @@ function isEvent(event: RuntimeEvent, name: string): boolean {
 
 export function createEventReactor(deps: EventReactorDeps): EventReactor {
   const log = deps.log ?? createLogger({ component: 'reactor' });
-  const ttl = deps.cacheTtlMs ?? 5000;
-  const activeJourneys = cachedActiveJourneys(deps.journeys, ttl);
+  const activeJourneys = cachedActiveJourneys(deps.journeys, { checkMs: deps.cacheTtlMs ?? 0 });
   const entryDeps = { ...deps, log };
 
   /**

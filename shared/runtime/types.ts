@@ -42,6 +42,8 @@ export interface JourneySource {
   listActiveJourneys(): Promise<JourneyEntryRules[]>;
   /** One journey's current published version, or undefined (never published / unknown). */
   getJourney(journeyId: string): Promise<JourneyEntryRules | undefined>;
+  /** The catalog's change stamp (CatalogStore.catalogStamp): when it moves, the active journeys changed. */
+  catalogStamp?(): Promise<number>;
   /** One published version's definition (versions never change, so callers may cache it). */
   getVersion(journeyId: string, version: number): Promise<Record<string, unknown> | undefined>;
 }

@@ -142,15 +142,24 @@ describe('JourneyCatalog on the local stack', () => {
     assert.equal(saved.created, true);
     assert.deepEqual([...requests].sort(), ['GetItem', 'PutItem', 'Query'], 'a draft costs 3 requests');
 
+    const stampBefore = await store.catalogStamp();
     requests.length = 0;
     const v1 = await catalog.publish(id);
     assert.equal(v1.version, 1);
     assert.equal(v1.unchanged, false);
     assert.deepEqual(
       [...requests].sort(),
-      ['CreateStateMachine', 'CreateStateMachineAlias', 'GetItem', 'Query', 'TransactWriteItems'],
-      'a first publish costs 5 requests',
+      [
+        'CreateStateMachine',
+        'CreateStateMachineAlias',
+        'GetItem',
+        'Query',
+        'TransactWriteItems',
+        'UpdateItem',
+      ],
+      'a first publish costs 6 requests (the last moves the change stamp)',
     );
+    assert.ok((await store.catalogStamp()) > stampBefore, 'a publish moves the change stamp');
     requests.length = 0;
     assert.equal((await catalog.publish(id)).unchanged, true);
     assert.deepEqual([...requests].sort(), ['GetItem', 'Query'], 'an unchanged publish deploys nothing');
@@ -160,8 +169,15 @@ describe('JourneyCatalog on the local stack', () => {
     const v2 = await catalog.publish(id);
     assert.deepEqual(
       [...requests].sort(),
-      ['GetItem', 'Query', 'TransactWriteItems', 'UpdateStateMachine', 'UpdateStateMachineAlias'],
-      'a later publish costs 5 requests',
+      [
+        'GetItem',
+        'Query',
+        'TransactWriteItems',
+        'UpdateItem',
+        'UpdateStateMachine',
+        'UpdateStateMachineAlias',
+      ],
+      'a later publish costs 6 requests',
     );
     assert.equal(v2.version, 2);
     assert.equal(v2.stateMachineArn, v1.stateMachineArn);
