@@ -84,7 +84,7 @@ describe('API: broadcasts to a segment at each customer local time', () => {
     const created = await api.post(`/journeys/${id}/broadcasts`, { segment });
     assert.equal(created.status, 202, JSON.stringify(created.body));
     assert.deepEqual([created.body.status, created.body.audience], ['scheduled', 2]);
-    await advanceClock(httpUrl, 'PT1S');
+    await advanceClock(httpUrl, 'PT5S');
     await waitForIdle(httpUrl);
     const view = await broadcast(created.body.broadcastId);
     assert.deepEqual(
@@ -144,7 +144,7 @@ describe('API: broadcasts to a segment at each customer local time', () => {
     const created = await api.post(`/journeys/${id}/broadcasts`, { segment });
     assert.equal(created.status, 202);
     const broadcastId = created.body.broadcastId;
-    await advanceClock(httpUrl, 'PT1S');
+    await advanceClock(httpUrl, 'PT5S');
     await waitForIdle(httpUrl);
     const first = await broadcast(broadcastId);
     assert.deepEqual([first.status, first.entered], ['done', 2]);
@@ -158,7 +158,7 @@ describe('API: broadcasts to a segment at each customer local time', () => {
       await sqs.send(
         new SendMessageCommand({ QueueUrl: slotQueueUrl, MessageBody: JSON.stringify({ slot }) }),
       );
-      await advanceClock(httpUrl, 'PT1S');
+      await advanceClock(httpUrl, 'PT5S');
       await waitForIdle(httpUrl);
     };
     // SQS delivers the run's slot again (at least once) after the republish.
@@ -171,7 +171,7 @@ describe('API: broadcasts to a segment at each customer local time', () => {
     assert.deepEqual(view.runs[0].reasons, { entered_this_run: 1 });
     // The next run (a new broadcast of the same journey, reentry: always) enters them again.
     const again = await api.post(`/journeys/${id}/broadcasts`, { segment });
-    await advanceClock(httpUrl, 'PT1S');
+    await advanceClock(httpUrl, 'PT5S');
     await waitForIdle(httpUrl);
     assert.equal((await broadcast(again.body.broadcastId)).entered, 2);
     assert.equal((await stats(id)).started, 4);
