@@ -13,7 +13,7 @@ export interface AcceptedFinding {
 
 const reasons = {
   runtime:
-    'Cairn pins nodejs22.x (DESIGN.md §5): the bundles target it and the suite runs on it; a runtime move is a reviewed change, not an automatic one.',
+    'Cairn pins nodejs22.x (README, Deploy to AWS): the bundles target it and the suite runs on it; a runtime move is a reviewed change, not an automatic one.',
   taskTokens:
     'SendTaskSuccess has no resource type in IAM (the task token is the authority), so "*" is the only valid resource; it is the only action granted on it.',
   logDelivery:

@@ -67,7 +67,7 @@ export class CairnObservability extends Construct {
         `Executions of journey ${journey.id} failed`,
       );
     }
-    // Account-wide Step Functions API throttling: the quotas that bind first (DESIGN.md §8).
+    // Account-wide Step Functions API throttling: the quotas that bind first (README, Capacity and cost).
     const sfnApiThrottles = ['StartExecution', 'SendTaskSuccess'].map((apiName) => {
       const metric = new cloudwatch.Metric({
         namespace: 'AWS/States',

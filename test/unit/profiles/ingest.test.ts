@@ -138,7 +138,7 @@ describe('ingestMessage (in-memory store)', () => {
     assert.equal((await store.readProfile(merge.profileId))?.presence.length, 1);
   });
 
-  test('the public JSON has the DESIGN.md shape', async () => {
+  test('the public JSON has the shape the README documents for GET /profiles', async () => {
     const { ingest } = memoryIngest();
     const result = await ingest({
       type: 'identify',
