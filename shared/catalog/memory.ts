@@ -1,6 +1,10 @@
-import { ConflictError } from '../errors.js';
+import { randomBytes } from 'node:crypto';
+import { type Clock, isoAt } from '../clock.js';
+import { ConflictError, NotFoundError } from '../errors.js';
+import { hashWriteKey, type WriteKeyStore } from '../http/auth.js';
 import type { StateMachineDeployer } from './deployer.js';
 import type { CatalogStore, JourneyRecord, JourneyVersionRecord, TemplateRecord } from './types.js';
+import type { WriteKeyListing } from './write-keys.js';
 
 const clone = <T>(value: T): T => structuredClone(value);
 
@@ -63,4 +67,31 @@ export function fakeDeployer(): StateMachineDeployer & {
       return { stateMachineArn: arn, versionArn: `${arn}:${n}` };
     },
   };
+}
+
+/** Write keys in memory, stored by hash like DynamoWriteKeyStore (unit tests). */
+export class MemoryWriteKeyStore implements WriteKeyStore {
+  private readonly keys = new Map<string, WriteKeyListing>();
+
+  async findByHash(hash: string): Promise<{ source: string } | undefined> {
+    const key = this.keys.get(hash);
+    return key && !key.revoked ? { source: key.source } : undefined;
+  }
+
+  async create(source: string, clock: Clock): Promise<{ writeKey: string; keyId: string; source: string }> {
+    const writeKey = randomBytes(24).toString('base64url');
+    const keyId = hashWriteKey(writeKey);
+    this.keys.set(keyId, { keyId, source, createdAt: isoAt(clock), revoked: false });
+    return { writeKey, keyId, source };
+  }
+
+  async list(): Promise<WriteKeyListing[]> {
+    return [...this.keys.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt)).map(clone);
+  }
+
+  async revoke(keyId: string, clock: Clock): Promise<void> {
+    const key = this.keys.get(keyId);
+    if (!key) throw new NotFoundError('no such write key');
+    this.keys.set(keyId, { ...key, revoked: true, revokedAt: isoAt(clock) });
+  }
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EmailSendError, type OutgoingEmail } from '../../../shared/channels/email.js';
+import { EmailSendError } from '../../../shared/channels/email.js';
+import { MemoryEmailSender } from '../../../shared/channels/memory.js';
 import { ManualClock } from '../../../shared/clock.js';
 import { TransientStepError } from '../../../shared/journeys/execution.js';
 import { type JourneyNode, nodeModule } from '../../../shared/journeys/nodes/index.js';
@@ -37,8 +38,8 @@ const journey: Journey = journeySchema.parse({
 
 function setup(options: { traits?: Record<string, unknown>; failSends?: EmailSendError[] } = {}) {
   const store = memoryRuntimeStore();
-  const sent: OutgoingEmail[] = [];
-  const failures = [...(options.failSends ?? [])];
+  const email = new MemoryEmailSender();
+  email.failures.push(...(options.failSends ?? []));
   const updates: unknown[] = [];
   const deps: StepDeps = {
     getJourneyVersion: async (id, version) => (id === 'cart' && version === 1 ? journey : undefined),
@@ -54,20 +55,13 @@ function setup(options: { traits?: Record<string, unknown>; failSends?: EmailSen
       },
     },
     store,
-    email: {
-      async send(email) {
-        const failure = failures.shift();
-        if (failure) throw failure;
-        sent.push(email);
-        return { providerMessageId: `ses-${sent.length}` };
-      },
-    },
+    email,
     fetch: async () => new Response(null, { status: 204 }),
     clock: new ManualClock(),
     unsubscribeUrl: (profileId) => `https://x.example/u?profile=${profileId}`,
     log: memoryLogger(),
   };
-  return { deps, store, sent, updates };
+  return { deps, store, sent: email.sent, updates };
 }
 
 const execution = 'arn:aws:states:us-east-1:000000000000:execution:cairn-cart:cart-v1-abc';
