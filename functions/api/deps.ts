@@ -58,7 +58,7 @@ import { edgeLogger, handlerClock } from '../config.js';
 import { createRuntime } from '../runtime/runtime.js';
 import { lazyUnsubscribeSecret } from '../runtime/unsubscribe-secret.js';
 import { createSegments } from '../segments/deps.js';
-import { folderAssets } from './app/assets.js';
+import { type DashboardSignIn, folderAssets } from './app/assets.js';
 import type { ApiDeps, ProfilesApi } from './routes.js';
 
 /**
@@ -76,6 +76,8 @@ import type { ApiDeps, ProfilesApi } from './routes.js';
  *   CAIRN_UNSUBSCRIBE_SECRET      signs unsubscribe links (the handler reads CAIRN_UNSUBSCRIBE_SECRET_ARN
  *                                 into it at cold start); locally a fixed dev default
  *   CAIRN_PROFILES_TABLE, CAIRN_JOURNEYS_TABLE
+ *   CAIRN_SIGN_IN_URL, CAIRN_SIGN_IN_CLIENT_ID  the dashboard's Cognito hosted sign-in (its domain's
+ *                                 base URL, the app client); unset: it asks for the API token
  */
 export interface ApiConfig {
   auth: 'local' | 'cloud';
@@ -92,6 +94,8 @@ export interface ApiConfig {
   journeysTable: string;
   /** Where the built dashboard is: env CAIRN_APP_DIR, else `app/` next to this module (the Lambda bundle). */
   appDir: string;
+  /** How the dashboard signs in on AWS (Cognito hosted page); unset: with the API token. */
+  signIn?: DashboardSignIn;
 }
 
 export function apiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
@@ -111,6 +115,10 @@ export function apiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     profilesTable: tableName(profilesTable, env),
     journeysTable: tableName(journeysTable, env),
     appDir: env.CAIRN_APP_DIR || join(dirname(fileURLToPath(import.meta.url)), 'app'),
+    ...(env.CAIRN_SIGN_IN_URL &&
+      env.CAIRN_SIGN_IN_CLIENT_ID && {
+        signIn: { url: env.CAIRN_SIGN_IN_URL, clientId: env.CAIRN_SIGN_IN_CLIENT_ID },
+      }),
   };
 }
 
@@ -205,7 +213,7 @@ export function createApiDeps(options: ApiDepsOptions): ApiDeps & { catalog: Jou
       },
     },
     tokens: config.apiToken ? constantTokenVerifier(config.apiToken) : authorizerOnlyTokenVerifier,
-    dashboard: folderAssets(config.appDir),
+    dashboard: folderAssets(config.appDir, config.signIn),
     analytics: createAnalyticsApi({
       reader: dynamoAnalyticsReader(client, {
         journeysTableName: config.journeysTable,

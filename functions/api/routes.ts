@@ -29,7 +29,7 @@ import {
   type SegmentServiceDeps,
   segmentsOfProfile,
 } from '../../shared/segments/service.js';
-import { type DashboardAssets, dashboardCsp } from './app/assets.js';
+import type { DashboardAssets } from './app/assets.js';
 import { type DerivedApi, derivedRoutes } from './derived-routes.js';
 import { type MessagingApi, messagingRoutes } from './messaging-routes.js';
 
@@ -243,12 +243,13 @@ export function createRouter(deps: ApiDeps): Router {
   });
   // The dashboard: static files, no data (every number comes from the API with the user's token).
   const dashboardFile = async (name: string) => {
-    const file = await need(deps.dashboard, 'the dashboard').get(name);
+    const dashboard = need(deps.dashboard, 'the dashboard');
+    const file = await dashboard.get(name);
     if (!file) throw new NotFoundError(`no dashboard file ${name}`);
     return {
       contentType: file.contentType,
       headers: {
-        'content-security-policy': dashboardCsp,
+        'content-security-policy': dashboard.csp,
         'x-content-type-options': 'nosniff',
         'referrer-policy': 'no-referrer',
         'cache-control': 'no-cache',

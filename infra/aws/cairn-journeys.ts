@@ -15,7 +15,7 @@ import { Construct } from 'constructs';
 import { type BusRule, busRules, busName as defaultBusName } from '../../shared/routing.js';
 import { segmentsInOrder } from '../../statemachines/segments.js';
 import { readCheckedInJourneys } from './journey-definitions.js';
-import { CairnApi } from './parts/api.js';
+import { CairnApi, type CairnDashboardSignIn } from './parts/api.js';
 import { CairnBroadcasts } from './parts/broadcasts.js';
 import type { RuleBuffer } from './parts/buffer.js';
 import { CairnData, type CairnTables } from './parts/data.js';
@@ -110,6 +110,12 @@ export interface CairnJourneysProps {
    * accepts. Only with the user pool Cairn creates. @default none
    */
   readonly machineAccess?: { domainPrefix: string };
+  /**
+   * The marketer dashboard (`<api url>app/`, served by the api Lambda): marketers sign in on the user
+   * pool's hosted page (authorization code + PKCE) and the API accepts the token like any marketer's.
+   * @default the Cognito domain `cairn-<account>-<hash>`, the dashboard at the API URL
+   */
+  readonly dashboard?: CairnDashboardSignIn;
   /** Actions for every alarm, e.g. an SNS topic action that pages the on-call. @default none */
   readonly alarmActions?: readonly cloudwatch.IAlarmAction[];
   /**
@@ -160,12 +166,15 @@ export class CairnJourneys extends Construct {
   readonly journeyLogGroup: logs.LogGroup;
   readonly httpApi: HttpApi;
   readonly apiStage: HttpStage;
-  /** Routes served without sign-in: only the unsubscribe link. */
+  /** Routes served without sign-in: the unsubscribe link. */
   readonly publicRoutes: readonly HttpRoute[];
+  /** The dashboard's static files (`GET /app`, `GET /app/{file}`), without sign-in: they hold no data. */
+  readonly dashboardRoutes: readonly HttpRoute[];
   readonly userPool: cognito.IUserPool;
   readonly userPoolClient: cognito.IUserPoolClient;
   /** With `machineAccess`: the client-credentials app client and the domain serving `/oauth2/token`. */
   readonly machineClient?: cognito.UserPoolClient;
+  /** With the user pool Cairn creates: the domain of the dashboard's hosted sign-in page (and of `/oauth2/token`). */
   readonly userPoolDomain?: cognito.UserPoolDomain;
   readonly configurationSet: ses.ConfigurationSet;
   readonly encryptionKey?: kms.Key;
@@ -254,6 +263,7 @@ export class CairnJourneys extends Construct {
       userPool: props.userPool,
       userPoolClient: props.userPoolClient,
       machineAccess: props.machineAccess,
+      dashboard: props.dashboard,
     });
     const segments = new CairnSegments(this, 'Segments', {
       functions,
@@ -326,6 +336,7 @@ export class CairnJourneys extends Construct {
     this.httpApi = api.httpApi;
     this.apiStage = api.stage;
     this.publicRoutes = api.publicRoutes;
+    this.dashboardRoutes = api.dashboardRoutes;
     this.userPool = api.userPool;
     this.userPoolClient = api.userPoolClient;
     this.machineClient = api.machineClient;

@@ -20,6 +20,10 @@ export class CairnStack extends Stack {
       value: this.cairn.apiUrl,
       description: 'HTTP API: marketer routes and /v1/*',
     });
+    new CfnOutput(this, 'DashboardUrl', {
+      value: `${this.cairn.apiUrl}app/`,
+      description: 'The marketer dashboard (sign in with a user an admin created in the user pool)',
+    });
     new CfnOutput(this, 'BusName', { value: this.cairn.bus.eventBusName, description: 'PutEvents here' });
     new CfnOutput(this, 'UserPoolId', { value: this.cairn.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.cairn.userPoolClient.userPoolClientId });

@@ -33,6 +33,8 @@ const reasons = {
     'ListStateMachines has no resource type in IAM; the api uses it only to find a Cairn state machine it lost track of, by name.',
   tracing:
     'X-Ray PutTraceSegments/PutTelemetryRecords support no resource ARN (added because tracing: true).',
+  dashboard:
+    "The dashboard's static files (HTML, script, stylesheet, public sign-in settings) must load before sign-in; they hold no data, and every API call they make carries the marketer's Cognito token.",
   unsubscribe:
     'The unsubscribe link (RFC 8058 one-click, List-Unsubscribe) must work from any mail client without signing in; the api Lambda checks the link itself.',
   unsubscribeSecretRotation:
@@ -113,6 +115,7 @@ export function acceptedFindings(cairn: CairnJourneys): AcceptedFinding[] {
       accept(stateMachine, 'AwsSolutions-SF2', reasons.journeyTracing);
   }
   for (const route of cairn.publicRoutes) accept(route, 'AwsSolutions-APIG4', reasons.unsubscribe);
+  for (const route of cairn.dashboardRoutes) accept(route, 'AwsSolutions-APIG4', reasons.dashboard);
   if (
     cairn.userPool instanceof cognito.UserPool &&
     cairn.userPool.node.path.startsWith(`${cairn.node.path}/`)

@@ -43,14 +43,16 @@ describe('Lambda bundles', () => {
   const functions = ofType('AWS::Lambda::Function');
   const bundleOf = (resource: Resource) => join(outdir, String(resource.Metadata?.['aws:asset:path']));
 
-  test('one bundle per function, built by esbuild into a single ESM file', () => {
+  test('one bundle per function, built by esbuild into a single ESM file (+ the dashboard for the api)', () => {
     assert.equal(functions.length, 9); // seven Cairn functions + the journey catalog provider (deploy) + broadcast
     for (const [id, fn] of functions) {
       const dir = bundleOf(fn);
       assert.ok(existsSync(join(dir, 'index.mjs')), `${id}: ${dir}/index.mjs`);
+      // The api also ships the dashboard it serves (`app/`: index.html, app.js, app.css).
+      const expected = id.startsWith('CairnApiFunction') ? ['app', 'index.mjs'] : ['index.mjs'];
       assert.deepEqual(
         readdirSync(dir).filter((f) => !f.endsWith('.map')),
-        ['index.mjs'],
+        expected,
         `${id} has no other files to ship`,
       );
     }

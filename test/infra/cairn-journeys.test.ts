@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
@@ -435,14 +435,17 @@ describe('HTTP API', () => {
       IdentitySource: ['$request.header.Authorization'],
       AuthorizerResultTtlInSeconds: 60,
     });
-    template.resourceCountIs('AWS::ApiGatewayV2::Route', 4);
+    // $default (JWT), POST /v1/{proxy+} (write key), GET|POST /unsubscribe, GET /app, GET /app/{file}.
+    template.resourceCountIs('AWS::ApiGatewayV2::Route', 6);
   });
 
-  test('only the unsubscribe link works without sign-in, and emails point at it', () => {
+  test('only the unsubscribe link and the dashboard files work without sign-in, and emails point at the link', () => {
     const open = resourcesOf(json, 'AWS::ApiGatewayV2::Route').filter(
       ([, route]) => route.Properties?.AuthorizationType === 'NONE',
     );
     assert.deepEqual(open.map(([, route]) => route.Properties?.RouteKey).sort(), [
+      'GET /app',
+      'GET /app/{file}',
       'GET /unsubscribe',
       'POST /unsubscribe',
     ]);
@@ -462,13 +465,38 @@ describe('HTTP API', () => {
     });
   });
 
-  test('the dashboard client signs in with SRP only: no secret, no OAuth implicit or code flows', () => {
+  test('the dashboard signs in on the hosted page with the code grant (PKCE, no secret, no implicit grant), back to <api>/app/', () => {
+    const appUrl = { 'Fn::Join': ['', [Match.anyValue(), '/app/']] };
     template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
-      ExplicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
       GenerateSecret: false,
-      AllowedOAuthFlows: Match.absent(),
+      AllowedOAuthFlows: ['code'],
+      AllowedOAuthFlowsUserPoolClient: true,
+      AllowedOAuthScopes: ['openid', 'email'],
+      SupportedIdentityProviders: ['COGNITO'],
+      CallbackURLs: [appUrl],
+      LogoutURLs: [appUrl],
       PreventUserExistenceErrors: 'ENABLED',
     });
+    template.resourceCountIs('AWS::Cognito::UserPoolDomain', 1);
+    template.hasResourceProperties('AWS::Cognito::UserPoolDomain', {
+      Domain: {
+        'Fn::Join': ['', ['cairn-', { Ref: 'AWS::AccountId' }, Match.stringLikeRegexp('^-[0-9a-f]{8}$')]],
+      },
+    });
+  });
+
+  test('the api Lambda serves the dashboard it carries, and tells it where marketers sign in', () => {
+    const [, api] = resourcesOf(json, 'AWS::Lambda::Function').find(
+      ([id]) => id === logicalIdOf(stack, cairn.functions.api),
+    )!;
+    const variables = (api.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
+    assert.match(JSON.stringify(variables.CAIRN_SIGN_IN_URL), /auth\..*amazoncognito\.com/);
+    assert.deepEqual(variables.CAIRN_SIGN_IN_CLIENT_ID, ref(cairn.userPoolClient));
+    const key = JSON.stringify((api.Properties!.Code as { S3Key: unknown }).S3Key);
+    const asset = `asset.${/([0-9a-f]{64})\.zip/.exec(key)![1]}`;
+    for (const file of ['index.mjs', 'app/index.html', 'app/app.js', 'app/app.css']) {
+      assert.ok(existsSync(join(synth.outdir, asset, file)), `${file} in the api bundle`);
+    }
   });
 
   test('marketers sign in with MFA, admins create the accounts', () => {
@@ -504,6 +532,7 @@ describe('operations', () => {
       'IngestLogGroupName',
       'IngestDeadLetterQueueUrl',
       'DashboardName',
+      'DashboardUrl',
     ]) {
       assert.ok(outputs.includes(name), name);
     }

@@ -1,4 +1,5 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { createHash } from 'node:crypto';
+import { Aws, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   HttpApi,
@@ -37,6 +38,25 @@ export interface CairnApiProps {
   readonly userPool?: cognito.IUserPool;
   readonly userPoolClient?: cognito.IUserPoolClient;
   readonly machineAccess?: { domainPrefix: string };
+  readonly dashboard?: CairnDashboardSignIn;
+}
+
+/** How marketers sign in to the dashboard (`<api url>app/`) on AWS. */
+export interface CairnDashboardSignIn {
+  /**
+   * Cognito domain prefix of the hosted sign-in page (`<prefix>.auth.<region>.amazoncognito.com`),
+   * unique per region. With the user pool Cairn creates.
+   * @default `machineAccess.domainPrefix`, else `cairn-<account>-<8 hex digits of the stack and path>`
+   */
+  readonly domainPrefix?: string;
+  /** Where the dashboard is opened (its sign-in callback and sign-out URLs). @default [`<api url>app/`] */
+  readonly urls?: readonly string[];
+  /**
+   * With your own `userPool`: the base URL of its sign-in domain (`https://….amazoncognito.com`); its
+   * `userPoolClient` must allow the authorization code grant with `urls` as callback URLs.
+   * @default none: the dashboard cannot sign in on AWS
+   */
+  readonly signInUrl?: string;
 }
 
 /**
@@ -49,8 +69,10 @@ export class CairnApi extends Construct {
   readonly authorizer: NodejsFunction;
   readonly httpApi: HttpApi;
   readonly stage: HttpStage;
-  /** Routes served without sign-in: only the unsubscribe link. */
+  /** Routes served without sign-in: the unsubscribe link. */
   readonly publicRoutes: readonly HttpRoute[];
+  /** The dashboard's static files (`GET /app`, `GET /app/{file}`), served without sign-in: they hold no data. */
+  readonly dashboardRoutes: readonly HttpRoute[];
   readonly userPool: cognito.IUserPool;
   readonly userPoolClient: cognito.IUserPoolClient;
   readonly machineClient?: cognito.UserPoolClient;
@@ -61,6 +83,8 @@ export class CairnApi extends Construct {
     this.api = props.functions.create(this, 'api', {
       timeout: 15,
       environment: props.stateMachines.environment,
+      // The dashboard (`GET /app/`), built by functions/api/app/build.ts into `app/` next to the handler.
+      afterBundling: (outputDir) => [`node --import tsx functions/api/app/build.ts "${outputDir}/app"`],
     });
     this.authorizer = props.functions.create(this, 'authorizer', {
       timeout: 5,
@@ -77,12 +101,30 @@ export class CairnApi extends Construct {
     props.stateMachines.grantPublish(this.api);
 
     this.userPool = props.userPool ?? this.marketerPool(props.removalPolicy);
+    // The dashboard's URLs are the API's, known only once the HTTP API exists (created below, after
+    // the clients its authorizer names): a lazy value, resolved at synthesis.
+    let dashboardUrls: readonly string[] = [];
+    const urls = Lazy.list({ produce: () => [...dashboardUrls] });
+    if (!props.userPool) {
+      const prefix =
+        props.machineAccess?.domainPrefix ?? props.dashboard?.domainPrefix ?? this.defaultDomainPrefix();
+      this.userPoolDomain = (this.userPool as cognito.UserPool).addDomain('Domain', {
+        cognitoDomain: { domainPrefix: prefix },
+      });
+    }
     this.userPoolClient =
       props.userPoolClient ??
       (this.userPool as cognito.UserPool).addClient('Dashboard', {
         authFlows: { userSrp: true },
-        // The dashboard signs in with SRP; no hosted-UI OAuth flows (CDK would enable implicit grant).
-        disableOAuth: true,
+        // The dashboard signs in on Cognito's hosted page (password, first-login password change, TOTP
+        // set-up and MFA all there) with the authorization code grant and PKCE; no implicit grant.
+        oAuth: {
+          flows: { authorizationCodeGrant: true },
+          scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL],
+          callbackUrls: urls,
+          logoutUrls: urls,
+        },
+        supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
         generateSecret: false,
         preventUserExistenceErrors: true,
         accessTokenValidity: Duration.hours(1),
@@ -91,9 +133,6 @@ export class CairnApi extends Construct {
     const apiClients = [this.userPoolClient];
     if (props.machineAccess) {
       const pool = this.userPool as cognito.UserPool;
-      this.userPoolDomain = pool.addDomain('Domain', {
-        cognitoDomain: { domainPrefix: props.machineAccess.domainPrefix },
-      });
       const scope = new cognito.ResourceServerScope({
         scopeName: 'api',
         scopeDescription: 'Call the Cairn API',
@@ -139,6 +178,27 @@ export class CairnApi extends Construct {
       integration,
       authorizer: new HttpNoneAuthorizer(),
     });
+    // The dashboard: static files only (every number comes from the API with the signed-in token).
+    this.dashboardRoutes = [
+      ...this.httpApi.addRoutes({
+        path: '/app',
+        methods: [HttpMethod.GET],
+        integration,
+        authorizer: new HttpNoneAuthorizer(),
+      }),
+      ...this.httpApi.addRoutes({
+        path: '/app/{file}',
+        methods: [HttpMethod.GET],
+        integration,
+        authorizer: new HttpNoneAuthorizer(),
+      }),
+    ];
+    dashboardUrls = props.dashboard?.urls ?? [`${this.httpApi.apiEndpoint}/app/`];
+    const signInUrl = this.userPoolDomain?.baseUrl() ?? props.dashboard?.signInUrl;
+    if (signInUrl) {
+      this.api.addEnvironment('CAIRN_SIGN_IN_URL', signInUrl);
+      this.api.addEnvironment('CAIRN_SIGN_IN_CLIENT_ID', this.userPoolClient.userPoolClientId);
+    }
     const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', {
       retention: props.logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -165,6 +225,14 @@ export class CairnApi extends Construct {
         ),
       },
     });
+  }
+
+  /** `cairn-<account>-<8 hex>`: unique per account, stack and place in the app (prefixes are global per region). */
+  private defaultDomainPrefix(): string {
+    const where = createHash('sha256')
+      .update(`${Stack.of(this).stackName}/${this.node.path}`)
+      .digest('hex');
+    return `cairn-${Aws.ACCOUNT_ID}-${where.slice(0, 8)}`;
   }
 
   private marketerPool(removalPolicy: RemovalPolicy): cognito.UserPool {

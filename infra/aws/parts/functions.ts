@@ -29,6 +29,8 @@ export interface CairnFunctionOptions {
   readonly memorySize?: number;
   /** Variables of this function only; the shared ones come from `shareEnvironment`. */
   readonly environment?: Record<string, string>;
+  /** Shell commands run in the Cairn source tree after bundling, to add files next to the handler. */
+  readonly afterBundling?: (outputDir: string) => string[];
 }
 
 /**
@@ -95,6 +97,16 @@ export class CairnFunctions {
           "import { createRequire as __cairnRequire } from 'node:module'; const require = __cairnRequire(import.meta.url);",
         tsconfig: join(codeRoot, 'tsconfig.json'),
         logLevel: LogLevel.WARNING,
+        ...(options.afterBundling && {
+          commandHooks: {
+            beforeBundling: () => [],
+            beforeInstall: () => [],
+            afterBundling: (_inputDir: string, outputDir: string) => [
+              `cd "${codeRoot}"`,
+              ...options.afterBundling!(outputDir),
+            ],
+          },
+        }),
       },
     });
     this.created.push(fn);

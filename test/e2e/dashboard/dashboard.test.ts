@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { dashboardCsp } from '../../../functions/api/app/assets.js';
 import { splitBranchIndex, splitHash } from '../../../shared/journeys/nodes/split.js';
 import { settle } from '../analytics/support.js';
 import { journeyId, journeyTestKit, uniqueId } from '../journeys/support.js';
@@ -154,5 +156,69 @@ describe('the dashboard in Chromium', { timeout: 600_000 }, () => {
       problems.filter((p) => !/404|501/.test(p)),
       [],
     );
+  });
+
+  it('on AWS: signs in on the Cognito hosted page with the code grant and PKCE (S256), under the strict CSP', async () => {
+    // A stand-in for the user pool domain: the api serves config.json (and the CSP) as it does on AWS
+    // with CAIRN_SIGN_IN_URL; the hosted page answers with a code, the token endpoint checks PKCE.
+    const cognito = 'https://cairn-test.auth.eu-west-1.amazoncognito.com';
+    const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    const hosted = await context.newPage();
+    const errors: string[] = [];
+    hosted.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+    let challenge = '';
+    let exchanged: URLSearchParams | undefined;
+    await hosted.route(`${kit.httpUrl}/app/**`, async (route) => {
+      const response = await route.fetch();
+      const csp = dashboardCsp(cognito);
+      if (route.request().url().endsWith('/config.json')) {
+        const signIn = { kind: 'cognito', url: cognito, clientId: 'dashboard-client' };
+        return route.fulfill({
+          response,
+          json: { signIn },
+          headers: { ...response.headers(), 'content-security-policy': csp },
+        });
+      }
+      return route.fulfill({ response, headers: { ...response.headers(), 'content-security-policy': csp } });
+    });
+    await hosted.route(`${cognito}/oauth2/authorize?**`, async (route) => {
+      const query = new URL(route.request().url()).searchParams;
+      assert.equal(query.get('response_type'), 'code');
+      assert.equal(query.get('client_id'), 'dashboard-client');
+      assert.equal(query.get('code_challenge_method'), 'S256');
+      assert.equal(query.get('redirect_uri'), `${kit.httpUrl}/app/`);
+      challenge = query.get('code_challenge')!;
+      const back = `${query.get('redirect_uri')}?code=the-code&state=${query.get('state')}`;
+      // The hosted page sends the browser back (a new navigation, so it is routed like the first).
+      await route.fulfill({
+        contentType: 'text/html',
+        body: `<script>location.replace(${JSON.stringify(back)})</script>`,
+      });
+    });
+    await hosted.route(`${cognito}/oauth2/token`, async (route) => {
+      exchanged = new URLSearchParams(route.request().postData() ?? '');
+      const verified = createHash('sha256')
+        .update(exchanged.get('code_verifier') ?? '')
+        .digest('base64url');
+      if (exchanged.get('code') !== 'the-code' || verified !== challenge)
+        return route.fulfill({ status: 400, json: { error: 'invalid_grant' } });
+      // The local API accepts its token where AWS's JWT authorizer accepts Cognito's access token.
+      await route.fulfill({
+        json: { access_token: 'dev-token', token_type: 'Bearer', expires_in: 3600 },
+        headers: { 'access-control-allow-origin': kit.httpUrl },
+      });
+    });
+    await hosted.goto(`${kit.httpUrl}/app/#/profiles`);
+    await hosted.click('#hosted-signin');
+    await hosted.waitForSelector('#who', { timeout: 15_000 }).catch(async (error: Error) => {
+      throw new Error(`${error.message}: at ${hosted.url()}: ${await hosted.textContent('body')} ${errors}`);
+    });
+    assert.equal(exchanged?.get('grant_type'), 'authorization_code');
+    assert.equal(new URL(hosted.url()).search, '', 'the code is gone from the address bar');
+    assert.equal(new URL(hosted.url()).hash, '#/profiles', 'back where the marketer was');
+    assert.deepEqual(errors, []);
+    await context.close();
   });
 });

@@ -1,10 +1,18 @@
 /**
  * The marketer dashboard: a hash-routed single page over the Cairn API. Locally it signs in with the
- * API token (kept in this tab's session storage); numbers refresh every 5 s while a page is open.
+ * API token, on AWS on Cognito's hosted page (signin.ts); the token is kept in this tab's session
+ * storage. Numbers refresh every 5 s while a page is open.
  */
 import { ApiError, signIn, signOut, token } from './api.js';
 import { h } from './dom.js';
 import { journeyPage, journeysPage, profilesPage, segmentsPage } from './pages.js';
+import {
+  finishHostedSignIn,
+  hostedSignOut,
+  loadSignInConfig,
+  type SignInConfig,
+  startHostedSignIn,
+} from './signin.js';
 
 const refreshMs = 5000;
 const main = document.getElementById('main')!;
@@ -28,7 +36,29 @@ const routes: [RegExp, Page, string][] = [
   [/^#?\/?$/, journeysPage, '#/'],
 ];
 
+let config: SignInConfig = { kind: 'token' };
+
 function signInPage(message?: string): HTMLElement {
+  if (config.kind === 'cognito') {
+    const hosted = config;
+    return h(
+      'div',
+      { class: 'card signin' },
+      h('h1', {}, 'Sign in to Cairn'),
+      message ? h('p', { class: 'error', role: 'alert' }, message) : null,
+      h(
+        'button',
+        {
+          class: 'primary',
+          type: 'button',
+          id: 'hosted-signin',
+          onclick: () => void startHostedSignIn(hosted),
+        },
+        'Sign in',
+      ),
+      h('p', { class: 'muted' }, 'With the account your administrator created for you.'),
+    );
+  }
   const input = h('input', {
     id: 'token',
     type: 'password',
@@ -79,7 +109,9 @@ async function render(): Promise<void> {
     if (mine !== generation) return;
     if (error instanceof ApiError && error.status === 401) {
       signOut();
-      main.replaceChildren(signInPage('That token was not accepted.'));
+      main.replaceChildren(
+        signInPage(config.kind === 'token' ? 'That token was not accepted.' : 'Your session has ended.'),
+      );
       signOutButton.hidden = true;
       return;
     }
@@ -95,7 +127,21 @@ async function render(): Promise<void> {
 
 signOutButton.addEventListener('click', () => {
   signOut();
-  void render();
+  if (config.kind === 'cognito') hostedSignOut(config);
+  else void render();
 });
 window.addEventListener('hashchange', () => void render());
-void render();
+
+async function start(): Promise<void> {
+  config = await loadSignInConfig();
+  if (config.kind === 'cognito') {
+    try {
+      await finishHostedSignIn(config);
+    } catch (error) {
+      main.replaceChildren(signInPage((error as Error).message));
+      return;
+    }
+  }
+  await render();
+}
+void start();
