@@ -22,7 +22,7 @@ import { CairnData, type CairnTables } from './parts/data.js';
 import { CairnEvents } from './parts/events.js';
 import { type CairnFunctionName, CairnFunctions, cairnCodeRoot } from './parts/functions.js';
 import { keepLogicalIdsWithout } from './parts/logical-ids.js';
-import { CairnMessaging, emailDomain } from './parts/messaging.js';
+import { CairnMessaging, type CairnPushProps, type CairnSmsProps, emailDomain } from './parts/messaging.js';
 import { CairnObservability } from './parts/observability.js';
 import { CairnSegments } from './parts/segments.js';
 import { CairnStateMachines, type DeployedJourney, journeyAliasName } from './parts/state-machines.js';
@@ -30,7 +30,12 @@ import { CairnStateMachines, type DeployedJourney, journeyAliasName } from './pa
 export type { RuleBuffer } from './parts/buffer.js';
 export { itemActions } from './parts/data.js';
 export { type CairnFunctionName, cairnCodeRoot, cairnFunctionNames } from './parts/functions.js';
-export { emailAddress } from './parts/messaging.js';
+export {
+  type CairnPushApplicationProps,
+  type CairnPushProps,
+  type CairnSmsProps,
+  emailAddress,
+} from './parts/messaging.js';
 export { type DeployedJourney, journeyAliasName, stateMachineArnPattern } from './parts/state-machines.js';
 
 export interface CairnJourneysProps {
@@ -133,6 +138,21 @@ export interface CairnJourneysProps {
    * @default `<api url>unsubscribe`
    */
   readonly unsubscribeUrl?: string;
+  /**
+   * SMS through AWS End User Messaging SMS: the origination identity journeys send from (a phone
+   * number, sender id or pool ARN, provisioned and registered by hand). Creates the configuration set
+   * (its delivery receipts reach the feedback Lambda through the default bus) and, unless
+   * `twoWay: false`, the SNS topic for the number's two-way SMS destination (STOP / START / HELP).
+   * Without it, sms nodes cannot send. @default none
+   */
+  readonly sms?: CairnSmsProps;
+  /**
+   * Push through Amazon SNS mobile push: per platform, a Secrets Manager secret holding the
+   * platform application's credentials (a JSON object of SNS attributes). Cairn creates the SNS
+   * platform applications at deploy time, reading the secret then: the credentials are never in the
+   * template. Without it, push nodes have no application to send through. @default none
+   */
+  readonly push?: CairnPushProps;
   /** The Cairn source tree (holds `functions/`, `shared/`, `package-lock.json`). @default this repository */
   readonly codeRoot?: string;
 }
@@ -226,6 +246,8 @@ export class CairnJourneys extends Construct {
       emailIdentity,
       removalPolicy,
       maxConcurrency,
+      sms: props.sms,
+      push: props.push,
     });
     const stateMachines = new CairnStateMachines(this, 'StateMachines', {
       functions,
@@ -282,6 +304,9 @@ export class CairnJourneys extends Construct {
       maxConcurrency: props.broadcastConcurrency,
     });
     const step = stateMachines.step;
+    messaging.grantSendSmsAndPush(step);
+    // Inbound SMS keywords become `Unsubscribed` / `Subscribed` / `SMS Received` events on the bus.
+    if (messaging.smsInbound) events.bus.grantPutEventsTo(messaging.feedback);
     step.addEnvironment('CAIRN_UNSUBSCRIBE_URL', props.unsubscribeUrl ?? `${api.stage.url}unsubscribe`);
     functions.shareEnvironment({
       ...data.environment,
@@ -320,6 +345,15 @@ export class CairnJourneys extends Construct {
       alarmActions: props.alarmActions ?? [],
     });
     broadcasts.addAlarms(observability);
+    if (messaging.smsInbound)
+      observability.alarm(
+        'SmsInboundDeadLetterAlarm',
+        messaging.smsInbound.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(1),
+          statistic: 'Maximum',
+        }),
+        'Inbound SMS (STOP / START / HELP) the feedback Lambda failed to handle wait in their DLQ: an opt-out may not be recorded; inspect and redrive',
+      );
 
     this.parts = { data, messaging, stateMachines, events, api, segments, broadcasts, observability };
     for (const part of Object.values(this.parts)) keepLogicalIdsWithout(part);

@@ -43,6 +43,12 @@ const reasons = {
     "Broadcast schedules are created at run time, one per run and time zone, with generated names: access is scoped to the schedules of Cairn's own schedule group.",
   broadcastVersions:
     'The qualified ARNs (<broadcast function ARN>:*) are versions/aliases of the one broadcast Lambda; the scheduler role can invoke nothing else.',
+  pushEndpoints:
+    "SNS creates one platform endpoint per device token, named by SNS at run time: publishing is scoped to the endpoints of Cairn's own platform application.",
+  pushProvisioner:
+    'The custom resource Lambda that keeps the SNS platform applications runs only at deploy time; it is built like every Cairn Lambda, on the pinned runtime.',
+  inboundSmsDeadLetters:
+    "This queue is the dead-letter queue of the inbound SMS topic's subscription (SNS redrive policy), which cdk-nag cannot see; a DLQ has no DLQ of its own.",
   cognitoPlus:
     'The Plus feature plan (threat protection) is billed per monthly active user; marketer sign-in already requires MFA and has no self sign-up. Enable it on the pool if your policy requires it.',
 } as const;
@@ -122,6 +128,17 @@ export function acceptedFindings(cairn: CairnJourneys): AcceptedFinding[] {
   ) {
     accept(cairn.userPool, 'AwsSolutions-COG8', reasons.cognitoPlus);
   }
+  const { messaging } = cairn.parts;
+  if (messaging.pushProvisioner)
+    accept(messaging.pushProvisioner, 'AwsSolutions-L1', reasons.pushProvisioner);
+  for (const { kind, name } of messaging.pushNames)
+    accept(
+      step.role!,
+      iam5(`arn:<AWS::Partition>:sns:<AWS::Region>:<AWS::AccountId>:endpoint/${kind}/${name}/*`),
+      reasons.pushEndpoints,
+    );
+  if (messaging.smsInbound)
+    accept(messaging.smsInbound.deadLetterQueue, 'AwsSolutions-SQS3', reasons.inboundSmsDeadLetters);
   return accepted;
 }
 
