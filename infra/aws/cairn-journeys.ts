@@ -344,6 +344,7 @@ export class CairnJourneys extends Construct {
       tables: data.tables,
       alarmActions: props.alarmActions ?? [],
     });
+    events.addAlarms(observability);
     broadcasts.addAlarms(observability);
     if (messaging.smsInbound)
       observability.alarm(

@@ -648,6 +648,21 @@ test('ingest reads a FIFO queue with a message group per person, which it fills 
   });
 });
 
+test("an alarm fires on the first message in ingest's FIFO DLQ, and on a FIFO backlog older than 5 minutes", () => {
+  const events = cairn.parts.events;
+  const queueAlarm = (queue: { node: { defaultChild?: unknown } }, metric: string, threshold: number) =>
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: metric,
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalIdOf(stack, queue), 'QueueName'] } }],
+      Statistic: 'Maximum',
+      Threshold: threshold,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  queueAlarm(events.orderedDeadLetterQueue, 'ApproximateNumberOfMessagesVisible', 1);
+  queueAlarm(events.orderedQueue, 'ApproximateAgeOfOldestMessage', 300);
+});
+
 describe('deployed journeys are live at once: a catalog entry per journey (Custom::CairnJourney)', () => {
   const journey = cairn.journeys.find((j) => j.id === 'welcome')!;
   const deploy = cairn.deployFunction!;

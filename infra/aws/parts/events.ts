@@ -9,6 +9,7 @@ import { ingestRule, unroutedRule } from '../../../shared/routing.js';
 import { queueEncryption, type RuleBuffer, ruleBuffer } from './buffer.js';
 import type { CairnData } from './data.js';
 import type { CairnFunctions } from './functions.js';
+import type { CairnObservability } from './observability.js';
 import type { CairnStateMachines } from './state-machines.js';
 
 export interface CairnEventsProps {
@@ -105,6 +106,28 @@ export class CairnEvents extends Construct {
     });
     this.unroutedRule.addTarget(
       new targets.SqsQueue(this.ingestBuffer.queue, { deadLetterQueue: this.ingestBuffer.deadLetterQueue }),
+    );
+  }
+
+  /**
+   * The FIFO queue's DLQ and backlog, like every rule buffer's (CairnObservability): an event that
+   * failed ingest `maxReceiveCount` times waits there, and one person's stuck events hold their group.
+   */
+  addAlarms(observability: CairnObservability): void {
+    const minute = Duration.minutes(1);
+    observability.alarm(
+      'IngestOrderedDeadLetterAlarm',
+      this.orderedDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: minute,
+        statistic: 'Maximum',
+      }),
+      `Events in ingest's FIFO queue failed ${ingestRule.maxReceiveCount} times and wait in its DLQ: inspect, fix, redrive`,
+    );
+    observability.alarm(
+      'IngestOrderedBacklogAlarm',
+      this.orderedQueue.metricApproximateAgeOfOldestMessage({ period: minute, statistic: 'Maximum' }),
+      "Ingest's FIFO queue holds events older than 5 minutes: the ingest Lambda is failing or throttled",
+      300,
     );
   }
 
