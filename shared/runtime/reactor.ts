@@ -245,10 +245,19 @@ export function createEventReactor(deps: EventReactorDeps): EventReactor {
         { event: 'Enrolled', messageId, properties: who.context ?? {} },
         messageId,
       );
-      if (out.refused)
+      if (out.refused) {
+        // Counted and on the timeline like a refused trigger event (each refused request once).
+        await recordRefusal(deps.store, {
+          journey,
+          profileId: profile.profileId,
+          executionName: out.executionName,
+          at: new Date(deps.clock.now()).toISOString(),
+          event: 'Enrolled',
+        });
         throw new ConflictError(
           `profile already entered journey ${journeyId} and its re-entry rule forbids another entry`,
         );
+      }
       return { executionName: out.executionName, executionArn: out.executionArn, started: out.started };
     },
   };

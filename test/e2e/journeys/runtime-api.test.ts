@@ -143,6 +143,16 @@ describe('runtime API on the local stack', () => {
     );
     assert.equal(refused.length, 1);
     assert.match(refused[0].detail, /re-entry never/);
+
+    // Refused through the enrollment API: 409, and counted and shown the same way.
+    const enroll = await kit.api.post(`/journeys/${id}/enrollments`, { profileId });
+    assert.equal(enroll.status, 409, JSON.stringify(enroll.body));
+    assert.equal((await kit.stats(id)).refused, 2);
+    const after = (await kit.api.get(`/profiles/${profileId}/timeline`)).body.entries.filter(
+      (entry: { outcome?: string }) => entry.outcome === 'refused',
+    );
+    assert.equal(after.length, 2);
+    assert.ok(after.some((entry: { detail: string }) => /re-entry never: Enrolled/.test(entry.detail)));
   });
 
   it('an archived journey keeps its id: saving a journey under it is refused with the reason', async () => {

@@ -248,4 +248,15 @@ describe('event reactor: enrollment', () => {
     await reactor.enrollProfile('cart', { userId: 'u1' });
     await assert.rejects(reactor.enrollProfile('cart', { userId: 'u1' }), ConflictError);
   });
+
+  it('counts a refused enrollment and puts it on the timeline, like a refused trigger event', async () => {
+    const { reactor, store } = setup([journey({ reentry: 'never' })], [profile]);
+    await reactor.enrollProfile('cart', { userId: 'u1' });
+    await assert.rejects(reactor.enrollProfile('cart', { userId: 'u1' }), ConflictError);
+    assert.equal((await store.readStats('cart'))['journey|refused'], 1);
+    const refused = (await store.listTimeline('p1')).filter((entry) => entry.outcome === 'refused');
+    assert.equal(refused.length, 1);
+    assert.equal(refused[0]!.nodeId, 'entry');
+    assert.match(refused[0]!.detail ?? '', /re-entry never: Enrolled/);
+  });
 });
