@@ -10,12 +10,18 @@ export const executionInputSchema = z.object({
   profileId: z.string().min(1),
   journeyId: z.string().min(1),
   version: z.number().int().positive(),
-  /** The event that entered the customer (or the enrollment request), as the templates see it. */
+  /**
+   * The event that entered the customer (or the enrollment request): ids only. Its properties (the
+   * enrollment `context`) are personal data, kept in the Journeys table rather than here, where Step
+   * Functions' history would keep them (shared/runtime/entry-data.ts); `stored` says there are some.
+   * The step puts them back into `properties` for the nodes that use them.
+   */
   entry: z.object({
     event: z.string(),
     messageId: z.string().optional(),
     timestamp: z.string().optional(),
     properties: z.record(z.string(), z.unknown()).default({}),
+    stored: z.literal(true).optional(),
     /** Set when a broadcast entered the customer (event `Broadcast`): the plan and its run. */
     broadcastId: z.string().optional(),
     runAt: z.string().optional(),

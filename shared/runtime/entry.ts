@@ -4,14 +4,16 @@ import { durationSeconds } from '../journeys/duration.js';
 import type { ExecutionInput } from '../journeys/execution.js';
 import type { Journey } from '../journeys/schema.js';
 import type { Logger } from '../log.js';
+import { splitEntry } from './entry-data.js';
 import { enteringDeltas } from './stats.js';
 import type { RuntimeStore } from './store.js';
 import type { EntryRecord, EntryRun, ExecutionService, PresenceRecord, StatDelta } from './types.js';
 
 /**
- * Entering a customer into a journey: the re-entry rule, the entry and presence records (one
- * transaction), StartExecution with a deterministic name (a redelivered trigger starts nothing new),
- * and the counters of the nodes entered before the first step.
+ * Entering a customer into a journey: the re-entry rule, the entry and presence records and the
+ * entry's properties (one transaction), StartExecution with a deterministic name (a redelivered
+ * trigger starts nothing new) and an input of ids only, and the counters of the nodes entered before
+ * the first step.
  */
 
 export interface EntryDeps {
@@ -111,16 +113,20 @@ export async function enter(
     }),
     ...(journey.exitOn?.length && { exitOn: journey.exitOn }),
   };
-  if (
-    !(await deps.store.recordEntry({ presence, notEnteredSince: rule.notEnteredSince, ...(run && { run }) }))
-  ) {
-    return { executionName, executionArn, started: false, refused: 'reentry' };
-  }
+  // The properties go beside the execution, in the entry's transaction; the input carries ids only.
+  const { entry, properties } = splitEntry(trigger);
+  const recorded = await deps.store.recordEntry({
+    presence,
+    notEnteredSince: rule.notEnteredSince,
+    ...(run && { run }),
+    ...(properties && { properties }),
+  });
+  if (!recorded) return { executionName, executionArn, started: false, refused: 'reentry' };
   const input: ExecutionInput = {
     profileId,
     journeyId: journey.id,
     version: journey.version,
-    entry: trigger,
+    entry,
     enteredAt: new Date(now).toISOString(),
   };
   const out = await deps.executions.start({

@@ -1,13 +1,15 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { JourneyErasure } from '../profiles/erasure.js';
 import { deleteAll, queryAll } from '../store/dynamodb.js';
+import { entryDataKey } from './entry-data.js';
 import type { RuntimeStore } from './store.js';
 import type { PresenceRecord } from './types.js';
 
 /**
  * The journey part of an erasure (shared/profiles/erasure.ts runs it after the tombstones and before
  * the profile's items go): stops every execution the profiles are in and deletes the message records
- * of every execution they ever had (`MSG#<execution>`, which hold the subject and the profile id).
+ * of every execution they ever had (`MSG#<execution>`, which hold the subject and the profile id),
+ * with the execution's entry data (the trigger's properties, entry-data.ts) in the same partition.
  * Executions are found from the presence items (running), the entry records and the timeline
  * (ended); all three live under the profile, so the profile's deletion removes them afterwards.
  * Cost: per profile 2 Queries (journey items, timeline); per running execution 1 StopExecution
@@ -66,7 +68,8 @@ export function dynamoMessageErasure(
           ConsistentRead: true,
         });
         await deleteAll(client, journeysTable, keys);
-        deleted += keys.length;
+        // The execution's entry data (entry-data.ts) shares the partition; it is not a message.
+        deleted += keys.filter((key) => key.sk !== entryDataKey(executionName).sk).length;
       }
       return deleted;
     },

@@ -15,6 +15,8 @@ export interface MemoryRuntimeStore extends RuntimeStore {
   entries: Map<string, EntryRecord>;
   stats: Map<string, Record<string, number>>;
   messages: Map<string, MessageRecord>;
+  /** The entries' properties by execution name (entry-data.ts). */
+  entryData: Map<string, Record<string, unknown>>;
   timeline: TimelineEntry[];
   /** Profile ids with an erasure tombstone: writes under them are refused, as in DynamoDB. */
   erased: Set<string>;
@@ -28,6 +30,7 @@ export function memoryRuntimeStore(): MemoryRuntimeStore {
   const entries = new Map<string, EntryRecord>();
   const stats = new Map<string, Record<string, number>>();
   const messages = new Map<string, MessageRecord>();
+  const entryData = new Map<string, Record<string, unknown>>();
   const timeline: TimelineEntry[] = [];
   const erased = new Set<string>();
   const calls: Record<string, number> = {};
@@ -43,6 +46,7 @@ export function memoryRuntimeStore(): MemoryRuntimeStore {
     entries,
     stats,
     messages,
+    entryData,
     timeline,
     erased,
     calls,
@@ -53,7 +57,7 @@ export function memoryRuntimeStore(): MemoryRuntimeStore {
         entries: [...entries.values()].filter((e) => e.profileId === profileId).map(clone),
       };
     },
-    async recordEntry({ presence: record, notEnteredSince, run }) {
+    async recordEntry({ presence: record, notEnteredSince, run, properties }) {
       count('recordEntry');
       if (erased.has(record.profileId)) return false;
       const key = `${record.profileId}/${record.journeyId}`;
@@ -75,7 +79,13 @@ export function memoryRuntimeStore(): MemoryRuntimeStore {
       });
       const key2 = pkey(record.profileId, record.executionName);
       presence.set(key2, { ...clone(record), ...presence.get(key2) });
+      if (properties) entryData.set(record.executionName, clone(properties));
       return true;
+    },
+    async readEntryProperties(executionName) {
+      count('readEntryProperties');
+      const properties = entryData.get(executionName);
+      return properties && clone(properties);
     },
     async setWaiting(record, waiting) {
       count('setWaiting');

@@ -7,7 +7,8 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { sendRetryingConflicts, writeIfCondition } from '../store/dynamodb.js';
-import { profilesTable } from '../store/tables.js';
+import { journeysTable, profilesTable } from '../store/tables.js';
+import { entryDataPut, entryDataRetentionSeconds } from './entry-data.js';
 import { notErased } from './erased.js';
 import type { EntryRecord, EntryRun, PresenceRecord, ProfileJourneyState, WaitingFor } from './types.js';
 
@@ -30,6 +31,8 @@ export interface PresenceStore {
     notEnteredSince: number | null | undefined;
     /** At most once per run of this broadcast (EntryRun). */
     run?: EntryRun;
+    /** The entry's properties, kept beside the execution (entry-data.ts), in the same transaction. */
+    properties?: Record<string, unknown>;
   }): Promise<boolean>;
   setWaiting(presence: Omit<PresenceRecord, 'waiting'>, waiting: WaitingFor): Promise<void>;
   /** Removes the `waiting` attribute if it still holds this token; false when it did not. */
@@ -112,9 +115,10 @@ export function presenceWrites(table: string) {
 
 export function dynamoPresenceStore(
   client: DynamoDBDocumentClient,
-  options: { tableName?: string } = {},
+  options: { tableName?: string; journeysTableName?: string } = {},
 ): PresenceStore {
   const profiles = options.tableName ?? profilesTable.defaultName;
+  const journeys = options.journeysTableName ?? journeysTable.defaultName;
   const writes = presenceWrites(profiles);
   const sendWrite = <O>(command: () => { readonly input: unknown }) =>
     sendRetryingConflicts<O>(client, command);
@@ -130,7 +134,7 @@ export function dynamoPresenceStore(
       return splitJourneyState(out.Items ?? []);
     },
 
-    async recordEntry({ presence, notEnteredSince, run }) {
+    async recordEntry({ presence, notEnteredSince, run, properties }) {
       const key = { pk: `P#${presence.profileId}`, sk: `${entryPrefix}${presence.journeyId}` };
       let condition: string | undefined;
       const names: Record<string, string> = {};
@@ -180,6 +184,16 @@ export function dynamoPresenceStore(
                 },
               },
               notErased(profiles, presence.profileId),
+              ...(properties
+                ? [
+                    {
+                      Put: entryDataPut(journeys, presence.executionName, {
+                        properties,
+                        expiresAt: Math.floor(presence.enteredAt / 1000) + entryDataRetentionSeconds,
+                      }),
+                    },
+                  ]
+                : []),
             ],
           }),
         ),

@@ -16,14 +16,9 @@ export interface ResumeDeps {
 
 export async function resume(deps: ResumeDeps, p: PresenceRecord, event: RuntimeEvent): Promise<boolean> {
   const waiting = p.waiting!;
-  const output = {
-    event: {
-      event: event.event,
-      messageId: event.messageId,
-      properties: event.properties ?? {},
-      timestamp: event.timestamp,
-    },
-  };
+  // Ids only: the output stays in the execution's history (90 days), and the state machine does not
+  // use it (the waitFor Task's result is fixed), so the awaited event's properties never go there.
+  const output = { event: { event: event.event, messageId: event.messageId } };
   const accepted = await deps.executions.sendTaskSuccess(waiting.token, output);
   // Cleared after sending: if sending failed, a redelivered event still finds the token.
   if (!accepted) {

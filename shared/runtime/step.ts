@@ -7,6 +7,7 @@ import { type JourneyNode, nodeModule } from '../journeys/nodes/index.js';
 import type { StepContext } from '../journeys/nodes/types.js';
 import type { StepRequest } from '../journeys/step.js';
 import { createLogger } from '../log.js';
+import { entryProperties } from './entry-data.js';
 import { nodeDeps, type PendingWrites, type StepDeps } from './node-deps.js';
 import { stepDeltas } from './stats.js';
 import type { TimelineEntry } from './timeline-store.js';
@@ -50,13 +51,19 @@ export async function runStep(request: StepRequest, deps: StepDeps): Promise<Ste
   if (!node)
     throw new NotFoundError(`journey ${request.journeyId} v${request.version} has no node ${request.nodeId}`);
 
-  const state = request.input;
   const module = nodeModule(node.type);
-  const read = request.action === 'run' && module.needsProfile(node);
-  const profile = (read && (await deps.profiles.getProfile(state.profileId))) || {
-    profileId: state.profileId,
-    traits: {},
-  };
+  const running = request.action === 'run';
+  const read = running && module.needsProfile(node);
+  // The entry's properties are not in the input (entry-data.ts): read, beside the profile, only
+  // for a node that uses them and when the entry had any.
+  const readEntry = running && request.input.entry.stored === true && (module.readsEntry?.(node) ?? true);
+  const [found, kept] = await Promise.all([
+    read ? deps.profiles.getProfile(request.input.profileId) : undefined,
+    readEntry ? deps.store.readEntryProperties(executionName) : undefined,
+  ]);
+  const { stored: _stored, ...trigger } = request.input.entry;
+  const state = { ...request.input, entry: { ...trigger, properties: entryProperties(trigger, kept) } };
+  const profile = found || { profileId: state.profileId, traits: {} };
   const now = deps.clock.now();
 
   // Writes the node asked for (a sent message's status, a waitFor's token), made with the step's own.

@@ -8,6 +8,7 @@ import {
 import { type AnalyticsWrite, analyticsItems } from '../analytics/store.js';
 import { cancellationReasons, sendRetryingConflicts, writeIfCondition } from '../store/dynamodb.js';
 import { journeysTable, profilesTable } from '../store/tables.js';
+import { dynamoEntryDataStore, type EntryDataStore } from './entry-data.js';
 import { notErased, ProfileErasedError } from './erased.js';
 import { dynamoMessageStore, type MessageChange, type MessageStore, messageWrite } from './message-store.js';
 import { dynamoPresenceStore, type PresenceStore, presenceWrites } from './presence-store.js';
@@ -52,7 +53,7 @@ export interface StepWrite {
   analytics?: AnalyticsWrite;
 }
 
-export interface RuntimeStore extends PresenceStore, StatsStore, MessageStore, TimelineStore {
+export interface RuntimeStore extends PresenceStore, StatsStore, MessageStore, TimelineStore, EntryDataStore {
   /**
    * What a step, a resume or a stop records, in ONE request (a TransactWriteItems across both tables
    * when it is more than one item): counters, timeline entry, presence change, message status. Each
@@ -177,7 +178,8 @@ export function dynamoRuntimeStore(
       );
     },
 
-    ...dynamoPresenceStore(client, { tableName: profiles }),
+    ...dynamoPresenceStore(client, { tableName: profiles, journeysTableName: journeys }),
+    ...dynamoEntryDataStore(client, { tableName: journeys, now }),
     ...dynamoStatsStore(client, {
       tableName: journeys,
       shard,

@@ -124,6 +124,7 @@ export const branchNode: NodeModule<BranchNode, BranchDeps> = {
         when.stage !== undefined ||
         when.score !== undefined,
     ),
+  readsEntry: (node) => node.cases.some(({ when }) => when.properties !== undefined),
   stats: {
     branchLabel(node, key) {
       if (key === 'default') return 'default';

@@ -21,6 +21,7 @@ export const exitNode: NodeModule<ExitNode> = {
   pauses: false,
   callsStep: () => true,
   needsProfile: () => false,
+  readsEntry: () => false,
   compile: (id, _node, { journeyId }) => stepStates({ journeyId, nodeId: id, nodeType: 'exit' }),
   run: runExit,
 };

@@ -70,6 +70,13 @@ export interface NodeModule<N extends { type: string }, Deps = unknown> {
    * time zone, or the surviving profile id after a merge. The others act on the execution's profile id.
    */
   needsProfile(node: N): boolean;
+  /**
+   * Whether the run step uses the entry's properties (`state.entry.properties`: templates' `event`,
+   * `when.properties`, `relativeTo`, `match`, a webhook's body). They are kept out of the execution
+   * input (shared/runtime/entry-data.ts), so the runtime reads them for these nodes only (one
+   * GetItem, when the entry had any). Absent: yes.
+   */
+  readsEntry?(node: N): boolean;
   /** The channel a message node sends on; its sends are timeline `message` entries and message records. */
   channel?: MessageChannel;
   /** The templates the node renders (the catalog checks they exist). */

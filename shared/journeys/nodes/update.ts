@@ -57,6 +57,7 @@ export const updateNode: NodeModule<UpdateNode, UpdateDeps> = {
   pauses: false,
   callsStep: () => true,
   needsProfile: () => false,
+  readsEntry: () => false,
   compile: (id, node, { journeyId }) =>
     stepStates({ journeyId, nodeId: id, nodeType: 'update', next: node.next, result: { next: node.next } }),
   run: runUpdate,

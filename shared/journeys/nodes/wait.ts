@@ -142,6 +142,7 @@ export const waitNode: NodeModule<WaitNode> = {
   callsStep: (node) => node.until !== undefined,
   // The profile's time zone.
   needsProfile: (node) => node.until !== undefined && (node.until.timezone ?? 'profile') === 'profile',
+  readsEntry: (node) => node.until?.relativeTo !== undefined,
   compile(id, node, { journeyId }) {
     if (node.for !== undefined) {
       return { [id]: { Type: 'Wait', Seconds: durationSeconds(node.for), Next: node.next } };

@@ -99,6 +99,8 @@ export const waitForNode: NodeModule<WaitForNode, WaitForDeps> = {
   callsStep: () => true,
   // The token is stored under the surviving profile id after a merge.
   needsProfile: () => true,
+  // For the entry's values of the `match` keys.
+  readsEntry: (node) => (node.match?.length ?? 0) > 0,
   stats: { counters: ['resumed', 'timedOut'] },
   compile: (id, node, { journeyId }) => ({
     [id]: stepTask({

@@ -70,7 +70,14 @@ describe('event reactor: entry', () => {
     assert.equal(executions.started.length, 1);
     const input = executions.started[0]!.input as Record<string, unknown>;
     assert.equal(input.profileId, 'p1');
-    assert.deepEqual((input.entry as { properties: unknown }).properties, { price: 10, cartId: 'c1' });
+    // Ids only in the input (Step Functions keeps it in the history); the properties beside the execution.
+    assert.deepEqual(input.entry, {
+      event: 'Product Added',
+      messageId: (input.entry as { messageId: string }).messageId,
+      properties: {},
+      stored: true,
+    });
+    assert.deepEqual(store.entryData.get(out.started[0]!), { price: 10, cartId: 'c1' });
     assert.equal(store.presence.size, 1);
     assert.equal((await store.readStats('cart'))['journey|started'], 1);
   });
@@ -224,15 +231,16 @@ describe('event reactor: goal and exit', () => {
 
 describe('event reactor: enrollment', () => {
   it('enrolls a known profile by userId with context as trigger properties', async () => {
-    const { reactor, executions } = setup([journey()], [profile]);
+    const { reactor, executions, store } = setup([journey()], [profile]);
     const out = await reactor.enrollProfile('cart', {
       userId: 'u1',
       context: { source: 'api' },
       idempotencyKey: 'k1',
     });
     assert.equal(out.started, true);
-    const input = executions.started[0]!.input as { entry: { properties: unknown } };
-    assert.deepEqual(input.entry.properties, { source: 'api' });
+    const input = executions.started[0]!.input as { entry: { properties: unknown; stored?: true } };
+    assert.deepEqual([input.entry.properties, input.entry.stored], [{}, true]);
+    assert.deepEqual(store.entryData.get(out.executionName), { source: 'api' });
     const again = await reactor.enrollProfile('cart', { userId: 'u1', idempotencyKey: 'k1' });
     assert.equal(again.started, false);
   });

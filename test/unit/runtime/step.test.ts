@@ -221,6 +221,35 @@ describe('step: waitFor, update, exit, failure', () => {
     assert.equal(needsProfile(journey.nodes.done!), false);
   });
 
+  it('the entry’s properties come from the entry item, read only by nodes that use them', async () => {
+    const { deps, store, sent } = setup();
+    // An input of ids only, as the reactor starts executions; the properties beside the execution.
+    store.entryData.set('cart-v1-abc', { cartId: 'c9' });
+    const idsOnly = (nodeId: string, extra: Partial<StepRequest> = {}): StepRequest => {
+      const base = request(nodeId, extra);
+      return {
+        ...base,
+        input: {
+          ...base.input,
+          entry: { event: 'Product Added', messageId: 'm1', properties: {}, stored: true },
+        },
+      };
+    };
+    const reads = () => store.calls.readEntryProperties ?? 0;
+    await runStep(idsOnly('mail'), deps);
+    assert.equal(sent[0]!.text, 'c9', 'the template sees {{ event.cartId }}');
+    assert.equal(reads(), 1);
+    await runStep(idsOnly('bought', { taskToken: 'tok' }), deps);
+    assert.deepEqual([...store.presence.values()][0]!.waiting?.match, { cartId: 'c9' });
+    assert.equal(reads(), 2);
+    await runStep(idsOnly('bump'), deps);
+    await runStep(idsOnly('done'), deps);
+    assert.equal(reads(), 2, 'update and exit read nothing');
+    // No properties at entry: nothing is read.
+    await runStep(request('mail', { execution: `${execution}x` }), deps);
+    assert.equal(reads(), 2);
+  });
+
   it('action fail records the failure on the node and the journey', async () => {
     const { deps, store } = setup();
     const out = await runStep(request('mail', { action: 'fail', error: { Error: 'MessageRejected' } }), deps);
