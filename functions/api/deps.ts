@@ -18,6 +18,7 @@ import {
   DynamoDefinitionStore,
   definitionsChanged,
   dynamoDeriver,
+  lifecycleRemoval,
   lifecycleReport,
   readLifecycleCounters,
 } from '../../shared/derived/index.js';
@@ -50,6 +51,7 @@ import { busName } from '../../shared/routing.js';
 import { applyUnsubscribeFeedback } from '../../shared/runtime/feedback.js';
 import { profileTimeline } from '../../shared/runtime/profile-timeline.js';
 import type { RuntimeStore } from '../../shared/runtime/store.js';
+import { segmentErasure } from '../../shared/segments/erasure.js';
 import { definedSegmentIds } from '../../shared/segments/service.js';
 import { createDocumentClient } from '../../shared/store/dynamodb.js';
 import { journeysTable, profilesTable, tableName } from '../../shared/store/tables.js';
@@ -231,6 +233,8 @@ export function createApiDeps(options: ApiDepsOptions): ApiDeps & { catalog: Jou
       {
         journeys: runtime.erasure,
         deadLetters: dynamoDeadLetterErasure({ client, tableName: config.journeysTable, clock }),
+        parts: [segmentErasure(segments.store)],
+        profileCounters: lifecycleRemoval,
       },
     ),
     broadcasts: createBroadcastDeps({

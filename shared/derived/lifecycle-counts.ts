@@ -51,6 +51,20 @@ export function lifecycleCounters(input: {
   return counters;
 }
 
+/**
+ * What an erased profile takes off the counts: its stage now (erasure deletes the profile item with
+ * these in one transaction). A profile merged away was taken off at the merge; the flows of past
+ * days are totals without ids and stay.
+ */
+export function lifecycleRemoval(profile: {
+  profileId: string;
+  stage?: string;
+  mergedInto?: string;
+}): CounterIncrement[] {
+  if (profile.mergedInto !== undefined || profile.stage === undefined) return [];
+  return [{ pk: `LC#${shardOf(profile.profileId)}`, sk: 'NOW', add: { [profile.stage]: -1 } }];
+}
+
 export interface LifecycleReport {
   /** Profiles per stage now. */
   now: Record<string, number>;

@@ -12,7 +12,7 @@ import type { Clock } from '../clock.js';
 import { contentHash, dedupeKey } from '../events/fingerprint.js';
 import type { NormalizedMessage } from '../events/normalize.js';
 import { type Identifier, identifierKey } from '../identity/index.js';
-import { batchWriteAll, queryAll } from '../store/dynamodb.js';
+import { batchWriteAll, cancellationReasons, queryAll } from '../store/dynamodb.js';
 import type { JourneyPresence, Profile, ProfileRecord } from './model.js';
 import {
   type CounterIncrement,
@@ -283,7 +283,10 @@ export class DynamoProfileStore implements ProfileStore {
     );
   }
 
-  async deleteProfiles(profiles: ProfileRecord[]): Promise<ErasureCounts> {
+  async deleteProfiles(
+    profiles: ProfileRecord[],
+    options: { counters?(profile: ProfileRecord): CounterIncrement[] } = {},
+  ): Promise<ErasureCounts> {
     const counts: ErasureCounts = {
       profiles: 0,
       identities: 0,
@@ -325,8 +328,7 @@ export class DynamoProfileStore implements ProfileStore {
       counts.presence += rest.filter((item) => String(item.sk).startsWith('S#')).length;
       counts.journeySteps += rest.filter((item) => String(item.sk).startsWith('JT#')).length;
       if (items.some((item) => item.sk === profileSortKey)) {
-        await this.deleteKeys([{ pk: profilePk(profile.profileId), sk: profileSortKey }]);
-        counts.profiles += 1;
+        if (await this.deleteProfileItem(profile, options.counters?.(profile) ?? [])) counts.profiles += 1;
       }
     }
     return counts;
@@ -410,6 +412,38 @@ export class DynamoProfileStore implements ProfileStore {
 
   private queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {
     return queryAll(this.client, { ...input, ReturnConsumedCapacity: this.capacity });
+  }
+
+  /**
+   * The profile item's delete, with the counters it is counted in taken down in the same
+   * transaction: a retried erasure (the item already gone) changes no counter again.
+   */
+  private async deleteProfileItem(profile: ProfileRecord, counters: CounterIncrement[]): Promise<boolean> {
+    const key = { pk: profilePk(profile.profileId), sk: profileSortKey };
+    if (counters.length === 0) {
+      await this.deleteKeys([key]);
+      return true;
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              { Delete: { TableName: this.table, Key: key, ConditionExpression: 'attribute_exists(pk)' } },
+              ...counters.map((c) => ({ Update: this.counterUpdate(c) })),
+            ],
+            ReturnConsumedCapacity: this.capacity,
+          }),
+        );
+        return true;
+      } catch (error) {
+        const reasons = cancellationReasons(error);
+        if (reasons?.[0] === 'ConditionalCheckFailed') return false;
+        // Counter shards are shared by every profile: a conflict is retried.
+        if (!reasons?.includes('TransactionConflict') || attempt >= 6) throw error;
+        await new Promise((r) => setTimeout(r, Math.random() * 20 * 2 ** attempt));
+      }
+    }
   }
 
   private deleteKeys(keys: Record<string, unknown>[]): Promise<void> {

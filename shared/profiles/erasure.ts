@@ -1,6 +1,6 @@
 import { getProfile } from './ingest.js';
 import type { Profile } from './model.js';
-import type { ErasureCounts, ProfileStore } from './store.js';
+import type { CounterIncrement, ErasureCounts, ProfileStore } from './store.js';
 
 /**
  * Erasure of a person (`DELETE /profiles/{id}`), across every table Cairn keeps:
@@ -9,8 +9,11 @@ import type { ErasureCounts, ProfileStore } from './store.js';
  *   2. journeys (`JourneyErasure`, shared/runtime/erasure.ts): every execution of those profiles is
  *      stopped, their message records (subject, profile id) deleted;
  *   3. dead letters whose body names one of the person's identifiers;
- *   4. the profiles' own items: events, presence, entry records, journey timeline, dedupe records,
- *      identities, and the profile item last (until then, a retried erasure finds everything again).
+ *   4. the other modules' parts (`ProfileErasurePart`): segment memberships ended with their counts;
+ *   5. the profiles' own items: events, presence, entry records, journey timeline, dedupe records,
+ *      segment items, send log, identities, and the profile item last (until then, a retried
+ *      erasure finds everything again), with the counters it is in (`profileCounters`: the
+ *      lifecycle stage counts) taken down in the same transaction.
  * What stays outside Cairn's tables (Step Functions history, logs, SES) is in the README.
  */
 
@@ -24,9 +27,28 @@ export interface DeadLetterErasure {
   eraseNaming(identifiers: string[]): Promise<number>;
 }
 
+/**
+ * What another module keeps about a profile outside the profile's own items, or what must be
+ * corrected when they go (a count): segments' memberships, for instance. Runs after the tombstones
+ * and before the profiles' items are deleted (so it can still read them); idempotent, as an erasure
+ * may be retried.
+ */
+export interface ProfileErasurePart {
+  /** The result's field for the count it returns (`segmentMemberships`). */
+  name: string;
+  /** Removes or corrects what names the profiles; returns how many items. */
+  erase(profileIds: string[]): Promise<number>;
+}
+
 export interface ErasureDeps {
   journeys?: JourneyErasure;
   deadLetters?: DeadLetterErasure;
+  parts?: ProfileErasurePart[];
+  /**
+   * Counters a profile is counted in, taken down when its item is deleted (in that transaction, so
+   * exactly once): the lifecycle stage counts (shared/derived/lifecycle-counts.ts).
+   */
+  profileCounters?(profile: Profile): CounterIncrement[];
 }
 
 export interface ErasureResult extends ErasureCounts {
@@ -36,6 +58,8 @@ export interface ErasureResult extends ErasureCounts {
   executionsStopped: number;
   messages: number;
   deadLetters: number;
+  /** What each part erased, by its name. */
+  [part: string]: unknown;
 }
 
 /** Erases the person the profile id belongs to (merged or not). Null when there is no such profile. */
@@ -60,6 +84,10 @@ export async function eraseProfile(
     for (const values of Object.values(record.identities)) for (const value of values) identifiers.add(value);
   }
   const deadLetters = deps.deadLetters ? await deps.deadLetters.eraseNaming([...identifiers]) : 0;
-  const counts = await store.deleteProfiles(records);
-  return { profileId: profile.profileId, profileIds, ...counts, ...journeys, deadLetters };
+  const parts: Record<string, number> = {};
+  for (const part of deps.parts ?? []) parts[part.name] = await part.erase(profileIds);
+  const counts = await store.deleteProfiles(records, {
+    ...(deps.profileCounters && { counters: deps.profileCounters }),
+  });
+  return { profileId: profile.profileId, profileIds, ...counts, ...journeys, deadLetters, ...parts };
 }

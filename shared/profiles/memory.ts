@@ -140,7 +140,10 @@ export class MemoryProfileStore implements ProfileStore {
     for (const profileId of profileIds) this.erased.add(profileId);
   }
 
-  async deleteProfiles(profiles: ProfileRecord[]): Promise<ErasureCounts> {
+  async deleteProfiles(
+    profiles: ProfileRecord[],
+    options: { counters?(profile: ProfileRecord): CounterIncrement[] } = {},
+  ): Promise<ErasureCounts> {
     this.count('deleteProfiles');
     const counts: ErasureCounts = {
       profiles: 0,
@@ -163,7 +166,10 @@ export class MemoryProfileStore implements ProfileStore {
       this.events.delete(profile.profileId);
       counts.presence += this.presence.get(profile.profileId)?.size ?? 0;
       this.presence.delete(profile.profileId);
-      if (this.profiles.delete(profile.profileId)) counts.profiles += 1;
+      if (this.profiles.delete(profile.profileId)) {
+        counts.profiles += 1;
+        this.addCounters(options.counters?.(profile));
+      }
     }
     return counts;
   }

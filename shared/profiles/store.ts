@@ -37,9 +37,14 @@ export interface ProfileStore {
   markErased(profileIds: string[]): Promise<void>;
   /**
    * Deletes every item of the profiles (events, journey presence and timeline, entry records, the
-   * profile), their identities and their events' dedupe records; the tombstones stay.
+   * profile), their identities and their events' dedupe records; the tombstones stay. `counters`
+   * (of a profile) are added in the transaction that deletes its profile item: once, even when the
+   * erasure is retried.
    */
-  deleteProfiles(profiles: ProfileRecord[]): Promise<ErasureCounts>;
+  deleteProfiles(
+    profiles: ProfileRecord[],
+    options?: { counters?(profile: ProfileRecord): CounterIncrement[] },
+  ): Promise<ErasureCounts>;
 }
 
 export interface ReadOptions {

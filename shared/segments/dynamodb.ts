@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { NormalizedMessage } from '../events/normalize.js';
 import { stableHash } from '../ids.js';
-import { profileFromItem, profilePk, profileSortKey } from '../profiles/dynamodb.js';
+import { erasedKey, profileFromItem, profilePk, profileSortKey } from '../profiles/dynamodb.js';
 import type { ProfileRecord } from '../profiles/model.js';
 import { deleteAll, queryAll } from '../store/dynamodb.js';
 import {
@@ -404,7 +404,7 @@ export class DynamoSegmentStore implements SegmentStore, SegmentMembership {
     by: 1 | -1,
     membership: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number],
   ): Promise<boolean> {
-    const items = [
+    const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
       membership,
       {
         Update: {
@@ -415,6 +415,15 @@ export class DynamoSegmentStore implements SegmentStore, SegmentMembership {
         },
       },
     ];
+    // An entry never puts an item back under an erased profile (its tombstone, shared/profiles/erasure.ts).
+    if (by === 1)
+      items.push({
+        ConditionCheck: {
+          TableName: this.profiles,
+          Key: erasedKey(profileId),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      });
     for (let attempt = 0; ; attempt++) {
       try {
         await this.client.send(new TransactWriteCommand({ TransactItems: items }));
@@ -422,7 +431,10 @@ export class DynamoSegmentStore implements SegmentStore, SegmentMembership {
       } catch (error) {
         const name = (error as { name?: string }).name;
         const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
-        if (name === 'TransactionCanceledException' && reasons[0]?.Code === 'ConditionalCheckFailed')
+        if (
+          name === 'TransactionCanceledException' &&
+          (reasons[0]?.Code === 'ConditionalCheckFailed' || reasons[2]?.Code === 'ConditionalCheckFailed')
+        )
           return false;
         const contended =
           name === 'TransactionConflictException' ||
