@@ -1,12 +1,12 @@
+import { CairnError } from './errors.js';
+
 /**
  * Reading numbers from the environment. A bad value is a deployment mistake: fail at cold start
  * naming the variable, instead of running with NaN (which, e.g., made a batch run no workers at all).
  */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
+export class ConfigError extends CairnError {
+  readonly code = 'config_invalid';
+  readonly status = 500;
 }
 
 /** The integer in `env[name]`, at least `min`; `fallback` when unset or empty. */

@@ -1,7 +1,9 @@
 /**
  * The small set of errors the domain throws. Each has a stable `code` that adapters map to an HTTP
  * status or a dead-letter reason in one place (shared/http/respond.ts `errorResponse` for HTTP;
- * shared/events/dead-letters.ts for events ingest refuses).
+ * shared/profiles/ingest-batch.ts for the events ingest refuses into shared/events/dead-letters.ts).
+ * Also in the family: `ConfigError` (shared/config.ts) and `TransientStepError`
+ * (shared/journeys/execution.ts), whose name the compiled Task's Retry lists.
  */
 
 /** One problem with an input: where it is (a path of keys and indexes) and what is wrong. */

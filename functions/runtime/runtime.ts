@@ -26,7 +26,7 @@ import { sfnExecutionService } from '../../shared/runtime/executions.js';
 import type { FeedbackDeps } from '../../shared/runtime/feedback.js';
 import { profileAccess } from '../../shared/runtime/profiles.js';
 import { getJourneyStats, listJourneyMessages, listMessages } from '../../shared/runtime/queries.js';
-import { createEventReactor, type EventReactor } from '../../shared/runtime/reactor.js';
+import { createJourneyReactor, type JourneyReactor } from '../../shared/runtime/reactor.js';
 import type { StepDeps } from '../../shared/runtime/step.js';
 import { stopFor } from '../../shared/runtime/stop.js';
 import { dynamoRuntimeStore, type RuntimeStore } from '../../shared/runtime/store.js';
@@ -69,7 +69,7 @@ export interface Runtime {
   executions: ExecutionService;
   /** Published journeys from the catalog (broadcasts enter members with it). */
   journeys: JourneySource;
-  reactor: EventReactor;
+  reactor: JourneyReactor;
   step: StepDeps;
   feedback: FeedbackDeps;
   /** The journey part of an erasure (stops executions, deletes message records). */
@@ -185,7 +185,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     getJourney: (journeyId: string) => getActiveJourney(catalogStore, journeyId),
     getVersion: (journeyId: string, version: number) => getJourneyVersion(journeyId, version),
   };
-  const reactor = createEventReactor({
+  const reactor = createJourneyReactor({
     journeys,
     executions,
     store,

@@ -4,6 +4,7 @@
  * it without a cycle; the step Lambda's request, which lists the node types, is in step.ts.
  */
 import * as z from 'zod';
+import { CairnError } from '../errors.js';
 
 /** What a journey execution is started with (StartExecution `input`). */
 export const executionInputSchema = z.object({
@@ -90,9 +91,7 @@ export function executionNameOf(executionArn: string): string {
 }
 
 /** An error a step throws to have Step Functions retry it with backoff (listed in the Task's Retry). */
-export class TransientStepError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TransientStepError';
-  }
+export class TransientStepError extends CairnError {
+  readonly code = 'transient';
+  readonly status = 503;
 }

@@ -48,7 +48,12 @@ export interface ReactorResult {
   stopped: string[];
 }
 
-export interface EventReactor {
+/**
+ * What the journeys runtime does with an event (and the enrollment API). Ingest calls it through
+ * its own hook, the profiles' `EventReactor` (shared/profiles/reactor.ts), with segments and derived
+ * events beside it.
+ */
+export interface JourneyReactor {
   onEvent(input: ReactorInput): Promise<ReactorResult>;
   /** `POST /journeys/{id}/enrollments`: enters one customer, subject to status and re-entry. */
   enrollProfile(
@@ -71,7 +76,7 @@ export interface EventReactor {
   ): Promise<{ journeyId: string; profileId: string; removed: string[] }>;
 }
 
-export interface EventReactorDeps {
+export interface JourneyReactorDeps {
   journeys: JourneySource;
   executions: ExecutionService;
   store: RuntimeStore;
@@ -123,7 +128,7 @@ function isEvent(event: RuntimeEvent, name: string): boolean {
   return event.type === 'track' && event.event === name;
 }
 
-export function createEventReactor(deps: EventReactorDeps): EventReactor {
+export function createJourneyReactor(deps: JourneyReactorDeps): JourneyReactor {
   const log = deps.log ?? createLogger({ component: 'reactor' });
   const activeJourneys = cachedActiveJourneys(deps.journeys, { checkMs: deps.cacheTtlMs ?? 0 });
   const entryDeps = { ...deps, log };

@@ -9,7 +9,7 @@ import { type Journey, journeySchema } from '../../../shared/journeys/schema.js'
 import type { StepRequest } from '../../../shared/journeys/step.js';
 import { memoryLogger } from '../../../shared/log.js';
 import { fakeExecutions } from '../../../shared/runtime/memory.js';
-import { createEventReactor } from '../../../shared/runtime/reactor.js';
+import { createJourneyReactor } from '../../../shared/runtime/reactor.js';
 import { runStep, type StepDeps } from '../../../shared/runtime/step.js';
 import { dynamoRuntimeStore, type RuntimeStore } from '../../../shared/runtime/store.js';
 import type { PresenceRecord } from '../../../shared/runtime/types.js';
@@ -299,7 +299,7 @@ describe('requests per step kind (SDK calls)', () => {
 describe('requests per resume and stop (SDK calls)', () => {
   function reactor() {
     const executions = fakeExecutions();
-    const react = createEventReactor({
+    const react = createJourneyReactor({
       journeys: {
         listActiveJourneys: async () => [],
         getJourney: async () => undefined,

@@ -6,7 +6,7 @@ import { ConflictError, NotFoundError } from '../../../shared/errors.js';
 import { stableHash } from '../../../shared/ids.js';
 import { memoryLogger } from '../../../shared/log.js';
 import { fakeExecutions, memoryRuntimeStore } from '../../../shared/runtime/memory.js';
-import { createEventReactor } from '../../../shared/runtime/reactor.js';
+import { createJourneyReactor } from '../../../shared/runtime/reactor.js';
 import type { RuntimeEvent, RuntimeProfile } from '../../../shared/runtime/types.js';
 
 const arn = (id: string) => `arn:aws:states:us-east-1:000000000000:stateMachine:cairn-${id}:1`;
@@ -28,7 +28,7 @@ function setup(journeys: JourneyEntryRules[], profiles: RuntimeProfile[] = []) {
   const executions = fakeExecutions();
   const clock = new ManualClock();
   let n = 0;
-  const reactor = createEventReactor({
+  const reactor = createJourneyReactor({
     journeys: {
       listActiveJourneys: async () => journeys,
       getJourney: async (id) => journeys.find((j) => j.id === id),
