@@ -190,6 +190,7 @@ export function createApiDeps(options: ApiDepsOptions): ApiDeps & { catalog: Jou
     stepFunctionArn: config.stepFunctionArn,
     log: options.log,
     segmentIds: () => definedSegmentIds(segments.store),
+    topicIds: async () => new Set((await messagingStore.getPolicy()).topics.map((topic) => topic.id)),
   });
   const profiles = new DynamoProfileStore({ client, tableName: config.profilesTable, clock });
   const writeKeyStore = new DynamoWriteKeyStore(client, config.journeysTable);

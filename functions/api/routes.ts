@@ -29,6 +29,7 @@ import {
   type SegmentServiceDeps,
   segmentsOfProfile,
 } from '../../shared/segments/service.js';
+import { pickTemplate, templateChannel } from '../../shared/templates/render.js';
 import type { DashboardAssets } from './app/assets.js';
 import { type DerivedApi, derivedRoutes } from './derived-routes.js';
 import { type MessagingApi, messagingRoutes } from './messaging-routes.js';
@@ -151,8 +152,9 @@ function journeyDetail(
 }
 
 function templateView(template: TemplateRecord) {
-  const { id, subject, html, text, createdAt, updatedAt, revision } = template;
-  return { id, subject, html, text, createdAt, updatedAt, revision };
+  const { id, createdAt, updatedAt, revision } = template;
+  const body = pickTemplate(template as unknown as Record<string, unknown>);
+  return { id, channel: templateChannel(template), ...body, createdAt, updatedAt, revision };
 }
 
 function intParam(request: HttpRequest, name: string): number | undefined {

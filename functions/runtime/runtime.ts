@@ -1,10 +1,14 @@
+import { PinpointSMSVoiceV2Client } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamoAnalyticsReader } from '../../shared/analytics/store.js';
 import { getActiveJourney, listActiveJourneys } from '../../shared/catalog/active.js';
 import { DynamoCatalogStore } from '../../shared/catalog/dynamodb.js';
 import { sesEmailSender } from '../../shared/channels/email.js';
+import { snsMobilePush } from '../../shared/channels/push/sender.js';
+import { endUserMessagingSms } from '../../shared/channels/sms/sender.js';
 import { type UnsubscribeMessage, unsubscribeLink } from '../../shared/channels/unsubscribe.js';
 import type { Clock } from '../../shared/clock.js';
 import { integerFromEnv } from '../../shared/config.js';
@@ -15,6 +19,7 @@ import { executionName } from '../../shared/journeys/compile.js';
 import { type Journey, journeySchema } from '../../shared/journeys/schema.js';
 import type { Logger } from '../../shared/log.js';
 import { DynamoMessagingStore } from '../../shared/messaging/dynamodb.js';
+import { cachedPolicy } from '../../shared/messaging/service.js';
 import {
   DynamoProfileStore,
   findProfile,
@@ -32,7 +37,7 @@ import { stopFor } from '../../shared/runtime/stop.js';
 import { dynamoRuntimeStore, type RuntimeStore } from '../../shared/runtime/store.js';
 import type { ExecutionService, JourneySource, RuntimeProfile } from '../../shared/runtime/types.js';
 import { createDocumentClient } from '../../shared/store/dynamodb.js';
-import type { EmailTemplate } from '../../shared/templates/render.js';
+import { type MessageTemplate, pickTemplate } from '../../shared/templates/render.js';
 import type { RuntimeApi } from '../api/routes.js';
 import { edgeLogger, handlerClock, tableNames } from '../config.js';
 import { defaultUnsubscribeUrl, unsubscribeSecret } from './unsubscribe-secret.js';
@@ -49,6 +54,10 @@ import { defaultUnsubscribeUrl, unsubscribeSecret } from './unsubscribe-secret.j
  *   CAIRN_JOURNEY_CACHE_MS        how long ingest uses its active journeys before asking the catalog's
  *                                 change stamp again (one GetItem), default 0: every event
  *   CAIRN_TEMPLATE_CACHE_MS       how long the step caches a template, default 1000
+ *   CAIRN_SMS_ORIGINATION         SMS origination identity (phone number, sender id, pool), optional
+ *   CAIRN_SMS_CONFIGURATION_SET   End User Messaging SMS configuration set (delivery receipts), optional
+ *   CAIRN_PUSH_IOS_APP_ARN, CAIRN_PUSH_ANDROID_APP_ARN   SNS platform applications (push needs one)
+ *   CAIRN_POLICY_CACHE_MS         how long the step caches the messaging policy, default 1000
  *   CAIRN_STEP_WRITES             `separate`: a step's writes as one request each instead of one transaction
  *   CAIRN_PROFILES_TABLE, CAIRN_JOURNEYS_TABLE
  */
@@ -59,6 +68,8 @@ export interface RuntimeOptions {
   documentClient?: DynamoDBDocumentClient;
   sfn?: SFNClient;
   ses?: SESv2Client;
+  sms?: PinpointSMSVoiceV2Client;
+  sns?: SNSClient;
   clock?: Clock;
   log?: Logger;
   fetch?: typeof fetch;
@@ -163,12 +174,14 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     return found;
   };
   const templateTtl = integerFromEnv(env, 'CAIRN_TEMPLATE_CACHE_MS', 1000);
-  const templates = new Map<string, { at: number; template: Promise<EmailTemplate | undefined> }>();
+  const templates = new Map<string, { at: number; template: Promise<MessageTemplate | undefined> }>();
   const getTemplate = (templateId: string) => {
     const now = Date.now();
     const hit = templates.get(templateId);
     if (hit && now - hit.at < templateTtl) return hit.template;
-    const template = catalogStore.getTemplate(templateId);
+    const template = catalogStore
+      .getTemplate(templateId)
+      .then((record) => record && pickTemplate(record as unknown as Record<string, unknown>));
     templates.set(templateId, { at: now, template });
     template.catch(() => templates.delete(templateId));
     return template;
@@ -204,6 +217,11 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     cacheTtlMs: integerFromEnv(env, 'CAIRN_JOURNEY_CACHE_MS', 0),
   });
 
+  const messagingStore = new DynamoMessagingStore({
+    client,
+    profilesTable: tables.profiles,
+    journeysTable: tables.journeys,
+  });
   const step: StepDeps = {
     getJourneyVersion,
     getTemplate,
@@ -214,6 +232,26 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       deriver: dynamoDeriver(client, tables.journeys),
     }),
     store,
+    messaging: {
+      store: messagingStore,
+      policy: cachedPolicy(
+        () => messagingStore.getPolicy(),
+        integerFromEnv(env, 'CAIRN_POLICY_CACHE_MS', 1000),
+      ),
+      sms: endUserMessagingSms(
+        options.sms ?? countCalls(new PinpointSMSVoiceV2Client({ maxAttempts: 3 }), role, 'SMS'),
+        {
+          originationIdentity: env.CAIRN_SMS_ORIGINATION || undefined,
+          configurationSetName: env.CAIRN_SMS_CONFIGURATION_SET || undefined,
+        },
+      ),
+      push: snsMobilePush(options.sns ?? countCalls(new SNSClient({ maxAttempts: 3 }), role, 'SNS'), {
+        applications: {
+          ...(env.CAIRN_PUSH_IOS_APP_ARN && { ios: env.CAIRN_PUSH_IOS_APP_ARN }),
+          ...(env.CAIRN_PUSH_ANDROID_APP_ARN && { android: env.CAIRN_PUSH_ANDROID_APP_ARN }),
+        },
+      }),
+    },
     email: sesEmailSender(ses, {
       from: env.CAIRN_EMAIL_FROM || undefined,
       configurationSetName: env.CAIRN_SES_CONFIGURATION_SET || undefined,
@@ -233,11 +271,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     step,
     feedback: {
       store,
-      suppressions: new DynamoMessagingStore({
-        client,
-        profilesTable: tables.profiles,
-        journeysTable: tables.journeys,
-      }),
+      suppressions: messagingStore,
       clock,
       log: log.child({ component: 'feedback' }),
     },

@@ -215,6 +215,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       // Links in emails must reach this server, whatever port it got.
       CAIRN_UNSUBSCRIBE_URL: process.env.CAIRN_UNSUBSCRIBE_URL ?? `${http.url}/unsubscribe`,
       CAIRN_TIME_SCALE: String(clock.timeScale),
+      // The local SNS takes any well-formed platform application ARN: push works out of the box.
+      CAIRN_PUSH_IOS_APP_ARN:
+        process.env.CAIRN_PUSH_IOS_APP_ARN ?? `arn:aws:sns:${localRegion}:${localAccount}:app/APNS/cairn-ios`,
+      CAIRN_PUSH_ANDROID_APP_ARN:
+        process.env.CAIRN_PUSH_ANDROID_APP_ARN ??
+        `arn:aws:sns:${localRegion}:${localAccount}:app/GCM/cairn-android`,
       CAIRN_BROADCAST_QUEUE_URL: `${edge.url}/${localAccount}/${broadcastQueueName}`,
       CAIRN_BROADCAST_FUNCTION_ARN: functionArn('cairn-broadcast'),
       CAIRN_SCHEDULER_ROLE_ARN: `arn:aws:iam::${localAccount}:role/cairn-scheduler`,

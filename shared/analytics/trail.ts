@@ -20,7 +20,8 @@ export interface TrailEntry {
 }
 
 /** Outcomes of the entries a goal / exitOn stop writes: markers, not steps. */
-const stopOutcomes = new Set(['converted', 'exited', 'removed', 'erased']);
+// A held message's step is recorded again when it is sent (or skipped): the node counts once.
+const stopOutcomes = new Set(['converted', 'exited', 'removed', 'erased', 'held']);
 
 type Graph = Pick<Journey, 'start' | 'nodes'>;
 

@@ -6,6 +6,7 @@ import { assertId } from '../ids.js';
 import type { Journey } from '../journeys/schema.js';
 import { isObject } from '../json.js';
 import type { Logger } from '../log.js';
+import { templateChannel } from '../templates/render.js';
 import type { StateMachineDeployer } from './deployer.js';
 import { TemplateCatalog } from './templates.js';
 import type {
@@ -27,11 +28,15 @@ export interface JourneyLanguage {
   compile(definition: Journey, context: { version: number }): unknown;
 }
 
-/** What a journey may refer to: the stored templates and, where segments exist, the defined segments. */
+/** What a journey may refer to: the stored templates, the defined segments, the policy's topics. */
 export interface ValidationContext {
   templateIds: ReadonlySet<string>;
   /** Absent: segment triggers and `branch` cases on segments are refused. */
   segmentIds?: ReadonlySet<string>;
+  /** The channel of each stored template (email, sms, push): a message node needs one of its own. */
+  templateChannels?: ReadonlyMap<string, 'email' | 'sms' | 'push'>;
+  /** The messaging policy's topics; when given, a message node's `topic` must be one of them. */
+  topicIds?: ReadonlySet<string>;
 }
 
 export interface CatalogDeps {
@@ -46,14 +51,23 @@ export interface CatalogDeps {
   onChange?: (journeyId: string) => void;
   /** The defined segments' ids (shared/segments): journeys may trigger and branch on them. */
   segmentIds?: () => Promise<ReadonlySet<string>>;
+  /** The messaging policy's topic ids (message nodes' `topic` is checked against them at save and publish). */
+  topicIds?: () => Promise<ReadonlySet<string>>;
 }
 
-/** The validation context from the stored templates and the defined segments. */
+/** The validation context from the stored templates, the defined segments and the policy's topics. */
 export async function validationContext(
-  deps: Pick<CatalogDeps, 'segmentIds'>,
+  deps: Pick<CatalogDeps, 'segmentIds' | 'topicIds'>,
   templateIds: ReadonlySet<string>,
+  templateChannels?: ReadonlyMap<string, 'email' | 'sms' | 'push'>,
 ): Promise<ValidationContext> {
-  return deps.segmentIds ? { templateIds, segmentIds: await deps.segmentIds() } : { templateIds };
+  const [segmentIds, topicIds] = await Promise.all([deps.segmentIds?.(), deps.topicIds?.()]);
+  return {
+    templateIds,
+    ...(templateChannels && { templateChannels }),
+    ...(segmentIds && { segmentIds }),
+    ...(topicIds && { topicIds }),
+  };
 }
 
 export interface PublishResult {
@@ -140,8 +154,13 @@ export class JourneyCatalog {
     return isoAt(this.deps.clock);
   }
 
-  private async templateIds(): Promise<Set<string>> {
-    return new Set((await this.deps.store.listTemplates()).map((template) => template.id));
+  private async validationContext(): Promise<ValidationContext> {
+    const templates = await this.deps.store.listTemplates();
+    return validationContext(
+      this.deps,
+      new Set(templates.map((template) => template.id)),
+      new Map(templates.map((template) => [template.id, templateChannel(template)])),
+    );
   }
 
   private async requireJourney(id: string): Promise<JourneyRecord> {
@@ -170,12 +189,9 @@ export class JourneyCatalog {
         { path: ['id'], message: `id must be ${id} (the id in the URL), got ${String(input.id)}` },
       ]);
     }
-    const [existing, templateIds] = await Promise.all([this.deps.store.getJourney(id), this.templateIds()]);
+    const [existing, context] = await Promise.all([this.deps.store.getJourney(id), this.validationContext()]);
     if (existing) JourneyCatalog.assertNotArchived(existing);
-    const draft = this.deps.language.validate(
-      { ...input, id },
-      await validationContext(this.deps, templateIds),
-    );
+    const draft = this.deps.language.validate({ ...input, id }, context);
     const size = Buffer.byteLength(JSON.stringify(draft), 'utf8');
     if (size > maxDefinitionBytes) {
       throw new PayloadTooLargeError(
@@ -203,13 +219,10 @@ export class JourneyCatalog {
 
   /** `POST /journeys/{id}/publish`: the draft becomes version N+1 (or stays N when nothing changed). */
   async publish(id: string): Promise<PublishResult> {
-    const [head, templateIds] = await Promise.all([this.requireJourney(id), this.templateIds()]);
+    const [head, context] = await Promise.all([this.requireJourney(id), this.validationContext()]);
     JourneyCatalog.assertNotArchived(head);
-    // Templates may have changed since the draft was saved: validate again.
-    const definition = this.deps.language.validate(
-      head.draft,
-      await validationContext(this.deps, templateIds),
-    );
+    // Templates and topics may have changed since the draft was saved: validate again.
+    const definition = this.deps.language.validate(head.draft, context);
     const status: JourneyStatus = head.status === 'paused' ? 'paused' : 'active';
     const published = head.published;
     // Compiled at the published version number, the same definition gives the same ASL: deploy nothing.

@@ -3,7 +3,13 @@ import { isoAt } from '../clock.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { assertId } from '../ids.js';
 import { isObject } from '../json.js';
-import { type EmailTemplate, validateTemplate } from '../templates/render.js';
+import {
+  type MessageTemplate,
+  pickTemplate,
+  templateChannel,
+  templateFields,
+  validateTemplate,
+} from '../templates/render.js';
 import type { CatalogStore, TemplateRecord } from './types.js';
 
 /** Message templates: `PUT /templates/{id}` and the templates a CDK-deployed journey brings along. */
@@ -17,13 +23,22 @@ export class TemplateCatalog {
     if (input.id !== undefined && input.id !== id) {
       throw new ValidationError([{ path: ['id'], message: `id must be ${id} (the id in the URL)` }]);
     }
-    const unknown = Object.keys(input).filter((key) => !['id', 'subject', 'html', 'text'].includes(key));
+    if (input.channel !== undefined && !['email', 'sms', 'push'].includes(input.channel as string)) {
+      throw new ValidationError([{ path: ['channel'], message: 'must be email, sms or push' }]);
+    }
+    const channel = templateChannel(input);
+    const allowed = ['id', 'channel', ...templateFields[channel]];
+    const unknown = Object.keys(input).filter((key) => !allowed.includes(key));
     if (unknown.length) {
+      const fields = templateFields[channel].join(', ');
       throw new ValidationError(
-        unknown.map((key) => ({ path: [key], message: 'unknown field; a template has subject, html, text' })),
+        unknown.map((key) => ({
+          path: [key],
+          message: `unknown field; a ${channel} template has ${fields}`,
+        })),
       );
     }
-    const body = { subject: input.subject, html: input.html, text: input.text } as EmailTemplate;
+    const body = pickTemplate(input);
     validateTemplate(body);
     const existing = await this.deps.store.getTemplate(id);
     const template = await this.save(id, body, existing, isoAt(this.deps.clock));
@@ -46,7 +61,7 @@ export class TemplateCatalog {
    * every stored template id, the written ones included.
    */
   async saveChanged(
-    templates: { id: string; subject: string; html?: string; text?: string }[],
+    templates: ({ id: string } & MessageTemplate)[],
     stored: TemplateRecord[],
   ): Promise<Set<string>> {
     const now = isoAt(this.deps.clock);
@@ -54,9 +69,8 @@ export class TemplateCatalog {
     for (const template of templates) {
       assertId(template.id, 'template');
       const before = existing.get(template.id);
-      const body = { subject: template.subject, html: template.html, text: template.text } as EmailTemplate;
-      if (before && before.subject === body.subject && before.html === body.html && before.text === body.text)
-        continue;
+      const body = pickTemplate(template as unknown as Record<string, unknown>);
+      if (before && sameTemplate(before, body)) continue;
       validateTemplate(body);
       existing.set(template.id, await this.save(template.id, body, before, now));
     }
@@ -66,15 +80,13 @@ export class TemplateCatalog {
   /** Writes a validated template as the next revision of `before` (one PutItem). */
   private async save(
     id: string,
-    body: EmailTemplate,
+    body: MessageTemplate,
     before: TemplateRecord | undefined,
     now: string,
   ): Promise<TemplateRecord> {
     const record: TemplateRecord = {
       id,
-      subject: body.subject,
-      ...(body.html !== undefined && { html: body.html }),
-      ...(body.text !== undefined && { text: body.text }),
+      ...body,
       createdAt: before?.createdAt ?? now,
       updatedAt: now,
       revision: (before?.revision ?? 0) + 1,
@@ -82,4 +94,9 @@ export class TemplateCatalog {
     await this.deps.store.saveTemplate(record);
     return record;
   }
+}
+
+/** Whether a stored template has exactly these fields (a deploy rewrites only what changed). */
+function sameTemplate(before: TemplateRecord, body: MessageTemplate): boolean {
+  return JSON.stringify(pickTemplate(before as unknown as Record<string, unknown>)) === JSON.stringify(body);
 }

@@ -6,6 +6,7 @@
 export type JourneyStatus = 'draft' | 'active' | 'paused' | 'archived';
 
 import type { Journey } from '../journeys/schema.js';
+import type { MessageTemplate } from '../templates/render.js';
 
 /** The published version executions currently start on. */
 export interface PublishedVersion {
@@ -58,15 +59,13 @@ export type JourneyVersionSummary = Pick<
   'journeyId' | 'version' | 'versionArn' | 'stateMachineArn' | 'publishedAt'
 >;
 
-export interface TemplateRecord {
+/** A stored template: one channel's fields (shared/templates/render.ts `MessageTemplate`). */
+export type TemplateRecord = MessageTemplate & {
   id: string;
-  subject: string;
-  html?: string;
-  text?: string;
   createdAt: string;
   updatedAt: string;
   revision: number;
-}
+};
 
 /** Persistence the catalog needs; DynamoCatalogStore is the real one. */
 export interface CatalogStore {

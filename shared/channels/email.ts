@@ -1,4 +1,6 @@
 import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import { isMailbox } from '../identity/identifiers.js';
+import { type ChannelAdapter, ChannelSendError } from '../messaging/channel.js';
 
 /** One rendered email to send, with the tags that SES echoes back in delivery/open/click events. */
 export interface OutgoingEmail {
@@ -89,6 +91,49 @@ export function sesEmailSender(client: SESv2Client, options: SesEmailSenderOptio
       } catch (error) {
         const name = (error as { name?: string }).name ?? 'Error';
         throw new EmailSendError(name, !permanentErrors.has(name), (error as Error).message);
+      }
+    },
+  };
+}
+
+/** A rendered email as the gateway sends it, with the one-click unsubscribe target for its headers. */
+export interface EmailContent {
+  subject: string;
+  html?: string;
+  text?: string;
+  unsubscribeUrl?: string;
+}
+
+/**
+ * The email channel behind the gateway's port: to the `email` trait when it is one mailbox
+ * (`a@example.com,b@evil.example` would mail two people), through an EmailSender (SES v2).
+ */
+export function emailChannel(sender: EmailSender): ChannelAdapter<EmailContent> {
+  return {
+    channel: 'email',
+    addresses(recipient) {
+      const email = recipient.traits.email;
+      if (email === undefined || email === null || email === '')
+        return { addresses: [], problem: 'no email address' };
+      if (typeof email !== 'string' || !isMailbox(email))
+        return { addresses: [], problem: 'the email trait is not one mailbox' };
+      return { addresses: [email] };
+    },
+    async send(message) {
+      const { subject, html, text, unsubscribeUrl } = message.content;
+      try {
+        return await sender.send({
+          to: message.to,
+          subject,
+          ...(html !== undefined && { html }),
+          ...(text !== undefined && { text }),
+          tags: message.tags,
+          ...(unsubscribeUrl && { unsubscribeUrl }),
+        });
+      } catch (error) {
+        if (error instanceof EmailSendError)
+          throw new ChannelSendError(error.reason, { retryable: error.retryable, message: error.message });
+        throw error;
       }
     },
   };

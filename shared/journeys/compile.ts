@@ -71,11 +71,14 @@ export function executionName(
 /**
  * State transitions each node costs on its common path (what AWS bills): from the node's state,
  * through its helper states, until the next node's state or the end. Failure routes are not
- * common paths; a waitFor's timeout route is. Returns the maximum over a node's paths.
+ * common paths, nor a held message's Wait; a waitFor's timeout route is. Returns the maximum over a
+ * node's paths.
  */
 export function commonPathTransitions(asl: AslDefinition): Record<string, number> {
   const isNodeState = (name: string) => !name.includes('.');
-  const isFailureRoute = (name: string) => name.endsWith('.failed') || name === FAILED_STATE;
+  // Off the common path: failure routes, and a message held for later (message.ts `holdStateName`).
+  const isFailureRoute = (name: string) =>
+    name.endsWith('.failed') || name === FAILED_STATE || name.endsWith('.hold');
   const successors = (state: AslState): string[] => {
     const targets: string[] = [];
     if (typeof state.Next === 'string') targets.push(state.Next);

@@ -54,6 +54,8 @@ export type ExecutionState = z.infer<typeof executionStateSchema>;
 export type StepOutcome =
   | 'sent'
   | 'skipped'
+  /** A message held by the gateway (quiet hours, `sendAt: best`): the execution sleeps until `until`. */
+  | 'held'
   | 'delivered'
   | 'rejected'
   | 'scheduled'
@@ -73,12 +75,22 @@ export interface StepResult {
   outcome: StepOutcome;
   /** The node the customer goes to; null at an exit. For branch it decides the Choice. */
   next: string | null;
-  /** wait (until): the instant to wait for, RFC 3339 in UTC without fractions (`2026-03-02T09:00:00Z`). */
+  /**
+   * wait (until), and held messages: the instant to wait for, RFC 3339 in UTC without fractions
+   * (`2026-03-02T09:00:00Z`). Message nodes always return it (now, when not held).
+   */
   until?: string;
-  /** Why the node was skipped (`no_email`, `unsubscribed`, `holdout`, …). */
+  /**
+   * Why the node was skipped or held: messages `no_address`, `unsubscribed`, `no_consent`,
+   * `quiet_hours`, `frequency_cap`, `suppressed`, `holdout`; held `quiet_hours`, `send_time`.
+   */
   reason?: string;
-  /** email: the provider's message id. */
+  /** A skipped message: the problem in words (`must be E.164 …`, `2 any in P1D (max 2)`). */
+  detail?: string;
+  /** Message nodes: the message id. */
   messageId?: string;
+  /** sms: the parts the text was billed as (GSM-7: 160/153 characters, UCS-2: 70/67). */
+  parts?: number;
   /** webhook: the HTTP status of the last attempt. */
   status?: number;
   /** branch: index of the case that matched (absent for default). */

@@ -27,6 +27,11 @@ export const duration = z
   .describe('ISO-8601 duration in weeks, days, hours, minutes, seconds: PT2H, P1D, P1DT12H, P2W.')
   .meta({ pattern: '^P(\\d+W)?(\\d+D)?(T(\\d+H)?(\\d+M)?(\\d+(\\.\\d+)?S)?)?$' });
 
+/** A local time of day, `HH:MM` (wait until, quiet hours, a send-time default). */
+export const timeOfDay = z
+  .string()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'must be a time of day HH:MM, 00:00 to 23:59' });
+
 export const timeZone = z
   .string()
   .superRefine((name, ctx) => {

@@ -5,9 +5,9 @@ import {
   GetCommand,
   PutCommand,
   TransactWriteCommand,
-  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { messageKey } from '../runtime/message-store.js';
+import { notErased, ProfileErasedError } from '../runtime/erased.js';
+import { messageClaimPut, messageKey } from '../runtime/message-store.js';
 import type { SuppressionReason } from './channel.js';
 import { emptySendLog, type SendLog } from './frequency.js';
 import type { ClaimOutcome, ClaimRequest, MessagingStore } from './gateway.js';
@@ -23,8 +23,8 @@ export interface DynamoMessagingStoreOptions {
 /**
  * The gateway's store on DynamoDB. `claim` is ONE TransactWriteItems: put the message record
  * (unless one exists that is not `retry`), replace the send log if its version is still the one
- * read, and check each address has no suppression item. A cancelled transaction says which part
- * failed (`CancellationReasons`, in request order).
+ * read, check each address has no suppression item, and check the profile was not erased. A
+ * cancelled transaction says which part failed (`CancellationReasons`, in request order).
  */
 export class DynamoMessagingStore implements MessagingStore {
   constructor(private readonly options: DynamoMessagingStoreOptions) {}
@@ -33,22 +33,7 @@ export class DynamoMessagingStore implements MessagingStore {
     const { client, profilesTable, journeysTable } = this.options;
     const { record } = request;
     const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
-      {
-        Put: {
-          TableName: journeysTable,
-          Item: {
-            ...messageKey(record.executionName, record.nodeId),
-            kind: 'message',
-            ...record,
-            status: 'sending',
-            history: [{ status: 'sending', at: record.createdAt }],
-          },
-          ConditionExpression: 'attribute_not_exists(pk) OR #s = :retry',
-          ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':retry': 'retry' },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        },
-      },
+      { Put: { ...messageClaimPut(journeysTable, record), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } },
     ];
     if (request.sendLog) {
       const { expected, next } = request.sendLog;
@@ -76,6 +61,9 @@ export class DynamoMessagingStore implements MessagingStore {
         },
       });
     }
+    // Last, so the indexes above stay as they are: a step that read the profile just before an erasure sends nothing.
+    items.push(notErased(profilesTable, record.profileId));
+    const erasedCheck = items.length - 1;
     try {
       await client.send(new TransactWriteCommand({ TransactItems: items }));
       return { claimed: true };
@@ -84,6 +72,7 @@ export class DynamoMessagingStore implements MessagingStore {
         .CancellationReasons;
       if ((error as Error).name !== 'TransactionCanceledException' || !reasons) throw error;
       const failed = (index: number) => reasons[index]?.Code === 'ConditionalCheckFailed';
+      if (failed(erasedCheck)) throw new ProfileErasedError(record.profileId);
       if (failed(0)) {
         const existing =
           reasons[0]?.Item ??
@@ -126,28 +115,6 @@ export class DynamoMessagingStore implements MessagingStore {
       }),
     );
     return out.Item ? { version: Number(out.Item.version), sends: out.Item.sends ?? {} } : emptySendLog;
-  }
-
-  async updateMessage(
-    key: { executionName: string; nodeId: string },
-    change: { status: string; at: string; reason?: string; detail?: string },
-  ): Promise<void> {
-    await this.options.client.send(
-      new UpdateCommand({
-        TableName: this.options.journeysTable,
-        Key: messageKey(key.executionName, key.nodeId),
-        UpdateExpression:
-          'SET #s = :s, #h = list_append(if_not_exists(#h, :empty), :h)' +
-          (change.reason ? ', reason = :r' : ''),
-        ExpressionAttributeNames: { '#s': 'status', '#h': 'history' },
-        ExpressionAttributeValues: {
-          ':s': change.status,
-          ':h': [{ status: change.status, at: change.at, ...(change.detail && { detail: change.detail }) }],
-          ':empty': [],
-          ...(change.reason && { ':r': change.reason }),
-        },
-      }),
-    );
   }
 
   async suppress(channel: Channel, address: string, reason: SuppressionReason, at: string): Promise<void> {

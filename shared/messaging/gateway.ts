@@ -4,21 +4,23 @@
  *   1. holdout arm                       → skipped `holdout`
  *   2. no address on the channel         → skipped `no_address` (with the problem)
  *   3. marketing: unsubscribed / consent → skipped `unsubscribed` / `no_consent`
- *   4. marketing: quiet hours            → `held` until the window ends (the execution sleeps in a
+ *   4. `sendAt: best` (first visit only) → `held` until the customer's best time (send-time.ts)
+ *   5. marketing: quiet hours            → `held` until the window ends (the execution sleeps in a
  *                                          Wait state), or skipped `quiet_hours`
- *   5. render (a template error fails the node)
- *   6. claim, ONE conditional write: the message record (at most once per execution and node), a
+ *   6. render (a template error fails the node)
+ *   7. claim, ONE conditional write: the message record (at most once per execution and node), a
  *      frequency-cap slot (marketing), and a check that no address is suppressed
  *                                        → skipped `frequency_cap` / `suppressed`
- *   7. send through the channel adapter; an address the channel reports dead is suppressed
+ *   8. send through the channel adapter, to each address; an address the channel reports dead is
+ *      suppressed. `sent` is left for the step's one final write.
  *
- * Transactional messages skip 3, 4 and the cap in 6; suppression always applies.
+ * Transactional messages skip 3, 5 and the cap in 7; suppression always applies.
  */
 
 import type { Clock } from '../clock.js';
 import { isoAt } from '../clock.js';
 import { TransientStepError } from '../journeys/execution.js';
-import type { MessageStatus } from '../runtime/message-store.js';
+import type { MessageRecord, MessageStatus, MessageStore } from '../runtime/message-store.js';
 import { type ChannelAdapter, ChannelSendError, type Recipient, type SuppressionReason } from './channel.js';
 import { consentSkipReason } from './consent.js';
 import { claimSend as claimSendSlot, emptySendLog, type SendLog } from './frequency.js';
@@ -47,12 +49,23 @@ export const skipReasons: readonly SkipReason[] = [
 export type GatewayOutcome =
   | { outcome: 'sent'; messageId: string; recipients: number; parts?: number; sent?: SentRecord }
   | { outcome: 'skipped'; reason: SkipReason; detail?: string }
-  | { outcome: 'held'; until: string; reason: 'quiet_hours' };
+  | { outcome: 'held'; until: string; reason: HoldReason };
+
+/** Why a message waits: the quiet window, or the customer's best send time. */
+export type HoldReason = 'quiet_hours' | 'send_time';
+export const holdReasons: readonly HoldReason[] = ['quiet_hours', 'send_time'];
 
 /** The record's `sent` status, left for the step's one final write. */
 export interface SentRecord {
   key: { executionName: string; nodeId: string };
-  change: { status: 'sent'; at: string; providerMessageId: string; ifStatusIn: MessageStatus[] };
+  change: {
+    status: 'sent';
+    at: string;
+    providerMessageId: string;
+    ifStatusIn: MessageStatus[];
+    parts?: number;
+    recipients?: number;
+  };
 }
 
 /** One message a node asks the gateway to send. */
@@ -72,21 +85,16 @@ export interface GatewayRequest<Content> {
   render(): Promise<Content>;
   /** A one-line summary kept on the message record (an email's subject, an SMS's first words). */
   summary(content: Content): string;
+  /**
+   * When the message should wait first (`sendAt: best`): epoch ms, or undefined / not later than
+   * now to go on. Asked after the consent checks, before quiet hours.
+   */
+  holdUntil?(): Promise<number | undefined>;
 }
 
 export interface ClaimRequest {
-  record: {
-    profileId: string;
-    executionName: string;
-    nodeId: string;
-    journeyId: string;
-    journeyVersion: number;
-    messageId: string;
-    channel: Channel;
-    templateId: string;
-    subject: string;
-    createdAt: string;
-  };
+  /** The message record, status `sending` (shared/runtime/message-store.ts). */
+  record: MessageRecord;
   /** Addresses that must not be suppressed on this channel. */
   addresses: string[];
   /** Marketing: the send log to replace, conditional on its version (undefined: caps do not apply). */
@@ -105,23 +113,23 @@ export type ClaimOutcome =
 
 /** What the gateway needs stored: one port, a DynamoDB and an in-memory adapter. */
 export interface MessagingStore {
-  /** Step 6: the message record, the cap slot and the suppression checks in one conditional write. */
+  /**
+   * Step 7: the message record, the cap slot and the suppression checks in one conditional write.
+   * Throws ProfileErasedError when the profile was erased meanwhile.
+   */
   claim(request: ClaimRequest): Promise<ClaimOutcome>;
   /** The customer's recent marketing sends (strongly consistent: read again after a lost race). */
   readSendLog(profileId: string): Promise<SendLog>;
-  /** A send's outcome other than `sent` (which goes with the step's final write). */
-  updateMessage(
-    key: { executionName: string; nodeId: string },
-    change: { status: MessageStatus; at: string; reason?: string; detail?: string },
-  ): Promise<void>;
   suppress(channel: Channel, address: string, reason: SuppressionReason, at: string): Promise<void>;
 }
 
 export interface GatewayDeps {
   store: MessagingStore;
+  /** A send's outcome other than `sent` (which goes with the step's final write). */
+  messages: Pick<MessageStore, 'updateMessage'>;
   policy(): Promise<MessagingPolicy>;
   clock: Clock;
-  /** The customer's send log as read with the profile, when the step had it (saves a read). */
+  /** The message id Cairn gives a send, stable per (execution, node). */
   messageIdFor(executionName: string, nodeId: string): string;
 }
 
@@ -143,6 +151,11 @@ export async function sendThroughGateway<Content>(
   if (marketing) {
     const consent = consentSkipReason(request.recipient.traits, request.channel, request.topic);
     if (consent) return { outcome: 'skipped', reason: consent };
+  }
+  const holdUntil = await request.holdUntil?.();
+  if (holdUntil !== undefined && holdUntil > now)
+    return { outcome: 'held', until: new Date(holdUntil).toISOString(), reason: 'send_time' };
+  if (marketing) {
     if (policy.quietHours) {
       const quiet = quietHoursAt(policy.quietHours, request.channel, now, request.recipient.traits.timezone);
       if (quiet.until !== undefined) {
@@ -157,7 +170,7 @@ export async function sendThroughGateway<Content>(
   const at = isoAt(deps.clock);
   const key = { executionName: request.executionName, nodeId: request.nodeId };
   const messageId = deps.messageIdFor(request.executionName, request.nodeId);
-  const record = {
+  const record: MessageRecord = {
     profileId: request.recipient.profileId,
     executionName: request.executionName,
     nodeId: request.nodeId,
@@ -166,8 +179,12 @@ export async function sendThroughGateway<Content>(
     messageId,
     channel: request.channel,
     templateId: request.templateId,
+    category: request.category,
+    ...(request.topic !== undefined && { topic: request.topic }),
     subject: request.summary(content),
+    status: 'sending',
     createdAt: at,
+    history: [{ status: 'sending', at }],
   };
   const caps = marketing ? policy.frequencyCaps : [];
   let sendLog =
@@ -201,6 +218,7 @@ export async function sendThroughGateway<Content>(
 
   let first: { providerMessageId: string } | undefined;
   let parts = 0;
+  let accepted = 0;
   let lastError: ChannelSendError | undefined;
   for (const to of liveAddresses) {
     try {
@@ -217,6 +235,7 @@ export async function sendThroughGateway<Content>(
         },
       });
       first ??= result;
+      accepted += 1;
       parts += result.parts ?? 0;
     } catch (error) {
       if (!(error instanceof ChannelSendError)) throw error;
@@ -228,7 +247,7 @@ export async function sendThroughGateway<Content>(
     return {
       outcome: 'sent',
       messageId: first.providerMessageId || messageId,
-      recipients: liveAddresses.length,
+      recipients: accepted,
       ...(parts > 0 && { parts }),
       sent: {
         key,
@@ -237,13 +256,15 @@ export async function sendThroughGateway<Content>(
           at: isoAt(deps.clock),
           providerMessageId: first.providerMessageId,
           ifStatusIn: ['sending', 'retry'],
+          recipients: accepted,
+          ...(parts > 0 && { parts }),
         },
       },
     };
   }
   const error = lastError ?? new ChannelSendError('no address accepted the message', { retryable: false });
   if (error.suppress) {
-    await deps.store.updateMessage(key, {
+    await deps.messages.updateMessage(key, {
       status: 'skipped',
       at: isoAt(deps.clock),
       reason: 'suppressed',
@@ -251,7 +272,7 @@ export async function sendThroughGateway<Content>(
     });
     return { outcome: 'skipped', reason: 'suppressed', detail: error.reason };
   }
-  await deps.store.updateMessage(key, {
+  await deps.messages.updateMessage(key, {
     status: error.retryable ? 'retry' : 'failed',
     at: isoAt(deps.clock),
     reason: error.reason,

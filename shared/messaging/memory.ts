@@ -1,26 +1,37 @@
+import type { MessageRecord, MessageStore } from '../runtime/message-store.js';
 import type { SuppressionReason } from './channel.js';
 import { emptySendLog, type SendLog } from './frequency.js';
 import type { ClaimOutcome, ClaimRequest, MessagingStore } from './gateway.js';
 import { suppressionKey } from './keys.js';
 import { type Channel, type MessagingPolicy, openPolicy } from './policy.js';
 
-type StoredMessage = ClaimRequest['record'] & {
-  status: string;
-  reason?: string;
-  providerMessageId?: string;
-  history: { status: string; at: string; detail?: string }[];
-};
+/** Message records by (execution, node), for a store used on its own. */
+function recordMap(): Pick<MessageStore, 'claimMessage' | 'getMessage'> {
+  const records = new Map<string, MessageRecord>();
+  return {
+    async claimMessage(record) {
+      records.set(`${record.executionName}/${record.nodeId}`, structuredClone(record));
+      return true;
+    },
+    async getMessage(executionName, nodeId) {
+      return records.get(`${executionName}/${nodeId}`);
+    },
+  };
+}
 
-/** The gateway's store in memory, with the DynamoDB adapter's conditions (unit tests, benchmarks). */
+/**
+ * The gateway's store in memory, with the DynamoDB adapter's conditions (unit tests, benchmarks).
+ * Message records go to the runtime's message store when given (in DynamoDB both are one table).
+ */
 export class MemoryMessagingStore implements MessagingStore {
-  readonly messages = new Map<string, StoredMessage>();
+  constructor(private readonly records: Pick<MessageStore, 'claimMessage' | 'getMessage'> = recordMap()) {}
+
   readonly sendLogs = new Map<string, SendLog>();
   readonly suppressed = new Map<string, { channel: Channel; reason: SuppressionReason; at: string }>();
   policy: MessagingPolicy = openPolicy;
 
   async claim(request: ClaimRequest): Promise<ClaimOutcome> {
-    const key = `${request.record.executionName}/${request.record.nodeId}`;
-    const existing = this.messages.get(key);
+    const existing = await this.records.getMessage(request.record.executionName, request.record.nodeId);
     if (existing && existing.status !== 'retry')
       return {
         claimed: false,
@@ -41,31 +52,12 @@ export class MemoryMessagingStore implements MessagingStore {
         return { claimed: false, why: 'send_log_changed' };
       this.sendLogs.set(request.record.profileId, request.sendLog.next);
     }
-    this.messages.set(key, {
-      ...request.record,
-      status: 'sending',
-      history: [{ status: 'sending', at: request.record.createdAt }],
-    });
+    await this.records.claimMessage(request.record);
     return { claimed: true };
   }
 
   async readSendLog(profileId: string): Promise<SendLog> {
     return this.sendLogs.get(profileId) ?? emptySendLog;
-  }
-
-  async updateMessage(
-    key: { executionName: string; nodeId: string },
-    change: { status: string; at: string; reason?: string; detail?: string },
-  ): Promise<void> {
-    const message = this.messages.get(`${key.executionName}/${key.nodeId}`);
-    if (!message) return;
-    message.status = change.status;
-    if (change.reason) message.reason = change.reason;
-    message.history.push({
-      status: change.status,
-      at: change.at,
-      ...(change.detail && { detail: change.detail }),
-    });
   }
 
   async suppress(channel: Channel, address: string, reason: SuppressionReason, at: string): Promise<void> {

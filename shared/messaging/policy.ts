@@ -4,17 +4,13 @@
  */
 import * as z from 'zod';
 import { durationSeconds } from '../journeys/duration.js';
-import { duration, timeZone } from '../journeys/fields.js';
+import { duration, timeOfDay, timeZone } from '../journeys/fields.js';
 
 export const channels = ['email', 'sms', 'push'] as const;
 export type Channel = (typeof channels)[number];
 
 export const messageCategories = ['marketing', 'transactional'] as const;
 export type MessageCategory = (typeof messageCategories)[number];
-
-const timeOfDay = z
-  .string()
-  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'must be a time of day HH:MM, 00:00 to 23:59' });
 
 export const frequencyCapSchema = z
   .strictObject({

@@ -23,19 +23,41 @@ export interface MessagingServiceDeps {
   policyCacheMs?: number;
 }
 
-export function messagingService(deps: MessagingServiceDeps) {
-  let cached: { policy: MessagingPolicy; at: number } | undefined;
-  const cacheMs = deps.policyCacheMs ?? 1000;
-  return {
-    async policy(): Promise<MessagingPolicy> {
-      const now = Date.now();
-      if (!cached || now - cached.at > cacheMs) cached = { policy: await deps.store.getPolicy(), at: now };
-      return cached.policy;
-    },
-    getPolicy: () => deps.store.getPolicy(),
-    async putPolicy(policy: MessagingPolicy) {
-      await deps.store.putPolicy(policy, new Date(deps.clock.now()).toISOString());
+/**
+ * The policy read at most once per `ttlMs` per container (every marketing message needs it);
+ * `forget()` makes the next call read it again.
+ */
+export function cachedPolicy(
+  read: () => Promise<MessagingPolicy>,
+  ttlMs: number,
+): (() => Promise<MessagingPolicy>) & { forget(): void } {
+  let cached: { at: number; policy: Promise<MessagingPolicy> } | undefined;
+  const get = () => {
+    const now = Date.now();
+    if (!cached || now - cached.at >= ttlMs) {
+      const policy = read();
+      cached = { at: now, policy };
+      policy.catch(() => {
+        cached = undefined;
+      });
+    }
+    return cached.policy;
+  };
+  return Object.assign(get, {
+    forget() {
       cached = undefined;
+    },
+  });
+}
+
+export function messagingService(deps: MessagingServiceDeps) {
+  const policy = cachedPolicy(() => deps.store.getPolicy(), deps.policyCacheMs ?? 1000);
+  return {
+    policy: () => policy(),
+    getPolicy: () => deps.store.getPolicy(),
+    async putPolicy(next: MessagingPolicy) {
+      await deps.store.putPolicy(next, new Date(deps.clock.now()).toISOString());
+      policy.forget();
     },
     /** Every address the profile has (email and phone identities, push devices) that is suppressed. */
     async suppressionsOf(profileId: string) {

@@ -8,6 +8,8 @@ import {
   type UpdateCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../errors.js';
+import { stableHash } from '../ids.js';
+import type { Channel, MessageCategory } from '../messaging/policy.js';
 import {
   cancellationReasons,
   isConditionFailure,
@@ -25,6 +27,7 @@ import { notErased, ProfileErasedError } from './erased.js';
 export type MessageStatus =
   | 'sending'
   | 'retry'
+  | 'held'
   | 'sent'
   | 'skipped'
   | 'failed'
@@ -43,13 +46,19 @@ export interface MessageRecord {
   journeyId: string;
   journeyVersion: number;
   messageId: string;
-  channel: 'email';
+  channel: Channel;
   templateId: string;
+  category?: MessageCategory;
+  topic?: string;
   status: MessageStatus;
   /** Why it was skipped or failed. */
   reason?: string;
   providerMessageId?: string;
+  /** An email's subject, an SMS's first words, a push title. */
   subject?: string;
+  /** sms: billed parts; push: devices it went to. */
+  parts?: number;
+  recipients?: number;
   createdAt: string;
   history: { status: MessageStatus; at: string; detail?: string }[];
 }
@@ -60,6 +69,8 @@ export interface MessageChange {
   detail?: string;
   providerMessageId?: string;
   reason?: string;
+  parts?: number;
+  recipients?: number;
   /** Set the status only when it is one of these (else only the history grows). */
   ifStatusIn?: MessageStatus[];
   /** Only once per status (feedback redelivered by SQS): undefined when seen before. */
@@ -85,6 +96,11 @@ export interface MessageStore {
     key: { executionName: string; nodeId: string },
     change: MessageChange,
   ): Promise<MessageRecord | undefined>;
+}
+
+/** The message id Cairn gives a send: stable per (execution, node), so retries and feedback agree. */
+export function messageIdFor(executionName: string, nodeId: string): string {
+  return `msg-${stableHash(executionName, nodeId).slice(0, 22)}`;
 }
 
 /** Message records are keyed by what makes a send unique: the execution and the node. */
@@ -125,6 +141,11 @@ export function messageWrite(table: string) {
       sets.push('reason = :r');
       values[':r'] = change.reason;
     }
+    for (const counted of ['parts', 'recipients'] as const) {
+      if (change[counted] === undefined) continue;
+      sets.push(`${counted} = :${counted}`);
+      values[`:${counted}`] = change[counted];
+    }
     return {
       TableName: table,
       Key: messageKey(key.executionName, key.nodeId),
@@ -161,6 +182,25 @@ function decodeCursor(cursor: string): Record<string, unknown> {
   throw new ValidationError([{ path: ['cursor'], message: 'cursor is not valid' }]);
 }
 
+/**
+ * The conditional put that claims a send: a new record, or one a transient failure left in `retry`.
+ * One definition for `claimMessage` and the send gateway's claim transaction (shared/messaging).
+ */
+export function messageClaimPut(table: string, record: MessageRecord) {
+  return {
+    TableName: table,
+    Item: {
+      ...messageKey(record.executionName, record.nodeId),
+      ...journeyMessageIndexKeys(record),
+      kind: 'message',
+      ...record,
+    },
+    ConditionExpression: 'attribute_not_exists(pk) OR #s = :retry',
+    ExpressionAttributeNames: { '#s': 'status' },
+    ExpressionAttributeValues: { ':retry': 'retry' },
+  };
+}
+
 export function dynamoMessageStore(
   client: DynamoDBDocumentClient,
   options: { tableName?: string; profilesTableName?: string } = {},
@@ -176,20 +216,7 @@ export function dynamoMessageStore(
         await client.send(
           new TransactWriteCommand({
             TransactItems: [
-              {
-                Put: {
-                  TableName: journeys,
-                  Item: {
-                    ...messageKey(record.executionName, record.nodeId),
-                    ...journeyMessageIndexKeys(record),
-                    kind: 'message',
-                    ...record,
-                  },
-                  ConditionExpression: 'attribute_not_exists(pk) OR #s = :retry',
-                  ExpressionAttributeNames: { '#s': 'status' },
-                  ExpressionAttributeValues: { ':retry': 'retry' },
-                },
-              },
+              { Put: messageClaimPut(journeys, record) },
               notErased(profiles, record.profileId),
             ],
           }),

@@ -1,17 +1,32 @@
 import type { AnalyticsReader } from '../analytics/store.js';
-import type { EmailSender } from '../channels/email.js';
+import { type EmailSender, emailChannel } from '../channels/email.js';
+import type { PushContent } from '../channels/push/sender.js';
+import type { SmsContent } from '../channels/sms/sender.js';
 import type { Clock } from '../clock.js';
-import { NotFoundError } from '../errors.js';
+import { NotFoundError, ValidationError } from '../errors.js';
 import { stableHash } from '../ids.js';
-import type { TemplateVariables } from '../journeys/nodes/email.js';
-import { type JourneyNode, nodeModule } from '../journeys/nodes/index.js';
-import type { StepProfile } from '../journeys/nodes/types.js';
+import type { MessageToSend, SendOutcome, TemplateVariables } from '../journeys/nodes/message.js';
+import type { MessageChannel, StepProfile } from '../journeys/nodes/types.js';
 import type { TaskTokenWait } from '../journeys/nodes/waitFor.js';
 import type { Journey } from '../journeys/schema.js';
 import type { StepRequest } from '../journeys/step.js';
 import type { Logger } from '../log.js';
-import { type EmailTemplate, renderEmail } from '../templates/render.js';
-import { sendOnce } from './send-once.js';
+import type { ChannelAdapter } from '../messaging/channel.js';
+import { type MessagingStore, sendThroughGateway } from '../messaging/gateway.js';
+import type { MessagingPolicy } from '../messaging/policy.js';
+import { chooseSendTime } from '../messaging/send-time.js';
+import {
+  type EmailTemplate,
+  type MessageTemplate,
+  type PushTemplate,
+  renderEmail,
+  renderPush,
+  renderSms,
+  type SmsTemplate,
+  templateChannel,
+} from '../templates/render.js';
+import { messageIdFor } from './message-store.js';
+import { listMessages } from './queries.js';
 import type { RuntimeStore, StepWrite } from './store.js';
 import type { PresenceRecord, WaitingFor } from './types.js';
 
@@ -34,14 +49,32 @@ export interface ProfileAccess {
 export interface StepDeps {
   /** A published version's definition (versions are immutable: cached for good). */
   getJourneyVersion(journeyId: string, version: number): Promise<Journey | undefined>;
-  getTemplate(templateId: string): Promise<EmailTemplate | undefined>;
+  getTemplate(templateId: string): Promise<MessageTemplate | undefined>;
   profiles: ProfileAccess;
   store: RuntimeStore;
   email: EmailSender;
+  /**
+   * The send gateway's store (cap slots, suppressions) and the messaging policy (cached), and the
+   * channels besides email; a message node of a channel that is not configured fails.
+   */
+  messaging: {
+    store: MessagingStore;
+    policy(): Promise<MessagingPolicy>;
+    sms?: ChannelAdapter<SmsContent>;
+    push?: ChannelAdapter<PushContent>;
+  };
   fetch: typeof fetch;
   clock: Clock;
-  /** The signed link that unsubscribes a profile from one message (`CAIRN_UNSUBSCRIBE_URL?p=<id>&t=<token>&e=<execution>&n=<node>`). */
-  unsubscribeUrl(profileId: string, message: { executionName: string; nodeId: string }): string;
+  /**
+   * The signed link that unsubscribes a profile, naming the message it is sent in
+   * (`CAIRN_UNSUBSCRIBE_URL?p=<id>&t=<token>&e=<execution>&n=<node>`); with a topic, `&topic=<id>`:
+   * its one-click unsubscribes from that topic.
+   */
+  unsubscribeUrl(
+    profileId: string,
+    message: { executionName: string; nodeId: string },
+    topic?: string,
+  ): string;
   isInSegment?(profileId: string, segmentId: string): Promise<boolean>;
   /** Reads an ending execution's timeline entries for its analytics trail (shared/analytics); none: no trail counters. */
   analytics?: Pick<AnalyticsReader, 'executionEntries'>;
@@ -60,7 +93,6 @@ export function nodeDeps(
   deps: StepDeps,
   executionName: string,
   profile: StepProfile,
-  node: JourneyNode,
   pending: PendingWrites,
 ) {
   return {
@@ -78,36 +110,61 @@ export function nodeDeps(
         executionName,
       }),
 
-    async renderTemplate(templateId: string, variables: TemplateVariables) {
-      const template = await deps.getTemplate(templateId);
-      if (!template) throw new NotFoundError(`template ${templateId} does not exist`);
-      return renderEmail(template, {
-        ...variables,
-        profile: { ...variables.profile, ...identityFields(profile) },
+    async sendMessage(message: MessageToSend, variables: TemplateVariables): Promise<SendOutcome> {
+      const template = await deps.getTemplate(message.template);
+      if (!template) throw new NotFoundError(`template ${message.template} does not exist`);
+      const found = templateChannel(template);
+      if (found !== message.channel)
+        throw new ValidationError([
+          {
+            path: ['template'],
+            message: `template ${message.template} is a ${found} template, not ${message.channel}`,
+          },
+        ]);
+      const context = { ...variables, profile: { ...variables.profile, ...identityFields(profile) } };
+      const channel = gatewayChannel(deps, message, template, context, {
+        profileId: profile.profileId,
+        link: { executionName, nodeId: request.nodeId },
       });
-    },
-
-    async sendEmail(message: {
-      to: string;
-      subject: string;
-      html?: string;
-      text?: string;
-      tags: Record<string, string>;
-    }) {
-      const { messageId, sent } = await sendOnce(
+      const outcome = await sendThroughGateway(
         {
-          profileId: profile.profileId,
-          executionName,
-          nodeId: request.nodeId,
+          channel: message.channel,
+          category: message.category,
+          ...(message.topic !== undefined && { topic: message.topic }),
+          recipient: {
+            profileId: profile.profileId,
+            traits: profile.traits,
+            ...(profile.devices && { devices: profile.devices }),
+          },
+          heldOut: message.heldOut,
           journeyId: request.journeyId,
           journeyVersion: request.version,
-          templateId: nodeModule(node.type).templates?.(node)[0] ?? '',
-          message,
+          executionName,
+          nodeId: request.nodeId,
+          templateId: message.template,
+          render: channel.render,
+          summary: channel.summary,
+          ...(message.sendAt && {
+            holdUntil: async () => {
+              const choice = chooseSendTime(await engagementsOf(deps, profile.profileId), message.sendAt!, {
+                now: deps.clock.now(),
+                timeZone: profile.traits.timezone,
+              });
+              return choice.at;
+            },
+          }),
         },
-        deps,
+        channel.adapter,
+        {
+          store: deps.messaging.store,
+          messages: deps.store,
+          policy: deps.messaging.policy,
+          clock: deps.clock,
+          messageIdFor,
+        },
       );
-      if (sent) pending.message = sent;
-      return { messageId };
+      if (outcome.outcome === 'sent' && outcome.sent) pending.message = outcome.sent;
+      return outcome;
     },
 
     async saveTaskToken(wait: TaskTokenWait) {
@@ -135,6 +192,55 @@ export function nodeDeps(
       };
     },
   };
+}
+
+/** The adapter, renderer and record summary of a message's channel. */
+function gatewayChannel(
+  deps: StepDeps,
+  message: MessageToSend,
+  template: MessageTemplate,
+  context: TemplateVariables,
+  { profileId, link }: { profileId: string; link: { executionName: string; nodeId: string } },
+): {
+  adapter: ChannelAdapter<unknown>;
+  render(): Promise<unknown>;
+  summary(content: unknown): string;
+} {
+  const channel: MessageChannel = message.channel;
+  if (channel === 'email') {
+    return {
+      adapter: emailChannel(deps.email) as ChannelAdapter<unknown>,
+      render: async () => ({
+        ...(await renderEmail(template as EmailTemplate, context)),
+        // The List-Unsubscribe header (RFC 8058 one-click) goes to the same link as the body's.
+        unsubscribeUrl: deps.unsubscribeUrl(profileId, link, message.topic),
+      }),
+      summary: (content) => (content as { subject: string }).subject,
+    };
+  }
+  const adapter = channel === 'sms' ? deps.messaging.sms : deps.messaging.push;
+  if (!adapter) throw new NotFoundError(`the ${channel} channel is not configured in this deployment`);
+  return channel === 'sms'
+    ? {
+        adapter: adapter as ChannelAdapter<unknown>,
+        render: () => renderSms(template as SmsTemplate, context),
+        summary: (content) => (content as SmsContent).text.slice(0, 60),
+      }
+    : {
+        adapter: adapter as ChannelAdapter<unknown>,
+        render: () => renderPush(template as PushTemplate, context),
+        summary: (content) => (content as PushContent).title,
+      };
+}
+
+/** When the customer opened or clicked messages (epoch ms), from their message history: `sendAt: best`. */
+async function engagementsOf(deps: StepDeps, profileId: string): Promise<number[]> {
+  const { messages } = await listMessages(deps.store, { profileIds: [profileId] });
+  return messages.flatMap((message) =>
+    message.history
+      .filter((entry) => entry.status === 'opened' || entry.status === 'clicked')
+      .map((entry) => Date.parse(entry.at)),
+  );
 }
 
 function identityFields(profile: StepProfile): Record<string, unknown> {

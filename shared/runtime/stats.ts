@@ -1,5 +1,6 @@
 import type { StepResult } from '../journeys/execution.js';
 import { walkWithoutSteps } from '../journeys/graph.js';
+import { holdStateName } from '../journeys/nodes/message.js';
 import type { Journey } from '../journeys/schema.js';
 import type { StepRequest } from '../journeys/step.js';
 import type { StatDelta } from './types.js';
@@ -12,7 +13,7 @@ import type { StatDelta } from './types.js';
  */
 
 /** Outcomes during which the customer stays in the node (the execution waits there). */
-const waitingOutcomes = new Set(['waiting', 'scheduled']);
+const waitingOutcomes = new Set(['waiting', 'scheduled', 'held']);
 /**
  * Whether the step before counted the nodes between it and this one. It did not when the customer
  * waited in it: a wait-until (`scheduled`), or a waitFor whose `$.last` the ASL fixes on resume
@@ -33,6 +34,17 @@ export function stepDeltas(
   const deltas: StatDelta[] = [];
   const profileId = request.input.profileId;
   const last = request.input.last;
+  // A held message's Task runs again after its Wait: the customer entered the node already and
+  // waited in it; now they leave the wait (and are sent, skipped, held again or failed).
+  if (last?.outcome === 'held' && last.nodeId === request.nodeId) {
+    deltas.push({ nodeId: request.nodeId, counter: 'waiting', by: -1 });
+    if (request.action === 'fail') {
+      deltas.push({ nodeId: request.nodeId, counter: 'failed' }, { counter: 'failed' });
+      return deltas;
+    }
+    deltas.push(...outcomeDeltas(journey, request.nodeId, result, profileId));
+    return deltas;
+  }
   // Leaving the node the customer waited in before this step (a resumed waitFor is counted by the reactor).
   if (last?.outcome === 'scheduled') {
     deltas.push(
@@ -73,12 +85,25 @@ export function stepDeltas(
     deltas.push({ nodeId, counter: 'failed' }, { counter: 'failed' });
     return deltas;
   }
+  deltas.push(...outcomeDeltas(journey, nodeId, result, profileId));
+  return deltas;
+}
+
+/** How the node's step ended for the customer, and the nodes entered after it without a step. */
+function outcomeDeltas(journey: Journey, nodeId: string, result: StepResult, profileId: string): StatDelta[] {
+  const deltas: StatDelta[] = [];
   if (waitingOutcomes.has(result.outcome)) deltas.push({ nodeId, counter: 'waiting' });
   else if (result.outcome === 'skipped') deltas.push({ nodeId, counter: 'skipped' });
   // A webhook answered 4xx: the customer goes on, the node counts a failure.
   else if (result.outcome === 'rejected') deltas.push({ nodeId, counter: 'failed' });
   else deltas.push({ nodeId, counter: 'completed' });
   if (result.outcome === 'sent') deltas.push({ nodeId, counter: 'sent' });
+  if (result.outcome === 'sent' && result.parts) deltas.push({ nodeId, counter: 'parts', by: result.parts });
+  // Messages: why they were skipped (`skippedBy`) or held (`heldBy`), by the gateway's reasons.
+  if (journey.nodes[nodeId] && isMessageOutcome(result)) {
+    deltas.push({ nodeId, counter: `${result.outcome}:${result.reason}` });
+    if (result.outcome === 'held') deltas.push({ nodeId, counter: 'held' });
+  }
   if (result.outcome === 'matched') deltas.push({ nodeId, counter: `branch:${result.caseIndex ?? 0}` });
   if (result.outcome === 'default') deltas.push({ nodeId, counter: 'branch:default' });
   if (journey.nodes[nodeId]?.type === 'exit') deltas.push({ counter: 'finished' });
@@ -87,6 +112,12 @@ export function stepDeltas(
     deltas.push(...enteringDeltas(journey, result.next, profileId));
   }
   return deltas;
+}
+
+function isMessageOutcome(
+  result: StepResult,
+): result is StepResult & { outcome: 'skipped' | 'held'; reason: string } {
+  return (result.outcome === 'skipped' || result.outcome === 'held') && typeof result.reason === 'string';
 }
 
 type PassedNode = ReturnType<typeof walkWithoutSteps>['passed'][number];
@@ -149,6 +180,13 @@ export function stopDeltas(
   const lastNode = lastStep === undefined ? undefined : journey.nodes[lastStep];
   let countedBefore = lastStep === undefined;
   if (lastStep !== undefined && lastNode) {
+    if (parkedIn === holdStateName(lastStep)) {
+      // A held message: its step counted it as waiting, in its own node.
+      return [
+        { nodeId: lastStep, counter: 'waiting', by: -1 },
+        { nodeId: lastStep, counter: 'exited' },
+      ];
+    }
     if (trail[0] === `${lastStep}.until`) {
       // A wait until: its step counted it as waiting.
       if (parkedIn === trail[0]) {

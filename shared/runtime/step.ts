@@ -19,7 +19,7 @@ export type { ProfileAccess, StepDeps } from './node-deps.js';
  * customer, run the node's step from shared/journeys/nodes with real dependencies (node-deps.ts), and
  * record what happened in ONE request (`RuntimeStore.writeStep`): per-node counters on a stats shard
  * (stats.ts), a timeline entry, and the node's own change (presence removed, task token stored,
- * message `sent`, see send-once.ts).
+ * message `sent`, see shared/messaging/gateway.ts).
  */
 
 /**
@@ -90,7 +90,7 @@ export async function runStep(request: StepRequest, deps: StepDeps): Promise<Ste
     };
     const run = module.run;
     if (!run) throw new Error(`node type ${node.type} does not run in the step`);
-    result = await run(context, nodeDeps(request, deps, executionName, profile, node, pending) as never);
+    result = await run(context, nodeDeps(request, deps, executionName, profile, pending) as never);
   }
 
   const finished = request.action === 'fail' || node.type === 'exit';
@@ -104,7 +104,7 @@ export async function runStep(request: StepRequest, deps: StepDeps): Promise<Ste
     nodeId: request.nodeId,
     nodeType: node.type,
     outcome: result.outcome,
-    ...(result.reason && { detail: result.reason }),
+    ...(result.reason && { detail: result.detail ? `${result.reason}: ${result.detail}` : result.reason }),
     ...(result.messageId && { messageId: result.messageId }),
   };
   // Transition record; at an exit or failure the trail's counters (one Query of its timeline).

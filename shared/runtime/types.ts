@@ -133,6 +133,11 @@ export interface StatDelta {
   counter:
     | StatCounter
     | `branch:${string}`
+    /** Message nodes: skipped / held by the gateway's reason; SMS parts; holds. */
+    | `skipped:${string}`
+    | `held:${string}`
+    | 'held'
+    | 'parts'
     | 'started'
     | 'conversions'
     | 'exited'

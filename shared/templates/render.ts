@@ -1,7 +1,7 @@
 import { Liquid, LiquidError, type Template } from 'liquidjs';
 import { type Issue, ValidationError } from '../errors.js';
 import { stableHash } from '../ids.js';
-import type { RenderedEmail, TemplateVariables } from '../journeys/nodes/email.js';
+import type { TemplateVariables } from '../journeys/nodes/message.js';
 
 /**
  * Liquid rendering of message templates (liquidjs: the language Braze, Customer.io and Shopify users
@@ -10,19 +10,72 @@ import type { RenderedEmail, TemplateVariables } from '../journeys/nodes/email.j
  * Only `html` is HTML-escaped on output; subject and text are plain text.
  */
 
-/** An email template body as stored by the catalog (`PUT /templates/{id}`). */
+/** An email template body as stored by the catalog (`PUT /templates/{id}`); `channel` may be left out. */
 export interface EmailTemplate {
+  channel?: 'email';
   subject: string;
   html?: string;
   text?: string;
 }
 
-/** What templates see; defined by the email node, which is the port this renderer implements. */
+/** An SMS template: `{ "channel": "sms", "text" }`. */
+export interface SmsTemplate {
+  channel: 'sms';
+  text: string;
+}
+
+/** A push template: `{ "channel": "push", "title", "body", "data"? }`; each data value is Liquid too. */
+export interface PushTemplate {
+  channel: 'push';
+  title: string;
+  body: string;
+  data?: Record<string, string>;
+}
+
+/** Any message template: one shape per channel, told apart by `channel` (email when absent). */
+export type MessageTemplate = EmailTemplate | SmsTemplate | PushTemplate;
+export type TemplateChannel = 'email' | 'sms' | 'push';
+
+/** A rendered email (plain-text subject, escaped html, text). */
+export interface RenderedEmail {
+  subject: string;
+  html?: string;
+  text?: string;
+}
+export interface RenderedSms {
+  text: string;
+}
+export interface RenderedPush {
+  title: string;
+  body: string;
+  data?: Record<string, string>;
+}
+
+/** What templates see; defined by the message nodes, which are the port this renderer implements. */
 export type TemplateContext = TemplateVariables;
-export type { RenderedEmail };
+
+/** The fields each channel's template has, besides `channel`. */
+export const templateFields: Record<TemplateChannel, readonly string[]> = {
+  email: ['subject', 'html', 'text'],
+  sms: ['text'],
+  push: ['title', 'body', 'data'],
+};
+
+/** The channel a template is for: its `channel` field, email when absent. */
+export function templateChannel(template: { channel?: unknown }): TemplateChannel {
+  return template.channel === 'sms' || template.channel === 'push' ? template.channel : 'email';
+}
+
+/** Only a template's own fields (by its channel), from any object: a request body, a record, a file. */
+export function pickTemplate(input: Record<string, unknown>): MessageTemplate {
+  const channel = templateChannel(input);
+  const picked: Record<string, unknown> = channel === 'email' ? {} : { channel };
+  for (const field of templateFields[channel]) if (input[field] !== undefined) picked[field] = input[field];
+  return picked as unknown as MessageTemplate;
+}
 
 const fields = ['subject', 'html', 'text'] as const;
-type Field = (typeof fields)[number];
+type Field = (typeof fields)[number] | 'title' | 'body' | `data.${string}`;
 
 const limits = { parseLimit: 200_000, renderLimit: 1_000, memoryLimit: 10_000_000 };
 const common = { strictFilters: true, ownPropertyOnly: true, templates: {}, ...limits };
@@ -83,23 +136,61 @@ function issueFor(field: Field, error: unknown): Issue {
   return { path: [field], message: error instanceof Error ? error.message : String(error) };
 }
 
+/** The Liquid sources of an SMS or push template, by field (`data.<key>` for push data). */
+function sourcesOf(template: SmsTemplate | PushTemplate): [Field, unknown][] {
+  if (template.channel === 'sms') return [['text', template.text]];
+  const data = template.data;
+  const entries =
+    data && typeof data === 'object' && !Array.isArray(data)
+      ? Object.entries(data).map(([key, value]): [Field, unknown] => [`data.${key}`, value])
+      : [];
+  return [['title', template.title], ['body', template.body], ...entries];
+}
+
+/** SMS and push: every field required except push `data`, which must map names to strings. */
+function channelIssues(template: SmsTemplate | PushTemplate): Issue[] {
+  const issues: Issue[] = [];
+  const required = template.channel === 'sms' ? (['text'] as const) : (['title', 'body'] as const);
+  for (const field of required) {
+    const value = (template as unknown as Record<string, unknown>)[field];
+    if (typeof value !== 'string' || value.trim() === '')
+      issues.push({ path: [field], message: `${field} is required (a ${template.channel} template)` });
+  }
+  if (template.channel === 'push' && template.data !== undefined) {
+    const data = template.data as unknown;
+    if (!data || typeof data !== 'object' || Array.isArray(data))
+      issues.push({ path: ['data'], message: 'must be an object of strings' });
+  }
+  return issues;
+}
+
 /**
  * Checks that every field of a template parses (syntax, unknown filters, unknown tags); throws a
- * ValidationError listing every problem with its field. For `PUT /templates/{id}`.
+ * ValidationError listing every problem with its field. For `PUT /templates/{id}`, files and deploys.
  */
-export function validateTemplate(template: EmailTemplate): void {
+export function validateTemplate(template: MessageTemplate): void {
   const issues: Issue[] = [];
-  if (typeof template.subject !== 'string' || template.subject.trim() === '') {
-    issues.push({ path: ['subject'], message: 'subject is required' });
+  const sources: [Field, unknown][] = [];
+  if (template.channel === 'sms' || template.channel === 'push') {
+    issues.push(...channelIssues(template));
+    sources.push(...sourcesOf(template));
+  } else {
+    if (typeof template.subject !== 'string' || template.subject.trim() === '') {
+      issues.push({ path: ['subject'], message: 'subject is required' });
+    }
+    if (template.html === undefined && template.text === undefined) {
+      issues.push({ path: ['html'], message: 'a template needs html or text' });
+    }
+    for (const field of fields) sources.push([field, template[field]]);
   }
-  if (template.html === undefined && template.text === undefined) {
-    issues.push({ path: ['html'], message: 'a template needs html or text' });
-  }
-  for (const field of fields) {
-    const source = template[field];
+  for (const [field, source] of sources) {
     if (source === undefined) continue;
     if (typeof source !== 'string') {
-      issues.push({ path: [field], message: 'must be a string' });
+      if (!issues.some((issue) => issue.path[0] === field))
+        issues.push({
+          path: field.startsWith('data.') ? ['data', field.slice(5)] : [field],
+          message: 'must be a string',
+        });
       continue;
     }
     try {
@@ -109,6 +200,48 @@ export function validateTemplate(template: EmailTemplate): void {
     }
   }
   if (issues.length) throw new ValidationError(issues);
+}
+
+/** Renders each field of an SMS or push template (plain text, no escaping). */
+async function renderPlain(
+  template: SmsTemplate | PushTemplate,
+  context: TemplateContext,
+): Promise<Record<string, string>> {
+  const issues: Issue[] = [];
+  const out: Record<string, string> = {};
+  const scope = context as unknown as Record<string, unknown>;
+  for (const [field, source] of sourcesOf(template)) {
+    if (typeof source !== 'string') continue;
+    try {
+      out[field] = await plainEngine.render(parse(field, source), scope);
+    } catch (error) {
+      issues.push(issueFor(field, error));
+    }
+  }
+  if (issues.length) throw new ValidationError(issues);
+  return out;
+}
+
+/** An SMS: the rendered text, trimmed (a trailing newline would cost a character, maybe a part). */
+export async function renderSms(template: SmsTemplate, context: TemplateContext): Promise<RenderedSms> {
+  const out = await renderPlain(template, context);
+  return { text: (out.text ?? '').trim() };
+}
+
+/** A push notification: title and body on one line each, data values rendered. */
+export async function renderPush(template: PushTemplate, context: TemplateContext): Promise<RenderedPush> {
+  const out = await renderPlain(template, context);
+  const oneLine = (value: string | undefined) => (value ?? '').replace(/\s*[\r\n]+\s*/g, ' ').trim();
+  const data = Object.fromEntries(
+    Object.entries(out)
+      .filter(([field]) => field.startsWith('data.'))
+      .map(([field, value]) => [field.slice('data.'.length), value]),
+  );
+  return {
+    title: oneLine(out.title),
+    body: out.body?.trim() ?? '',
+    ...(Object.keys(data).length > 0 && { data }),
+  };
 }
 
 /** Renders every present field; throws a ValidationError naming each field that failed and why. */

@@ -3,6 +3,8 @@ import * as z from 'zod';
 import { type BranchNode, branchNode, branchNodeSchema } from './branch.js';
 import { type EmailNode, emailNode, emailNodeSchema } from './email.js';
 import { type ExitNode, exitNode, exitNodeSchema } from './exit.js';
+import { type PushNode, pushNode, pushNodeSchema } from './push.js';
+import { type SmsNode, smsNode, smsNodeSchema } from './sms.js';
 import { type SplitNode, splitNode, splitNodeSchema } from './split.js';
 import type { NodeModule } from './types.js';
 import { type UpdateNode, updateNode, updateNodeSchema } from './update.js';
@@ -12,6 +14,8 @@ import { type WebhookNode, webhookNode, webhookNodeSchema } from './webhook.js';
 
 export const journeyNodeSchema = z.discriminatedUnion('type', [
   emailNodeSchema,
+  smsNodeSchema,
+  pushNodeSchema,
   webhookNodeSchema,
   waitNodeSchema,
   waitForNodeSchema,
@@ -25,6 +29,8 @@ export type NodeType = JourneyNode['type'];
 
 export const nodeModules = {
   email: emailNode,
+  sms: smsNode,
+  push: pushNode,
   webhook: webhookNode,
   wait: waitNode,
   waitFor: waitForNode,
@@ -45,4 +51,15 @@ export function nodeModule(type: NodeType): NodeModule<JourneyNode, never> {
   return nodeModules[type] as unknown as NodeModule<JourneyNode, never>;
 }
 
-export type { BranchNode, EmailNode, ExitNode, SplitNode, UpdateNode, WaitForNode, WaitNode, WebhookNode };
+export type {
+  BranchNode,
+  EmailNode,
+  ExitNode,
+  PushNode,
+  SmsNode,
+  SplitNode,
+  UpdateNode,
+  WaitForNode,
+  WaitNode,
+  WebhookNode,
+};

@@ -4,6 +4,7 @@
  * here plus a line in index.ts.
  */
 import type * as z from 'zod';
+import type { DeviceRecord } from '../../channels/push/devices.js';
 import type { Issue } from '../../errors.js';
 import type { AslState } from '../asl.js';
 import type { ExecutionState, StepResult } from '../execution.js';
@@ -19,6 +20,10 @@ export interface CheckContext {
   templateExists?: (templateId: string) => boolean;
   /** When given, segments named by a trigger or a branch case (`when.segment`) must exist. */
   segmentExists?: (segmentId: string) => boolean;
+  /** When given, the channel of each known template: a message node needs one of its own channel. */
+  templateChannel?: (templateId: string) => MessageChannel | undefined;
+  /** When given, a message node's `topic` must be one of the messaging policy's topics. */
+  topicExists?: (topic: string) => boolean;
 }
 
 export interface CompileContext {
@@ -35,6 +40,8 @@ export interface StepProfile {
   scores?: Record<string, unknown>;
   /** The segments the profile is in (read with the profile: `branch` on segments costs no request). */
   memberOf?: string[];
+  /** Push devices (shared/channels/push/devices.ts), newest first. */
+  devices?: readonly DeviceRecord[];
 }
 
 /** Everything a node's run step needs to know, independent of Lambda and of AWS. */

@@ -6,7 +6,7 @@ import * as z from 'zod';
 import { failureStates, stepTask } from '../asl.js';
 import { durationSeconds } from '../duration.js';
 import type { StepResult } from '../execution.js';
-import { duration, nodeId, propertyAt, propertyPath, timeZone } from '../fields.js';
+import { duration, nodeId, propertyAt, propertyPath, timeOfDay, timeZone } from '../fields.js';
 import { isTimeZone, localTime, zonedTimeToEpoch } from '../timezone.js';
 import { linkTo, type NodeModule, type StepContext } from './types.js';
 
@@ -14,10 +14,7 @@ export const weekdayNames = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as
 
 export const waitUntilSchema = z
   .strictObject({
-    time: z
-      .string()
-      .regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'must be a time of day HH:MM, 00:00 to 23:59' })
-      .describe('Local time of day, HH:MM.'),
+    time: timeOfDay.describe('Local time of day, HH:MM.'),
     weekdays: z
       .array(z.enum(weekdayNames))
       .min(1)

@@ -9,8 +9,12 @@ import { DynamoMessagingStore } from '../../../shared/messaging/dynamodb.js';
 import { type GatewayRequest, sendThroughGateway } from '../../../shared/messaging/gateway.js';
 import { suppressionKey } from '../../../shared/messaging/keys.js';
 import type { MessagingPolicy } from '../../../shared/messaging/policy.js';
-import { messageKey } from '../../../shared/runtime/message-store.js';
-import { messageIdFor } from '../../../shared/runtime/send-once.js';
+import {
+  dynamoMessageStore,
+  type MessageStore,
+  messageIdFor,
+  messageKey,
+} from '../../../shared/runtime/message-store.js';
 import { createDocumentClient } from '../../../shared/store/dynamodb.js';
 import { journeysTable, profilesTable, tableName } from '../../../shared/store/tables.js';
 import { awsClientConfig } from '../../support/local.js';
@@ -19,6 +23,7 @@ import { testStack } from '../../support/stack.js';
 /** The send gateway's claim on DynamoDB Local: caps, suppression and at-most-once under concurrency. */
 
 let store: DynamoMessagingStore;
+let messages: MessageStore;
 let client: ReturnType<typeof createDocumentClient>;
 
 before(async () => {
@@ -29,6 +34,7 @@ before(async () => {
     profilesTable: tableName(profilesTable, process.env),
     journeysTable: tableName(journeysTable, process.env),
   });
+  messages = dynamoMessageStore(client);
 });
 
 function recordingAdapter(fail?: (to: string) => ChannelSendError | undefined) {
@@ -73,7 +79,7 @@ describe('send gateway on DynamoDB Local', () => {
     const profileId = randomUUID();
     const clock = new ManualClock(Date.parse('2026-12-01T12:00:00Z'));
     const { adapter, sent } = recordingAdapter();
-    const deps = { store, clock, policy: async () => capTwoPerDay, messageIdFor };
+    const deps = { store, clock, policy: async () => capTwoPerDay, messageIdFor, messages };
     const traits = { phone: '+33612345678' };
     const outcomes = await Promise.all(
       Array.from({ length: 20 }, () =>
@@ -102,7 +108,7 @@ describe('send gateway on DynamoDB Local', () => {
     const profileId = randomUUID();
     const clock = new ManualClock(Date.parse('2026-12-01T12:00:00Z'));
     const { adapter } = recordingAdapter();
-    const deps = { store, clock, policy: async () => capTwoPerDay, messageIdFor };
+    const deps = { store, clock, policy: async () => capTwoPerDay, messageIdFor, messages };
     const traits = { phone: '+33612345679', unsubscribed: true };
     for (let i = 0; i < 4; i++) {
       const outcome = await sendThroughGateway(
@@ -119,7 +125,13 @@ describe('send gateway on DynamoDB Local', () => {
     const profileId = randomUUID();
     const clock = new ManualClock(Date.parse('2026-12-01T12:00:00Z'));
     const { adapter, sent } = recordingAdapter();
-    const deps = { store, clock, policy: async () => ({ frequencyCaps: [], topics: [] }), messageIdFor };
+    const deps = {
+      store,
+      clock,
+      policy: async () => ({ frequencyCaps: [], topics: [] }),
+      messageIdFor,
+      messages,
+    };
     const once = request(profileId);
     const [a, b] = await Promise.all([
       sendThroughGateway(once, adapter, deps),
@@ -149,7 +161,13 @@ describe('send gateway on DynamoDB Local', () => {
           })
         : undefined,
     );
-    const deps = { store, clock, policy: async () => ({ frequencyCaps: [], topics: [] }), messageIdFor };
+    const deps = {
+      store,
+      clock,
+      policy: async () => ({ frequencyCaps: [], topics: [] }),
+      messageIdFor,
+      messages,
+    };
     const traits = { phone };
     const first = await sendThroughGateway(
       request(profileId, { recipient: { profileId, traits } }),
@@ -183,6 +201,7 @@ describe('send gateway on DynamoDB Local', () => {
       clock,
       policy: async () => ({ frequencyCaps: [], topics: [], quietHours: quiet }),
       messageIdFor,
+      messages,
     };
     const paris = randomUUID();
     const held = await sendThroughGateway(
@@ -238,7 +257,13 @@ describe('send gateway on DynamoDB Local', () => {
     const clock = new ManualClock(Date.parse('2026-12-01T12:00:00Z'));
     let renders = 0;
     const { adapter } = recordingAdapter();
-    const deps = { store, clock, policy: async () => ({ frequencyCaps: [], topics: [] }), messageIdFor };
+    const deps = {
+      store,
+      clock,
+      policy: async () => ({ frequencyCaps: [], topics: [] }),
+      messageIdFor,
+      messages,
+    };
     const id = randomUUID();
     const render = async () => {
       renders++;

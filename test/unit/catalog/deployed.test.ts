@@ -74,7 +74,10 @@ describe('DeployedJourneys.register', () => {
     assert.equal(head.name, 'Welcome');
     const version = (await catalog.getVersion('welcome', 1))!;
     assert.equal(version.asl, '{"StartAt":"hello"}');
-    assert.equal((await catalog.templates.get('welcome')).subject, template.subject);
+    assert.equal(
+      ((await catalog.templates.get('welcome')) as { subject?: string }).subject,
+      template.subject,
+    );
   });
 
   it('is idempotent: the same deploy writes nothing; a changed definition or version becomes version N+1', async () => {
@@ -111,7 +114,7 @@ describe('DeployedJourneys.register', () => {
       templates: [{ ...template, text: 'Hello again' }],
     });
     assert.equal(changedTemplate.unchanged, true);
-    assert.equal((await catalog.templates.get('welcome')).text, 'Hello again');
+    assert.equal(((await catalog.templates.get('welcome')) as { text?: string }).text, 'Hello again');
     assert.equal((await catalog.templates.get('welcome')).revision, templateRevision + 1);
   });
 

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { emailChannel } from '../../../shared/channels/email.js';
 import { ManualClock } from '../../../shared/clock.js';
 import { parseMessage } from '../../../shared/events/index.js';
 import { identifiersOf, normalizeEmail } from '../../../shared/identity/index.js';
-import { emailSkipReason } from '../../../shared/journeys/nodes/email.js';
 
 describe('an email identity is exactly one mailbox', () => {
   test('lists, display names, quotes and other multi-recipient forms are not addresses', () => {
+    const email = emailChannel({ send: async () => ({ providerMessageId: 'x' }) });
     for (const text of [
       'a@example.com,b@evil.example',
       'a@example.com;b@evil.example',
@@ -19,7 +20,11 @@ describe('an email identity is exactly one mailbox', () => {
       'a@example.com (comment)',
     ]) {
       assert.equal(normalizeEmail(text), undefined, text);
-      assert.equal(emailSkipReason({ email: text }, false), 'no_email', text);
+      assert.deepEqual(
+        email.addresses({ profileId: 'p', traits: { email: text } }),
+        { addresses: [], problem: 'the email trait is not one mailbox' },
+        text,
+      );
     }
     assert.equal(normalizeEmail(' Ann.Lee+news@Example.COM '), 'ann.lee+news@example.com');
     assert.equal(normalizeEmail('josé@exämple.de'), 'josé@exämple.de');

@@ -56,18 +56,29 @@ describe('compileJourney', () => {
     for (const name of names.filter((n) => !(n in everyNode.nodes))) assert.match(name, /\./);
   });
 
-  it('email: one step Task keeping outcome and next in $.last', () => {
+  it('email: step Task keeping outcome, next and until in $.last, then a Choice that sleeps a held message in a Wait and runs the Task again', () => {
     assert.deepEqual(state('hello'), {
       Type: 'Task',
       Resource: 'arn:aws:states:::lambda:invoke',
       Parameters: { FunctionName: STEP_FUNCTION_PLACEHOLDER, Payload: payload('hello', 'email') },
-      ResultSelector: { nodeId: 'hello', 'outcome.$': '$.Payload.outcome', next: 'notify' },
+      ResultSelector: {
+        nodeId: 'hello',
+        'outcome.$': '$.Payload.outcome',
+        next: 'notify',
+        'until.$': '$.Payload.until',
+      },
       ResultPath: '$.last',
       TimeoutSeconds: 60,
       Retry: [lambdaRetry, transientRetry, timeoutRetry],
       Catch: [catchAll('hello')],
-      Next: 'notify',
+      Next: 'hello.sent',
     });
+    assert.deepEqual(state('hello.sent'), {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.last.outcome', StringEquals: 'held', Next: 'hello.hold' }],
+      Default: 'notify',
+    });
+    assert.deepEqual(state('hello.hold'), { Type: 'Wait', TimestampPath: '$.last.until', Next: 'hello' });
   });
 
   it('every node that calls the step has a failure route: record the failure, then the Fail state', () => {
@@ -263,7 +274,7 @@ describe('compileJourney', () => {
 describe('commonPathTransitions', () => {
   it('counts at most 2 state transitions per node on the common path', () => {
     assert.deepEqual(commonPathTransitions(asl), {
-      hello: 1,
+      hello: 2,
       notify: 1,
       pause: 1,
       morning: 2,
@@ -279,7 +290,7 @@ describe('commonPathTransitions', () => {
 describe('transitionsByNodeKind', () => {
   it('reports the maximum per node kind, wait split by its form', () => {
     assert.deepEqual(transitionsByNodeKind(everyNode), {
-      email: 1,
+      email: 2,
       webhook: 1,
       'wait.for': 1,
       'wait.until': 2,

@@ -12,6 +12,7 @@ import type { AslDefinition } from '../../../shared/journeys/asl.js';
 import { compileJourney } from '../../../shared/journeys/compile.js';
 import type { StepResult } from '../../../shared/journeys/execution.js';
 import { walkWithoutSteps } from '../../../shared/journeys/graph.js';
+import { nodeModule } from '../../../shared/journeys/nodes/index.js';
 import type { Journey } from '../../../shared/journeys/schema.js';
 import { type StepRequest, stepRequestSchema } from '../../../shared/journeys/step.js';
 import { loadJourneyFile, statemachinesDir } from '../../../statemachines/artifacts.js';
@@ -46,7 +47,10 @@ async function run(journey: Journey, step: FakeStep, properties: Record<string, 
       if (result === 'timeout') throw Object.assign(new Error('timed out'), { name: 'States.Timeout' });
       if (result instanceof Error) throw result;
       // lambda:invoke wraps the function's response in Payload; waitForTaskToken returns the SendTaskSuccess output.
-      return request.nodeType === 'waitFor' ? {} : { Payload: result };
+      if (request.nodeType === 'waitFor') return {};
+      // Message steps always return `until` (the Task keeps it for a hold): as the real step does.
+      const messageStep = nodeModule(request.nodeType).channel !== undefined;
+      return { Payload: messageStep ? { until: '2026-01-01T00:00:00Z', ...(result as object) } : result };
     };
   }
   const machine = new StateMachine(asl as never);
@@ -157,10 +161,15 @@ describe('compiled examples on the ASL interpreter', () => {
     assert.equal(r.error, undefined);
     assert.deepEqual(path(r), ['bought', 'reminder', 'vip', 'coupon', 'done']);
     assert.deepEqual(lastOf(r, 'reminder'), { nodeId: 'bought', outcome: 'timedOut', next: 'reminder' });
-    assert.deepEqual(lastOf(r, 'vip'), { nodeId: 'reminder', outcome: 'sent', next: 'vip' });
+    assert.deepEqual(lastOf(r, 'vip'), {
+      nodeId: 'reminder',
+      outcome: 'sent',
+      next: 'vip',
+      until: '2026-01-01T00:00:00Z',
+    });
     assert.deepEqual(lastOf(r, 'coupon'), { nodeId: 'vip', outcome: 'matched', next: 'coupon' });
     const counts = transitionsByNode(r.entered);
-    assert.deepEqual(counts, { 'wait-2h': 1, bought: 2, reminder: 1, vip: 2, coupon: 1, done: 1 });
+    assert.deepEqual(counts, { 'wait-2h': 1, bought: 2, reminder: 2, vip: 2, coupon: 2, done: 1 });
   });
 
   it('cart recovery, no order, other customer: the branch default skips the coupon', async () => {
@@ -177,6 +186,7 @@ describe('compiled examples on the ASL interpreter', () => {
       nodeId: 'welcome-email',
       outcome: 'sent',
       next: 'wait-2d',
+      until: '2026-01-01T00:00:00Z',
     });
     const other = await run(journey, fakeStep(journey));
     assert.deepEqual(path(other), ['welcome-email', 'activated', 'nudge', 'mark-onboarded', 'done']);

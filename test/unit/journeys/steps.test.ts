@@ -4,13 +4,16 @@ import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { executionNameOf } from '../../../shared/journeys/execution.js';
 import { type BranchNode, runBranch } from '../../../shared/journeys/nodes/branch.js';
-import {
-  type EmailDeps,
-  type EmailNode,
-  emailSkipReason,
-  runEmail,
-} from '../../../shared/journeys/nodes/email.js';
+import type { EmailNode } from '../../../shared/journeys/nodes/email.js';
 import { runExit } from '../../../shared/journeys/nodes/exit.js';
+import {
+  type MessageDeps,
+  type MessageToSend,
+  runMessage,
+  type SendOutcome,
+  type TemplateVariables,
+} from '../../../shared/journeys/nodes/message.js';
+import type { SmsNode } from '../../../shared/journeys/nodes/sms.js';
 import type { StepContext } from '../../../shared/journeys/nodes/types.js';
 import { runUpdate, type UpdateNode } from '../../../shared/journeys/nodes/update.js';
 import {
@@ -43,31 +46,32 @@ function step<N>(node: N, overrides: Partial<StepContext<N>> = {}): StepContext<
   };
 }
 
-describe('email step', () => {
-  const node: EmailNode = { type: 'email', template: 'cart-reminder', next: 'vip' };
-  const fakes = () => {
-    const sent: Parameters<EmailDeps['sendEmail']>[0][] = [];
-    const rendered: unknown[] = [];
-    const deps: EmailDeps = {
-      renderTemplate: async (id, variables) => {
-        rendered.push({ id, variables });
-        return { subject: `Hi ${variables.profile.firstName}`, text: 'x' };
+describe('message step (email, sms, push)', () => {
+  const node: EmailNode = { type: 'email', template: 'cart-reminder', category: 'marketing', next: 'vip' };
+  const fakes = (outcome: SendOutcome = { outcome: 'sent', messageId: 'm-1' }) => {
+    const asked: { message: MessageToSend; variables: TemplateVariables }[] = [];
+    const deps: MessageDeps = {
+      sendMessage: async (message, variables) => {
+        asked.push({ message, variables });
+        return outcome;
       },
-      sendEmail: async (message) => {
-        sent.push(message);
-        return { messageId: 'm-1' };
-      },
-      unsubscribeUrl: (profileId) => `https://u.example.com/?p=${profileId}`,
+      unsubscribeUrl: (profileId, topic) =>
+        `https://u.example.com/?p=${profileId}${topic ? `&topic=${topic}` : ''}`,
     };
-    return { deps, sent, rendered };
+    return { deps, asked };
   };
 
-  it('renders with profile, entry properties, journey and unsubscribe link, and sends once per execution and node', async () => {
-    const { deps, sent, rendered } = fakes();
-    assert.deepEqual(await runEmail(step(node), deps), { outcome: 'sent', messageId: 'm-1', next: 'vip' });
-    assert.deepEqual(rendered, [
+  it('hands the gateway the channel, template, category and topic, with profile, entry properties, journey and unsubscribe link', async () => {
+    const { deps, asked } = fakes();
+    assert.deepEqual(await runMessage(step(node), deps), {
+      outcome: 'sent',
+      messageId: 'm-1',
+      next: 'vip',
+      until: '2026-01-01T00:00:00Z',
+    });
+    assert.deepEqual(asked, [
       {
-        id: 'cart-reminder',
+        message: { channel: 'email', template: 'cart-reminder', category: 'marketing', heldOut: false },
         variables: {
           profile: {
             email: 'ada@example.com',
@@ -84,27 +88,59 @@ describe('email step', () => {
         },
       },
     ]);
-    assert.equal(sent[0]?.to, 'ada@example.com');
-    assert.equal(sent[0]?.idempotencyKey, 'cart-recovery-v2-abc/n1');
-    assert.deepEqual(sent[0]?.tags, {
-      journeyId: 'cart-recovery',
-      journeyVersion: '2',
-      nodeId: 'n1',
-      profileId: 'p1',
+    const sms: SmsNode = {
+      type: 'sms',
+      template: 'promo',
+      category: 'transactional',
+      topic: 'deals',
+      next: 'done',
+    };
+    const other = fakes({ outcome: 'sent', messageId: 'm-2', parts: 2 });
+    const result = await runMessage(step(sms, { heldOut: true }), other.deps);
+    assert.equal(result.parts, 2);
+    assert.deepEqual(other.asked[0]!.message, {
+      channel: 'sms',
+      template: 'promo',
+      category: 'transactional',
+      topic: 'deals',
+      heldOut: true,
+    });
+    assert.equal(other.asked[0]!.variables.unsubscribe_url, 'https://u.example.com/?p=p1&topic=deals');
+  });
+
+  it('returns a skip with its reason and detail, and a hold with the instant to wait for (whole seconds)', async () => {
+    const skipped = fakes({ outcome: 'skipped', reason: 'no_address', detail: 'no email address' });
+    assert.deepEqual(await runMessage(step(node), skipped.deps), {
+      outcome: 'skipped',
+      reason: 'no_address',
+      detail: 'no email address',
+      next: 'vip',
+      until: '2026-01-01T00:00:00Z',
+    });
+    const held = fakes({ outcome: 'held', until: '2026-01-01T08:00:00.000Z', reason: 'quiet_hours' });
+    assert.deepEqual(await runMessage(step(node), held.deps), {
+      outcome: 'held',
+      reason: 'quiet_hours',
+      next: 'vip',
+      until: '2026-01-01T08:00:00Z',
     });
   });
 
-  it('skips, with the reason, when there is no email, no consent, an unsubscribe or a holdout', async () => {
-    assert.equal(emailSkipReason({}, false), 'no_email');
-    assert.equal(emailSkipReason({ email: 'not-an-address' }, false), 'no_email');
-    assert.equal(emailSkipReason({ email: 'a@b.co', unsubscribed: true }, false), 'unsubscribed');
-    assert.equal(emailSkipReason({ email: 'a@b.co', consent: { email: false } }, false), 'no_consent');
-    assert.equal(emailSkipReason({ email: 'a@b.co' }, true), 'holdout');
-    assert.equal(emailSkipReason({ email: 'a@b.co' }, false), undefined);
-    const { deps, sent } = fakes();
-    const result = await runEmail(step(node, { profile: { profileId: 'p1', traits: {} } }), deps);
-    assert.deepEqual(result, { outcome: 'skipped', reason: 'no_email', next: 'vip' });
-    assert.equal(sent.length, 0);
+  it('asks for the best send time on the first visit only, not when the node runs again after a hold', async () => {
+    const best: EmailNode = { ...node, sendAt: { best: true, within: 'PT12H', default: '10:00' } };
+    const first = fakes();
+    await runMessage(step(best), first.deps);
+    assert.deepEqual(first.asked[0]!.message.sendAt, { within: 'PT12H', default: '10:00' });
+    const again = fakes();
+    const base = step(best);
+    await runMessage(
+      step(best, { state: { ...base.state, last: { nodeId: 'n1', outcome: 'held', next: 'vip' } } }),
+      again.deps,
+    );
+    assert.equal(again.asked[0]!.message.sendAt, undefined);
+    const shorthand = fakes();
+    await runMessage(step({ ...node, sendAt: 'best' as const }), shorthand.deps);
+    assert.deepEqual(shorthand.asked[0]!.message.sendAt, { within: 'P1D' });
   });
 });
 

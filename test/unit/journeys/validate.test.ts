@@ -102,11 +102,11 @@ describe('validateJourney', () => {
   });
 
   it('schema: an unknown node type lists the known ones', () => {
-    const issues = issuesOf(withNodes({ a: { type: 'sms', next: 'done' }, done: { type: 'exit' } }));
+    const issues = issuesOf(withNodes({ a: { type: 'fax', next: 'done' }, done: { type: 'exit' } }));
     assertIssue(
       issues,
       ['nodes', 'a', 'type'],
-      'must be one of: email, webhook, wait, waitFor, branch, split, update, exit',
+      'must be one of: email, sms, push, webhook, wait, waitFor, branch, split, update, exit',
     );
   });
 

@@ -8,6 +8,9 @@ import { type JourneyNode, nodeModule } from '../../../shared/journeys/nodes/ind
 import { type Journey, journeySchema } from '../../../shared/journeys/schema.js';
 import type { StepRequest } from '../../../shared/journeys/step.js';
 import { memoryLogger } from '../../../shared/log.js';
+import { ChannelSendError } from '../../../shared/messaging/channel.js';
+import { MemoryMessagingStore } from '../../../shared/messaging/memory.js';
+import { openPolicy } from '../../../shared/messaging/policy.js';
 import { memoryRuntimeStore } from '../../../shared/runtime/memory.js';
 import { stepDeltas } from '../../../shared/runtime/stats.js';
 import { statAttribute } from '../../../shared/runtime/stats-store.js';
@@ -55,6 +58,7 @@ function setup(options: { traits?: Record<string, unknown>; failSends?: EmailSen
       },
     },
     store,
+    messaging: { store: new MemoryMessagingStore(store), policy: async () => openPolicy },
     email,
     fetch: async () => new Response(null, { status: 204 }),
     clock: new ManualClock(),
@@ -118,21 +122,23 @@ describe('step: email', () => {
 
   it('a permanent send failure is recorded and never sent again', async () => {
     const { deps, sent, store } = setup({ failSends: [new EmailSendError('MessageRejected', false)] });
-    await assert.rejects(runStep(request('mail'), deps), EmailSendError);
-    await assert.rejects(runStep(request('mail'), deps), EmailSendError);
+    await assert.rejects(runStep(request('mail'), deps), ChannelSendError);
+    await assert.rejects(runStep(request('mail'), deps), ChannelSendError);
     assert.equal(sent.length, 0);
     const [record] = store.messages.values();
     assert.equal(record!.status, 'failed');
     assert.equal(record!.reason, 'MessageRejected');
   });
 
-  it('skips a profile without an email address and counts it', async () => {
+  it('skips a profile without an email address and counts it by reason', async () => {
     const { deps, sent, store } = setup({ traits: {} });
     const out = await runStep(request('mail'), deps);
-    assert.deepEqual([out.outcome, out.reason], ['skipped', 'no_email']);
+    assert.deepEqual([out.outcome, out.reason], ['skipped', 'no_address']);
     assert.equal(sent.length, 0);
-    assert.equal((await store.readStats('cart'))[statAttribute({ nodeId: 'mail', counter: 'skipped' })], 1);
-    assert.equal(store.timeline[0]!.detail, 'no_email');
+    const stats = await store.readStats('cart');
+    assert.equal(stats[statAttribute({ nodeId: 'mail', counter: 'skipped' })], 1);
+    assert.equal(stats[statAttribute({ nodeId: 'mail', counter: 'skipped:no_address' })], 1);
+    assert.equal(store.timeline[0]!.detail, 'no_address: no email address');
   });
 });
 
