@@ -6,7 +6,8 @@ import { ManualClock } from '../../../shared/clock.js';
 import type { ChannelAdapter } from '../../../shared/messaging/channel.js';
 import { sendThroughGateway } from '../../../shared/messaging/gateway.js';
 import { MemoryMessagingStore } from '../../../shared/messaging/memory.js';
-import { messageIdFor } from '../../../shared/runtime/send-once.js';
+import { memoryRuntimeStore } from '../../../shared/runtime/memory.js';
+import { messageIdFor } from '../../../shared/runtime/message-store.js';
 import { uniqueId, waitForIdle } from '../../support/local.js';
 import { messagingStack } from './stack.js';
 
@@ -42,6 +43,7 @@ describe('subscription topics: the preference page and one-click per topic', () 
       addresses: (recipient) => ({ addresses: [String(recipient.traits.email)] }),
       send: async () => ({ providerMessageId: uniqueId('ses') }),
     };
+    const records = memoryRuntimeStore();
     const outcome = await sendThroughGateway(
       {
         channel: 'email',
@@ -59,7 +61,8 @@ describe('subscription topics: the preference page and one-click per topic', () 
       },
       email,
       {
-        store: new MemoryMessagingStore(),
+        store: new MemoryMessagingStore(records),
+        messages: records,
         clock: new ManualClock(Date.now()),
         policy: async () => (await stack.api.get('/messaging/policy')).body,
         messageIdFor,

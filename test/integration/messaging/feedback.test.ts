@@ -8,8 +8,8 @@ import { endUserMessagingSms } from '../../../shared/channels/sms/sender.js';
 import { ManualClock } from '../../../shared/clock.js';
 import { DynamoMessagingStore } from '../../../shared/messaging/dynamodb.js';
 import { type GatewayRequest, sendThroughGateway } from '../../../shared/messaging/gateway.js';
+import { messageIdFor } from '../../../shared/runtime/message-store.js';
 import { getJourneyStats } from '../../../shared/runtime/queries.js';
-import { messageIdFor } from '../../../shared/runtime/send-once.js';
 import { dynamoRuntimeStore } from '../../../shared/runtime/store.js';
 import { createDocumentClient } from '../../../shared/store/dynamodb.js';
 import { journeysTable, profilesTable, tableName } from '../../../shared/store/tables.js';
@@ -49,6 +49,7 @@ after(() => {
 
 const deps = () => ({
   store,
+  messages: runtime,
   clock: new ManualClock(Date.now()),
   policy: async () => ({ frequencyCaps: [], topics: [] }),
   messageIdFor,
@@ -143,7 +144,8 @@ describe('push: a device token the platform rejects', () => {
       summary: (content) => content.title,
     });
     const first = await sendThroughGateway(request(), push, deps());
-    assert.equal(first.outcome === 'sent' && first.recipients, 2);
+    // `recipients`: the devices that took it (the rejected token did not).
+    assert.equal(first.outcome === 'sent' && first.recipients, 1);
     const [suppression] = await store.suppressions([
       { channel: 'push', address: `android:${dead}` },
       { channel: 'push', address: `android:${good}` },
