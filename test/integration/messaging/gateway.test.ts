@@ -72,6 +72,11 @@ function request(profileId: string, overrides: Partial<GatewayRequest<string>> =
   };
 }
 
+/** The gateway's dependencies on DynamoDB Local, with this clock and policy. */
+function gatewayDeps(clock: ManualClock, policy: MessagingPolicy) {
+  return { store, messages, clock, policy: async () => policy, messageIdFor };
+}
+
 const capTwoPerDay: MessagingPolicy = { frequencyCaps: [{ channel: 'any', max: 2, per: 'P1D' }], topics: [] };
 
 describe('send gateway on DynamoDB Local', () => {
@@ -79,7 +84,7 @@ describe('send gateway on DynamoDB Local', () => {
     const profileId = randomUUID();
     const clock = new ManualClock(Date.parse('2026-12-01T12:00:00Z'));
     const { adapter, sent } = recordingAdapter();
-    const deps = { store, clock, policy: async () => capTwoPerDay, messageIdFor, messages };
+    const deps = gatewayDeps(clock, capTwoPerDay);
     const traits = { phone: '+33612345678' };
     const outcomes = await Promise.all(
       Array.from({ length: 20 }, () =>
@@ -108,7 +113,7 @@ describe('send gateway on DynamoDB Local', () => {
     const profileId = randomUUID();
     const clock = new ManualClock(Date.parse('2026-12-01T12:00:00Z'));
     const { adapter } = recordingAdapter();
-    const deps = { store, clock, policy: async () => capTwoPerDay, messageIdFor, messages };
+    const deps = gatewayDeps(clock, capTwoPerDay);
     const traits = { phone: '+33612345679', unsubscribed: true };
     for (let i = 0; i < 4; i++) {
       const outcome = await sendThroughGateway(
@@ -125,13 +130,7 @@ describe('send gateway on DynamoDB Local', () => {
     const profileId = randomUUID();
     const clock = new ManualClock(Date.parse('2026-12-01T12:00:00Z'));
     const { adapter, sent } = recordingAdapter();
-    const deps = {
-      store,
-      clock,
-      policy: async () => ({ frequencyCaps: [], topics: [] }),
-      messageIdFor,
-      messages,
-    };
+    const deps = gatewayDeps(clock, { frequencyCaps: [], topics: [] });
     const once = request(profileId);
     const [a, b] = await Promise.all([
       sendThroughGateway(once, adapter, deps),
@@ -161,13 +160,7 @@ describe('send gateway on DynamoDB Local', () => {
           })
         : undefined,
     );
-    const deps = {
-      store,
-      clock,
-      policy: async () => ({ frequencyCaps: [], topics: [] }),
-      messageIdFor,
-      messages,
-    };
+    const deps = gatewayDeps(clock, { frequencyCaps: [], topics: [] });
     const traits = { phone };
     const first = await sendThroughGateway(
       request(profileId, { recipient: { profileId, traits } }),
@@ -196,13 +189,7 @@ describe('send gateway on DynamoDB Local', () => {
     const clock = new ManualClock(Date.parse('2026-12-01T22:30:00Z')); // 07:30 in Tokyo, 23:30 in Paris
     const { adapter, sent } = recordingAdapter();
     const quiet = { start: '21:00', end: '08:00', fallbackTimezone: 'UTC', action: 'hold' as const };
-    const deps = {
-      store,
-      clock,
-      policy: async () => ({ frequencyCaps: [], topics: [], quietHours: quiet }),
-      messageIdFor,
-      messages,
-    };
+    const deps = gatewayDeps(clock, { frequencyCaps: [], topics: [], quietHours: quiet });
     const paris = randomUUID();
     const held = await sendThroughGateway(
       request(paris, {
@@ -257,13 +244,7 @@ describe('send gateway on DynamoDB Local', () => {
     const clock = new ManualClock(Date.parse('2026-12-01T12:00:00Z'));
     let renders = 0;
     const { adapter } = recordingAdapter();
-    const deps = {
-      store,
-      clock,
-      policy: async () => ({ frequencyCaps: [], topics: [] }),
-      messageIdFor,
-      messages,
-    };
+    const deps = gatewayDeps(clock, { frequencyCaps: [], topics: [] });
     const id = randomUUID();
     const render = async () => {
       renders++;

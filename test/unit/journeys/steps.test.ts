@@ -109,21 +109,24 @@ describe('message step (email, sms, push)', () => {
   });
 
   it('returns a skip with its reason and detail, and a hold with the instant to wait for (whole seconds)', async () => {
-    const skipped = fakes({ outcome: 'skipped', reason: 'no_address', detail: 'no email address' });
-    assert.deepEqual(await runMessage(step(node), skipped.deps), {
-      outcome: 'skipped',
-      reason: 'no_address',
-      detail: 'no email address',
-      next: 'vip',
-      until: '2026-01-01T00:00:00Z',
-    });
-    const held = fakes({ outcome: 'held', until: '2026-01-01T08:00:00.000Z', reason: 'quiet_hours' });
-    assert.deepEqual(await runMessage(step(node), held.deps), {
-      outcome: 'held',
-      reason: 'quiet_hours',
-      next: 'vip',
-      until: '2026-01-01T08:00:00Z',
-    });
+    const cases: [SendOutcome, Record<string, unknown>][] = [
+      [
+        { outcome: 'skipped', reason: 'no_address', detail: 'no email address' },
+        {
+          outcome: 'skipped',
+          reason: 'no_address',
+          detail: 'no email address',
+          until: '2026-01-01T00:00:00Z',
+        },
+      ],
+      [
+        { outcome: 'held', until: '2026-01-01T08:00:00.000Z', reason: 'quiet_hours' },
+        { outcome: 'held', reason: 'quiet_hours', until: '2026-01-01T08:00:00Z' },
+      ],
+    ];
+    for (const [outcome, expected] of cases) {
+      assert.deepEqual(await runMessage(step(node), fakes(outcome).deps), { ...expected, next: 'vip' });
+    }
   });
 
   it('asks for the best send time on the first visit only, not when the node runs again after a hold', async () => {
