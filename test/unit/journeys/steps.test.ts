@@ -55,8 +55,8 @@ describe('message step (email, sms, push)', () => {
         asked.push({ message, variables });
         return outcome;
       },
-      unsubscribeUrl: (profileId, topic) =>
-        `https://u.example.com/?p=${profileId}${topic ? `&topic=${topic}` : ''}`,
+      unsubscribeUrl: (profileId, message, topic) =>
+        `https://u.example.com/?p=${profileId}&n=${message.nodeId}${topic ? `&topic=${topic}` : ''}`,
     };
     return { deps, asked };
   };
@@ -84,7 +84,7 @@ describe('message step (email, sms, push)', () => {
           },
           event: { cartId: 'c-9', price: 10 },
           journey: { id: 'cart-recovery', version: 2 },
-          unsubscribe_url: 'https://u.example.com/?p=p1',
+          unsubscribe_url: 'https://u.example.com/?p=p1&n=n1',
         },
       },
     ]);
@@ -105,7 +105,7 @@ describe('message step (email, sms, push)', () => {
       topic: 'deals',
       heldOut: true,
     });
-    assert.equal(other.asked[0]!.variables.unsubscribe_url, 'https://u.example.com/?p=p1&topic=deals');
+    assert.equal(other.asked[0]!.variables.unsubscribe_url, 'https://u.example.com/?p=p1&n=n1&topic=deals');
   });
 
   it('returns a skip with its reason and detail, and a hold with the instant to wait for (whole seconds)', async () => {
