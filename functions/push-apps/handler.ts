@@ -5,14 +5,14 @@ import {
   type PlatformApplicationRequest,
   provisionPlatformApplication,
 } from '../../shared/channels/push/applications.js';
-import { createLogger } from '../../shared/log.js';
+import { edgeLogger } from '../config.js';
 
 /**
  * The CloudFormation custom resource `Custom::CairnPushApplication` (infra/aws/parts/messaging.ts):
  * keeps one SNS platform application, its credentials read from Secrets Manager here, and answers
  * CloudFormation at the presigned ResponseURL. Logs name the request, never the secret.
  */
-const log = createLogger({ component: 'push-apps' });
+const log = edgeLogger({ component: 'push-apps' });
 let clients: { sns: SNSClient; secrets: SecretsManagerClient } | undefined;
 
 export async function handler(event: CloudFormationCustomResourceEvent): Promise<void> {
