@@ -7,7 +7,7 @@ import {
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { notErased, ProfileErasedError } from '../runtime/erased.js';
-import { messageClaimPut, messageKey } from '../runtime/message-store.js';
+import { type MessageStatus, messageClaimPut, messageKey } from '../runtime/message-store.js';
 import type { SuppressionReason } from './channel.js';
 import { emptySendLog, type SendLog } from './frequency.js';
 import type { ClaimOutcome, ClaimRequest, MessagingStore } from './gateway.js';
@@ -86,15 +86,15 @@ export class DynamoMessagingStore implements MessagingStore {
             )
           ).Item ??
           {};
+        const providerMessageId = stringAttribute(existing, 'providerMessageId');
+        const reason = stringAttribute(existing, 'reason');
         return {
           claimed: false,
           why: 'duplicate',
           existing: {
-            status: (existing.status as never) ?? 'sending',
-            ...(typeof existing.providerMessageId === 'string' && {
-              providerMessageId: existing.providerMessageId,
-            }),
-            ...(typeof existing.reason === 'string' && { reason: existing.reason }),
+            status: (stringAttribute(existing, 'status') as MessageStatus | undefined) ?? 'sending',
+            ...(providerMessageId && { providerMessageId }),
+            ...(reason && { reason }),
           },
         };
       }
@@ -168,4 +168,15 @@ export class DynamoMessagingStore implements MessagingStore {
       }),
     );
   }
+}
+
+/**
+ * A string attribute of an item. The item a cancelled transaction returns
+ * (`ReturnValuesOnConditionCheckFailure`) is not unmarshalled by the document client: `{ S: … }`.
+ */
+function stringAttribute(item: Record<string, unknown>, name: string): string | undefined {
+  const value = item[name];
+  if (typeof value === 'string') return value;
+  const wrapped = value && typeof value === 'object' ? (value as { S?: unknown }).S : undefined;
+  return typeof wrapped === 'string' ? wrapped : undefined;
 }

@@ -29,6 +29,8 @@ export function profileAccess(options: {
         ...(profile.stage !== undefined && { stage: profile.stage }),
         ...(profile.scores !== undefined && { scores: profile.scores }),
         ...(profile.memberOf && { memberOf: profile.memberOf }),
+        // Push devices (context.device): where a push node sends.
+        ...(profile.devices?.length && { devices: profile.devices }),
       } as never;
     },
 

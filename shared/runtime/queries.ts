@@ -33,7 +33,25 @@ export interface NodeStats {
   timedOut?: number;
   /** split: per branch (its `name`, else its target node); branch: per case target and `default`. */
   branches?: Record<string, number>;
+  /** Message nodes: skipped messages by the gateway's reason. */
+  skippedBy?: Record<string, number>;
+  /** Message nodes: holds (quiet hours, send time) in all, and by reason; a held customer is `waiting`. */
+  held?: number;
+  heldBy?: Record<string, number>;
+  /** sms: billed parts of the texts sent. */
+  parts?: number;
 }
+
+/** The reasons `skippedBy` always lists (zeros until they move), and `heldBy`'s. */
+const skippedByReasons = [
+  'frequency_cap',
+  'quiet_hours',
+  'unsubscribed',
+  'suppressed',
+  'no_consent',
+  'no_address',
+];
+const heldByReasons = ['quiet_hours', 'send_time'];
 
 export interface JourneyStats {
   journeyId: string;
@@ -76,6 +94,10 @@ export async function getJourneyStats(
       const shown = node && nodeModule(node.type).stats;
       for (const counter of shown?.counters ?? []) (stats as unknown as Record<string, number>)[counter] = 0;
       if (shown?.branchLabel) stats.branches = {};
+      if (node && nodeModule(node.type).channel) {
+        stats.skippedBy = Object.fromEntries(skippedByReasons.map((reason) => [reason, 0]));
+        stats.heldBy = Object.fromEntries(heldByReasons.map((reason) => [reason, 0]));
+      }
       setOwn(nodes, nodeId, stats);
     }
     return stats;
@@ -92,7 +114,13 @@ export async function getJourneyStats(
     const counter = rest.pop()!;
     const nodeId = rest.join('|');
     const stats = nodeStats(nodeId);
-    if (counter.startsWith('branch:')) {
+    const byReason = /^(skipped|held):(.+)$/.exec(counter);
+    if (byReason) {
+      const field = byReason[1] === 'skipped' ? 'skippedBy' : 'heldBy';
+      const map = stats[field] ?? {};
+      stats[field] = map;
+      setOwn(map, byReason[2]!, (ownValue(map, byReason[2]!) ?? 0) + value);
+    } else if (counter.startsWith('branch:')) {
       const label = branchLabel(journey, nodeId, counter.slice('branch:'.length));
       stats.branches ??= {};
       setOwn(stats.branches, label, (ownValue(stats.branches, label) ?? 0) + value);

@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { localTime } from '../../../shared/journeys/timezone.js';
+import { assertNodesAddUp } from '../../support/stats.js';
+import { journeyId, journeyTestKit } from '../journeys/support.js';
+
+/**
+ * sms and push nodes through the send gateway on the local stack, in real journeys: parts, two
+ * devices, a frequency cap on one channel, quiet hours `hold` as a Wait of the execution, bad
+ * input skipped with its reason, and the stats (skippedBy, held) adding up.
+ */
+
+type Kit = Awaited<ReturnType<typeof journeyTestKit>>;
+let kit: Kit;
+let policyBefore: unknown;
+
+before(async () => {
+  kit = await journeyTestKit();
+  policyBefore = (await kit.api.get('/messaging/policy')).body;
+});
+
+after(async () => {
+  // The policy is global to the shared stack: put back what other tests expect.
+  await kit.api.put('/messaging/policy', policyBefore);
+});
+
+describe('sms and push nodes through the gateway', () => {
+  it('sends, holds for quiet hours (a Wait, then sent), caps per channel, skips bad addresses; stats add up', async () => {
+    const id = journeyId('msgn');
+    // Quiet hours for push only, now in Tokyo and not in the fallback zone (other tests' customers).
+    const now = await kit.clockNow();
+    const tokyo = localTime(now, 'Asia/Tokyo');
+    const pad = (n: number) => String(n).padStart(2, '0');
+    const start = `${pad(tokyo.hour)}:00`;
+    const end = `${pad((tokyo.hour + 2) % 24)}:00`;
+    const put = await kit.api.put('/messaging/policy', {
+      frequencyCaps: [{ channel: 'sms', max: 1, per: 'P1D' }],
+      quietHours: { start, end, fallbackTimezone: 'America/New_York', action: 'hold', channels: ['push'] },
+    });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+
+    await kit.api.put(`/templates/${id}-sms`, {
+      channel: 'sms',
+      text: 'Hi {{ profile.firstName }} ✓ your cart {{ event.cartId }} is waiting for you, come back soon: it is kept for three more days!',
+    });
+    await kit.api.put(`/templates/${id}-push`, {
+      channel: 'push',
+      title: 'Hello {{ profile.firstName }}',
+      body: 'Your cart',
+      data: { cart: '{{ event.cartId }}' },
+    });
+    await kit.publish({
+      id,
+      trigger: { event: `Cart ${id}` },
+      reentry: 'always',
+      start: 'text',
+      nodes: {
+        text: { type: 'sms', template: `${id}-sms`, next: 'buzz' },
+        buzz: { type: 'push', template: `${id}-push`, next: 'done' },
+        done: { type: 'exit' },
+      },
+    });
+
+    const ann = `ann-${id}`;
+    await kit.identify(ann, { firstName: 'Ann', phone: '+33612345678', timezone: 'Asia/Tokyo' });
+    for (const token of ['tok-a', 'tok-b'])
+      await kit.track(
+        ann,
+        `Seen ${id}`,
+        {},
+        { context: { device: { token: `${token}-${id}`, type: 'ios' } } },
+      );
+    await kit.identify(`bad-${id}`, { firstName: 'Bo', phone: '06 12 34 56 78' });
+    await kit.track(ann, `Cart ${id}`, { cartId: 'c1' });
+    await kit.track(`bad-${id}`, `Cart ${id}`, { cartId: 'c2' });
+    await kit.track(`none-${id}`, `Cart ${id}`, { cartId: 'c3' });
+    // Ann again the same day: the sms cap (1 per P1D) skips the text.
+    await kit.track(ann, `Cart ${id}`, { cartId: 'c4' });
+
+    const sms = (await kit.outbox(id)).filter((m) => (m as { channel?: string }).channel === 'sms');
+    assert.equal(sms.length, 1);
+    const text = sms[0] as unknown as { to: string; text: string; parts: number; encoding: string };
+    assert.equal(text.to, '+33612345678');
+    assert.match(text.text, /^Hi Ann ✓ your cart c1/);
+    assert.deepEqual([text.encoding, text.parts], ['UCS-2', 2]);
+
+    let stats = await kit.stats(id);
+    assert.equal(stats.nodes.text.sent, 1);
+    assert.equal(stats.nodes.text.parts, 2);
+    assert.equal(stats.nodes.text.skipped, 3);
+    assert.equal(stats.nodes.text.skippedBy.no_address, 2);
+    assert.equal(stats.nodes.text.skippedBy.frequency_cap, 1);
+    // Ann's two pushes are held (quiet in Tokyo); the others have no device.
+    assert.equal(stats.nodes.buzz.held, 2);
+    assert.equal(stats.nodes.buzz.heldBy.quiet_hours, 2);
+    assert.equal(stats.nodes.buzz.waiting, 2);
+    assert.equal(stats.nodes.buzz.skippedBy.no_address, 2);
+    assertNodesAddUp(stats, 'while held');
+    assert.equal(
+      (await kit.outbox(id)).filter((m) => (m as { channel?: string }).channel === 'push').length,
+      0,
+    );
+
+    await kit.advance('PT2H');
+    const pushes = (await kit.outbox(id)).filter((m) => (m as { channel?: string }).channel === 'push');
+    // Two executions × two devices.
+    assert.equal(pushes.length, 4);
+    assert.deepEqual(new Set(pushes.map((m) => m.to)), new Set([`tok-a-${id}`, `tok-b-${id}`]));
+    assert.equal((pushes[0] as unknown as { title: string }).title, 'Hello Ann');
+    stats = await kit.stats(id);
+    assert.equal(stats.nodes.buzz.sent, 2);
+    assert.equal(stats.nodes.buzz.waiting, 0);
+    assert.equal(stats.nodes.done.completed, 4);
+    assertNodesAddUp(stats, 'after the hold');
+
+    const messages = await kit.api.get(`/messages?profileId=${await kit.profileId(ann)}&journeyId=${id}`);
+    const channels = messages.body.messages.map((m: { channel: string }) => m.channel).sort();
+    assert.deepEqual(channels, ['push', 'push', 'sms']);
+    const pushRecord = messages.body.messages.find((m: { channel: string }) => m.channel === 'push');
+    assert.equal(pushRecord.recipients, 2);
+  });
+
+  it('refuses an unknown topic and a template of another channel, with paths', async () => {
+    const id = journeyId('msgv');
+    await kit.api.put(`/templates/${id}-sms`, { channel: 'sms', text: 'hi' });
+    const out = await kit.api.put(`/journeys/${id}`, {
+      name: id,
+      trigger: { event: `V ${id}` },
+      start: 'a',
+      nodes: {
+        a: { type: 'push', template: `${id}-sms`, topic: 'no-such-topic', next: 'done' },
+        done: { type: 'exit' },
+      },
+    });
+    assert.equal(out.status, 400);
+    const paths = out.body.error.details.issues.map((i: { path: unknown[] }) => i.path.join('.'));
+    assert.ok(paths.includes('nodes.a.template'), JSON.stringify(out.body));
+    assert.ok(paths.includes('nodes.a.topic'), JSON.stringify(out.body));
+  });
+});
