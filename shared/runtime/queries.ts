@@ -2,6 +2,7 @@ import { ownValue, setOwn } from '../dictionary.js';
 import { ValidationError } from '../errors.js';
 import { nodeModule } from '../journeys/nodes/index.js';
 import type { Journey } from '../journeys/schema.js';
+import { holdReasons, skipReasons } from '../messaging/gateway.js';
 import type { MessageRecord } from './message-store.js';
 import type { RuntimeStore } from './store.js';
 import type { TimelineEntry } from './timeline-store.js';
@@ -42,16 +43,8 @@ export interface NodeStats {
   parts?: number;
 }
 
-/** The reasons `skippedBy` always lists (zeros until they move), and `heldBy`'s. */
-const skippedByReasons = [
-  'frequency_cap',
-  'quiet_hours',
-  'unsubscribed',
-  'suppressed',
-  'no_consent',
-  'no_address',
-];
-const heldByReasons = ['quiet_hours', 'send_time'];
+/** The reasons `skippedBy` always lists (zeros until they move; a holdout is not the gateway's doing). */
+const skippedByReasons = skipReasons.filter((reason) => reason !== 'holdout');
 
 export interface JourneyStats {
   journeyId: string;
@@ -96,7 +89,7 @@ export async function getJourneyStats(
       if (shown?.branchLabel) stats.branches = {};
       if (node && nodeModule(node.type).channel) {
         stats.skippedBy = Object.fromEntries(skippedByReasons.map((reason) => [reason, 0]));
-        stats.heldBy = Object.fromEntries(heldByReasons.map((reason) => [reason, 0]));
+        stats.heldBy = Object.fromEntries(holdReasons.map((reason) => [reason, 0]));
       }
       setOwn(nodes, nodeId, stats);
     }

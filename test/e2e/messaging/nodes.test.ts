@@ -49,17 +49,12 @@ describe('sms and push nodes through the gateway', () => {
       body: 'Your cart',
       data: { cart: '{{ event.cartId }}' },
     });
-    await kit.publish({
-      id,
-      trigger: { event: `Cart ${id}` },
-      reentry: 'always',
-      start: 'text',
-      nodes: {
-        text: { type: 'sms', template: `${id}-sms`, next: 'buzz' },
-        buzz: { type: 'push', template: `${id}-push`, next: 'done' },
-        done: { type: 'exit' },
-      },
-    });
+    const nodes = {
+      text: { type: 'sms', template: `${id}-sms`, next: 'buzz' },
+      buzz: { type: 'push', template: `${id}-push`, next: 'done' },
+      done: { type: 'exit' },
+    };
+    await kit.publish({ id, trigger: { event: `Cart ${id}` }, reentry: 'always', start: 'text', nodes });
 
     const ann = `ann-${id}`;
     await kit.identify(ann, { firstName: 'Ann', phone: '+33612345678', timezone: 'Asia/Tokyo' });
