@@ -12,7 +12,7 @@ import { ChannelSendError } from '../../../shared/messaging/channel.js';
 import { MemoryMessagingStore } from '../../../shared/messaging/memory.js';
 import { openPolicy } from '../../../shared/messaging/policy.js';
 import { memoryRuntimeStore } from '../../../shared/runtime/memory.js';
-import { stepDeltas } from '../../../shared/runtime/stats.js';
+import { stepDeltas, stopDeltas } from '../../../shared/runtime/stats.js';
 import { statAttribute } from '../../../shared/runtime/stats-store.js';
 import { runStep, type StepDeps } from '../../../shared/runtime/step.js';
 
@@ -347,5 +347,36 @@ describe('step: counters for nodes passed without a step', () => {
     );
     assert.equal(afterTimeout['node|bought|timedOut'], 1);
     assert.equal(afterTimeout['node|bought|waiting'], -1);
+  });
+
+  it('a held message waits in its node; its Task run again leaves the wait without entering twice; a stop while held exits it', () => {
+    const fromPause = { nodeId: 'pause', outcome: 'x', next: 'mail' };
+    const held = counts(
+      stepDeltas(journey, request('mail', {}, fromPause), {
+        outcome: 'held',
+        reason: 'quiet_hours',
+        next: 'ab',
+        until: '2026-01-01T08:00:00Z',
+      }),
+    );
+    assert.equal(held['node|mail|entered'], 1);
+    assert.equal(held['node|mail|waiting'], 1);
+    assert.equal(held['node|mail|held'], 1);
+    assert.equal(held['node|mail|held:quiet_hours'], 1);
+    assert.equal(held['node|ab|entered'], undefined, 'nothing after the node is entered while held');
+    const rerun = counts(
+      stepDeltas(journey, request('mail', {}, { nodeId: 'mail', outcome: 'held', next: 'ab' }), {
+        outcome: 'skipped',
+        reason: 'frequency_cap',
+        next: 'ab',
+      }),
+    );
+    assert.equal(rerun['node|mail|entered'], undefined);
+    assert.equal(rerun['node|mail|waiting'], -1);
+    assert.equal(rerun['node|mail|skipped'], 1);
+    assert.equal(rerun['node|mail|skipped:frequency_cap'], 1);
+    assert.equal(rerun['node|ab|entered'], 1);
+    const stopped = counts(stopDeltas(journey, 'p1', 'mail', ['mail.sent', 'mail.hold']));
+    assert.deepEqual(stopped, { 'node|mail|waiting': -1, 'node|mail|exited': 1 });
   });
 });
