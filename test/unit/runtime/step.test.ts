@@ -351,26 +351,21 @@ describe('step: counters for nodes passed without a step', () => {
 
   it('a held message waits in its node; its Task run again leaves the wait without entering twice; a stop while held exits it', () => {
     const fromPause = { nodeId: 'pause', outcome: 'x', next: 'mail' };
-    const held = counts(
-      stepDeltas(journey, request('mail', {}, fromPause), {
-        outcome: 'held',
-        reason: 'quiet_hours',
-        next: 'ab',
-        until: '2026-01-01T08:00:00Z',
-      }),
-    );
+    const holdResult = {
+      outcome: 'held',
+      reason: 'quiet_hours',
+      next: 'ab',
+      until: '2026-01-01T08:00:00Z',
+    } as const;
+    const held = counts(stepDeltas(journey, request('mail', {}, fromPause), holdResult));
     assert.equal(held['node|mail|entered'], 1);
     assert.equal(held['node|mail|waiting'], 1);
     assert.equal(held['node|mail|held'], 1);
     assert.equal(held['node|mail|held:quiet_hours'], 1);
     assert.equal(held['node|ab|entered'], undefined, 'nothing after the node is entered while held');
-    const rerun = counts(
-      stepDeltas(journey, request('mail', {}, { nodeId: 'mail', outcome: 'held', next: 'ab' }), {
-        outcome: 'skipped',
-        reason: 'frequency_cap',
-        next: 'ab',
-      }),
-    );
+    const capped = { outcome: 'skipped', reason: 'frequency_cap', next: 'ab' } as const;
+    const afterHold = { nodeId: 'mail', outcome: 'held', next: 'ab' };
+    const rerun = counts(stepDeltas(journey, request('mail', {}, afterHold), capped));
     assert.equal(rerun['node|mail|entered'], undefined);
     assert.equal(rerun['node|mail|waiting'], -1);
     assert.equal(rerun['node|mail|skipped'], 1);
