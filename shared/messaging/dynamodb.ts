@@ -7,7 +7,7 @@ import {
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { notErased, ProfileErasedError } from '../runtime/erased.js';
-import { type MessageStatus, messageClaimPut, messageKey } from '../runtime/message-store.js';
+import { type MessageStatus, messageClaimWrite, messageKey } from '../runtime/message-store.js';
 import type { SuppressionReason } from './channel.js';
 import { emptySendLog, type SendLog } from './frequency.js';
 import type { ClaimOutcome, ClaimRequest, MessagingStore } from './gateway.js';
@@ -21,8 +21,8 @@ export interface DynamoMessagingStoreOptions {
 }
 
 /**
- * The gateway's store on DynamoDB. `claim` is ONE TransactWriteItems: put the message record
- * (unless one exists that is not `retry`), replace the send log if its version is still the one
+ * The gateway's store on DynamoDB. `claim` is ONE TransactWriteItems: write the message record
+ * (unless one exists that is not `retry` or `held`), replace the send log if its version is still the one
  * read, check each address has no suppression item, and check the profile was not erased. A
  * cancelled transaction says which part failed (`CancellationReasons`, in request order).
  */
@@ -33,7 +33,12 @@ export class DynamoMessagingStore implements MessagingStore {
     const { client, profilesTable, journeysTable } = this.options;
     const { record } = request;
     const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
-      { Put: { ...messageClaimPut(journeysTable, record), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } },
+      {
+        Update: {
+          ...messageClaimWrite(journeysTable, record),
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      },
     ];
     if (request.sendLog) {
       const { expected, next } = request.sendLog;

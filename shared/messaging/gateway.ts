@@ -20,7 +20,13 @@
 import type { Clock } from '../clock.js';
 import { isoAt } from '../clock.js';
 import { TransientStepError } from '../journeys/execution.js';
-import type { MessageRecord, MessageStatus, MessageStore } from '../runtime/message-store.js';
+import type {
+  MessageChange,
+  MessageIdentity,
+  MessageRecord,
+  MessageStatus,
+  MessageStore,
+} from '../runtime/message-store.js';
 import { type ChannelAdapter, ChannelSendError, type Recipient, type SuppressionReason } from './channel.js';
 import { consentSkipReason } from './consent.js';
 import { claimSend as claimSendSlot, emptySendLog, type SendLog } from './frequency.js';
@@ -48,8 +54,17 @@ export const skipReasons: readonly SkipReason[] = [
 
 export type GatewayOutcome =
   | { outcome: 'sent'; messageId: string; recipients: number; parts?: number; sent?: SentRecord }
-  | { outcome: 'skipped'; reason: SkipReason; detail?: string }
-  | { outcome: 'held'; until: string; reason: HoldReason };
+  | { outcome: 'skipped'; reason: SkipReason; detail?: string; record?: MessageWrite }
+  | { outcome: 'held'; until: string; reason: HoldReason; record?: MessageWrite };
+
+/**
+ * The record of a message held or skipped before any claim (status `held` / `skipped`, with the
+ * reason), left for the step's one final write like `sent`: no request of its own.
+ */
+export interface MessageWrite {
+  key: { executionName: string; nodeId: string };
+  change: MessageChange;
+}
 
 /** Why a message waits: the quiet window, or the customer's best send time. */
 export type HoldReason = 'quiet_hours' | 'send_time';
@@ -141,6 +156,58 @@ export async function sendThroughGateway<Content>(
   deps: GatewayDeps,
   knownSendLog?: SendLog,
 ): Promise<GatewayOutcome> {
+  const outcome = await decideAndSend(request, adapter, deps, knownSendLog);
+  if ('recorded' in outcome) {
+    const { recorded: _recorded, ...skipped } = outcome;
+    return skipped;
+  }
+  if (outcome.outcome === 'sent' || outcome.reason === 'holdout') return outcome;
+  // Held or skipped before the claim wrote a record (or after a hold wrote one): the record with the
+  // same history as a sent one. A holdout customer gets no message at all, so no record.
+  const at = isoAt(deps.clock);
+  const identity: MessageIdentity = {
+    profileId: request.recipient.profileId,
+    executionName: request.executionName,
+    nodeId: request.nodeId,
+    journeyId: request.journeyId,
+    journeyVersion: request.journeyVersion,
+    messageId: deps.messageIdFor(request.executionName, request.nodeId),
+    channel: request.channel,
+    templateId: request.templateId,
+    category: request.category,
+    ...(request.topic !== undefined && { topic: request.topic }),
+    createdAt: at,
+  };
+  const detail =
+    outcome.outcome === 'held'
+      ? `${outcome.reason} until ${outcome.until}`
+      : outcome.detail
+        ? `${outcome.reason}: ${outcome.detail}`
+        : outcome.reason;
+  const record: MessageWrite = {
+    key: { executionName: request.executionName, nodeId: request.nodeId },
+    // Only over nothing or a hold: a record that went further (a retried step) is left as it is.
+    change: {
+      status: outcome.outcome,
+      at,
+      reason: outcome.reason,
+      detail,
+      ifStatusIn: ['held'],
+      create: identity,
+    },
+  };
+  return { ...outcome, record };
+}
+
+type Decision = GatewayOutcome | (Extract<GatewayOutcome, { outcome: 'skipped' }> & { recorded: true });
+
+/** Steps 1-8 (the module comment); a skip whose record the claim or the send already wrote says `recorded`. */
+async function decideAndSend<Content>(
+  request: GatewayRequest<Content>,
+  adapter: ChannelAdapter<Content>,
+  deps: GatewayDeps,
+  knownSendLog?: SendLog,
+): Promise<Decision> {
   if (request.heldOut) return { outcome: 'skipped', reason: 'holdout' };
   const { addresses, problem } = adapter.addresses(request.recipient);
   if (addresses.length === 0)
@@ -204,7 +271,11 @@ export async function sendThroughGateway<Content>(
       if (claim.existing.status === 'failed')
         throw new ChannelSendError(claim.existing.reason ?? 'failed', { retryable: false });
       if (claim.existing.status === 'skipped')
-        return { outcome: 'skipped', reason: (claim.existing.reason as SkipReason) ?? 'suppressed' };
+        return {
+          outcome: 'skipped',
+          reason: (claim.existing.reason as SkipReason) ?? 'suppressed',
+          recorded: true,
+        };
       return { outcome: 'sent', messageId: claim.existing.providerMessageId || messageId, recipients: 0 };
     }
     if (claim.why === 'suppressed') {
@@ -219,7 +290,7 @@ export async function sendThroughGateway<Content>(
   let first: { providerMessageId: string } | undefined;
   let parts = 0;
   let accepted = 0;
-  let lastError: ChannelSendError | undefined;
+  const errors: ChannelSendError[] = [];
   for (const to of liveAddresses) {
     try {
       const result = await adapter.send({
@@ -240,7 +311,7 @@ export async function sendThroughGateway<Content>(
     } catch (error) {
       if (!(error instanceof ChannelSendError)) throw error;
       if (error.suppress) await deps.store.suppress(request.channel, to, error.suppress, isoAt(deps.clock));
-      lastError = error;
+      errors.push(error);
     }
   }
   if (first) {
@@ -262,7 +333,13 @@ export async function sendThroughGateway<Content>(
       },
     };
   }
-  const error = lastError ?? new ChannelSendError('no address accepted the message', { retryable: false });
+  // No address took it. Only when every one of them is dead is it a skip: a device that failed for
+  // another reason (a refused payload, an outage) makes it a failure, retryable ones first.
+  const error =
+    errors.find((e) => e.retryable) ??
+    errors.find((e) => !e.suppress) ??
+    errors[0] ??
+    new ChannelSendError('no address accepted the message', { retryable: false });
   if (error.suppress) {
     await deps.messages.updateMessage(key, {
       status: 'skipped',
@@ -270,7 +347,7 @@ export async function sendThroughGateway<Content>(
       reason: 'suppressed',
       detail: error.reason,
     });
-    return { outcome: 'skipped', reason: 'suppressed', detail: error.reason };
+    return { outcome: 'skipped', reason: 'suppressed', detail: error.reason, recorded: true };
   }
   await deps.messages.updateMessage(key, {
     status: error.retryable ? 'retry' : 'failed',

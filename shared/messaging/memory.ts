@@ -1,4 +1,4 @@
-import type { MessageRecord, MessageStore } from '../runtime/message-store.js';
+import { claimable, claimedRecord, type MessageRecord, type MessageStore } from '../runtime/message-store.js';
 import type { SuppressionReason } from './channel.js';
 import { emptySendLog, type SendLog } from './frequency.js';
 import type { ClaimOutcome, ClaimRequest, MessagingStore } from './gateway.js';
@@ -10,7 +10,8 @@ function recordMap(): Pick<MessageStore, 'claimMessage' | 'getMessage'> {
   const records = new Map<string, MessageRecord>();
   return {
     async claimMessage(record) {
-      records.set(`${record.executionName}/${record.nodeId}`, structuredClone(record));
+      const key = `${record.executionName}/${record.nodeId}`;
+      records.set(key, claimedRecord(records.get(key), record));
       return true;
     },
     async getMessage(executionName, nodeId) {
@@ -32,12 +33,12 @@ export class MemoryMessagingStore implements MessagingStore {
 
   async claim(request: ClaimRequest): Promise<ClaimOutcome> {
     const existing = await this.records.getMessage(request.record.executionName, request.record.nodeId);
-    if (existing && existing.status !== 'retry')
+    if (existing && !claimable(existing))
       return {
         claimed: false,
         why: 'duplicate',
         existing: {
-          status: existing.status as never,
+          status: existing.status,
           ...(existing.providerMessageId && { providerMessageId: existing.providerMessageId }),
           ...(existing.reason && { reason: existing.reason }),
         },

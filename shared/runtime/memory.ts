@@ -1,5 +1,5 @@
 import { ProfileErasedError } from './erased.js';
-import type { MessageRecord } from './message-store.js';
+import { claimable, claimedRecord, type MessageRecord } from './message-store.js';
 import { statAttribute } from './stats-store.js';
 import { type RuntimeStore, writeStepSeparately } from './store.js';
 import type { TimelineEntry } from './timeline-store.js';
@@ -128,8 +128,8 @@ export function memoryRuntimeStore(): MemoryRuntimeStore {
       if (erased.has(record.profileId)) throw new ProfileErasedError(record.profileId);
       const key = mkey(record.executionName, record.nodeId);
       const existing = messages.get(key);
-      if (existing && existing.status !== 'retry') return false;
-      messages.set(key, clone(record));
+      if (!claimable(existing)) return false;
+      messages.set(key, claimedRecord(existing, record));
       return true;
     },
     async getMessage(executionName, nodeId) {
@@ -146,9 +146,14 @@ export function memoryRuntimeStore(): MemoryRuntimeStore {
     },
     async updateMessage(key, change) {
       count('updateMessage');
-      const record = messages.get(mkey(key.executionName, key.nodeId)) as
+      let record = messages.get(mkey(key.executionName, key.nodeId)) as
         | (MessageRecord & { seen?: string[] })
         | undefined;
+      if (change.create) {
+        if (record && !change.ifStatusIn?.includes(record.status)) return undefined;
+        record ??= { ...clone(change.create), status: change.status, history: [] };
+        messages.set(mkey(key.executionName, key.nodeId), record);
+      }
       if (!record) return undefined;
       if (change.once && record.seen?.includes(change.status)) return undefined;
       if (!change.ifStatusIn || change.ifStatusIn.includes(record.status)) record.status = change.status;

@@ -75,13 +75,35 @@ export interface MessageChange {
   ifStatusIn?: MessageStatus[];
   /** Only once per status (feedback redelivered by SQS): undefined when seen before. */
   once?: boolean;
+  /**
+   * A message the gateway held or skipped before any claim: the record is created with these fields
+   * when absent (kept when it exists), and the change applies only when it is absent or its status is
+   * in `ifStatusIn`. No extra request: it is an item of the step's one final write.
+   */
+  create?: MessageIdentity;
 }
+
+/** What a message record is before anything happened to it: who, which journey node, which template. */
+export type MessageIdentity = Pick<
+  MessageRecord,
+  | 'profileId'
+  | 'executionName'
+  | 'nodeId'
+  | 'journeyId'
+  | 'journeyVersion'
+  | 'messageId'
+  | 'channel'
+  | 'templateId'
+  | 'category'
+  | 'topic'
+  | 'createdAt'
+>;
 
 /** Message records, one per (execution, node): what makes a send happen at most once. */
 export interface MessageStore {
   /**
-   * Conditional put of a new message record (or one left in `retry`); false when it exists.
-   * Throws ProfileErasedError when the profile was erased.
+   * Conditional write of a new message record (or of one left in `retry` or `held`, whose history it
+   * keeps); false when it exists otherwise. Throws ProfileErasedError when the profile was erased.
    */
   claimMessage(record: MessageRecord): Promise<boolean>;
   /** Messages of a journey, newest first, a page at a time (the `gsi1` index: a Query, not a Scan). */
@@ -117,16 +139,28 @@ export function messageWrite(table: string) {
       ':empty': [],
       ':seen': new Set([change.status]),
     };
+    const names: Record<string, string> = { '#h': 'history' };
     const conditions = ['attribute_exists(pk)'];
+    const statusIn = () => {
+      const placeholders = (change.ifStatusIn ?? []).map((status, i) => {
+        values[`:if${i}`] = status;
+        return `:if${i}`;
+      });
+      return `#s IN (${placeholders.join(', ')})`;
+    };
     if (setStatus) {
       sets.push('#s = :s');
       values[':s'] = change.status;
-      if (change.ifStatusIn) {
-        const names = change.ifStatusIn.map((_, i) => `:if${i}`);
-        change.ifStatusIn.forEach((status, i) => {
-          values[names[i]!] = status;
-        });
-        conditions.push(`#s IN (${names.join(', ')})`);
+      names['#s'] = 'status';
+      if (change.create) {
+        // Created when absent (a held or skipped message has no claim before it): its fields stay as first written.
+        const created = { ...journeyMessageIndexKeys(change.create), kind: 'message', ...change.create };
+        setFields({ names, values, sets }, created, 'c', true);
+        conditions[0] = change.ifStatusIn?.length
+          ? `(attribute_not_exists(pk) OR ${statusIn()})`
+          : 'attribute_not_exists(pk)';
+      } else if (change.ifStatusIn) {
+        conditions.push(statusIn());
       }
     }
     if (change.once) {
@@ -151,12 +185,30 @@ export function messageWrite(table: string) {
       Key: messageKey(key.executionName, key.nodeId),
       UpdateExpression: `SET ${sets.join(', ')} ADD seen :seen`,
       ConditionExpression: conditions.join(' AND '),
-      ExpressionAttributeNames: setStatus
-        ? { '#s': 'status', '#h': 'history' }
-        : ({ '#h': 'history' } as Record<string, string>),
+      ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
     };
   };
+}
+
+/** `SET` clauses for these attributes (undefined ones left out); `firstOnly`: kept when present. */
+function setFields(
+  expression: { names: Record<string, string>; values: Record<string, unknown>; sets: string[] },
+  fields: Record<string, unknown>,
+  prefix: string,
+  firstOnly: boolean,
+): void {
+  let i = 0;
+  for (const [field, value] of Object.entries(fields)) {
+    if (value === undefined) continue;
+    const name = `#${prefix}${i}`;
+    const placeholder = `:${prefix}${i++}`;
+    expression.names[name] = field;
+    expression.values[placeholder] = value;
+    expression.sets.push(
+      firstOnly ? `${name} = if_not_exists(${name}, ${placeholder})` : `${name} = ${placeholder}`,
+    );
+  }
 }
 
 /** The index of message records by journey (shared/store/tables.ts `gsi1`). */
@@ -182,22 +234,52 @@ function decodeCursor(cursor: string): Record<string, unknown> {
   throw new ValidationError([{ path: ['cursor'], message: 'cursor is not valid' }]);
 }
 
+/** Statuses a claim takes a record over from: a transient failure (`retry`), a hold that ended (`held`). */
+const claimableStatuses: readonly MessageStatus[] = ['retry', 'held'];
+
+/** Whether a claim may take over an existing record (what `messageClaimWrite`'s condition says). */
+export function claimable(existing: Pick<MessageRecord, 'status'> | undefined): boolean {
+  return !existing || claimableStatuses.includes(existing.status);
+}
+
+/** The record a claim leaves (in-memory stores): the claimed one, after the history of the one it took over. */
+export function claimedRecord(existing: MessageRecord | undefined, record: MessageRecord): MessageRecord {
+  const { reason: _reason, ...kept } = existing ?? record;
+  return structuredClone({
+    ...kept,
+    ...record,
+    createdAt: existing?.createdAt ?? record.createdAt,
+    history: [...(existing?.history ?? []), ...record.history],
+  });
+}
+
 /**
- * The conditional put that claims a send: a new record, or one a transient failure left in `retry`.
- * One definition for `claimMessage` and the send gateway's claim transaction (shared/messaging).
+ * The conditional write that claims a send: a new record, or one a transient failure left in `retry`
+ * or a hold left in `held` (its history is kept: `held`, then `sending`, …). An Update rather than a
+ * Put for that reason; one definition for `claimMessage` and the send gateway's claim transaction
+ * (shared/messaging).
  */
-export function messageClaimPut(table: string, record: MessageRecord) {
+export function messageClaimWrite(table: string, record: MessageRecord) {
+  const { history, createdAt, ...fields } = record;
+  const names: Record<string, string> = { '#h': 'history', '#s': 'status' };
+  const values: Record<string, unknown> = { ':h': history, ':empty': [] };
+  const sets = ['#h = list_append(if_not_exists(#h, :empty), :h)'];
+  const keep = { ...journeyMessageIndexKeys(record), createdAt };
+  const expression = { names, values, sets };
+  setFields(expression, { kind: 'message', ...fields }, 'f', false);
+  // A held record keeps its place in the journey's message index.
+  setFields(expression, keep, 'k', true);
+  const statuses = claimableStatuses.map((status, i) => {
+    values[`:claimable${i}`] = status;
+    return `:claimable${i}`;
+  });
   return {
     TableName: table,
-    Item: {
-      ...messageKey(record.executionName, record.nodeId),
-      ...journeyMessageIndexKeys(record),
-      kind: 'message',
-      ...record,
-    },
-    ConditionExpression: 'attribute_not_exists(pk) OR #s = :retry',
-    ExpressionAttributeNames: { '#s': 'status' },
-    ExpressionAttributeValues: { ':retry': 'retry' },
+    Key: messageKey(record.executionName, record.nodeId),
+    UpdateExpression: `SET ${sets.join(', ')} REMOVE reason`,
+    ConditionExpression: `attribute_not_exists(pk) OR #s IN (${statuses.join(', ')})`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
   };
 }
 
@@ -216,7 +298,7 @@ export function dynamoMessageStore(
         await client.send(
           new TransactWriteCommand({
             TransactItems: [
-              { Put: messageClaimPut(journeys, record) },
+              { Update: messageClaimWrite(journeys, record) },
               notErased(profiles, record.profileId),
             ],
           }),
@@ -288,7 +370,8 @@ export function dynamoMessageStore(
         if (!isConditionFailure(error)) throw error;
       }
       // Status moved on meanwhile (feedback arrived first): keep it, record the event in the history.
-      if (!change.ifStatusIn) return undefined;
+      // A held or skipped record (`create`) is only ever written whole: nothing when it moved on.
+      if (!change.ifStatusIn || change.create) return undefined;
       try {
         return await update(false);
       } catch (error) {

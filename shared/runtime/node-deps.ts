@@ -163,7 +163,9 @@ export function nodeDeps(
           messageIdFor,
         },
       );
-      if (outcome.outcome === 'sent' && outcome.sent) pending.message = outcome.sent;
+      // The record's status (sent, held, skipped) goes with the step's one final write.
+      const record = outcome.outcome === 'sent' ? outcome.sent : outcome.record;
+      if (record) pending.message = record;
       return outcome;
     },
 

@@ -3,6 +3,7 @@ import { ValidationError } from '../errors.js';
 import { nodeModule } from '../journeys/nodes/index.js';
 import type { Journey } from '../journeys/schema.js';
 import { holdReasons, skipReasons } from '../messaging/gateway.js';
+import { channels } from '../messaging/policy.js';
 import type { MessageRecord } from './message-store.js';
 import type { RuntimeStore } from './store.js';
 import type { TimelineEntry } from './timeline-store.js';
@@ -151,6 +152,7 @@ export interface MessageView extends MessageRecord {
 
 /** Lifecycle order of message statuses: a history reads in this order whatever order it was written in. */
 const statusRank: Record<string, number> = {
+  held: -1,
   sending: 0,
   retry: 1,
   failed: 2,
@@ -208,9 +210,10 @@ export async function listJourneyMessages(
 }
 
 /**
- * Messages sent to a profile (and to the profiles merged into it: pass their ids too), newest first,
- * with their status history: the profile's timeline entries of kind `message` (one Query each),
- * then the message records (one BatchGetItem per 100).
+ * Messages of a profile (and of the profiles merged into it: pass their ids too), newest first,
+ * with their status history, whatever became of them (sent, held, skipped, failed): the profile's
+ * timeline entries of message nodes (one Query each), then their records (one BatchGetItem per 100;
+ * a step with no record, a holdout, is left out).
  */
 export async function listMessages(
   store: Pick<RuntimeStore, 'listTimeline' | 'getMessages'>,
@@ -220,17 +223,26 @@ export async function listMessages(
   if (profileIds.length === 0) {
     throw new ValidationError([{ path: ['profileId'], message: 'give profileId, journeyId or both' }]);
   }
-  const entries = (await Promise.all(profileIds.map((id) => store.listTimeline(id))))
-    .flat()
-    .filter((entry) => entry.kind === 'message' && (!query.journeyId || entry.journeyId === query.journeyId));
+  const keys = new Map<string, { executionName: string; nodeId: string }>();
+  for (const entry of (await Promise.all(profileIds.map((id) => store.listTimeline(id)))).flat()) {
+    if (query.journeyId && entry.journeyId !== query.journeyId) continue;
+    const ofMessageNode = entry.kind === 'message' || (entry.nodeType && isMessageNode(entry.nodeType));
+    // A held message's steps (held, then sent) name one record.
+    if (ofMessageNode) keys.set(`${entry.executionName}\n${entry.nodeId}`, entry);
+  }
   const records = await store.getMessages(
-    entries.map((e) => ({ executionName: e.executionName, nodeId: e.nodeId })),
+    [...keys.values()].map((e) => ({ executionName: e.executionName, nodeId: e.nodeId })),
   );
   return {
     messages: records
       .map(messageView)
       .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0)),
   };
+}
+
+/** Message nodes are named after their channel (`email`, `sms`, `push`). */
+function isMessageNode(nodeType: string): boolean {
+  return (channels as readonly string[]).includes(nodeType);
 }
 
 /** Journey steps and messages on the timeline of the given profiles, oldest first. */

@@ -237,7 +237,8 @@ export function dynamoRuntimeStore(
             return writeStepSeparately(store, write);
           if (failed.has('presence')) write = { ...write, presence: undefined };
           if (failed.has('message')) {
-            if (setMessageStatus && write.message?.change.ifStatusIn) setMessageStatus = false;
+            if (setMessageStatus && write.message?.change.ifStatusIn && !write.message.change.create)
+              setMessageStatus = false;
             else write = { ...write, message: undefined };
           }
           if (failed.size === 0)

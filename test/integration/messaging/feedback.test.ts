@@ -14,6 +14,7 @@ import { dynamoRuntimeStore } from '../../../shared/runtime/store.js';
 import { createDocumentClient } from '../../../shared/store/dynamodb.js';
 import { journeysTable, profilesTable, tableName } from '../../../shared/store/tables.js';
 import { awsClientConfig, waitForIdle } from '../../support/local.js';
+import { decision } from '../../support/messaging.js';
 import { testStack } from '../../support/stack.js';
 
 /**
@@ -113,7 +114,11 @@ describe('SMS delivery receipts', () => {
       adapter(),
       deps(),
     );
-    assert.deepEqual(again, { outcome: 'skipped', reason: 'suppressed', detail: 'sms address suppressed' });
+    assert.deepEqual(decision(again), {
+      outcome: 'skipped',
+      reason: 'suppressed',
+      detail: 'sms address suppressed',
+    });
   });
 
   it('a handset that is off (TEXT_UNREACHABLE) fails the message without suppressing the number', async () => {

@@ -18,6 +18,7 @@ import {
 import { createDocumentClient } from '../../../shared/store/dynamodb.js';
 import { journeysTable, profilesTable, tableName } from '../../../shared/store/tables.js';
 import { awsClientConfig } from '../../support/local.js';
+import { decision } from '../../support/messaging.js';
 import { testStack } from '../../support/stack.js';
 
 /** The send gateway's claim on DynamoDB Local: caps, suppression and at-most-once under concurrency. */
@@ -173,7 +174,11 @@ describe('send gateway on DynamoDB Local', () => {
       adapter,
       deps,
     );
-    assert.deepEqual(again, { outcome: 'skipped', reason: 'suppressed', detail: 'sms address suppressed' });
+    assert.deepEqual(decision(again), {
+      outcome: 'skipped',
+      reason: 'suppressed',
+      detail: 'sms address suppressed',
+    });
     const [found] = await store.suppressions([{ channel: 'sms', address: phone }]);
     assert.equal(found?.reason, 'opted_out');
     const raw = await client.send(
@@ -198,7 +203,11 @@ describe('send gateway on DynamoDB Local', () => {
       adapter,
       deps,
     );
-    assert.deepEqual(held, { outcome: 'held', until: '2026-12-02T07:00:00.000Z', reason: 'quiet_hours' });
+    assert.deepEqual(decision(held), {
+      outcome: 'held',
+      until: '2026-12-02T07:00:00.000Z',
+      reason: 'quiet_hours',
+    });
     const tokyo = randomUUID();
     const tokyoHeld = await sendThroughGateway(
       request(tokyo, {
@@ -207,7 +216,7 @@ describe('send gateway on DynamoDB Local', () => {
       adapter,
       deps,
     );
-    assert.deepEqual(tokyoHeld, {
+    assert.deepEqual(decision(tokyoHeld), {
       outcome: 'held',
       until: '2026-12-01T23:00:00.000Z',
       reason: 'quiet_hours',
@@ -237,7 +246,11 @@ describe('send gateway on DynamoDB Local', () => {
       adapter,
       skipDeps,
     );
-    assert.deepEqual(skipped, { outcome: 'skipped', reason: 'quiet_hours', detail: 'quiet in Europe/Paris' });
+    assert.deepEqual(decision(skipped), {
+      outcome: 'skipped',
+      reason: 'quiet_hours',
+      detail: 'quiet in Europe/Paris',
+    });
   });
 
   it('skips with the reason before rendering: no address, unsubscribed from the topic, holdout', async () => {
@@ -251,10 +264,12 @@ describe('send gateway on DynamoDB Local', () => {
       return 'x';
     };
     assert.deepEqual(
-      await sendThroughGateway(
-        request(id, { recipient: { profileId: id, traits: {} }, render }),
-        adapter,
-        deps,
+      decision(
+        await sendThroughGateway(
+          request(id, { recipient: { profileId: id, traits: {} }, render }),
+          adapter,
+          deps,
+        ),
       ),
       {
         outcome: 'skipped',
@@ -264,10 +279,12 @@ describe('send gateway on DynamoDB Local', () => {
     );
     const topicOff = { phone: '+33600000002', unsubscribedTopics: ['offers'] };
     assert.deepEqual(
-      await sendThroughGateway(
-        request(id, { topic: 'offers', recipient: { profileId: id, traits: topicOff }, render }),
-        adapter,
-        deps,
+      decision(
+        await sendThroughGateway(
+          request(id, { topic: 'offers', recipient: { profileId: id, traits: topicOff }, render }),
+          adapter,
+          deps,
+        ),
       ),
       { outcome: 'skipped', reason: 'unsubscribed' },
     );
@@ -276,5 +293,84 @@ describe('send gateway on DynamoDB Local', () => {
       reason: 'holdout',
     });
     assert.equal(renders, 0);
+  });
+  it('gives held and skipped messages a record: held, held again, then claimed and sent on one history; skipped over a hold; none for a holdout', async () => {
+    const clock = new ManualClock(Date.parse('2026-12-01T22:30:00Z')); // 23:30 in Paris: quiet
+    const { adapter, sent } = recordingAdapter();
+    const quiet = { start: '21:00', end: '08:00', fallbackTimezone: 'UTC', action: 'hold' as const };
+    const deps = gatewayDeps(clock, { frequencyCaps: [], topics: [], quietHours: quiet });
+    const journeyId = `rec-${randomUUID().slice(0, 8)}`;
+    const profileId = randomUUID();
+    const recipient = { profileId, traits: { phone: '+33600000003', timezone: 'Europe/Paris' } };
+    const once = request(profileId, { journeyId, recipient });
+    /** The step's final write of the record (RuntimeStore.writeStep makes the same update in its transaction). */
+    const write = async (outcome: Awaited<ReturnType<typeof sendThroughGateway>>) => {
+      const record = outcome.outcome === 'sent' ? outcome.sent : outcome.record;
+      assert.ok(record, `a record write for ${outcome.outcome}`);
+      return messages.updateMessage(record.key, record.change);
+    };
+
+    const held = await sendThroughGateway(once, adapter, deps);
+    assert.equal(held.outcome, 'held');
+    await write(held);
+    let record = await messages.getMessage(once.executionName, 'text');
+    assert.equal(record?.status, 'held');
+    assert.equal(record?.reason, 'quiet_hours');
+    assert.equal(record?.channel, 'sms');
+    assert.equal(record?.messageId, messageIdFor(once.executionName, 'text'));
+    assert.equal(record?.history[0]?.detail, 'quiet_hours until 2026-12-02T07:00:00.000Z');
+    const createdAt = record?.createdAt;
+
+    clock.advance(30 * 60_000); // still quiet: held again, the same record
+    await write(await sendThroughGateway(once, adapter, deps));
+    clock.set(Date.parse('2026-12-02T07:00:00Z'));
+    const sentOutcome = await sendThroughGateway(once, adapter, deps);
+    assert.equal(sentOutcome.outcome, 'sent');
+    await write(sentOutcome);
+    record = await messages.getMessage(once.executionName, 'text');
+    assert.equal(record?.status, 'sent');
+    assert.equal(record?.reason, undefined, 'the hold reason goes with the claim');
+    assert.equal(record?.createdAt, createdAt);
+    assert.deepEqual(
+      record?.history.map((entry) => entry.status),
+      ['held', 'held', 'sending', 'sent'],
+    );
+    assert.equal(sent.length, 1);
+    const listed = await messages.listJourneyMessages(journeyId, { limit: 10 });
+    assert.deepEqual(
+      listed.messages.map((m) => [m.executionName, m.status]),
+      [[once.executionName, 'sent']],
+      'one record in the journey index',
+    );
+
+    // A retried step that would now skip leaves the sent record alone.
+    const late = await sendThroughGateway(once, adapter, {
+      ...deps,
+      policy: async () => ({ frequencyCaps: [], topics: [], quietHours: { ...quiet, action: 'skip' } }),
+    });
+    assert.equal(late.outcome, 'sent', 'the claim finds the first send');
+
+    // Held, then skipped when it runs again (the policy now skips in quiet hours).
+    clock.set(Date.parse('2026-12-02T22:00:00Z'));
+    const other = request(profileId, { journeyId, recipient });
+    await write(await sendThroughGateway(other, adapter, deps));
+    const skipped = await sendThroughGateway(other, adapter, {
+      ...deps,
+      policy: async () => ({ frequencyCaps: [], topics: [], quietHours: { ...quiet, action: 'skip' } }),
+    });
+    await write(skipped);
+    record = await messages.getMessage(other.executionName, 'text');
+    assert.equal(record?.status, 'skipped');
+    assert.equal(record?.reason, 'quiet_hours');
+    assert.deepEqual(
+      record?.history.map((entry) => [entry.status, entry.detail]),
+      [
+        ['held', 'quiet_hours until 2026-12-03T07:00:00.000Z'],
+        ['skipped', 'quiet_hours: quiet in Europe/Paris'],
+      ],
+    );
+
+    const holdout = await sendThroughGateway(request(profileId, { journeyId, heldOut: true }), adapter, deps);
+    assert.equal(holdout.outcome === 'skipped' && holdout.record, undefined, 'a holdout gets no message');
   });
 });
