@@ -13,7 +13,7 @@ import { formatPath, ValidationError } from '../shared/errors.js';
 import { compileJourney } from '../shared/journeys/compile.js';
 import { type Journey, journeyJsonSchema } from '../shared/journeys/schema.js';
 import { journeyIssues, parseJourneyDocument, validateJourney } from '../shared/journeys/validate.js';
-import { type EmailTemplate, validateTemplate } from '../shared/templates/render.js';
+import { type MessageTemplate, type TemplateWithId, validateTemplate } from '../shared/templates/render.js';
 import { aslProblems } from './asl-check.js';
 import { derivedProblems, derivedSchemaFiles } from './derived.js';
 import { segmentIdsOf, segmentProblems, segmentSchemaFile } from './segments.js';
@@ -39,14 +39,6 @@ export function templateExists(id: string, dir = templatesDir): boolean {
   return existsSync(join(dir, `${id}.template.yaml`));
 }
 
-/** A template file as the runtime publishes it (`PUT /templates/{id}` body). */
-export interface TemplateFile {
-  id: string;
-  subject: string;
-  html?: string;
-  text?: string;
-}
-
 export function templateFiles(dir = templatesDir): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
@@ -55,13 +47,13 @@ export function templateFiles(dir = templatesDir): string[] {
     .map((name) => join(dir, name));
 }
 
-export function loadTemplate(file: string): TemplateFile {
-  const body = parse(readFileSync(file, 'utf8')) as Partial<TemplateFile> | null;
+export function loadTemplate(file: string): TemplateWithId {
+  const body = parse(readFileSync(file, 'utf8')) as MessageTemplate | null;
   if (!body || typeof body !== 'object' || Array.isArray(body))
     throw new ValidationError([{ path: [], message: 'must be a mapping with subject, html and/or text' }]);
   // The same check the API and the deploy run on save: fields, and that the Liquid parses.
-  validateTemplate(body as EmailTemplate);
-  return { id: basename(file, '.template.yaml'), ...(body as Omit<TemplateFile, 'id'>) };
+  validateTemplate(body);
+  return { id: basename(file, '.template.yaml'), ...body };
 }
 
 function problemsOf(file: string, error: unknown): Problem[] {

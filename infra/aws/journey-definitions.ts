@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import type { EmailTemplate, TemplateWithId } from '../../shared/templates/render.js';
 
 /** A journey checked in as code: `<dir>/<id>.journey.yaml` and its compiled `<dir>/<id>.asl.json`. */
 export interface CheckedInJourney {
@@ -14,15 +15,7 @@ export interface CheckedInJourney {
   /** `<id>.journey.yaml` as JSON text: what the catalog records for the version CDK deploys. */
   definition: string;
   /** The templates its email nodes send, from `<dir>/templates/<template>.template.yaml` when present. */
-  templates: DeployedTemplate[];
-}
-
-/** An email template deployed with a journey (the body of `PUT /templates/{id}`). */
-export interface DeployedTemplate {
-  id: string;
-  subject: string;
-  html?: string;
-  text?: string;
+  templates: TemplateWithId<EmailTemplate>[];
 }
 
 /** The placeholders the deployed ASL may contain, and what CDK substitutes for them. */
@@ -82,7 +75,10 @@ export function placeholders(asl: string): string[] {
 }
 
 /** The templates a journey's email nodes name, read from `templatesDir` (missing ones are left out). */
-function templatesOf(document: Record<string, unknown>, templatesDir: string): DeployedTemplate[] {
+function templatesOf(
+  document: Record<string, unknown>,
+  templatesDir: string,
+): TemplateWithId<EmailTemplate>[] {
   const nodes = Object.values(
     (document.nodes ?? {}) as Record<string, { type?: unknown; template?: unknown }>,
   );
@@ -96,7 +92,7 @@ function templatesOf(document: Record<string, unknown>, templatesDir: string): D
   return ids.flatMap((id) => {
     const file = join(templatesDir, `${id}.template.yaml`);
     if (!existsSync(file)) return [];
-    const body = parse(readFileSync(file, 'utf8')) as Partial<DeployedTemplate> | null;
+    const body = parse(readFileSync(file, 'utf8')) as Partial<EmailTemplate> | null;
     if (!body || typeof body.subject !== 'string') throw new Error(`${file} has no subject`);
     return [
       {

@@ -4,7 +4,7 @@ import { ValidationError } from '../errors.js';
 import { assertId } from '../ids.js';
 import { isObject } from '../json.js';
 import type { Logger } from '../log.js';
-import type { MessageTemplate } from '../templates/render.js';
+import type { TemplateWithId } from '../templates/render.js';
 import {
   aslSha256,
   type CatalogDeps,
@@ -75,7 +75,7 @@ export interface DeployedJourneyInput {
   stateMachineArn: string;
   aliasArn?: string;
   /** Templates the journey sends (`templates/<id>.template.yaml`), written when they differ. */
-  templates?: ({ id: string } & MessageTemplate)[];
+  templates?: TemplateWithId[];
 }
 
 /** Journeys `cdk deploy` created: recorded in the catalog as if published, archived when removed. */

@@ -6,6 +6,7 @@ import { isObject } from '../json.js';
 import {
   type MessageTemplate,
   pickTemplate,
+  type TemplateWithId,
   templateChannel,
   templateFields,
   validateTemplate,
@@ -60,10 +61,7 @@ export class TemplateCatalog {
    * Writes the given templates where they differ from the stored ones (one PutItem each); returns
    * every stored template id, the written ones included.
    */
-  async saveChanged(
-    templates: ({ id: string } & MessageTemplate)[],
-    stored: TemplateRecord[],
-  ): Promise<Set<string>> {
+  async saveChanged(templates: TemplateWithId[], stored: TemplateRecord[]): Promise<Set<string>> {
     const now = isoAt(this.deps.clock);
     const existing = new Map(stored.map((template) => [template.id, template]));
     for (const template of templates) {

@@ -1,17 +1,16 @@
 import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { isMailbox } from '../identity/identifiers.js';
 import { type ChannelAdapter, ChannelSendError } from '../messaging/channel.js';
+import type { RenderedEmail } from '../templates/render.js';
 
-/** One rendered email to send, with the tags that SES echoes back in delivery/open/click events. */
-export interface OutgoingEmail {
+/** A rendered email as the gateway sends it, with the one-click unsubscribe (RFC 8058) header target. */
+export type EmailContent = RenderedEmail & { unsubscribeUrl?: string };
+
+/** One email to send: its content, its address and the tags SES echoes back in delivery/open/click events. */
+export interface OutgoingEmail extends EmailContent {
   to: string;
-  subject: string;
-  html?: string;
-  text?: string;
   /** journeyId, journeyVersion, nodeId, profileId, execution: sanitised to what SES accepts. */
   tags: Record<string, string>;
-  /** One-click unsubscribe (RFC 8058) header target. */
-  unsubscribeUrl?: string;
 }
 
 export interface EmailSender {
@@ -94,14 +93,6 @@ export function sesEmailSender(client: SESv2Client, options: SesEmailSenderOptio
       }
     },
   };
-}
-
-/** A rendered email as the gateway sends it, with the one-click unsubscribe target for its headers. */
-export interface EmailContent {
-  subject: string;
-  html?: string;
-  text?: string;
-  unsubscribeUrl?: string;
 }
 
 /**

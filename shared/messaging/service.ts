@@ -1,8 +1,8 @@
 import { pushAddress } from '../channels/push/sender.js';
 import { handleInboundSms, type InboundSms, type InboundSmsDeps } from '../channels/sms/inbound.js';
-import type { SmsContent } from '../channels/sms/sender.js';
 import type { Clock } from '../clock.js';
 import type { Profile } from '../profiles/model.js';
+import type { RenderedSms } from '../templates/render.js';
 import type { ChannelAdapter } from './channel.js';
 import type { DynamoMessagingStore } from './dynamodb.js';
 import type { Channel, MessagingPolicy } from './policy.js';
@@ -19,7 +19,7 @@ export interface MessagingServiceDeps {
   findByPhone(phone: string): Promise<Profile | null>;
   publish: InboundSmsDeps['publish'];
   /** Sends keyword confirmations (locally, where no provider answers them). */
-  sms?: ChannelAdapter<SmsContent>;
+  sms?: ChannelAdapter<RenderedSms>;
   policyCacheMs?: number;
 }
 

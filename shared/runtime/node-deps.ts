@@ -1,7 +1,5 @@
 import type { AnalyticsReader } from '../analytics/store.js';
 import { type EmailSender, emailChannel } from '../channels/email.js';
-import type { PushContent } from '../channels/push/sender.js';
-import type { SmsContent } from '../channels/sms/sender.js';
 import type { Clock } from '../clock.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { stableHash } from '../ids.js';
@@ -19,6 +17,9 @@ import {
   type EmailTemplate,
   type MessageTemplate,
   type PushTemplate,
+  type RenderedEmail,
+  type RenderedPush,
+  type RenderedSms,
   renderEmail,
   renderPush,
   renderSms,
@@ -60,8 +61,8 @@ export interface StepDeps {
   messaging: {
     store: MessagingStore;
     policy(): Promise<MessagingPolicy>;
-    sms?: ChannelAdapter<SmsContent>;
-    push?: ChannelAdapter<PushContent>;
+    sms?: ChannelAdapter<RenderedSms>;
+    push?: ChannelAdapter<RenderedPush>;
   };
   fetch: typeof fetch;
   clock: Clock;
@@ -217,7 +218,7 @@ function gatewayChannel(
         // The List-Unsubscribe header (RFC 8058 one-click) goes to the same link as the body's.
         unsubscribeUrl: deps.unsubscribeUrl(profileId, link, message.topic),
       }),
-      summary: (content) => (content as { subject: string }).subject,
+      summary: (content) => (content as RenderedEmail).subject,
     };
   }
   const adapter = channel === 'sms' ? deps.messaging.sms : deps.messaging.push;
@@ -226,12 +227,12 @@ function gatewayChannel(
     ? {
         adapter: adapter as ChannelAdapter<unknown>,
         render: () => renderSms(template as SmsTemplate, context),
-        summary: (content) => (content as SmsContent).text.slice(0, 60),
+        summary: (content) => (content as RenderedSms).text.slice(0, 60),
       }
     : {
         adapter: adapter as ChannelAdapter<unknown>,
         render: () => renderPush(template as PushTemplate, context),
-        summary: (content) => (content as PushContent).title,
+        summary: (content) => (content as RenderedPush).title,
       };
 }
 

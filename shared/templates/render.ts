@@ -7,7 +7,8 @@ import type { TemplateVariables } from '../journeys/nodes/message.js';
  * Liquid rendering of message templates (liquidjs: the language Braze, Customer.io and Shopify users
  * know). Strict filters so a typo in a filter name is an error instead of silent output; no file
  * system: `templates: {}` makes `include`/`render`/`layout` resolve against an empty in-memory map.
- * Only `html` is HTML-escaped on output; subject and text are plain text.
+ * Only `html` is HTML-escaped on output; subject and text are plain text. What templates see is the
+ * message nodes' `TemplateVariables` (shared/journeys/nodes/message.ts): the port this implements.
  */
 
 /** An email template body as stored by the catalog (`PUT /templates/{id}`); `channel` may be left out. */
@@ -36,23 +37,18 @@ export interface PushTemplate {
 export type MessageTemplate = EmailTemplate | SmsTemplate | PushTemplate;
 export type TemplateChannel = 'email' | 'sms' | 'push';
 
-/** A rendered email (plain-text subject, escaped html, text). */
-export interface RenderedEmail {
-  subject: string;
-  html?: string;
-  text?: string;
-}
-export interface RenderedSms {
-  text: string;
-}
-export interface RenderedPush {
-  title: string;
-  body: string;
-  data?: Record<string, string>;
-}
+/** A template with its id: a template file (`<id>.template.yaml`), a deployed journey's template. */
+export type TemplateWithId<T extends MessageTemplate = MessageTemplate> = { id: string } & T;
 
-/** What templates see; defined by the message nodes, which are the port this renderer implements. */
-export type TemplateContext = TemplateVariables;
+/**
+ * What a template renders to, per channel: the content a channel adapter sends (shared/channels).
+ * The email template's fields without `channel`, rendered (plain-text subject, escaped html, text).
+ */
+export type RenderedEmail = Omit<EmailTemplate, 'channel'>;
+/** The SMS template's fields without `channel`, rendered. */
+export type RenderedSms = Omit<SmsTemplate, 'channel'>;
+/** The push template's fields without `channel`, rendered (each data value too). */
+export type RenderedPush = Omit<PushTemplate, 'channel'>;
 
 /** The fields each channel's template has, besides `channel`. */
 export const templateFields: Record<TemplateChannel, readonly string[]> = {
@@ -205,7 +201,7 @@ export function validateTemplate(template: MessageTemplate): void {
 /** Renders each field of an SMS or push template (plain text, no escaping). */
 async function renderPlain(
   template: SmsTemplate | PushTemplate,
-  context: TemplateContext,
+  context: TemplateVariables,
 ): Promise<Record<string, string>> {
   const issues: Issue[] = [];
   const out: Record<string, string> = {};
@@ -223,13 +219,13 @@ async function renderPlain(
 }
 
 /** An SMS: the rendered text, trimmed (a trailing newline would cost a character, maybe a part). */
-export async function renderSms(template: SmsTemplate, context: TemplateContext): Promise<RenderedSms> {
+export async function renderSms(template: SmsTemplate, context: TemplateVariables): Promise<RenderedSms> {
   const out = await renderPlain(template, context);
   return { text: (out.text ?? '').trim() };
 }
 
 /** A push notification: title and body on one line each, data values rendered. */
-export async function renderPush(template: PushTemplate, context: TemplateContext): Promise<RenderedPush> {
+export async function renderPush(template: PushTemplate, context: TemplateVariables): Promise<RenderedPush> {
   const out = await renderPlain(template, context);
   const oneLine = (value: string | undefined) => (value ?? '').replace(/\s*[\r\n]+\s*/g, ' ').trim();
   const data = Object.fromEntries(
@@ -245,7 +241,10 @@ export async function renderPush(template: PushTemplate, context: TemplateContex
 }
 
 /** Renders every present field; throws a ValidationError naming each field that failed and why. */
-export async function renderEmail(template: EmailTemplate, context: TemplateContext): Promise<RenderedEmail> {
+export async function renderEmail(
+  template: EmailTemplate,
+  context: TemplateVariables,
+): Promise<RenderedEmail> {
   const issues: Issue[] = [];
   const out: Partial<Record<Field, string>> = {};
   const scope = context as unknown as Record<string, unknown>;

@@ -1,13 +1,7 @@
 import { CreatePlatformEndpointCommand, PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { type ChannelAdapter, ChannelSendError } from '../../messaging/channel.js';
+import type { RenderedPush } from '../../templates/render.js';
 import type { DevicePlatform } from './devices.js';
-
-/** A rendered push notification. */
-export interface PushContent {
-  title: string;
-  body: string;
-  data?: Record<string, unknown>;
-}
 
 export interface PushSenderOptions {
   /** SNS platform application ARNs by platform (`CAIRN_PUSH_IOS_APP_ARN`, `CAIRN_PUSH_ANDROID_APP_ARN`). */
@@ -37,7 +31,7 @@ function parseAddress(address: string): { platform: DevicePlatform; token: strin
  * idempotent per token) and remembered per container, so a warm sender makes one Publish per device.
  * A disabled endpoint (the platform rejected the token) is reported for suppression.
  */
-export function snsMobilePush(client: SNSClient, options: PushSenderOptions): ChannelAdapter<PushContent> {
+export function snsMobilePush(client: SNSClient, options: PushSenderOptions): ChannelAdapter<RenderedPush> {
   const endpoints = new Map<string, string>();
 
   async function endpointFor(platform: DevicePlatform, token: string): Promise<string> {

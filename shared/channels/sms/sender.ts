@@ -1,12 +1,8 @@
 import { type PinpointSMSVoiceV2Client, SendTextMessageCommand } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { type ChannelAdapter, ChannelSendError } from '../../messaging/channel.js';
+import type { RenderedSms } from '../../templates/render.js';
 import { phoneProblem } from './address.js';
 import { smsParts } from './encoding.js';
-
-/** A rendered SMS. */
-export interface SmsContent {
-  text: string;
-}
 
 export interface SmsSenderOptions {
   /** `CAIRN_SMS_ORIGINATION`: a phone number, sender id or pool (the account default when unset). */
@@ -25,7 +21,7 @@ const retryable = new Set(['ThrottlingException', 'InternalServerException', 'Se
 export function endUserMessagingSms(
   client: PinpointSMSVoiceV2Client,
   options: SmsSenderOptions = {},
-): ChannelAdapter<SmsContent> {
+): ChannelAdapter<RenderedSms> {
   return {
     channel: 'sms',
     addresses(recipient) {
