@@ -73,6 +73,15 @@ function request(profileId: string, overrides: Partial<GatewayRequest<string>> =
   };
 }
 
+/** A request to `profileId`, whose profile has these traits. */
+function requestTo(
+  profileId: string,
+  traits: Record<string, unknown>,
+  overrides: Partial<GatewayRequest<string>> = {},
+): GatewayRequest<string> {
+  return request(profileId, { ...overrides, recipient: { profileId, traits } });
+}
+
 /** The gateway's dependencies on DynamoDB Local, with this clock and policy. */
 function gatewayDeps(clock: ManualClock, policy: MessagingPolicy) {
   return { store, messages, clock, policy: async () => policy, messageIdFor };
@@ -88,9 +97,7 @@ describe('send gateway on DynamoDB Local', () => {
     const deps = gatewayDeps(clock, capTwoPerDay);
     const traits = { phone: '+33612345678' };
     const outcomes = await Promise.all(
-      Array.from({ length: 20 }, () =>
-        sendThroughGateway(request(profileId, { recipient: { profileId, traits } }), adapter, deps),
-      ),
+      Array.from({ length: 20 }, () => sendThroughGateway(requestTo(profileId, traits), adapter, deps)),
     );
     assert.equal(outcomes.filter((o) => o.outcome === 'sent').length, 2);
     assert.equal(sent.length, 2);
@@ -102,11 +109,7 @@ describe('send gateway on DynamoDB Local', () => {
 
     // The window slides: a day after the first send there is room again.
     clock.set(Date.parse('2026-12-02T12:00:00Z'));
-    const next = await sendThroughGateway(
-      request(profileId, { recipient: { profileId, traits } }),
-      adapter,
-      deps,
-    );
+    const next = await sendThroughGateway(requestTo(profileId, traits), adapter, deps);
     assert.equal(next.outcome, 'sent');
   });
 
@@ -118,7 +121,7 @@ describe('send gateway on DynamoDB Local', () => {
     const traits = { phone: '+33612345679', unsubscribed: true };
     for (let i = 0; i < 4; i++) {
       const outcome = await sendThroughGateway(
-        request(profileId, { category: 'transactional', recipient: { profileId, traits } }),
+        requestTo(profileId, traits, { category: 'transactional' }),
         adapter,
         deps,
       );
@@ -163,11 +166,7 @@ describe('send gateway on DynamoDB Local', () => {
     );
     const deps = gatewayDeps(clock, { frequencyCaps: [], topics: [] });
     const traits = { phone };
-    const first = await sendThroughGateway(
-      request(profileId, { recipient: { profileId, traits } }),
-      adapter,
-      deps,
-    );
+    const first = await sendThroughGateway(requestTo(profileId, traits), adapter, deps);
     assert.deepEqual(first.outcome === 'skipped' && first.reason, 'suppressed');
     const again = await sendThroughGateway(
       request(randomUUID(), { category: 'transactional', recipient: { profileId: randomUUID(), traits } }),
@@ -196,13 +195,8 @@ describe('send gateway on DynamoDB Local', () => {
     const quiet = { start: '21:00', end: '08:00', fallbackTimezone: 'UTC', action: 'hold' as const };
     const deps = gatewayDeps(clock, { frequencyCaps: [], topics: [], quietHours: quiet });
     const paris = randomUUID();
-    const held = await sendThroughGateway(
-      request(paris, {
-        recipient: { profileId: paris, traits: { phone: '+33600000001', timezone: 'Europe/Paris' } },
-      }),
-      adapter,
-      deps,
-    );
+    const inParis = { phone: '+33600000001', timezone: 'Europe/Paris' };
+    const held = await sendThroughGateway(requestTo(paris, inParis), adapter, deps);
     assert.deepEqual(decision(held), {
       outcome: 'held',
       until: '2026-12-02T07:00:00.000Z',
@@ -210,9 +204,7 @@ describe('send gateway on DynamoDB Local', () => {
     });
     const tokyo = randomUUID();
     const tokyoHeld = await sendThroughGateway(
-      request(tokyo, {
-        recipient: { profileId: tokyo, traits: { phone: '+81900000001', timezone: 'Asia/Tokyo' } },
-      }),
+      requestTo(tokyo, { phone: '+81900000001', timezone: 'Asia/Tokyo' }),
       adapter,
       deps,
     );
@@ -222,10 +214,7 @@ describe('send gateway on DynamoDB Local', () => {
       reason: 'quiet_hours',
     });
     const receipt = await sendThroughGateway(
-      request(paris, {
-        category: 'transactional',
-        recipient: { profileId: paris, traits: { phone: '+33600000001', timezone: 'Europe/Paris' } },
-      }),
+      requestTo(paris, inParis, { category: 'transactional' }),
       adapter,
       deps,
     );
@@ -239,13 +228,7 @@ describe('send gateway on DynamoDB Local', () => {
         quietHours: { ...quiet, action: 'skip' as const },
       }),
     };
-    const skipped = await sendThroughGateway(
-      request(paris, {
-        recipient: { profileId: paris, traits: { phone: '+33600000001', timezone: 'Europe/Paris' } },
-      }),
-      adapter,
-      skipDeps,
-    );
+    const skipped = await sendThroughGateway(requestTo(paris, inParis), adapter, skipDeps);
     assert.deepEqual(decision(skipped), {
       outcome: 'skipped',
       reason: 'quiet_hours',
@@ -263,29 +246,14 @@ describe('send gateway on DynamoDB Local', () => {
       renders++;
       return 'x';
     };
-    assert.deepEqual(
-      decision(
-        await sendThroughGateway(
-          request(id, { recipient: { profileId: id, traits: {} }, render }),
-          adapter,
-          deps,
-        ),
-      ),
-      {
-        outcome: 'skipped',
-        reason: 'no_address',
-        detail: 'no phone number',
-      },
-    );
+    assert.deepEqual(decision(await sendThroughGateway(requestTo(id, {}, { render }), adapter, deps)), {
+      outcome: 'skipped',
+      reason: 'no_address',
+      detail: 'no phone number',
+    });
     const topicOff = { phone: '+33600000002', unsubscribedTopics: ['offers'] };
     assert.deepEqual(
-      decision(
-        await sendThroughGateway(
-          request(id, { topic: 'offers', recipient: { profileId: id, traits: topicOff }, render }),
-          adapter,
-          deps,
-        ),
-      ),
+      decision(await sendThroughGateway(requestTo(id, topicOff, { topic: 'offers', render }), adapter, deps)),
       { outcome: 'skipped', reason: 'unsubscribed' },
     );
     assert.deepEqual(await sendThroughGateway(request(id, { heldOut: true, render }), adapter, deps), {

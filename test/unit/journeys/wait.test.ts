@@ -26,91 +26,94 @@ describe('parseDuration', () => {
 });
 
 describe('computeUntil', () => {
-  it('waits for the next 09:00 in the profile time zone (Paris, winter = UTC+1)', () => {
-    const result = computeUntil(until({ time: '09:00' }), {
-      now: at('2026-01-15T10:00:00Z'), // 11:00 in Paris: today's 09:00 has passed
+  const cases: {
+    name: string;
+    spec: Partial<WaitUntil> & { time: string };
+    now: string;
+    profileTimeZone?: string;
+    properties?: Record<string, unknown>;
+    until: string;
+  }[] = [
+    {
+      name: 'waits for the next 09:00 in the profile time zone (Paris, winter = UTC+1)',
+      spec: { time: '09:00' },
+      now: '2026-01-15T10:00:00Z', // 11:00 in Paris: today's 09:00 has passed
       profileTimeZone: 'Europe/Paris',
-      properties: {},
-    });
-    assert.deepEqual(result, { until: '2026-01-16T08:00:00Z' });
-  });
-
-  it('waits for today when the time is still ahead (New York, UTC-5)', () => {
-    const result = computeUntil(until({ time: '09:00' }), {
-      now: at('2026-01-15T10:00:00Z'), // 05:00 in New York
+      until: '2026-01-16T08:00:00Z',
+    },
+    {
+      name: 'waits for today when the time is still ahead (New York, UTC-5)',
+      spec: { time: '09:00' },
+      now: '2026-01-15T10:00:00Z', // 05:00 in New York
       profileTimeZone: 'America/New_York',
-      properties: {},
-    });
-    assert.deepEqual(result, { until: '2026-01-15T14:00:00Z' });
-  });
-
-  it('falls back to UTC when the profile has no valid time zone', () => {
-    const now = at('2026-01-15T10:00:00Z');
-    assert.deepEqual(computeUntil(until({ time: '09:00' }), { now, properties: {} }), {
+      until: '2026-01-15T14:00:00Z',
+    },
+    {
+      name: 'falls back to UTC when the profile has no time zone',
+      spec: { time: '09:00' },
+      now: '2026-01-15T10:00:00Z',
       until: '2026-01-16T09:00:00Z',
-    });
-    assert.deepEqual(
-      computeUntil(until({ time: '09:00' }), { now, profileTimeZone: 'Nowhere/City', properties: {} }),
-      {
-        until: '2026-01-16T09:00:00Z',
-      },
-    );
-  });
-
-  it('a fixed zone ignores the profile', () => {
-    const result = computeUntil(until({ time: '18:30', timezone: 'Asia/Tokyo' }), {
-      now: at('2026-01-15T00:00:00Z'),
+    },
+    {
+      name: 'falls back to UTC when the profile time zone is not valid',
+      spec: { time: '09:00' },
+      now: '2026-01-15T10:00:00Z',
+      profileTimeZone: 'Nowhere/City',
+      until: '2026-01-16T09:00:00Z',
+    },
+    {
+      name: 'a fixed zone ignores the profile',
+      spec: { time: '18:30', timezone: 'Asia/Tokyo' },
+      now: '2026-01-15T00:00:00Z',
       profileTimeZone: 'Europe/Paris',
-      properties: {},
-    });
-    assert.deepEqual(result, { until: '2026-01-15T09:30:00Z' });
-  });
-
-  it('follows daylight saving time (Paris summer = UTC+2)', () => {
-    const result = computeUntil(until({ time: '09:00' }), {
-      now: at('2026-07-01T12:00:00Z'),
+      until: '2026-01-15T09:30:00Z',
+    },
+    {
+      name: 'follows daylight saving time (Paris summer = UTC+2)',
+      spec: { time: '09:00' },
+      now: '2026-07-01T12:00:00Z',
       profileTimeZone: 'Europe/Paris',
-      properties: {},
-    });
-    assert.deepEqual(result, { until: '2026-07-02T07:00:00Z' });
-  });
-
-  it('a local time skipped by the spring-forward jump moves forward by the jump', () => {
-    // 2026-03-29 02:30 does not exist in Paris (02:00 → 03:00).
-    const result = computeUntil(until({ time: '02:30' }), {
-      now: at('2026-03-28T12:00:00Z'),
+      until: '2026-07-02T07:00:00Z',
+    },
+    {
+      // 2026-03-29 02:30 does not exist in Paris (02:00 → 03:00).
+      name: 'a local time skipped by the spring-forward jump moves forward by the jump',
+      spec: { time: '02:30' },
+      now: '2026-03-28T12:00:00Z',
       profileTimeZone: 'Europe/Paris',
-      properties: {},
-    });
-    assert.deepEqual(result, { until: '2026-03-29T01:30:00Z' });
-  });
-
-  it('only on the given weekdays', () => {
-    // Thursday 2026-01-15; the next Monday is 2026-01-19.
-    const result = computeUntil(until({ time: '09:00', weekdays: ['mon'], timezone: 'UTC' }), {
-      now: at('2026-01-15T10:00:00Z'),
-      properties: {},
-    });
-    assert.deepEqual(result, { until: '2026-01-19T09:00:00Z' });
-  });
-
-  it('the day before a date in the entry event, at 09:00 local time', () => {
-    const result = computeUntil(until({ time: '09:00', relativeTo: { property: 'startsAt', days: -1 } }), {
-      now: at('2026-01-01T00:00:00Z'),
+      until: '2026-03-29T01:30:00Z',
+    },
+    {
+      // Thursday 2026-01-15; the next Monday is 2026-01-19.
+      name: 'only on the given weekdays',
+      spec: { time: '09:00', weekdays: ['mon'], timezone: 'UTC' },
+      now: '2026-01-15T10:00:00Z',
+      until: '2026-01-19T09:00:00Z',
+    },
+    {
+      name: 'the day before a date in the entry event, at 09:00 local time',
+      spec: { time: '09:00', relativeTo: { property: 'startsAt', days: -1 } },
+      now: '2026-01-01T00:00:00Z',
       profileTimeZone: 'America/Los_Angeles',
       properties: { startsAt: '2026-01-20T17:00:00Z' }, // 09:00 in LA on the 20th
-    });
-    assert.deepEqual(result, { until: '2026-01-19T17:00:00Z' });
-  });
-
-  it('the day of a date late at night in UTC counts in the local zone', () => {
-    const result = computeUntil(until({ time: '09:00', relativeTo: { property: 'startsAt', days: 0 } }), {
-      now: at('2026-01-01T00:00:00Z'),
+      until: '2026-01-19T17:00:00Z',
+    },
+    {
+      name: 'the day of a date late at night in UTC counts in the local zone',
+      spec: { time: '09:00', relativeTo: { property: 'startsAt', days: 0 } },
+      now: '2026-01-01T00:00:00Z',
       profileTimeZone: 'America/New_York',
       properties: { startsAt: '2026-01-20T03:00:00Z' }, // still the 19th in New York
+      until: '2026-01-19T14:00:00Z',
+    },
+  ];
+  for (const { name, spec, now, profileTimeZone, properties = {}, until: expected } of cases) {
+    it(name, () => {
+      assert.deepEqual(computeUntil(until(spec), { now: at(now), profileTimeZone, properties }), {
+        until: expected,
+      });
     });
-    assert.deepEqual(result, { until: '2026-01-19T14:00:00Z' });
-  });
+  }
 
   it('a relative instant already past, or a missing date, ends the wait now with the reason', () => {
     const now = at('2026-01-19T20:00:00Z');

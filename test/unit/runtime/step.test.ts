@@ -269,6 +269,12 @@ describe('step: waitFor, update, exit, failure', () => {
 describe('step: counters for nodes passed without a step', () => {
   const counts = (deltas: ReturnType<typeof stepDeltas>) =>
     Object.fromEntries(deltas.map((d) => [statAttribute(d), d.by ?? 1]));
+  /** The counters of the cart journey's step at `nodeId`, come from `last`, ending with `result`. */
+  const stepCounts = (
+    nodeId: string,
+    last: StepRequest['input']['last'],
+    result: Parameters<typeof stepDeltas>[2],
+  ) => counts(stepDeltas(journey, request(nodeId, {}, last), result));
 
   it('a wait or split after a matched branch case is entered once (the branch step counted it)', () => {
     const branching: Journey = journeySchema.parse({
@@ -318,11 +324,10 @@ describe('step: counters for nodes passed without a step', () => {
   });
 
   it('a step routing into a split and a waitFor counts the split (with its branch) at once', () => {
-    const deltas = counts(
-      stepDeltas(journey, request('mail', {}, { nodeId: 'pause', outcome: 'x', next: 'mail' }), {
-        outcome: 'sent',
-        next: 'ab',
-      }),
+    const deltas = stepCounts(
+      'mail',
+      { nodeId: 'pause', outcome: 'x', next: 'mail' },
+      { outcome: 'sent', next: 'ab' },
     );
     assert.equal(deltas['node|ab|entered'], 1);
     assert.equal(deltas['node|ab|completed'], 1);
@@ -331,19 +336,17 @@ describe('step: counters for nodes passed without a step', () => {
   });
 
   it('the step after a wait counts leaving it; a timed-out waitFor is counted by the next step', () => {
-    const afterWait = counts(
-      stepDeltas(journey, request('mail', {}, { nodeId: 'x', outcome: 'sent', next: 'pause' }), {
-        outcome: 'sent',
-        next: 'ab',
-      }),
+    const afterWait = stepCounts(
+      'mail',
+      { nodeId: 'x', outcome: 'sent', next: 'pause' },
+      { outcome: 'sent', next: 'ab' },
     );
     assert.equal(afterWait['node|pause|completed'], 1);
     assert.equal(afterWait['node|pause|waiting'], -1);
-    const afterTimeout = counts(
-      stepDeltas(journey, request('bump', {}, { nodeId: 'bought', outcome: 'timedOut', next: 'bump' }), {
-        outcome: 'updated',
-        next: 'done',
-      }),
+    const afterTimeout = stepCounts(
+      'bump',
+      { nodeId: 'bought', outcome: 'timedOut', next: 'bump' },
+      { outcome: 'updated', next: 'done' },
     );
     assert.equal(afterTimeout['node|bought|timedOut'], 1);
     assert.equal(afterTimeout['node|bought|waiting'], -1);
@@ -357,7 +360,7 @@ describe('step: counters for nodes passed without a step', () => {
       next: 'ab',
       until: '2026-01-01T08:00:00Z',
     } as const;
-    const held = counts(stepDeltas(journey, request('mail', {}, fromPause), holdResult));
+    const held = stepCounts('mail', fromPause, holdResult);
     assert.equal(held['node|mail|entered'], 1);
     assert.equal(held['node|mail|waiting'], 1);
     assert.equal(held['node|mail|held'], 1);
@@ -365,7 +368,7 @@ describe('step: counters for nodes passed without a step', () => {
     assert.equal(held['node|ab|entered'], undefined, 'nothing after the node is entered while held');
     const capped = { outcome: 'skipped', reason: 'frequency_cap', next: 'ab' } as const;
     const afterHold = { nodeId: 'mail', outcome: 'held', next: 'ab' };
-    const rerun = counts(stepDeltas(journey, request('mail', {}, afterHold), capped));
+    const rerun = stepCounts('mail', afterHold, capped);
     assert.equal(rerun['node|mail|entered'], undefined);
     assert.equal(rerun['node|mail|waiting'], -1);
     assert.equal(rerun['node|mail|skipped'], 1);
