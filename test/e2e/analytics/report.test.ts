@@ -33,6 +33,12 @@ function abJourney(id: string, branches: Record<string, unknown>[]) {
   };
 }
 
+/** Two arms, `armA` (A) and `armB` (B), half of the customers each. */
+const evenArms = [
+  { weight: 50, next: 'armA', name: 'A' },
+  { weight: 50, next: 'armB', name: 'B' },
+];
+
 async function batch(events: Record<string, unknown>[]) {
   for (let i = 0; i < events.length; i += 100) {
     const out = await kit.api.post('/v1/batch', { batch: events.slice(i, i + 100) });
@@ -41,10 +47,20 @@ async function batch(events: Record<string, unknown>[]) {
   await settle(kit.httpUrl);
 }
 
+/** `count` user ids: `<prefix>-0`, `<prefix>-1`, … */
+function userIds(prefix: string, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
+}
+
+/** Tracks `Entered <journeyId>` (the journeys' trigger here) for each user, in batches. */
+async function trackEntered(journeyId: string, users: string[]) {
+  await batch(users.map((userId) => ({ type: 'track', userId, event: `Entered ${journeyId}` })));
+}
+
 /** Enters `count` new customers; returns their user ids grouped by the arm (branch `next`) they took. */
 async function enter(journey: ReturnType<typeof abJourney>, count: number, prefix: string) {
-  const users = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
-  await batch(users.map((userId) => ({ type: 'track', userId, event: `Entered ${journey.id}` })));
+  const users = userIds(prefix, count);
+  await trackEntered(journey.id, users);
   const split = journey.nodes.ab as { type: 'split'; branches: { weight: number; next: string }[] };
   const arms: Record<string, string[]> = {};
   for (const userId of users) {
@@ -78,10 +94,7 @@ async function report(id: string, query = '') {
 describe('journey report on the local stack', { timeout: 1_200_000 }, () => {
   it('400 customers, 50/50 split, 30% vs 10%: significant, the right winner, every count exact', async () => {
     const id = journeyId('report-ab-long-journey');
-    const journey = abJourney(id, [
-      { weight: 50, next: 'armA', name: 'A' },
-      { weight: 50, next: 'armB', name: 'B' },
-    ]);
+    const journey = abJourney(id, evenArms);
     await kit.publish(journey);
     const arms = await enter(journey, 400, uniqueId('ab'));
     const converted = await convert(arms, { armA: 0.3, armB: 0.1 });
@@ -116,10 +129,7 @@ describe('journey report on the local stack', { timeout: 1_200_000 }, () => {
 
   it('40 customers, 12% vs 10%: no winner, and the note says why', async () => {
     const id = journeyId('rs');
-    const journey = abJourney(id, [
-      { weight: 50, next: 'armA', name: 'A' },
-      { weight: 50, next: 'armB', name: 'B' },
-    ]);
+    const journey = abJourney(id, evenArms);
     await kit.publish(journey);
     const arms = await enter(journey, 40, uniqueId('small'));
     await convert(arms, { armA: 0.12, armB: 0.1 });
@@ -170,14 +180,7 @@ describe('journey report on the local stack', { timeout: 1_200_000 }, () => {
     };
     await kit.publish(v1);
     const day1 = new Date(await kit.clockNow()).toISOString().slice(0, 10);
-    const first = uniqueId('v1');
-    await batch(
-      Array.from({ length: 3 }, (_, i) => ({
-        type: 'track',
-        userId: `${first}-${i}`,
-        event: `Entered ${id}`,
-      })),
-    );
+    await trackEntered(id, userIds(uniqueId('v1'), 3));
     await kit.advance('PT2H');
     await kit.advance('P2D');
 
@@ -187,14 +190,7 @@ describe('journey report on the local stack', { timeout: 1_200_000 }, () => {
       nodes: { tag: { type: 'update', set: { tagged: true }, next: 'pause' }, ...v1.nodes },
     });
     const day3 = new Date(await kit.clockNow()).toISOString().slice(0, 10);
-    const second = uniqueId('v2');
-    await batch(
-      Array.from({ length: 2 }, (_, i) => ({
-        type: 'track',
-        userId: `${second}-${i}`,
-        event: `Entered ${id}`,
-      })),
-    );
+    await trackEntered(id, userIds(uniqueId('v2'), 2));
     await kit.advance('PT2H');
 
     const paths = await kit.api.get(`/journeys/${id}/paths`);
@@ -235,9 +231,9 @@ describe('journey report on the local stack', { timeout: 1_200_000 }, () => {
       start: 'mail',
       nodes: { mail, done: { type: 'exit' } },
     });
-    const users = [0, 1, 2].map((i) => `${uniqueId('unsub')}-${i}`);
+    const users = userIds(uniqueId('unsub'), 3);
     for (const userId of users) await kit.identify(userId, { email: `${userId}@example.com` });
-    await batch(users.map((userId) => ({ type: 'track', userId, event: `Entered ${id}` })));
+    await trackEntered(id, users);
     const leaver = await kit.profileId(users[0]!);
     const sent = (await kit.outbox(id)).find((m) => m.profileId === leaver)!;
     const link = new URL(/Bye: (\S+)/.exec(sent.text!)![1]!);
