@@ -12,9 +12,10 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { NormalizedMessage } from '../events/normalize.js';
 import { stableHash } from '../ids.js';
-import { erasedKey, profileFromItem, profilePk, profileSortKey } from '../profiles/dynamodb.js';
+import { profileFromItem, profilePk, profileSortKey } from '../profiles/dynamodb.js';
 import type { ProfileRecord } from '../profiles/model.js';
-import { deleteAll, queryAll } from '../store/dynamodb.js';
+import { notErased } from '../runtime/erased.js';
+import { cancellationReasons, deleteAll, queryAll } from '../store/dynamodb.js';
 import {
   defaultMembersLimit,
   type MembersPage,
@@ -38,6 +39,8 @@ import type { MembershipState, ProfileSegmentsRead, SegmentRecord, SegmentStore 
  *   definition  SEGMENTS        <segmentId>   definition, status, revision, progress
  *   count       SEGMENT#<id>    COUNT#<n>     n (sharded: entries and exits ADD ±1 in their transaction)
  */
+type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
+
 export const segmentSortKey = (segmentId: string) => `SEG#${segmentId}`;
 const definitionsPk = 'SEGMENTS';
 const countPk = (segmentId: string) => `SEGMENT#${segmentId}`;
@@ -270,40 +273,51 @@ export class DynamoSegmentStore implements SegmentStore, SegmentMembership {
     );
   }
 
-  /** Sets (or clears) the window timer of a (profile, segment) without changing membership. */
+  /**
+   * Sets (or clears) the window timer of a (profile, segment) without changing membership. Setting
+   * one never puts an item back under an erased profile: the erasure tombstone is checked in the same
+   * transaction (one request, as the Update was; +1 item), and a refused timer returns false. Clearing
+   * one only touches an item that exists (an Update of a missing key would create it).
+   */
   async setDue(
     segmentId: string,
     profileId: string,
     dueAt: string | undefined,
     member: boolean,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const key = { pk: profilePk(profileId), sk: segmentSortKey(segmentId) };
-    if (!dueAt && !member) {
+    if (!dueAt) {
       await this.client
         .send(
-          new DeleteCommand({
-            TableName: this.profiles,
-            Key: key,
-            ConditionExpression: 'attribute_not_exists(inSegment) OR inSegment = :false',
-            ExpressionAttributeValues: { ':false': false },
-          }),
+          member
+            ? new UpdateCommand({
+                TableName: this.profiles,
+                Key: key,
+                UpdateExpression: 'REMOVE dueAt, dueShard',
+                ConditionExpression: 'attribute_exists(pk)',
+              })
+            : new DeleteCommand({
+                TableName: this.profiles,
+                Key: key,
+                ConditionExpression: 'attribute_not_exists(inSegment) OR inSegment = :false',
+                ExpressionAttributeValues: { ':false': false },
+              }),
         )
         .catch(ignoreConditionFailure);
-      return;
+      return true;
     }
-    await this.client.send(
-      new UpdateCommand({
-        TableName: this.profiles,
-        Key: key,
-        ...(dueAt
-          ? {
-              UpdateExpression:
-                'SET dueAt = :due, dueShard = :shard, inSegment = if_not_exists(inSegment, :false)',
-              ExpressionAttributeValues: { ':due': dueAt, ':shard': dueShardOf(profileId), ':false': false },
-            }
-          : { UpdateExpression: 'REMOVE dueAt, dueShard' }),
-      }),
-    );
+    return this.transact([
+      {
+        Update: {
+          TableName: this.profiles,
+          Key: key,
+          UpdateExpression:
+            'SET dueAt = :due, dueShard = :shard, inSegment = if_not_exists(inSegment, :false)',
+          ExpressionAttributeValues: { ':due': dueAt, ':shard': dueShardOf(profileId), ':false': false },
+        },
+      },
+      notErased(this.profiles, profileId),
+    ]);
   }
 
   /** (profile, segment) timers due at or before `now`, at most `limit` per shard. */
@@ -402,9 +416,9 @@ export class DynamoSegmentStore implements SegmentStore, SegmentMembership {
     segmentId: string,
     profileId: string,
     by: 1 | -1,
-    membership: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number],
+    membership: TransactItems[number],
   ): Promise<boolean> {
-    const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
+    const items: TransactItems = [
       membership,
       {
         Update: {
@@ -416,29 +430,24 @@ export class DynamoSegmentStore implements SegmentStore, SegmentMembership {
       },
     ];
     // An entry never puts an item back under an erased profile (its tombstone, shared/profiles/erasure.ts).
-    if (by === 1)
-      items.push({
-        ConditionCheck: {
-          TableName: this.profiles,
-          Key: erasedKey(profileId),
-          ConditionExpression: 'attribute_not_exists(pk)',
-        },
-      });
+    if (by === 1) items.push(notErased(this.profiles, profileId));
+    return this.transact(items);
+  }
+
+  /**
+   * One TransactWriteItems, sent again while it meets other transactions (conflicts); false when a
+   * condition refused it (the membership's, or the erasure tombstone's).
+   */
+  private async transact(items: TransactItems): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.client.send(new TransactWriteCommand({ TransactItems: items }));
         return true;
       } catch (error) {
         const name = (error as { name?: string }).name;
-        const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
-        if (
-          name === 'TransactionCanceledException' &&
-          (reasons[0]?.Code === 'ConditionalCheckFailed' || reasons[2]?.Code === 'ConditionalCheckFailed')
-        )
-          return false;
-        const contended =
-          name === 'TransactionConflictException' ||
-          (name === 'TransactionCanceledException' && reasons.some((r) => r.Code === 'TransactionConflict'));
+        const reasons = cancellationReasons(error) ?? [];
+        if (reasons.includes('ConditionalCheckFailed')) return false;
+        const contended = name === 'TransactionConflictException' || reasons.includes('TransactionConflict');
         if (!contended || attempt >= 8) throw error;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(200, 5 * 2 ** attempt)));
       }

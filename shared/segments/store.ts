@@ -49,7 +49,8 @@ export interface SegmentStore extends SegmentMembership {
   readProfile(profileId: string, historySince?: string | null): Promise<ProfileSegmentsRead>;
   enter(segmentId: string, profileId: string, since: string, dueAt?: string): Promise<boolean>;
   exit(segmentId: string, profileId: string, dueAt?: string): Promise<boolean>;
-  setDue(segmentId: string, profileId: string, dueAt: string | undefined, member: boolean): Promise<void>;
+  /** Sets or clears a window timer; false when the profile was erased (nothing written). */
+  setDue(segmentId: string, profileId: string, dueAt: string | undefined, member: boolean): Promise<boolean>;
   dueTimers(now: string, limit: number): Promise<{ segmentId: string; profileId: string; dueAt: string }[]>;
   earliestDue(): Promise<string | undefined>;
   scanProfiles(page: {

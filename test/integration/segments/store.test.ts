@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { erasedKey } from '../../../shared/profiles/dynamodb.js';
+import { segmentSortKey } from '../../../shared/segments/dynamodb.js';
 import { DynamoSegmentStore } from '../../../shared/segments/index.js';
 import { useTestDynamo } from '../profiles/dynamo.js';
 
@@ -86,5 +89,28 @@ describe('segment membership store (the port broadcasts read)', () => {
     const read = await segments.readProfile(a);
     assert.equal(read.states.get(id)?.dueAt, '2000-01-01T00:00:00.000Z');
     assert.equal(read.states.get(id)?.member, false);
+  });
+
+  test('a timer is never written under an erased profile, and clearing one creates no item', async () => {
+    const segments = store();
+    const id = `s-${randomUUID().slice(0, 8)}`;
+    const erased = randomUUID();
+    const client = dynamo.documentClient();
+    // The erasure's tombstone (shared/profiles/erasure.ts), as a late evaluation finds it.
+    await client.send(new PutCommand({ TableName: dynamo.profilesTableName, Item: erasedKey(erased) }));
+    assert.equal(await segments.setDue(id, erased, '2000-01-01T00:00:00.000Z', false), false);
+    assert.equal(await segments.setDue(id, erased, undefined, true), true);
+    const item = await client.send(
+      new GetCommand({
+        TableName: dynamo.profilesTableName,
+        Key: { pk: `P#${erased}`, sk: segmentSortKey(id) },
+        ConsistentRead: true,
+      }),
+    );
+    assert.equal(item.Item, undefined);
+    const due = await segments.dueTimers('2000-01-02T00:00:00.000Z', 100);
+    assert.ok(!due.some((t) => t.profileId === erased));
+    // A live profile's timer is still written.
+    assert.equal(await segments.setDue(id, randomUUID(), '2000-01-01T00:00:00.000Z', false), true);
   });
 });
