@@ -25,6 +25,12 @@ export interface HttpServerOptions {
   localRoutes?: LocalRoutes;
   /** API Gateway's payload limit is 10 MB, but Lambda takes at most 6 MB per synchronous invoke. */
   maxBodyBytes?: number;
+  /**
+   * Awaited before a read (GET) is answered, so a read sees the effects of what the caller sent
+   * before it (the stack passes a bounded settle of the bus and the clock). Not for `/health` or
+   * the dashboard's files.
+   */
+  beforeRead?: () => Promise<void>;
   log?: Logger;
 }
 
@@ -69,6 +75,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       sendError(res, 503, 'starting', 'the local stack is still starting; poll GET /health');
       return;
     }
+    if (method === 'GET' && options.beforeRead && !skipsReadSettle(url.pathname)) await options.beforeRead();
     let body: Buffer;
     try {
       body = await readBody(req, maxBodyBytes);
@@ -128,6 +135,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       server.keepAliveTimeout = 3000; // see the edge: Node's agents drop sockets announced with 1 s
     },
   };
+}
+
+/** Reads that must not wait: the idle probe has its own bound, the dashboard's files need no data. */
+function skipsReadSettle(pathname: string): boolean {
+  return pathname === '/local/idle' || pathname === '/app' || pathname.startsWith('/app/');
 }
 
 const textTypes =

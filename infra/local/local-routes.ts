@@ -96,12 +96,7 @@ export function createLocalRoutes({
       case 'GET /local/idle': {
         // Bounded, so a caller waiting on work that never settles gets an answer, not a hung request.
         const timeoutMs = Math.min(Number(url.searchParams.get('timeoutMs') ?? 60_000) || 60_000, 300_000);
-        let timer: NodeJS.Timeout | undefined;
-        const settled = await Promise.race([
-          settle(bus, clock).then(() => true),
-          new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
-        ]);
-        clearTimeout(timer);
+        const settled = await settleWithin(timeoutMs, () => settle(bus, clock));
         if (settled) return { status: 200, body: { idle: true } };
         const message = `still busy after ${timeoutMs} ms (bus idle: ${bus.isIdle()})`;
         return { status: 503, body: { error: { code: 'busy', message } } };
@@ -119,6 +114,19 @@ export async function settle(bus: LocalEventBridge, clock: VirtualClock): Promis
     await clock.settled();
     await new Promise<void>((resolve) => setImmediate(resolve));
     if (bus.isIdle()) return;
+  }
+}
+
+/** Runs `settling` for at most `timeoutMs`: true if it settled in time, false if the time ran out. */
+export async function settleWithin(timeoutMs: number, settling: () => Promise<void>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      settling().then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

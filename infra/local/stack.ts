@@ -37,7 +37,7 @@ const broadcastQueueName = 'cairn-broadcast-slots';
 
 import { edgeLogger } from '../../functions/config.js';
 import { type HttpServer, startHttpServer } from './http.js';
-import { createLocalRoutes, settle } from './local-routes.js';
+import { createLocalRoutes, settle, settleWithin } from './local-routes.js';
 import { startLocalSegmentTimers } from './segment-timers.js';
 import { createLocalSes, type LocalSes } from './ses.js';
 import { createLocalSms, type LocalSms } from './sms.js';
@@ -89,6 +89,9 @@ export interface LocalStack {
 
 export const defaultHttpPort = 3000;
 export const defaultEdgePort = 4566;
+
+/** How long a local read waits for earlier work to settle before it answers anyway. */
+const readSettleMs = 5_000;
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const progress = options.onProgress ?? (() => {});
@@ -196,6 +199,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       port: httpPort,
       host,
       localRoutes,
+      // Read-your-writes for scripts: a GET answers once what was sent before it has been processed
+      // (events ingested, journeys started, steps run up to their next wait), as POST /local/clock
+      // does. Bounded, so a read during a flood still answers.
+      beforeRead: async () => {
+        await settleWithin(readSettleMs, () => settle(bus, clock));
+      },
       log: log.child({ component: 'http' }),
     });
 

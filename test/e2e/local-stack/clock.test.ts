@@ -6,7 +6,8 @@ import { advanceClock, awsClientConfig, readOutbox } from '../../support/local.j
 import { graphs, journeyId, journeyTestKit } from '../journeys/support.js';
 
 /**
- * A script of curl commands must behave the same on any machine: `POST /local/clock` first lets
+ * A script of curl commands must behave the same on any machine: a read (GET) answers once what was
+ * sent before it has been processed, and `POST /local/clock` first lets
  * everything already sent settle (the bus, ingest, the journey starting and reaching its wait),
  * then moves time. Each round sends and advances at once, with no wait in between.
  */
@@ -73,5 +74,30 @@ describe('advancing the clock right after sending', () => {
         `round ${round}: the wait of the journey the event started ended`,
       );
     }
+  });
+
+  it('a read right after sending sees the profile, the email and the journey it started', async () => {
+    const welcome = journeyId('read-race');
+    await kit.template(`${welcome}-hello`, { subject: 'Hello now', text: 'hi' });
+    await kit.publish({
+      id: welcome,
+      trigger: { event: `Signed ${welcome}` },
+      ...graphs.sendEmail(`${welcome}-hello`),
+    });
+    for (let round = 0; round < rounds; round++) {
+      const userId = `reader-${round}-${welcome}`;
+      // No wait between the writes and the reads: each read must settle what came before it.
+      assert.equal(
+        (await kit.api.post('/v1/identify', { userId, traits: { email: `${userId}@example.com` } })).status,
+        200,
+      );
+      assert.equal((await kit.api.post('/v1/track', { userId, event: `Signed ${welcome}` })).status, 200);
+      const mails = await readOutbox(kit.httpUrl, { journeyId: welcome, to: `${userId}@example.com` });
+      assert.equal(mails.length, 1, `round ${round}: the email the event started is in the outbox`);
+      const profile = await kit.api.get(`/profiles?userId=${encodeURIComponent(userId)}`);
+      assert.equal(profile.status, 200, `round ${round}: the profile the identify created is found`);
+    }
+    const stats = await kit.stats(welcome);
+    assert.equal(stats.started, rounds);
   });
 });
