@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { aslPlaceholders, aslSubstitutionNames } from '../../shared/journeys/asl.js';
 import type { EmailTemplate, TemplateWithId } from '../../shared/templates/render.js';
 
 /** A journey checked in as code: `<dir>/<id>.journey.yaml` and its compiled `<dir>/<id>.asl.json`. */
@@ -17,10 +18,6 @@ export interface CheckedInJourney {
   /** The templates its email nodes send, from `<dir>/templates/<template>.template.yaml` when present. */
   templates: TemplateWithId<EmailTemplate>[];
 }
-
-/** The placeholders the deployed ASL may contain, and what CDK substitutes for them. */
-export const aslSubstitutions = ['StepFunctionArn'] as const;
-export type AslSubstitution = (typeof aslSubstitutions)[number];
 
 const journeySuffix = '.journey.yaml';
 
@@ -48,8 +45,8 @@ export function readCheckedInJourneys(dir: string): CheckedInJourney[] {
       } catch (error) {
         throw new Error(`${aslPath} is not valid JSON: ${(error as Error).message}`);
       }
-      const unknown = placeholders(asl).filter(
-        (name) => !(aslSubstitutions as readonly string[]).includes(name),
+      const unknown = aslPlaceholders(asl).filter(
+        (name) => !(aslSubstitutionNames as readonly string[]).includes(name),
       );
       if (unknown.length > 0) {
         throw new Error(
@@ -67,11 +64,6 @@ export function readCheckedInJourneys(dir: string): CheckedInJourney[] {
         templates: templatesOf(document, join(dir, 'templates')),
       };
     });
-}
-
-/** The `${Name}` definition substitutions an ASL document refers to. */
-export function placeholders(asl: string): string[] {
-  return [...new Set([...asl.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((match) => match[1]!))];
 }
 
 /** The templates a journey's email nodes name, read from `templatesDir` (missing ones are left out). */

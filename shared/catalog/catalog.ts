@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import { isoAt } from '../clock.js';
 import { ConflictError, NotFoundError, PayloadTooLargeError, ValidationError } from '../errors.js';
 import { assertId } from '../ids.js';
+import { fillAslPlaceholders } from '../journeys/asl.js';
 import type { Journey } from '../journeys/schema.js';
 import { isObject } from '../json.js';
 import type { Logger } from '../log.js';
@@ -25,7 +26,7 @@ export interface JourneyLanguage {
   /** Returns the definition to store, or throws ValidationError listing every problem with its path. */
   validate(input: unknown, context: ValidationContext): Journey;
   /** ASL for one version, as an object or JSON text, with `${StepFunctionArn}` placeholders. */
-  compile(definition: Journey, context: { version: number }): unknown;
+  compile(definition: Journey, context: { version: number }): string | object;
 }
 
 /** What a journey may refer to: the stored templates, the defined segments, the policy's topics. */
@@ -85,11 +86,6 @@ export interface PublishResult {
  * so each definition is kept under this. 200 nodes with generous patterns fit in a fraction of it.
  */
 export const maxDefinitionBytes = 128 * 1024;
-
-/** Fills the deploy-time placeholders of compiled ASL (the same ones CDK substitutes). */
-export function substituteAsl(asl: string, values: Record<string, string>): string {
-  return asl.replace(/\$\{([A-Za-z0-9_]+)\}/g, (whole, name: string) => values[name] ?? whole);
-}
 
 /**
  * Stores a new published version with the journey head that points at it (`expectedRevision`: the
@@ -289,9 +285,7 @@ export class JourneyCatalog {
 
   private aslFor(definition: Journey, version: number): { asl: string; sha256: string } {
     const compiled = this.deps.language.compile(definition, { version });
-    const asl = substituteAsl(typeof compiled === 'string' ? compiled : JSON.stringify(compiled), {
-      StepFunctionArn: this.deps.stepFunctionArn,
-    });
+    const asl = fillAslPlaceholders(compiled, { StepFunctionArn: this.deps.stepFunctionArn });
     return { asl, sha256: aslSha256(asl) };
   }
 

@@ -2,6 +2,7 @@ import { gunzipSync } from 'node:zlib';
 import { isoAt } from '../clock.js';
 import { ValidationError } from '../errors.js';
 import { assertId } from '../ids.js';
+import { fillAslPlaceholders } from '../journeys/asl.js';
 import { isObject } from '../json.js';
 import type { Logger } from '../log.js';
 import type { TemplateWithId } from '../templates/render.js';
@@ -11,7 +12,6 @@ import {
   type PublishResult,
   savePublishedVersion,
   saveStatus,
-  substituteAsl,
   validationContext,
 } from './catalog.js';
 import { TemplateCatalog } from './templates.js';
@@ -241,7 +241,7 @@ export async function journeyResource(
       label: `journey ${props.JourneyId}`,
       physicalId: `cairn-journey:${props.JourneyId}`,
       async apply() {
-        const asl = substituteAsl(gunzipSync(Buffer.from(props.AslGzip, 'base64')).toString('utf8'), {
+        const asl = fillAslPlaceholders(gunzipSync(Buffer.from(props.AslGzip, 'base64')).toString('utf8'), {
           StepFunctionArn: props.StepFunctionArn,
         });
         const result = await deployed.register({

@@ -26,11 +26,39 @@ export interface AslRetrier {
 }
 
 /**
- * The step Lambda's ARN is a DefinitionSubstitutions placeholder: CDK fills it with
- * `definitionSubstitutions`, the runtime publisher with plain string replacement.
+ * The DefinitionSubstitutions placeholders compiled ASL may contain (`${Name}`), and what each
+ * becomes. CDK fills them with `definitionSubstitutions`; everything else (the catalog's publish, the
+ * deployed-journey resource) with `fillAslPlaceholders`.
  */
+export interface AslSubstitutions {
+  /** The step Lambda's ARN. */
+  StepFunctionArn: string;
+}
+
+/** The names of `AslSubstitutions`: a checked-in ASL with any other placeholder cannot be deployed. */
+export const aslSubstitutionNames = [
+  'StepFunctionArn',
+] as const satisfies readonly (keyof AslSubstitutions)[];
+
 // biome-ignore lint/suspicious/noTemplateCurlyInString: a DefinitionSubstitutions placeholder, not a JS template
 export const STEP_FUNCTION_PLACEHOLDER = '${StepFunctionArn}';
+
+const placeholderPattern = /\$\{([A-Za-z0-9_]+)\}/g;
+
+/** The `${Name}` placeholders an ASL document refers to, each once, in order of appearance. */
+export function aslPlaceholders(asl: string): string[] {
+  return [...new Set([...asl.matchAll(placeholderPattern)].map((match) => match[1]!))];
+}
+
+/**
+ * ASL (JSON text, or the document, e.g. an `AslDefinition`) as JSON text with its placeholders
+ * filled; a placeholder not in `values` is left as it is.
+ */
+export function fillAslPlaceholders(asl: string | object, values: AslSubstitutions): string {
+  const text = typeof asl === 'string' ? asl : JSON.stringify(asl);
+  const byName: Record<string, string> = { ...values };
+  return text.replace(placeholderPattern, (whole, name: string) => byName[name] ?? whole);
+}
 
 /** Name of the Fail state every failure route ends in. Helper state names contain a `.`; node ids never do. */
 export const FAILED_STATE = 'journey.failed';

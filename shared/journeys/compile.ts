@@ -3,7 +3,7 @@
  * after the nodes. The document is deterministic: the same journey gives the same bytes.
  */
 import { stableHash } from '../ids.js';
-import { type AslDefinition, type AslState, FAILED_STATE, STEP_FUNCTION_PLACEHOLDER } from './asl.js';
+import { type AslDefinition, type AslState, FAILED_STATE } from './asl.js';
 import { type NodeType, nodeModule } from './nodes/index.js';
 import type { Journey } from './schema.js';
 
@@ -49,11 +49,6 @@ function nodeOrder(journey: Journey): string[] {
   return [...order, ...Object.keys(journey.nodes).filter((id) => !seen.has(id))].filter(
     (id) => journey.nodes[id],
   );
-}
-
-/** The definition as text with the placeholders filled (what the runtime publisher deploys). */
-export function renderDefinition(asl: AslDefinition, substitutions: { StepFunctionArn: string }): string {
-  return JSON.stringify(asl).replaceAll(STEP_FUNCTION_PLACEHOLDER, substitutions.StepFunctionArn);
 }
 
 /** Execution names allow letters, digits, - and _ (≤ 80). The hash makes duplicate entries idempotent. */

@@ -9,7 +9,8 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { LogLevel } from 'aws-cdk-lib/aws-stepfunctions';
 import { CairnJourneys, emailAddress } from '../../infra/aws/cairn-journeys.js';
-import { placeholders, readCheckedInJourneys } from '../../infra/aws/journey-definitions.js';
+import { readCheckedInJourneys } from '../../infra/aws/journey-definitions.js';
+import { aslPlaceholders } from '../../shared/journeys/asl.js';
 import { tables } from '../../shared/store/tables.js';
 import { logicalIdOf, resourcesOf, synthCairn } from './synth.js';
 
@@ -185,7 +186,7 @@ describe('invalid configuration fails the synth with the reason', () => {
       // biome-ignore lint/suspicious/noTemplateCurlyInString: ASL definition substitutions, not a template
       '{ "Resource": "${StepFunctionArn}", "Table": "${JourneysTable}" }',
     );
-    assert.deepEqual(placeholders(readFileSync(join(folder, 'promo.asl.json'), 'utf8')), [
+    assert.deepEqual(aslPlaceholders(readFileSync(join(folder, 'promo.asl.json'), 'utf8')), [
       'StepFunctionArn',
       'JourneysTable',
     ]);

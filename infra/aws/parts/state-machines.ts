@@ -6,6 +6,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { AslSubstitutions } from '../../../shared/journeys/asl.js';
 import { segmentResourceType } from '../../../shared/segments/deployed.js';
 import { analyseCondition } from '../../../shared/segments/evaluate.js';
 import type { Segment } from '../../../shared/segments/schema.js';
@@ -220,7 +221,7 @@ export class CairnStateMachines extends Construct {
       stateMachineName: name,
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromString(journey.asl),
-      definitionSubstitutions: { StepFunctionArn: this.step.functionArn },
+      definitionSubstitutions: { StepFunctionArn: this.step.functionArn } satisfies AslSubstitutions,
       role: this.journeyRole,
       logs: journeyLogs,
       tracingEnabled: tracing,

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { CreateStateMachineCommand, DescribeExecutionCommand } from '@aws-sdk/client-sfn';
-import { substituteAsl } from '../../../shared/catalog/catalog.js';
 import {
   type CustomResourceEvent,
   DeployedJourneys,
@@ -11,6 +10,7 @@ import {
 import { DynamoCatalogStore } from '../../../shared/catalog/dynamodb.js';
 import { journeyLanguage } from '../../../shared/catalog/language.js';
 import { systemClock } from '../../../shared/clock.js';
+import { fillAslPlaceholders } from '../../../shared/journeys/asl.js';
 import { createDocumentClient } from '../../../shared/store/dynamodb.js';
 import { journeysTable, tableName } from '../../../shared/store/tables.js';
 import { journeyId, journeyTestKit } from './support.js';
@@ -41,7 +41,7 @@ describe('journeys registered by the deploy (Custom::CairnJourney) on the local 
     const created = await kit.sfn.send(
       new CreateStateMachineCommand({
         name: `cairn-${id}`,
-        definition: substituteAsl(asl, { StepFunctionArn: stepFunctionArn }),
+        definition: fillAslPlaceholders(asl, { StepFunctionArn: stepFunctionArn }),
         roleArn: 'arn:aws:iam::000000000000:role/cairn-state-machine',
         publish: true,
       }),

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import {
   type AslState,
   FAILED_STATE,
+  fillAslPlaceholders,
   lambdaRetry,
   STEP_FUNCTION_PLACEHOLDER,
   timeoutRetry,
@@ -12,7 +13,6 @@ import {
   commonPathTransitions,
   compileJourney,
   executionName,
-  renderDefinition,
   transitionsByNodeKind,
 } from '../../../shared/journeys/compile.js';
 import { validateJourney } from '../../../shared/journeys/validate.js';
@@ -303,10 +303,10 @@ describe('transitionsByNodeKind', () => {
   });
 });
 
-describe('renderDefinition', () => {
+describe('fillAslPlaceholders', () => {
   it('fills the step function placeholder everywhere and leaves valid JSON', () => {
     const arn = 'arn:aws:lambda:us-east-1:000000000000:function:step';
-    const text = renderDefinition(asl, { StepFunctionArn: arn });
+    const text = fillAslPlaceholders(asl, { StepFunctionArn: arn });
     assert.ok(!text.includes(STEP_FUNCTION_PLACEHOLDER));
     const parsed = JSON.parse(text) as typeof asl;
     assert.equal((parsed.States.hello!.Parameters as { FunctionName: string }).FunctionName, arn);
