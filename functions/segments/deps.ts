@@ -6,7 +6,7 @@ import { eventBridgePublisher } from '../../shared/http/ingestion.js';
 import type { Logger } from '../../shared/log.js';
 import { busName } from '../../shared/routing.js';
 import { DynamoSegmentStore } from '../../shared/segments/dynamodb.js';
-import type { MembershipChange, SegmentEngineDeps } from '../../shared/segments/engine.js';
+import type { MembershipNotifier, SegmentEngineDeps } from '../../shared/segments/engine.js';
 import {
   type BackfillPager,
   cachedSegments,
@@ -27,7 +27,7 @@ import { countCalls } from '../runtime/runtime.js';
 export interface SegmentsWiring {
   store: DynamoSegmentStore;
   service: SegmentServiceDeps;
-  engine(onChange?: (change: MembershipChange) => Promise<void>): SegmentEngineDeps;
+  engine(notifier?: MembershipNotifier): SegmentEngineDeps;
 }
 
 export function createSegments(
@@ -66,6 +66,6 @@ export function createSegments(
   return {
     store,
     service: { store, clock, pager, log },
-    engine: (onChange) => ({ store, clock, segments, log, ...(onChange && { onChange }) }),
+    engine: (notifier) => ({ store, clock, segments, log, ...(notifier && { notifier }) }),
   };
 }

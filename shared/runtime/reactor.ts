@@ -55,6 +55,12 @@ export interface ReactorResult {
  */
 export interface JourneyReactor {
   onEvent(input: ReactorInput): Promise<ReactorResult>;
+  /**
+   * Whether `onEvent` could start, resume or stop anything for `input`, from the journey items it
+   * carries and the cached active journeys (no other request); true when the items are not given.
+   * Segments ask it before writing a membership change (shared/segments/engine.ts).
+   */
+  wouldAct(input: ReactorInput): Promise<boolean>;
   /** `POST /journeys/{id}/enrollments`: enters one customer, subject to status and re-entry. */
   enrollProfile(
     journeyId: string,
@@ -144,6 +150,19 @@ export function createJourneyReactor(deps: JourneyReactorDeps): JourneyReactor {
   }
 
   return {
+    async wouldAct(input) {
+      const { event } = input;
+      if (!input.journeyState && !Array.isArray(input.profile.presence)) return true;
+      const state = await journeyStateOf(input);
+      const named = (candidate: { event: string } | undefined) => candidate?.event === event.event;
+      if (state.presence.some((p) => named(p.goal) || named(p.waiting) || p.exitOn?.some(named))) return true;
+      if (event.type !== 'track' || !event.event) return false;
+      const journeys = await activeJourneys();
+      return journeys.some(
+        (journey) => journey.status === 'active' && triggers(journey, event, input.membership),
+      );
+    },
+
     async onEvent(input) {
       const { profile, event } = input;
       const result: ReactorResult = { started: [], resumed: [], stopped: [] };

@@ -23,17 +23,24 @@ import {
   type SegmentMembership,
   type SegmentState,
 } from './port.js';
-import type { MembershipState, ProfileSegmentsRead, SegmentRecord, SegmentStore } from './store.js';
+import type {
+  MembershipState,
+  PendingChange,
+  ProfileSegmentsRead,
+  SegmentRecord,
+  SegmentStore,
+} from './store.js';
 
 /**
  * Segments in DynamoDB (docs/data-model.md):
  *
  * Profiles table, in the profile's own partition, so ONE Query reads the profile, its recent events
  * and every (profile, segment) item together:
- *   membership  P#<profileId>  SEG#<segmentId>  inSegment, since?, dueAt?   + sparse index attributes:
+ *   membership  P#<profileId>  SEG#<segmentId>  inSegment, since?, dueAt?, pendingEntered?, pendingExited?
+ *               (a change not yet told to journeys: its time; cleared once told)  + sparse index attributes:
  *     memberOf = <segmentId>, memberId = <profileId>  (members only)  → index `segment-members`
  *     dueShard = DUE#<n>, dueAt = <ISO time>          (timers only)   → index `segment-due`
- *   An item exists while the profile is a member or has a window timer; neither → deleted.
+ *   An item exists while the profile is a member, has a window timer or a change not yet told.
  *
  * Journeys table:
  *   definition  SEGMENTS        <segmentId>   definition, status, revision, progress
@@ -213,19 +220,36 @@ export class DynamoSegmentStore implements SegmentStore, SegmentMembership {
           member: item.inSegment === true,
           ...(typeof item.since === 'string' && { since: item.since }),
           ...(typeof item.dueAt === 'string' && { dueAt: item.dueAt }),
+          ...((typeof item.pendingEntered === 'string' || typeof item.pendingExited === 'string') && {
+            pending: {
+              ...(typeof item.pendingEntered === 'string' && { entered: item.pendingEntered }),
+              ...(typeof item.pendingExited === 'string' && { exited: item.pendingExited }),
+            },
+          }),
         });
       }
     }
     return { profile, events, states };
   }
 
-  /** Enters the profile (if not already in) and counts it, in one transaction. False: it already was. */
-  async enter(segmentId: string, profileId: string, since: string, dueAt?: string): Promise<boolean> {
+  /**
+   * Enters the profile (if not already in) and counts it, in one transaction. False: it already was.
+   * With `pending`, the entry is marked not yet told (`pendingEntered` = since) and the timer is set
+   * no later than `retryAt`, so an entry whose journeys were never told is told by the timer.
+   */
+  async enter(
+    segmentId: string,
+    profileId: string,
+    since: string,
+    dueAt?: string,
+    pending?: PendingChange,
+  ): Promise<boolean> {
+    const timer = earliest(dueAt, pending?.retryAt);
     return this.transition(segmentId, profileId, +1, {
       Update: {
         TableName: this.profiles,
         Key: { pk: profilePk(profileId), sk: segmentSortKey(segmentId) },
-        UpdateExpression: `SET inSegment = :true, since = :since, memberOf = :seg, memberId = :pid${dueAt ? ', dueAt = :due, dueShard = :shard' : ' REMOVE dueAt, dueShard'}`,
+        UpdateExpression: `SET inSegment = :true, since = :since, memberOf = :seg, memberId = :pid${pending ? ', pendingEntered = :since' : ''}${timer ? ', dueAt = :due, dueShard = :shard' : ' REMOVE dueAt, dueShard'}`,
         ConditionExpression: 'attribute_not_exists(inSegment) OR inSegment = :false',
         ExpressionAttributeValues: {
           ':true': true,
@@ -233,32 +257,41 @@ export class DynamoSegmentStore implements SegmentStore, SegmentMembership {
           ':since': since,
           ':seg': segmentId,
           ':pid': profileId,
-          ...(dueAt && { ':due': dueAt, ':shard': dueShardOf(profileId) }),
+          ...(timer && { ':due': timer, ':shard': dueShardOf(profileId) }),
         },
       },
     });
   }
 
-  /** Takes the profile out (if in) and counts it, in one transaction. False: it was not a member. */
-  async exit(segmentId: string, profileId: string, dueAt?: string): Promise<boolean> {
+  /**
+   * Takes the profile out (if in) and counts it, in one transaction. False: it was not a member.
+   * With `pending`, the item stays with the exit marked not yet told (`pendingExited` = at).
+   */
+  async exit(
+    segmentId: string,
+    profileId: string,
+    dueAt?: string,
+    pending?: PendingChange & { at: string },
+  ): Promise<boolean> {
     const key = { pk: profilePk(profileId), sk: segmentSortKey(segmentId) };
+    const timer = earliest(dueAt, pending?.retryAt);
     return this.transition(
       segmentId,
       profileId,
       -1,
-      dueAt
+      timer
         ? {
             Update: {
               TableName: this.profiles,
               Key: key,
-              UpdateExpression:
-                'SET inSegment = :false, dueAt = :due, dueShard = :shard REMOVE since, memberOf, memberId',
+              UpdateExpression: `SET inSegment = :false, dueAt = :due, dueShard = :shard${pending ? ', pendingExited = :at' : ''} REMOVE since, memberOf, memberId`,
               ConditionExpression: 'inSegment = :true',
               ExpressionAttributeValues: {
                 ':true': true,
                 ':false': false,
-                ':due': dueAt,
+                ':due': timer,
                 ':shard': dueShardOf(profileId),
+                ...(pending && { ':at': pending.at }),
               },
             },
           }
@@ -271,6 +304,51 @@ export class DynamoSegmentStore implements SegmentStore, SegmentMembership {
             },
           },
     );
+  }
+
+  /**
+   * Clears the pending mark of a change that was told (only that change: a newer one keeps its
+   * mark), with the window timer in the same write; an item left with nothing to keep is deleted.
+   */
+  async settle(
+    segmentId: string,
+    profileId: string,
+    told: { kind: 'entered' | 'exited'; at: string; member: boolean; dueAt?: string | null },
+  ): Promise<void> {
+    const key = { pk: profilePk(profileId), sk: segmentSortKey(segmentId) };
+    const [mark, other] =
+      told.kind === 'entered' ? ['pendingEntered', 'pendingExited'] : ['pendingExited', 'pendingEntered'];
+    if (!told.member && told.dueAt === null) {
+      try {
+        await this.client.send(
+          new DeleteCommand({
+            TableName: this.profiles,
+            Key: key,
+            ConditionExpression: `${mark} = :at AND attribute_not_exists(${other}) AND (attribute_not_exists(inSegment) OR inSegment = :false)`,
+            ExpressionAttributeValues: { ':at': told.at, ':false': false },
+          }),
+        );
+        return;
+      } catch (error) {
+        ignoreConditionFailure(error);
+      }
+    }
+    const set = typeof told.dueAt === 'string' ? ' SET dueAt = :due, dueShard = :shard' : '';
+    const remove = told.dueAt === null ? `${mark}, dueAt, dueShard` : mark;
+    await this.client
+      .send(
+        new UpdateCommand({
+          TableName: this.profiles,
+          Key: key,
+          UpdateExpression: `${set} REMOVE ${remove}`.trim(),
+          ConditionExpression: `${mark} = :at`,
+          ExpressionAttributeValues: {
+            ':at': told.at,
+            ...(typeof told.dueAt === 'string' && { ':due': told.dueAt, ':shard': dueShardOf(profileId) }),
+          },
+        }),
+      )
+      .catch(ignoreConditionFailure);
   }
 
   /**
@@ -294,12 +372,12 @@ export class DynamoSegmentStore implements SegmentStore, SegmentMembership {
                 TableName: this.profiles,
                 Key: key,
                 UpdateExpression: 'REMOVE dueAt, dueShard',
-                ConditionExpression: 'attribute_exists(pk)',
+                ConditionExpression: `attribute_exists(pk) AND ${notPending}`,
               })
             : new DeleteCommand({
                 TableName: this.profiles,
                 Key: key,
-                ConditionExpression: 'attribute_not_exists(inSegment) OR inSegment = :false',
+                ConditionExpression: `(attribute_not_exists(inSegment) OR inSegment = :false) AND ${notPending}`,
                 ExpressionAttributeValues: { ':false': false },
               }),
         )
@@ -457,6 +535,16 @@ export class DynamoSegmentStore implements SegmentStore, SegmentMembership {
   private queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {
     return queryAll(this.client, input);
   }
+}
+
+/** An item whose change is not yet told keeps its (retry) timer: settle clears both. */
+const notPending = 'attribute_not_exists(pendingEntered) AND attribute_not_exists(pendingExited)';
+
+/** The earlier of two ISO times (either may be missing). */
+function earliest(a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return a < b ? a : b;
 }
 
 function dueShardOf(profileId: string): string {

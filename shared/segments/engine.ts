@@ -40,13 +40,31 @@ export interface MembershipChange {
   at: string;
 }
 
+/**
+ * Who hears of membership changes (the journeys runtime: `trigger: { segment }`, goals, waits).
+ * A change someone listens to is written with a pending mark and cleared once told, so a change
+ * whose telling failed (a throttled StartExecution, a crash between the two) is told again by the
+ * next evaluation of the profile: the redelivered event's, the update node's retry, or the timer's
+ * (armed for `pendingRetryMs` later by the same write). Telling twice is harmless: the change's
+ * time is part of its id (`membershipEvent`), so journeys start once.
+ */
+export interface MembershipNotifier {
+  /** Whether anyone may act on the change. False only when known: then nothing is marked or told. */
+  listens(change: MembershipChange): Promise<boolean>;
+  /** Tells the change; throws when it could not (it stays pending). */
+  notify(change: MembershipChange): Promise<void>;
+}
+
+/** When the timer tells a pending change again if nothing else re-evaluates the profile first. */
+export const pendingRetryMs = 60_000;
+
 export interface SegmentEngineDeps {
   store: SegmentStore;
   clock: Clock;
   /** The defined segments, dependencies first (see `orderSegments`). */
   segments: () => Promise<ActiveSegment[]>;
-  /** Called once per membership change that this evaluation made (entries start journeys). */
-  onChange?: (change: MembershipChange) => Promise<void>;
+  /** Told of each membership change (entries start journeys). Backfills have none: they start nothing. */
+  notifier?: MembershipNotifier;
   log?: Logger;
 }
 
@@ -74,9 +92,19 @@ export function affectedSegments(segments: ActiveSegment[], change: ProfileChang
   return segments.filter((segment) => affected.has(segment.id));
 }
 
+/** A change written with a pending mark, to tell and then settle (with the window timer it needs). */
+interface Told {
+  change: MembershipChange;
+  /** Made by this evaluation (its write armed the retry timer) rather than read as pending. */
+  fresh: boolean;
+  member: boolean;
+  /** The window timer to leave once told: ISO, null for none, undefined to keep the stored one. */
+  dueAt?: string | null;
+}
+
 /**
- * Re-evaluates the profile's affected segments and writes what changed. `known` is the profile as
- * the caller has it (ingest's result); the read returns it too, and the fresher one is used.
+ * Re-evaluates the profile's affected segments and writes what changed. Changes an earlier
+ * evaluation wrote but could not tell (pending marks read with the profile) are told first.
  */
 export async function reevaluateProfile(
   deps: SegmentEngineDeps,
@@ -88,18 +116,57 @@ export async function reevaluateProfile(
   if (affected.length === 0) return [];
   const now = deps.clock.now();
   const nowIso = new Date(now).toISOString();
+  const retryAt = new Date(now + pendingRetryMs).toISOString();
   const history = historySince(affected, now);
   const read = await deps.store.readProfile(profileId, history);
   const profile = read.profile;
   const changes: MembershipChange[] = [];
+  const toTell: Told[] = [];
+  // An erased profile's changes not yet told are dropped: erasure deletes their items.
+  if (deps.notifier && profile) {
+    // Older first: an entry is told before the exit that followed it.
+    for (const state of read.states.values())
+      for (const kind of ['entered', 'exited'] as const) {
+        const at = state.pending?.[kind];
+        if (at !== undefined)
+          toTell.push({
+            change: { segmentId: state.segmentId, profileId, change: kind, at },
+            fresh: false,
+            member: state.member,
+          });
+      }
+    toTell.sort((a, b) => (a.change.at < b.change.at ? -1 : a.change.at > b.change.at ? 1 : 0));
+  }
+  /** Writes an entry or exit, marked pending when someone listens; true when it was written. */
+  const transition = async (
+    segmentId: string,
+    kind: MembershipChange['change'],
+    due: string | undefined,
+  ): Promise<boolean> => {
+    const made: MembershipChange = { segmentId, profileId, change: kind, at: nowIso };
+    const listened = deps.notifier ? await deps.notifier.listens(made) : false;
+    const pending = listened ? { retryAt, at: nowIso } : undefined;
+    const written =
+      kind === 'entered'
+        ? await deps.store.enter(segmentId, profileId, nowIso, due, pending)
+        : await deps.store.exit(segmentId, profileId, due, pending);
+    if (!written) return false;
+    changes.push(made);
+    if (listened) {
+      toTell.push({ change: made, fresh: true, member: kind === 'entered', dueAt: due ?? null });
+      wakeSegmentTimers(Date.parse(retryAt));
+    }
+    return true;
+  };
+
   if (!profile || profile.mergedInto !== undefined) {
     // Erased or merged away: it is in nothing any more (the survivor is evaluated on its own).
     for (const state of read.states.values()) {
-      if (state.member && (await deps.store.exit(state.segmentId, profileId)))
-        changes.push({ segmentId: state.segmentId, profileId, change: 'exited', at: nowIso });
-      else if (!state.member && state.dueAt)
+      if (state.member) await transition(state.segmentId, 'exited', undefined);
+      else if (state.dueAt && !state.pending)
         await deps.store.setDue(state.segmentId, profileId, undefined, false);
     }
+    await tell(deps, toTell, retryAt);
     return changes;
   }
   const membership = new Map([...read.states].map(([id, state]) => [id, state.member]));
@@ -114,12 +181,10 @@ export async function reevaluateProfile(
     const due = result.nextChangeAt === undefined ? undefined : new Date(result.nextChangeAt).toISOString();
     const wasMember = state?.member === true;
     if (result.matches && !wasMember) {
-      if (await deps.store.enter(segment.id, profileId, nowIso, due))
-        changes.push({ segmentId: segment.id, profileId, change: 'entered', at: nowIso });
+      await transition(segment.id, 'entered', due);
       membership.set(segment.id, true);
     } else if (!result.matches && wasMember) {
-      if (await deps.store.exit(segment.id, profileId, due))
-        changes.push({ segmentId: segment.id, profileId, change: 'exited', at: nowIso });
+      await transition(segment.id, 'exited', due);
       membership.set(segment.id, false);
     } else {
       // Unchanged: write the timer only when it must fire earlier than the stored one, or when the
@@ -127,19 +192,57 @@ export async function reevaluateProfile(
       // change; an earlier one only re-evaluates early, so steady-state events write nothing.
       const stored = state?.dueAt;
       const fired = stored !== undefined && stored <= nowIso;
-      if ((due !== undefined && (stored === undefined || due < stored)) || (fired && due !== stored))
+      // A change told now settles with the timer as evaluated (the stored one may be its retry).
+      const told = toTell.find((t) => t.change.segmentId === segment.id);
+      if (told && due !== stored) told.dueAt = due ?? null;
+      else if ((due !== undefined && (stored === undefined || due < stored)) || (fired && due !== stored))
         await deps.store.setDue(segment.id, profileId, due, wasMember);
       else continue;
     }
     if (due) wakeSegmentTimers(result.nextChangeAt!);
   }
-  for (const entry of changes) await deps.onChange?.(entry);
+  await tell(deps, toTell, retryAt);
   if (changes.length > 0)
     deps.log?.info('segment membership changed', {
       profileId,
       changes: changes.map((c) => `${c.change}:${c.segmentId}`),
     });
   return changes;
+}
+
+/**
+ * Tells each pending change, then clears its mark (with the window timer in the same write). A
+ * change that could not be told keeps its mark and its retry timer; the error goes to the caller
+ * (ingest's queue redelivers the event, a step is retried) after the others were tried.
+ */
+async function tell(deps: SegmentEngineDeps, toTell: Told[], retryAt: string): Promise<void> {
+  let failure: unknown;
+  for (const told of toTell) {
+    const { change } = told;
+    try {
+      await deps.notifier!.notify(change);
+    } catch (error) {
+      failure ??= error;
+      // A fresh change's write armed the retry; an old one's timer may have fired: armed again.
+      if (!told.fresh) await deps.store.setDue(change.segmentId, change.profileId, retryAt, told.member);
+      wakeSegmentTimers(Date.parse(retryAt));
+      deps.log?.warn('membership change not told yet; retried', {
+        profileId: change.profileId,
+        segmentId: change.segmentId,
+        change: change.change,
+        retryAt,
+        error: (error as Error).name,
+      });
+      continue;
+    }
+    await deps.store.settle(change.segmentId, change.profileId, {
+      kind: change.change,
+      at: change.at,
+      member: told.member,
+      ...(told.dueAt !== undefined && { dueAt: told.dueAt }),
+    });
+  }
+  if (failure !== undefined) throw failure;
 }
 
 /** The history the affected segments need, as the ISO time of the oldest event to read (or null). */

@@ -26,21 +26,31 @@ export function wakeSegmentTimers(at: number): void {
 /**
  * Re-evaluates every (profile, segment) whose timer is due, page by page; returns how many
  * timers it handled. Each re-evaluation re-arms or clears the timer, so a timer is handled once.
+ * A profile whose evaluation fails (a change it could not tell: its timer was armed again for
+ * later) is logged and left for a later poll; the others go on.
  */
 export async function runDueTimers(
   deps: SegmentEngineDeps,
   options: { maxRounds?: number } = {},
 ): Promise<number> {
   let handled = 0;
+  const failed = new Set<string>();
   for (let round = 0; round < (options.maxRounds ?? 50); round++) {
     const now = new Date(deps.clock.now()).toISOString();
-    const due = await deps.store.dueTimers(now, 100);
+    const due = (await deps.store.dueTimers(now, 100)).filter((timer) => !failed.has(timer.profileId));
     if (due.length === 0) break;
     const byProfile = new Map<string, string[]>();
     for (const timer of due)
       byProfile.set(timer.profileId, [...(byProfile.get(timer.profileId) ?? []), timer.segmentId]);
     await Promise.all(
-      [...byProfile].map(([profileId, segments]) => reevaluateProfile(deps, profileId, { segments })),
+      [...byProfile].map(async ([profileId, segments]) => {
+        try {
+          await reevaluateProfile(deps, profileId, { segments });
+        } catch (error) {
+          failed.add(profileId);
+          deps.log?.error('segment timer failed; retried later', { profileId, error: (error as Error).name });
+        }
+      }),
     );
     handled += due.length;
   }

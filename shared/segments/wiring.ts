@@ -6,6 +6,7 @@ import type { NormalizedMessage } from '../events/normalize.js';
 import type { ProfileAccess } from '../runtime/node-deps.js';
 import {
   type MembershipChange,
+  type MembershipNotifier,
   type ProfileChange,
   reevaluateProfile,
   type SegmentEngineDeps,
@@ -52,30 +53,44 @@ export function changeOf(message: NormalizedMessage, merged: string[], duplicate
 
 /** Who hears of membership changes: the journeys runtime's reactor (`trigger: { segment }`). */
 export interface MembershipListener {
-  onEvent(input: {
-    profile: { profileId: string; traits: Record<string, unknown>; presence?: Record<string, unknown>[] };
-    event: ReturnType<typeof membershipEvent>;
-    membership: { segmentId: string; change: MembershipChange['change'] };
-  }): Promise<unknown>;
+  onEvent(input: MembershipInput): Promise<unknown>;
+  /**
+   * Whether `onEvent` would start, resume or stop anything for this input; true when it cannot
+   * tell without reading (no journey items given). Costs no request beyond the cached journeys.
+   */
+  wouldAct?(input: MembershipInput): Promise<boolean>;
 }
+
+type MembershipInput = {
+  profile: { profileId: string; traits: Record<string, unknown>; presence?: Record<string, unknown>[] };
+  event: ReturnType<typeof membershipEvent>;
+  membership: { segmentId: string; change: MembershipChange['change'] };
+};
 
 /**
  * Hands each membership change to the journeys reactor as a `Segment Entered` / `Segment Exited`
  * event marked as Cairn's own (`membership`), which starts the journeys triggered by that segment.
  * `known` is the profile as the caller read it with its journey items (ingest): the reactor then
- * reads nothing for a change that starts, resumes and stops nothing.
+ * reads nothing for a change that starts, resumes and stops nothing, and such a change is written
+ * without a pending mark (engine.ts, MembershipNotifier).
  */
 export function membershipTrigger(
   reactor: MembershipListener,
   known?: { profileId: string; presence?: Record<string, unknown>[] },
-): (change: MembershipChange) => Promise<void> {
-  return async (change) => {
+): MembershipNotifier {
+  const input = (change: MembershipChange): MembershipInput => {
     const presence = known?.profileId === change.profileId ? known.presence : undefined;
-    await reactor.onEvent({
+    return {
       profile: { profileId: change.profileId, traits: {}, ...(presence && { presence }) },
       event: membershipEvent(change),
       membership: { segmentId: change.segmentId, change: change.change },
-    });
+    };
+  };
+  return {
+    listens: async (change) => (reactor.wouldAct ? reactor.wouldAct(input(change)) : true),
+    notify: async (change) => {
+      await reactor.onEvent(input(change));
+    },
   };
 }
 
