@@ -1,3 +1,4 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { PinpointSMSVoiceV2Client } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -14,6 +15,7 @@ import type { Clock } from '../../shared/clock.js';
 import { integerFromEnv } from '../../shared/config.js';
 import { dynamoDeriver } from '../../shared/derived/index.js';
 import { ValidationError } from '../../shared/errors.js';
+import { eventBridgePublisher, publishMessages } from '../../shared/http/ingestion.js';
 import { randomIds } from '../../shared/ids.js';
 import { executionName } from '../../shared/journeys/compile.js';
 import { type Journey, journeySchema } from '../../shared/journeys/schema.js';
@@ -26,6 +28,7 @@ import {
   getProfile,
   type JourneyErasure,
 } from '../../shared/profiles/index.js';
+import { busName } from '../../shared/routing.js';
 import { dynamoMessageErasure, journeyErasure } from '../../shared/runtime/erasure.js';
 import { sfnExecutionService } from '../../shared/runtime/executions.js';
 import type { FeedbackDeps } from '../../shared/runtime/feedback.js';
@@ -59,6 +62,7 @@ import { defaultUnsubscribeUrl, unsubscribeSecret } from './unsubscribe-secret.j
  *   CAIRN_PUSH_IOS_APP_ARN, CAIRN_PUSH_ANDROID_APP_ARN   SNS platform applications (push needs one)
  *   CAIRN_POLICY_CACHE_MS         how long the step caches the messaging policy, default 1000
  *   CAIRN_STEP_WRITES             `separate`: a step's writes as one request each instead of one transaction
+ *   CAIRN_BUS_NAME                where an update node's stage change or threshold crossed is published (default `cairn`)
  *   CAIRN_PROFILES_TABLE, CAIRN_JOURNEYS_TABLE
  */
 export interface RuntimeOptions {
@@ -222,6 +226,12 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     profilesTable: tables.profiles,
     journeysTable: tables.journeys,
   });
+  let publisher: ReturnType<typeof eventBridgePublisher> | undefined;
+  const bus = () =>
+    (publisher ??= eventBridgePublisher(
+      countCalls(new EventBridgeClient({ maxAttempts: 5 }), role, 'EventBridge'),
+      env.CAIRN_BUS_NAME || busName,
+    ));
   const step: StepDeps = {
     getJourneyVersion,
     getTemplate,
@@ -230,6 +240,8 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       store: profiles,
       clock,
       deriver: dynamoDeriver(client, tables.journeys),
+      // A stage change or a threshold the change crosses goes onto the bus as from ingest.
+      publish: (messages) => publishMessages(messages, { publisher: bus(), source: 'cairn' }),
     }),
     store,
     messaging: {

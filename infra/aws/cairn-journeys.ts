@@ -305,6 +305,8 @@ export class CairnJourneys extends Construct {
     });
     const step = stateMachines.step;
     messaging.grantSendSmsAndPush(step);
+    // An update node's change can move a lifecycle stage or cross a score threshold: those events go onto the bus.
+    events.bus.grantPutEventsTo(step);
     // Inbound SMS keywords become `Unsubscribed` / `Subscribed` / `SMS Received` events on the bus.
     if (messaging.smsInbound) events.bus.grantPutEventsTo(messaging.feedback);
     step.addEnvironment('CAIRN_UNSUBSCRIBE_URL', props.unsubscribeUrl ?? `${api.stage.url}unsubscribe`);

@@ -14,11 +14,23 @@ export type PublishMessages = (messages: NormalizedMessage[]) => Promise<void>;
 export function derivedEventsReactor(publish: PublishMessages): EventReactor {
   return {
     async onEvent({ profile, event }) {
-      const state = profile.derived as DerivedState | undefined;
-      if (!state?.emit?.length || state.emitBy !== event.messageId) return;
-      await publish(state.emit.map((emit) => derivedMessage(profile, emit)));
+      await publishDerived(publish, profile, event.messageId);
     },
   };
+}
+
+/**
+ * Publishes what the write of message `cause` derived for `profile`, if that write is the profile's
+ * last (a later write has published its own). Ingest's hook and an `update` node's change use it.
+ */
+export async function publishDerived(
+  publish: PublishMessages,
+  profile: { profileId: string; identities: { userId: string[]; anonymousId: string[] }; derived?: unknown },
+  cause: string,
+): Promise<void> {
+  const state = profile.derived as DerivedState | undefined;
+  if (!state?.emit?.length || state.emitBy !== cause) return;
+  await publish(state.emit.map((emit) => derivedMessage(profile, emit)));
 }
 
 /** The track message of a derived event, for the profile's first userId / anonymousId. */

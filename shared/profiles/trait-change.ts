@@ -23,6 +23,12 @@ export interface TraitChange {
   messageId(profile: ProfileRecord): string;
   /** Recorded on the synthetic event, e.g. `{ cairn: { journeyId, nodeId } }`. */
   context: Record<string, unknown>;
+  /**
+   * Called with the profile as written once the change is committed, and again by a retry that
+   * finds it already committed (its first attempt may have failed before this ran): what the
+   * write derived (a stage change, a threshold crossed) is published here, as ingest's hooks do.
+   */
+  committed?(profile: ProfileRecord): Promise<void>;
 }
 
 const attempts = 6;
@@ -82,11 +88,18 @@ export async function commitTraitChange(
         movePresence: [],
         ...(counters.length > 0 && { counters }),
       });
+      await change.committed?.(next);
       return true;
     } catch (error) {
       // Cairn makes these ids unique per change (execution and node): a retry computes its traits from
       // the profile as it is now (an increment already applied), so other content is still a retry.
-      if (error instanceof DuplicateMessageError || error instanceof MessageIdReusedError) return false;
+      if (error instanceof DuplicateMessageError || error instanceof MessageIdReusedError) {
+        if (change.committed) {
+          const written = await getProfile(store, profileId, true);
+          if (written) await change.committed(written);
+        }
+        return false;
+      }
       if (!(error instanceof ProfileWriteConflict)) throw error;
     }
   }

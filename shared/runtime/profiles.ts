@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import { type PublishMessages, publishDerived } from '../derived/notifier.js';
 import type { ProfileDeriver } from '../profiles/derive.js';
 import { commitTraitChange, getProfile, type ProfileStore } from '../profiles/index.js';
 import type { ProfileAccess } from './node-deps.js';
@@ -15,8 +16,13 @@ export function profileAccess(options: {
   clock: Clock;
   /** Keeps computed traits, stage and scores current with the change (shared/derived), as ingest does. */
   deriver?: ProfileDeriver;
+  /**
+   * Where a stage change or a threshold crossed by the change goes (the bus, as from ingest), so
+   * journeys triggered by `Lifecycle Stage Changed` / `Lead Score Threshold Crossed` start.
+   */
+  publish?: PublishMessages;
 }): ProfileAccess {
-  const { store, clock, deriver } = options;
+  const { store, clock, deriver, publish } = options;
   return {
     async getProfile(profileId) {
       const profile = await getProfile(store, profileId);
@@ -52,6 +58,9 @@ export function profileAccess(options: {
           context: {
             cairn: { journeyId: origin.journeyId, nodeId: origin.nodeId, execution: origin.executionName },
           },
+          // The derived events' ids come from this change's messageId: a retried step republishes
+          // the same ids, which ingest drops.
+          ...(publish && { committed: (profile) => publishDerived(publish, profile, origin.messageId) }),
         },
         deriver,
       );

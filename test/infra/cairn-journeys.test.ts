@@ -366,11 +366,16 @@ describe('least privilege', () => {
     });
   });
 
-  test('only the api, ingest, lifecycle (derived events) and the segments worker (backfill pages) may put events, and only on the Cairn bus', () => {
+  test('only the api, ingest, lifecycle and step (derived events) and the segments worker (backfill pages) may put events, and only on the Cairn bus', () => {
     const puts = allStatements.filter((s) => list(s.Action).includes('events:PutEvents'));
     const statement = { Action: 'events:PutEvents', Effect: 'Allow', Resource: arnOf(cairn.bus) };
-    assert.deepEqual(puts, [statement, statement, statement, statement]);
-    for (const fn of [cairn.functions.api, cairn.functions.ingest, cairn.functions.segments])
+    assert.deepEqual(puts, [statement, statement, statement, statement, statement]);
+    for (const fn of [
+      cairn.functions.api,
+      cairn.functions.ingest,
+      cairn.functions.segments,
+      cairn.functions.step,
+    ])
       assert.ok(policiesOf(fn).some((s) => list(s.Action).includes('events:PutEvents')));
   });
 

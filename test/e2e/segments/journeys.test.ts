@@ -178,6 +178,40 @@ describe('journeys on segments (local stack)', () => {
     assert.equal((await kit.api.request('DELETE', `/scores/${score}`)).status, 200);
   });
 
+  it('a threshold an update node crosses emits Lead Score Threshold Crossed, which starts the journey on it', async () => {
+    const kit = await journeyTestKit();
+    const score = uniqueId('lead').replace(/[^A-Za-z0-9_-]/g, '_');
+    const role = uniqueId('VP');
+    const put = await kit.api.put(`/scores/${score}`, {
+      fit: [{ points: 40, when: { traits: { role: [role] } } }],
+      engagement: { rules: [{ event: uniqueId('Never'), points: 1 }] },
+      thresholds: [{ name: 'sales-ready', when: { fit: { '>=': 40 } } }],
+    });
+    assert.equal(put.status, 201, JSON.stringify(put.body));
+    // Sales gets the lead (a webhook in real life; an update node shows here that it ran, and how often).
+    const handOff = journeyId('to-sales');
+    await publishUpdate(
+      kit,
+      handOff,
+      {
+        event: 'Lead Score Threshold Crossed',
+        where: { properties: { score: [score], threshold: ['sales-ready'] } },
+      },
+      { increment: { handedToSales: 1 } },
+    );
+    const event = uniqueId('Qualify');
+    await publishUpdate(kit, journeyId('qualify'), { event }, { set: { role } });
+    const userId = uniqueId('u');
+    await kit.track(userId, event);
+    await waitForIdle(kit.httpUrl);
+    const profileId = await kit.profileId(userId);
+    const timeline = await kit.api.get(`/profiles/${profileId}/timeline?limit=100`);
+    const crossed = JSON.stringify(timeline.body).match(/Lead Score Threshold Crossed/g) ?? [];
+    assert.equal(crossed.length > 0, true, 'the crossing is on the timeline as an event');
+    assert.equal((await traitsOf(kit, userId)).handedToSales, 1);
+    assert.equal((await kit.api.request('DELETE', `/scores/${score}`)).status, 200);
+  });
+
   it('refuses a journey naming an unknown segment, with the path', async () => {
     const kit = await journeyTestKit();
     const id = journeyId('seg-bad');

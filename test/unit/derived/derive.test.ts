@@ -20,6 +20,7 @@ import {
   MemoryProfileStore,
   toProfileJson,
 } from '../../../shared/profiles/index.js';
+import { profileAccess } from '../../../shared/runtime/profiles.js';
 
 const day = 86_400_000;
 
@@ -225,5 +226,48 @@ describe('churn risk', () => {
     const risk = async (id: string) => (await refresh(id)).scores?.churnRisk as number;
     assert.ok((await risk(regular)) < 0.05, `regular: ${await risk(regular)}`);
     assert.ok((await risk(silent.profileId)) > 0.9, `silent: ${await risk(silent.profileId)}`);
+  });
+});
+
+describe("an update node's change (profileAccess) has ingest's effects", () => {
+  const fitOnly = scoreDefinitionSchema.parse({
+    id: 'lead',
+    fit: [{ points: 40, when: { traits: { role: ['CTO'] } } }],
+    engagement: { rules: [{ event: 'Demo Requested', points: 30 }] },
+    thresholds: [{ name: 'sales-ready', when: { fit: { '>=': 40 } } }],
+  });
+
+  test('publishes the stage change and the threshold crossed, once per change even when the step is retried', async () => {
+    const { ingest, clock, store, deriver } = setup({ scores: [fitOnly], lifecycle: defaultLifecycle });
+    const first = await ingest({ type: 'track', userId: 'u1', event: 'Signed Up' });
+    // Forty quiet days and no timer refresh yet: the update's write is the one that sees `dormant`.
+    clock.advance(40 * day);
+    const published: { messageId: string; event?: string; properties?: Record<string, unknown> }[] = [];
+    const access = profileAccess({
+      store,
+      clock,
+      deriver,
+      publish: async (messages) => void published.push(...messages),
+    });
+    const origin = {
+      messageId: 'step-exec-1-qualify',
+      journeyId: 'qualify',
+      nodeId: 'mark',
+      executionName: 'exec-1',
+    };
+    await access.updateTraits(first.profileId, { set: { role: 'CTO' }, increment: {} }, origin);
+    assert.deepEqual(
+      published.map((m) => [m.event, m.properties?.to ?? m.properties?.threshold]),
+      [
+        [lifecycleEvent, 'dormant'],
+        [thresholdEvent, 'sales-ready'],
+      ],
+    );
+    // A retried step (its first attempt wrote, then failed before publishing) publishes the same ids.
+    await access.updateTraits(first.profileId, { set: { role: 'CTO' }, increment: {} }, origin);
+    assert.deepEqual(
+      published.slice(2).map((m) => m.messageId),
+      published.slice(0, 2).map((m) => m.messageId),
+    );
   });
 });
