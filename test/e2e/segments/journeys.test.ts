@@ -52,6 +52,19 @@ async function publishUpdate(
   });
 }
 
+/** A lead score of its own: 40 fit points for a role of its own (what an update node sets). */
+async function fitScore(kit: Kit, thresholds: Record<string, unknown>[] = []) {
+  const score = uniqueId('fit').replace(/[^A-Za-z0-9_-]/g, '_');
+  const role = uniqueId('CTO');
+  const put = await kit.api.put(`/scores/${score}`, {
+    fit: [{ points: 40, when: { traits: { role: [role] } } }],
+    engagement: { rules: [{ event: uniqueId('Never'), points: 1 }] },
+    ...(thresholds.length > 0 && { thresholds }),
+  });
+  assert.equal(put.status, 201, JSON.stringify(put.body));
+  return { score, role };
+}
+
 describe('journeys on segments (local stack)', () => {
   it('trigger { segment }: one execution per entry, the re-entry rule respected', async () => {
     const { kit, segment, plan } = await planSegment('vip');
@@ -155,13 +168,7 @@ describe('journeys on segments (local stack)', () => {
 
   it('an update node keeps derived values current: a fit score moves and a score segment follows', async () => {
     const kit = await journeyTestKit();
-    const score = uniqueId('fit').replace(/[^A-Za-z0-9_-]/g, '_');
-    const role = uniqueId('CTO');
-    const put = await kit.api.put(`/scores/${score}`, {
-      fit: [{ points: 40, when: { traits: { role: [role] } } }],
-      engagement: { rules: [{ event: uniqueId('Never'), points: 1 }] },
-    });
-    assert.equal(put.status, 201, JSON.stringify(put.body));
+    const { score, role } = await fitScore(kit);
     const segment = journeyId('fit');
     await defineSegment(kit, segment, { score: { [score]: { fit: { '>=': 40 } } } });
     const event = uniqueId('Promote');
@@ -180,14 +187,7 @@ describe('journeys on segments (local stack)', () => {
 
   it('a threshold an update node crosses emits Lead Score Threshold Crossed, which starts the journey on it', async () => {
     const kit = await journeyTestKit();
-    const score = uniqueId('lead').replace(/[^A-Za-z0-9_-]/g, '_');
-    const role = uniqueId('VP');
-    const put = await kit.api.put(`/scores/${score}`, {
-      fit: [{ points: 40, when: { traits: { role: [role] } } }],
-      engagement: { rules: [{ event: uniqueId('Never'), points: 1 }] },
-      thresholds: [{ name: 'sales-ready', when: { fit: { '>=': 40 } } }],
-    });
-    assert.equal(put.status, 201, JSON.stringify(put.body));
+    const { score, role } = await fitScore(kit, [{ name: 'sales-ready', when: { fit: { '>=': 40 } } }]);
     // Sales gets the lead (a webhook in real life; an update node shows here that it ran, and how often).
     const handOff = journeyId('to-sales');
     await publishUpdate(
