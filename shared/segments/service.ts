@@ -18,7 +18,7 @@ import {
 } from './engine.js';
 import { evaluateCondition } from './evaluate.js';
 import type { MembersPage } from './port.js';
-import { type Condition, type Segment, segmentSchema } from './schema.js';
+import { type Condition, MAX_DEPTH, type Segment, segmentSchema } from './schema.js';
 import type { SegmentRecord, SegmentStore } from './store.js';
 import { wakeSegmentTimers } from './timers.js';
 
@@ -92,6 +92,8 @@ export function validateSegment(input: unknown, id: string | undefined, defined:
     issues.push({ path: ['id'], message: `must be '${id}', the id in the path` });
   if (parsed.success) {
     const segment = parsed.data;
+    const deep = tooDeep(segment.where, ['where'], 0);
+    if (deep) issues.push({ path: deep, message: `all/any/not nest at most ${MAX_DEPTH} levels deep` });
     const known = new Map(defined.filter((s) => s.id !== segment.id).map((s) => [s.id, s]));
     for (const { path, segmentId } of segmentReferences(segment.where, ['where'])) {
       if (segmentId === segment.id) issues.push({ path, message: 'a segment cannot contain itself' });
@@ -108,6 +110,25 @@ export function validateSegment(input: unknown, id: string | undefined, defined:
   }
   if (issues.length > 0) throw new ValidationError(issues);
   return parsed.data!;
+}
+
+/** The path of the first condition nested under more than MAX_DEPTH all/any/not, if any. */
+function tooDeep(condition: Condition, path: (string | number)[], depth: number): (string | number)[] | undefined {
+  const children: [Condition, (string | number)[]][] =
+    'all' in condition
+      ? condition.all.map((c, i) => [c, [...path, 'all', i]])
+      : 'any' in condition
+        ? condition.any.map((c, i) => [c, [...path, 'any', i]])
+        : 'not' in condition
+          ? [[condition.not, [...path, 'not']]]
+          : [];
+  if (children.length === 0) return undefined;
+  if (depth >= MAX_DEPTH) return path;
+  for (const [child, at] of children) {
+    const found = tooDeep(child, at, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 function segmentReferences(
