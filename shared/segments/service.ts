@@ -113,7 +113,11 @@ export function validateSegment(input: unknown, id: string | undefined, defined:
 }
 
 /** The path of the first condition nested under more than MAX_DEPTH all/any/not, if any. */
-function tooDeep(condition: Condition, path: (string | number)[], depth: number): (string | number)[] | undefined {
+function tooDeep(
+  condition: Condition,
+  path: (string | number)[],
+  depth: number,
+): (string | number)[] | undefined {
   const children: [Condition, (string | number)[]][] =
     'all' in condition
       ? condition.all.map((c, i) => [c, [...path, 'all', i]])
