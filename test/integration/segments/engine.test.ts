@@ -24,7 +24,8 @@ import { useTestDynamo } from '../profiles/dynamo.js';
 /**
  * A segment entry whose journey start fails after the membership was written is never lost: the
  * entry is written with a pending mark, told again by the redelivered event or by the timer, and
- * starts its journey once. An entry nobody listens to costs one write, as before.
+ * starts its journey once. An entry nobody listens to costs one write, as before; the requests of
+ * the segments hook per event are counted as README's table states them.
  */
 
 const dynamo = useTestDynamo();
@@ -32,16 +33,29 @@ const dynamo = useTestDynamo();
 function setup(options: { journeys?: 'segment' | 'none'; failStarts?: number } = {}) {
   const clock = new ManualClock(Date.parse('2026-03-01T00:00:00.000Z'));
   const client = dynamo.documentClient();
-  const meter = meterDynamo(client);
   const profiles = new DynamoProfileStore({ client, tableName: dynamo.profilesTableName, clock });
+  // The segments hook's own client: its requests are metered apart from ingest's.
+  const segmentsClient = dynamo.documentClient();
+  const meter = meterDynamo(segmentsClient);
   const store = new DynamoSegmentStore({
-    client,
+    client: segmentsClient,
     profilesTable: dynamo.profilesTableName,
     journeysTable: dynamo.journeysTableName,
   });
   const id = `pro-${randomUUID().slice(0, 8)}`;
   const plan = `plan-${id}`;
   const segment = activeSegment({ id, name: id, where: { traits: { plan: [plan] } } });
+  // Nineteen more that this test's customers never change: on other traits and other events.
+  const others = Array.from({ length: 19 }, (_, i) =>
+    activeSegment({
+      id: `${id}-other-${i}`,
+      name: 'other',
+      where:
+        i % 2 === 0
+          ? { traits: { [`other${i}`]: ['x'] } }
+          : { performed: { event: `Other ${id}`, count: { '>=': 2 }, within: 'P30D' } },
+    }),
+  );
   const executions = fakeExecutions();
   let failures = options.failStarts ?? 0;
   const start = executions.start.bind(executions);
@@ -82,7 +96,7 @@ function setup(options: { journeys?: 'segment' | 'none'; failStarts?: number } =
   }): SegmentEngineDeps => ({
     store,
     clock,
-    segments: async () => [segment],
+    segments: async () => [segment, ...others],
     notifier: membershipTrigger(reactor, known),
     log: memoryLogger(),
   });
@@ -175,21 +189,56 @@ describe('segment entries whose journey start failed (DynamoDB Local)', () => {
     assert.equal(state, undefined, 'told, nothing left to keep: the item is gone');
   });
 
-  test('an entry no journey listens to is one write, with no mark', async () => {
+  test('requests of the segments hook per event, 20 segments defined: none read it, read and unchanged, changed', async () => {
     const { store, meter, segment, plan, ingest, executions } = setup({ journeys: 'none' });
+    const userId = `u-${randomUUID()}`;
+    const requests = async (message: Record<string, unknown>) => {
+      meter.reset();
+      const result = await ingest({ userId, messageId: randomUUID(), ...message });
+      return { result, calls: { ...meter.byCommand } };
+    };
+    // The first event creates the profile (no segment reads `page`): nothing.
+    assert.deepEqual((await requests({ type: 'page', name: 'Home' })).calls, {});
+    // A trait that a segment reads, and no membership changes: the one Query, no write.
+    assert.deepEqual((await requests({ type: 'identify', traits: { plan: 'basic' } })).calls, { Query: 1 });
+    // The customer enters: one TransactWriteItems (membership + count), no pending mark to clear.
+    const entered = await requests({ type: 'identify', traits: { plan } });
+    assert.deepEqual(entered.calls, { Query: 1, TransactWriteItems: 1 });
+    assert.equal((await store.readProfile(entered.result.profileId)).states.get(segment)?.pending, undefined);
+    // It stays in: the Query again, no write.
+    assert.deepEqual((await requests({ type: 'identify', traits: { plan, colour: 'blue' } })).calls, {
+      Query: 1,
+    });
+    assert.equal(executions.started.length, 0);
+  });
+
+  test('an entry a journey starts on costs one more write: the mark cleared once told', async () => {
+    const { meter, plan, ingest, executions } = setup();
     meter.reset();
-    const result = await ingest({
+    await ingest({
       type: 'identify',
       userId: `u-${randomUUID()}`,
       traits: { plan },
       messageId: randomUUID(),
     });
-    const writes = ['TransactWriteItems', 'UpdateItem', 'PutItem', 'DeleteItem'].map(
-      (name) => meter.byCommand[name] ?? 0,
+    assert.deepEqual(meter.byCommand, { Query: 1, TransactWriteItems: 1, UpdateItem: 1 });
+    assert.equal(executions.started.length, 1);
+  });
+
+  test('20 parallel evaluations of one customer leave one membership and start its journey once', async () => {
+    const { store, executions, segment, plan, ingest, engine } = setup();
+    const result = await ingest(
+      { type: 'identify', userId: `u-${randomUUID()}`, traits: { plan }, messageId: randomUUID() },
+      false,
     );
-    // Ingest's own commit is one TransactWriteItems; the entry is one more; no settle (UpdateItem).
-    assert.deepEqual(writes, [2, 0, 0, 0], JSON.stringify(meter.byCommand));
-    assert.equal(executions.started.length, 0);
-    assert.equal((await store.readProfile(result.profileId)).states.get(segment)?.pending, undefined);
+    await Promise.all(
+      Array.from({ length: 20 }, () => reevaluateProfile(engine(), result.profileId, { traits: ['plan'] })),
+    );
+    assert.equal(await store.countOf(segment), 1);
+    assert.deepEqual(
+      (await store.listMembers(segment)).members.map((m) => m.profileId),
+      [result.profileId],
+    );
+    assert.equal(executions.started.length, 1);
   });
 });
