@@ -183,6 +183,40 @@ where:
     assert.equal((await api.get(`/segments/${id}`)).status, 404);
   });
 
+  test('GET /segments lists status and count; members come page by page (limit, cursor); bad paging is a 400 with the path', async () => {
+    const country = `P${unique()}`;
+    const users = Array.from({ length: 5 }, () => `u-${unique()}`);
+    for (const userId of users) await identify(userId, { country });
+    const id = `paged-${unique()}`;
+    await api.put(`/segments/${id}`, { id, name: 'Paged', where: { traits: { country: [country] } } });
+    await ready(id);
+    const list = await api.get('/segments');
+    assert.equal(list.status, 200, JSON.stringify(list.body));
+    assert.deepEqual(
+      list.body.segments.find((s: { id: string }) => s.id === id),
+      { id, name: 'Paged', status: 'ready', count: 5 },
+    );
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await api.get(`/segments/${id}/members?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      assert.equal(page.status, 200, JSON.stringify(page.body));
+      assert.ok(page.body.members.length <= 2);
+      assert.ok(page.body.members.every((m: { since: string }) => !Number.isNaN(Date.parse(m.since))));
+      seen.push(...page.body.members.map((m: { profileId: string }) => m.profileId));
+      cursor = page.body.next;
+    } while (cursor);
+    const expected = await Promise.all(users.map(profileIdOf));
+    assert.deepEqual(seen, [...expected].sort());
+    const badLimit = await api.get(`/segments/${id}/members?limit=0`);
+    assert.equal(badLimit.status, 400);
+    assert.deepEqual(issueFields(badLimit), ['limit']);
+    const badCursor = await api.get(`/segments/${id}/members?cursor=not%20a%20cursor`);
+    assert.equal(badCursor.status, 400);
+    assert.deepEqual(issueFields(badCursor), ['cursor']);
+    assert.equal((await api.get('/segments/no-such-segment/members')).status, 404);
+  });
+
   test('bad input: every problem with its path; unknown segments and cycles refused', async () => {
     const id = `bad-${unique()}`;
     const bad = await api.put(`/segments/${id}`, {
