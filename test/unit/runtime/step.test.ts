@@ -39,7 +39,15 @@ const journey: Journey = journeySchema.parse({
   },
 });
 
-function setup(options: { traits?: Record<string, unknown>; failSends?: EmailSendError[] } = {}) {
+function setup(
+  options: {
+    traits?: Record<string, unknown>;
+    failSends?: EmailSendError[];
+    /** Derived values on the profile (computed, stage, scores) and the reminder template's own text. */
+    derived?: Record<string, unknown>;
+    text?: string;
+  } = {},
+) {
   const store = memoryRuntimeStore();
   const email = new MemoryEmailSender();
   email.failures.push(...(options.failSends ?? []));
@@ -47,11 +55,14 @@ function setup(options: { traits?: Record<string, unknown>; failSends?: EmailSen
   const deps: StepDeps = {
     getJourneyVersion: async (id, version) => (id === 'cart' && version === 1 ? journey : undefined),
     getTemplate: async (id) =>
-      id === 'reminder' ? { subject: 'Hi {{ profile.firstName }}', text: '{{ event.cartId }}' } : undefined,
+      id === 'reminder'
+        ? { subject: 'Hi {{ profile.firstName }}', text: options.text ?? '{{ event.cartId }}' }
+        : undefined,
     profiles: {
       getProfile: async (profileId) => ({
         profileId,
         traits: options.traits ?? { email: 'ann@example.com', firstName: 'Ann' },
+        ...options.derived,
       }),
       updateTraits: async (profileId, change, origin) => {
         updates.push({ profileId, change, origin });
@@ -107,6 +118,19 @@ describe('step: email', () => {
     const [record] = store.messages.values();
     assert.equal(record!.status, 'sent');
     assert.equal(record!.templateId, 'reminder');
+  });
+
+  it('templates see the computed traits, the lifecycle stage and the scores', async () => {
+    const { deps, sent } = setup({
+      derived: {
+        computed: { totalSpend: 120.5 },
+        stage: 'dormant',
+        scores: { lead: { fit: 30, engagement: 12.5, total: 42.5 }, churnRisk: 0.75 },
+      },
+      text: '{{ profile.computed.totalSpend }} {{ profile.stage }} {{ profile.scores.lead.total }} {{ profile.scores.churnRisk }}',
+    });
+    await runStep(request('mail'), deps);
+    assert.equal(sent[0]!.text, '120.5 dormant 42.5 0.75');
   });
 
   it('a transient send failure is retried by the state machine and then sends', async () => {
