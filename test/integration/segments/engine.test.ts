@@ -12,6 +12,7 @@ import { fakeExecutions, memoryRuntimeStore } from '../../../shared/runtime/memo
 import { createJourneyReactor } from '../../../shared/runtime/reactor.js';
 import {
   activeSegment,
+  orderSegments,
   pendingRetryMs,
   reevaluateProfile,
   type SegmentEngineDeps,
@@ -240,5 +241,39 @@ describe('segment entries whose journey start failed (DynamoDB Local)', () => {
       [result.profileId],
     );
     assert.equal(executions.started.length, 1);
+  });
+
+  test('segment in segment: the inner entry enters the outer in the same evaluation; leaving leaves both', async () => {
+    const { store, segment, plan, ingest, engine } = setup({ journeys: 'none' });
+    const outer = activeSegment({
+      id: `${segment}-outer`,
+      name: 'outer',
+      where: { all: [{ segment }, { not: { traits: { blocked: [true] } } }] },
+    });
+    const deps = {
+      ...engine(),
+      segments: async () =>
+        orderSegments([
+          outer,
+          activeSegment({ id: segment, name: segment, where: { traits: { plan: [plan] } } }),
+        ]),
+    };
+    const userId = `u-${randomUUID()}`;
+    const written = await ingest(
+      { type: 'identify', userId, traits: { plan }, messageId: randomUUID() },
+      false,
+    );
+    const entered = await reevaluateProfile(deps, written.profileId, { traits: ['plan'] });
+    assert.deepEqual(
+      entered.map((c) => `${c.change}:${c.segmentId}`),
+      [`entered:${segment}`, `entered:${outer.id}`],
+    );
+    await ingest({ type: 'identify', userId, traits: { plan: 'other' }, messageId: randomUUID() }, false);
+    const left = await reevaluateProfile(deps, written.profileId, { traits: ['plan'] });
+    assert.deepEqual(
+      left.map((c) => `${c.change}:${c.segmentId}`),
+      [`exited:${segment}`, `exited:${outer.id}`],
+    );
+    assert.equal(await store.countOf(outer.id), 0);
   });
 });
