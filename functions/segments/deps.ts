@@ -23,6 +23,9 @@ import { countCalls } from '../runtime/runtime.js';
  *   CAIRN_PROFILES_TABLE, CAIRN_JOURNEYS_TABLE
  *   CAIRN_BUS_NAME              where backfill pages travel (default `cairn`)
  *   CAIRN_SEGMENT_CACHE_MS      how long the defined segments are cached, default 5000
+ *   CAIRN_SEGMENT_BACKFILL_DELAY_MS  how long a new backfill waits before it scans, default the cache
+ *                               time + 1000 (every container knows the segment by then); the local
+ *                               stack sets 0: its one process clears its cache on a save
  */
 export interface SegmentsWiring {
   store: DynamoSegmentStore;
@@ -62,10 +65,12 @@ export function createSegments(
         throw new Error(`backfill page not sent: ${out.failed[0]?.code ?? 'failed'}`);
     },
   };
-  const segments = cachedSegments(store, integerFromEnv(env, 'CAIRN_SEGMENT_CACHE_MS', 5000));
+  const cacheMs = integerFromEnv(env, 'CAIRN_SEGMENT_CACHE_MS', 5000);
+  const segments = cachedSegments(store, cacheMs);
+  const backfillDelayMs = integerFromEnv(env, 'CAIRN_SEGMENT_BACKFILL_DELAY_MS', cacheMs + 1000);
   return {
     store,
-    service: { store, clock, pager, log },
+    service: { store, clock, pager, log, backfillDelayMs },
     engine: (notifier) => ({ store, clock, segments, log, ...(notifier && { notifier }) }),
   };
 }

@@ -233,6 +233,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       CAIRN_BROADCAST_QUEUE_URL: `${edge.url}/${localAccount}/${broadcastQueueName}`,
       CAIRN_BROADCAST_FUNCTION_ARN: functionArn('cairn-broadcast'),
       CAIRN_SCHEDULER_ROLE_ARN: `arn:aws:iam::${localAccount}:role/cairn-scheduler`,
+      // One process: a segment's save clears the cached list every handler reads, so its backfill starts at once.
+      CAIRN_SEGMENT_BACKFILL_DELAY_MS: process.env.CAIRN_SEGMENT_BACKFILL_DELAY_MS ?? '0',
       CAIRN_TEST_HTTP_URL: http.url,
       CAIRN_TEST_EDGE_URL: edge.url,
       // The dashboard (GET /app/), built now: bundles are never committed.

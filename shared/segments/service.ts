@@ -28,6 +28,8 @@ export interface BackfillJob {
   revision: number;
   cursor?: string;
   evaluated: number;
+  /** The first page scans no earlier than this (epoch ms, real time): see `backfillDelayMs`. */
+  notBefore?: number;
 }
 
 /** Sends the next backfill page to whoever runs pages (the segments function). */
@@ -42,6 +44,16 @@ export interface SegmentServiceDeps {
   log?: Logger;
   /** Profiles per backfill page. Default 250. */
   pageSize?: number;
+  /**
+   * How long after a save the backfill starts scanning: longer than other processes cache the
+   * segment list (`cachedSegments`), plus a margin for the Scan's eventual consistency. An event a
+   * process with the old list stored meanwhile (its hook did not know the new segment) is then in
+   * the table before the scan reads its profile. Default 0: one process, whose cache a save clears.
+   */
+  backfillDelayMs?: number;
+  /** Real time (cache ages), for the delay; default Date.now. */
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** Bumped when a segment is saved or deleted: same-process caches reload on next use. */
@@ -172,7 +184,13 @@ export async function putSegment(deps: SegmentServiceDeps, id: string, input: un
   };
   await deps.store.saveSegment(record);
   invalidateSegments();
-  await deps.pager.send({ segmentId: id, revision: record.revision, evaluated: 0 });
+  const delay = deps.backfillDelayMs ?? 0;
+  await deps.pager.send({
+    segmentId: id,
+    revision: record.revision,
+    evaluated: 0,
+    ...(delay > 0 && { notBefore: (deps.now ?? Date.now)() + delay }),
+  });
   deps.log?.info('segment saved; building', { segmentId: id, revision: record.revision });
   return toJson(record, await deps.store.countOf(id));
 }
@@ -331,6 +349,8 @@ export async function runBackfillPage(
   deps: SegmentServiceDeps,
   job: BackfillJob,
 ): Promise<'next' | 'ready' | 'stale'> {
+  const wait = (job.notBefore ?? 0) - (deps.now ?? Date.now)();
+  if (wait > 0) await (deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))))(wait);
   const record = await deps.store.getSegment(job.segmentId);
   if (!record || record.revision !== job.revision) return 'stale';
   const segments = await loadSegments(deps.store);
@@ -358,7 +378,8 @@ export async function runBackfillPage(
       }))
     )
       return 'stale';
-    await deps.pager.send({ ...job, cursor: page.next, evaluated });
+    const { notBefore: _started, ...next } = job;
+    await deps.pager.send({ ...next, cursor: page.next, evaluated });
     return 'next';
   }
   if (!(await deps.store.setProgress(job.segmentId, job.revision, { status: 'ready', evaluated })))
