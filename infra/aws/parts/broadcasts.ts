@@ -7,7 +7,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { queueEncryption } from './buffer.js';
 import type { CairnData } from './data.js';
-import type { CairnFunctions } from './functions.js';
+import { allowPassRole, type CairnFunctions } from './functions.js';
 import type { CairnObservability } from './observability.js';
 import type { CairnStateMachines } from './state-machines.js';
 
@@ -88,14 +88,7 @@ export class CairnBroadcasts extends Construct {
           ],
         }),
       );
-      fn.addToRolePolicy(
-        new iam.PolicyStatement({
-          sid: 'CairnPassSchedulerRole',
-          actions: ['iam:PassRole'],
-          resources: [this.schedulerRole.roleArn],
-          conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
-        }),
-      );
+      allowPassRole(fn, 'CairnPassSchedulerRole', this.schedulerRole, 'scheduler.amazonaws.com');
       fn.addEnvironment('CAIRN_BROADCAST_QUEUE_URL', this.queue.queueUrl);
       // The broadcast Lambda schedules its own continuations with its context's ARN (no self-reference).
       if (fn !== this.fn) fn.addEnvironment('CAIRN_BROADCAST_FUNCTION_ARN', this.fn.functionArn);

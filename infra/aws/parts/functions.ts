@@ -121,6 +121,18 @@ export class CairnFunctions {
   }
 }
 
+/** Lets `fn` pass `role` to one AWS service and no other (`iam:PassedToService`). */
+export function allowPassRole(fn: lambda.IFunction, sid: string, role: iam.IRole, service: string): void {
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid,
+      actions: ['iam:PassRole'],
+      resources: [role.roleArn],
+      conditions: { StringEquals: { 'iam:PassedToService': service } },
+    }),
+  );
+}
+
 export function pascal(value: string): string {
   return value
     .split(/[^A-Za-z0-9]+/)

@@ -12,7 +12,7 @@ import { analyseCondition } from '../../../shared/segments/evaluate.js';
 import type { Segment } from '../../../shared/segments/schema.js';
 import type { CheckedInJourney } from '../journey-definitions.js';
 import type { CairnData } from './data.js';
-import { type CairnFunctions, pascal } from './functions.js';
+import { allowPassRole, type CairnFunctions, pascal } from './functions.js';
 import type { CairnMessaging } from './messaging.js';
 
 /** The alias every journey state machine gets; executions started through it run its current version. */
@@ -190,14 +190,7 @@ export class CairnStateMachines extends Construct {
         resources: [stateMachineArnPattern('stateMachine', this.prefix)],
       }),
     );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'CairnPassJourneyRole',
-        actions: ['iam:PassRole'],
-        resources: [this.journeyRole.roleArn],
-        conditions: { StringEquals: { 'iam:PassedToService': 'states.amazonaws.com' } },
-      }),
-    );
+    allowPassRole(fn, 'CairnPassJourneyRole', this.journeyRole, 'states.amazonaws.com');
     // The deployer finds a state machine it lost track of by name; ListStateMachines has no resource type.
     fn.addToRolePolicy(
       new iam.PolicyStatement({

@@ -17,6 +17,7 @@ import { dynamoRuntimeStore, type RuntimeStore } from '../../../shared/runtime/s
 import type { PresenceRecord } from '../../../shared/runtime/types.js';
 import { createDocumentClient } from '../../../shared/store/dynamodb.js';
 import { journeysTable, profilesTable, tableName } from '../../../shared/store/tables.js';
+import { journeyDocument } from '../../support/journeys.js';
 import { awsClientConfig } from '../../support/local.js';
 import { testStack } from '../../support/stack.js';
 
@@ -60,31 +61,30 @@ async function requestsOf(work: () => Promise<unknown>, fakes: Record<string, nu
   return out;
 }
 
-const journey: Journey = journeySchema.parse({
-  id: 'costs',
-  name: 'Costs',
-  trigger: { event: 'Signed Up' },
-  start: 'mail',
-  nodes: {
-    mail: { type: 'email', template: 'hello', next: 'hook' },
-    hook: { type: 'webhook', url: 'https://hooks.example/x', next: 'bump' },
-    bump: { type: 'update', increment: { visits: 1 }, next: 'pick' },
-    pick: {
-      type: 'branch',
-      cases: [{ when: { traits: { plan: ['pro'] } }, next: 'await' }],
-      default: 'done',
+const journey: Journey = journeySchema.parse(
+  journeyDocument('costs', 'Signed Up', {
+    start: 'mail',
+    nodes: {
+      mail: { type: 'email', template: 'hello', next: 'hook' },
+      hook: { type: 'webhook', url: 'https://hooks.example/x', next: 'bump' },
+      bump: { type: 'update', increment: { visits: 1 }, next: 'pick' },
+      pick: {
+        type: 'branch',
+        cases: [{ when: { traits: { plan: ['pro'] } }, next: 'await' }],
+        default: 'done',
+      },
+      await: {
+        type: 'waitFor',
+        event: 'Order Completed',
+        timeout: 'P1D',
+        // biome-ignore lint/suspicious/noThenProperty: the waitFor node's field is named `then`
+        then: 'done',
+        else: 'done',
+      },
+      done: { type: 'exit' },
     },
-    await: {
-      type: 'waitFor',
-      event: 'Order Completed',
-      timeout: 'P1D',
-      // biome-ignore lint/suspicious/noThenProperty: the waitFor node's field is named `then`
-      then: 'done',
-      else: 'done',
-    },
-    done: { type: 'exit' },
-  },
-});
+  }),
+);
 
 /** A profile id and an execution name of its own for one test. */
 function newCustomer() {

@@ -6,28 +6,32 @@ import { buildReport, pathLinks } from '../../../shared/analytics/report.js';
 import { timeBucketOf } from '../../../shared/analytics/statistics.js';
 import { trailOf } from '../../../shared/analytics/trail.js';
 import { type Journey, journeySchema } from '../../../shared/journeys/schema.js';
+import { journeyDocument } from '../../support/journeys.js';
 
-const journey: Journey = journeySchema.parse({
-  id: 'promo',
-  name: 'Promo',
-  trigger: { event: 'Signed Up' },
-  goal: { event: 'Order Completed', within: 'P7D' },
-  start: 'ab',
-  nodes: {
-    ab: {
-      type: 'split',
-      branches: [
-        { weight: 50, next: 'mailA', name: 'A' },
-        { weight: 50, next: 'mailB', name: 'B' },
-      ],
+const journey: Journey = journeySchema.parse(
+  journeyDocument('promo', 'Signed Up', {
+    goal: { event: 'Order Completed', within: 'P7D' },
+    start: 'ab',
+    nodes: {
+      ab: {
+        type: 'split',
+        branches: [
+          { weight: 50, next: 'mailA', name: 'A' },
+          { weight: 50, next: 'mailB', name: 'B' },
+        ],
+      },
+      mailA: { type: 'email', template: 'a', next: 'pause' },
+      mailB: { type: 'email', template: 'b', next: 'pause' },
+      pause: { type: 'wait', for: 'P1D', next: 'vip' },
+      vip: {
+        type: 'branch',
+        cases: [{ when: { traits: { plan: ['pro'] } }, next: 'done' }],
+        default: 'done',
+      },
+      done: { type: 'exit' },
     },
-    mailA: { type: 'email', template: 'a', next: 'pause' },
-    mailB: { type: 'email', template: 'b', next: 'pause' },
-    pause: { type: 'wait', for: 'P1D', next: 'vip' },
-    vip: { type: 'branch', cases: [{ when: { traits: { plan: ['pro'] } }, next: 'done' }], default: 'done' },
-    done: { type: 'exit' },
-  },
-});
+  }),
+);
 
 const t0 = Date.parse('2026-03-01T10:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();

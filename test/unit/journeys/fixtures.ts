@@ -1,10 +1,9 @@
 /** A journey with every node type, used by the compiler and runtime-contract tests. */
 import { validateJourney } from '../../../shared/journeys/validate.js';
+import { journeyDocument } from '../../support/journeys.js';
 
-export const everyNodeDocument = {
-  id: 'golden',
+export const everyNodeDocument = journeyDocument('golden', 'Signed Up', {
   name: 'Every node type',
-  trigger: { event: 'Signed Up' },
   start: 'hello',
   nodes: {
     hello: { type: 'email', template: 'welcome', next: 'notify' },
@@ -38,6 +37,6 @@ export const everyNodeDocument = {
     tag: { type: 'update', set: { vip: true }, increment: { visits: 1 }, next: 'done' },
     done: { type: 'exit' },
   },
-};
+});
 
 export const everyNode = validateJourney(everyNodeDocument);

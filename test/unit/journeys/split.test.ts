@@ -6,26 +6,26 @@ import { compileJourney } from '../../../shared/journeys/compile.js';
 import { isHeldOut, walkWithoutSteps } from '../../../shared/journeys/graph.js';
 import { type SplitNode, splitBranchIndex, splitHash } from '../../../shared/journeys/nodes/split.js';
 import { validateJourney } from '../../../shared/journeys/validate.js';
+import { journeyDocument } from '../../support/journeys.js';
 
-const journey = validateJourney({
-  id: 'ab-test',
-  name: 'A/B test',
-  trigger: { event: 'Signed Up' },
-  start: 'ab',
-  nodes: {
-    ab: {
-      type: 'split',
-      branches: [
-        { weight: 50, next: 'a', name: 'A' },
-        { weight: 30, next: 'b', name: 'B' },
-        { weight: 20, next: 'control', holdout: true },
-      ],
+const journey = validateJourney(
+  journeyDocument('ab-test', 'Signed Up', {
+    start: 'ab',
+    nodes: {
+      ab: {
+        type: 'split',
+        branches: [
+          { weight: 50, next: 'a', name: 'A' },
+          { weight: 30, next: 'b', name: 'B' },
+          { weight: 20, next: 'control', holdout: true },
+        ],
+      },
+      a: { type: 'exit' },
+      b: { type: 'exit' },
+      control: { type: 'exit' },
     },
-    a: { type: 'exit' },
-    b: { type: 'exit' },
-    control: { type: 'exit' },
-  },
-});
+  }),
+);
 const split = journey.nodes.ab as SplitNode;
 
 describe('split', () => {

@@ -2,17 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type Issue, ValidationError } from '../../../shared/errors.js';
 import { journeyIssues, parseJourneyDocument, validateJourney } from '../../../shared/journeys/validate.js';
+import { journeyDocument } from '../../support/journeys.js';
 
-const base = {
-  id: 'rules',
-  name: 'Rules',
-  trigger: { event: 'Signed Up' },
+const base = journeyDocument('rules', 'Signed Up', {
   start: 'hello',
   nodes: {
     hello: { type: 'email', template: 'welcome', next: 'done' },
     done: { type: 'exit' },
   },
-};
+});
 
 function withNodes(nodes: Record<string, unknown>, start = 'a') {
   return { ...base, start, nodes };

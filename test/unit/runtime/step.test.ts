@@ -15,29 +15,29 @@ import { memoryRuntimeStore } from '../../../shared/runtime/memory.js';
 import { stepDeltas, stopDeltas } from '../../../shared/runtime/stats.js';
 import { statAttribute } from '../../../shared/runtime/stats-store.js';
 import { runStep, type StepDeps } from '../../../shared/runtime/step.js';
+import { journeyDocument } from '../../support/journeys.js';
 
-const journey: Journey = journeySchema.parse({
-  id: 'cart',
-  name: 'Cart',
-  trigger: { event: 'Product Added' },
-  start: 'pause',
-  nodes: {
-    pause: { type: 'wait', for: 'PT2H', next: 'mail' },
-    mail: { type: 'email', template: 'reminder', next: 'ab' },
-    ab: { type: 'split', branches: [{ weight: 100, next: 'bought', name: 'all' }] },
-    bought: {
-      type: 'waitFor',
-      event: 'Order Completed',
-      match: ['cartId'],
-      timeout: 'PT1H',
-      // biome-ignore lint/suspicious/noThenProperty: the waitFor node's field is named `then`
-      then: 'done',
-      else: 'bump',
+const journey: Journey = journeySchema.parse(
+  journeyDocument('cart', 'Product Added', {
+    start: 'pause',
+    nodes: {
+      pause: { type: 'wait', for: 'PT2H', next: 'mail' },
+      mail: { type: 'email', template: 'reminder', next: 'ab' },
+      ab: { type: 'split', branches: [{ weight: 100, next: 'bought', name: 'all' }] },
+      bought: {
+        type: 'waitFor',
+        event: 'Order Completed',
+        match: ['cartId'],
+        timeout: 'PT1H',
+        // biome-ignore lint/suspicious/noThenProperty: the waitFor node's field is named `then`
+        then: 'done',
+        else: 'bump',
+      },
+      bump: { type: 'update', increment: { reminders: 1 }, next: 'done' },
+      done: { type: 'exit' },
     },
-    bump: { type: 'update', increment: { reminders: 1 }, next: 'done' },
-    done: { type: 'exit' },
-  },
-});
+  }),
+);
 
 function setup(
   options: {
