@@ -33,7 +33,6 @@ import {
 } from '../../shared/http/auth.js';
 import { eventBridgePublisher, publishMessages } from '../../shared/http/ingestion.js';
 import { randomIds } from '../../shared/ids.js';
-import type { Journey } from '../../shared/journeys/schema.js';
 import type { Logger } from '../../shared/log.js';
 import { DynamoMessagingStore } from '../../shared/messaging/dynamodb.js';
 import { messagingService } from '../../shared/messaging/service.js';
@@ -224,7 +223,7 @@ export function createApiDeps(options: ApiDepsOptions): ApiDeps & { catalog: Jou
       }),
       async definition(journeyId) {
         const { journey } = await catalog.getJourney(journeyId);
-        return (journey.published?.definition ?? journey.draft) as unknown as Journey;
+        return journey.published?.definition ?? journey.draft;
       },
     }),
     profiles: profilesApi(

@@ -1,5 +1,5 @@
 import type { Journey } from '../journeys/schema.js';
-import type { CatalogStore, JourneyRecord } from './types.js';
+import type { CatalogStore, JourneyRecord, JourneyStatus } from './types.js';
 
 /**
  * The runtime's read model of the catalog: what a published journey says about entry and exit, at
@@ -7,17 +7,17 @@ import type { CatalogStore, JourneyRecord } from './types.js';
  * enrollment API and the stats read one.
  */
 
-/** What a journey says about entry and exit: the slice of a published version the reactor uses. */
-export interface JourneyEntryRules {
-  id: string;
+/**
+ * What a journey says about entry and exit: the slice of a published version the reactor uses (its
+ * trigger, reentry, goal and exitOn are the definition's own fields, `Journey`).
+ */
+export interface JourneyEntryRules
+  extends Pick<Journey, 'id' | 'reentry'>,
+    Partial<Pick<Journey, 'trigger' | 'goal' | 'exitOn'>> {
   version: number;
-  status: 'active' | 'paused' | 'archived';
+  status: Exclude<JourneyStatus, 'draft'>;
   /** ARN of the state machine version (or alias) executions start on. */
   stateMachineArn: string;
-  trigger?: Journey['trigger'];
-  reentry: Journey['reentry'];
-  goal?: Journey['goal'];
-  exitOn?: Journey['exitOn'];
   /** The whole published definition: the start counts the nodes entered before the first step. */
   definition?: Journey;
 }

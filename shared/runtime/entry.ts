@@ -2,7 +2,6 @@ import type { JourneyEntryRules } from '../catalog/active.js';
 import type { Clock } from '../clock.js';
 import { durationSeconds } from '../journeys/duration.js';
 import type { ExecutionInput } from '../journeys/execution.js';
-import type { Journey } from '../journeys/schema.js';
 import type { Logger } from '../log.js';
 import { splitEntry } from './entry-data.js';
 import { enteringDeltas } from './stats.js';
@@ -43,7 +42,7 @@ function entryRule(
  * no step hears about them being entered, so the start counts them.
  */
 function entryDeltas(journey: JourneyEntryRules, profileId: string): StatDelta[] {
-  const definition = journey.definition as Journey | undefined;
+  const definition = journey.definition;
   if (!definition?.nodes || !definition.start) return [];
   return enteringDeltas(definition, definition.start, profileId);
 }

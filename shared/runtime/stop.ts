@@ -1,7 +1,6 @@
 import { endOfExecution } from '../analytics/record.js';
 import type { AnalyticsReader } from '../analytics/store.js';
 import type { Clock } from '../clock.js';
-import type { Journey } from '../journeys/schema.js';
 import type { Logger } from '../log.js';
 import { stopDeltas } from './stats.js';
 import type { RuntimeStore } from './store.js';
@@ -45,9 +44,7 @@ async function parkedDeltas(deps: StopDeps, p: PresenceRecord, arn: string): Pro
   if (!deps.executions.trail) return [];
   const trail = await deps.executions.trail(arn).catch(() => undefined);
   if (!trail || trail.states.length === 0) return [];
-  const definition = (await deps.journeys.getVersion(p.journeyId, p.version).catch(() => undefined)) as
-    | Journey
-    | undefined;
+  const definition = await deps.journeys.getVersion(p.journeyId, p.version).catch(() => undefined);
   if (!definition?.nodes) return [];
   return stopDeltas(definition, p.profileId, trail.lastStep, trail.states);
 }
@@ -63,9 +60,7 @@ async function endCounters(
   waitingNode: string | undefined,
 ): Promise<Record<string, number> | undefined> {
   if (!deps.analytics) return undefined;
-  const definition = (await deps.journeys.getVersion(p.journeyId, p.version).catch(() => undefined)) as
-    | Journey
-    | undefined;
+  const definition = await deps.journeys.getVersion(p.journeyId, p.version).catch(() => undefined);
   if (!definition?.nodes) return undefined;
   return endOfExecution(deps.analytics, definition, {
     profileId: p.profileId,

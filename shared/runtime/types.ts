@@ -1,4 +1,5 @@
 import type { JourneyEntryRules } from '../catalog/active.js';
+import type { Journey } from '../journeys/schema.js';
 
 /**
  * The runtime's ports: what the reactor and the step need from the rest of Cairn, each an interface
@@ -45,7 +46,7 @@ export interface JourneySource {
   /** The catalog's change stamp (CatalogStore.catalogStamp): when it moves, the active journeys changed. */
   catalogStamp?(): Promise<number>;
   /** One published version's definition (versions never change, so callers may cache it). */
-  getVersion(journeyId: string, version: number): Promise<Record<string, unknown> | undefined>;
+  getVersion(journeyId: string, version: number): Promise<Journey | undefined>;
 }
 
 /** One execution a profile is in, and what it waits for: item `P#<profileId>` / `S#<executionName>`. */
@@ -58,8 +59,10 @@ export interface PresenceRecord {
   /** Epoch ms. */
   enteredAt: number;
   triggerMessageId: string;
-  goal?: { event: string; where?: Record<string, unknown>; until?: number };
-  exitOn?: { event: string; where?: Record<string, unknown> }[];
+  /** The journey's goal as of the entry, its `within` turned into a deadline (epoch ms). */
+  goal?: Omit<NonNullable<Journey['goal']>, 'within'> & { until?: number };
+  /** The journey's exit events as of the entry. */
+  exitOn?: Journey['exitOn'];
   waiting?: WaitingFor;
 }
 
