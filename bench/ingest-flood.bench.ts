@@ -17,7 +17,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { registerFunction, resolveFunction } from '../infra/local/functions.js';
 import { startLocalStack } from '../infra/local/stack.js';
 import { busEntry } from '../shared/http/ingestion.js';
-import { busName } from '../shared/routing.js';
+import { busName, putEventsLimits } from '../shared/routing.js';
 import { percentile, pool, printTable, round } from './support/stats.js';
 
 const floodEvents = Number(process.env.BENCH_FLOOD_EVENTS ?? 1000);
@@ -79,8 +79,9 @@ try {
   const flood = Array.from({ length: floodEvents }, (_, i) => track(flooder, i));
   const otherMessages = others.map((userId, i) => track(userId, i));
   const started = performance.now();
-  const sending = pool(Math.ceil(floodEvents / 10), floodSenders, (call) =>
-    put(flood.slice(call * 10, call * 10 + 10)),
+  const perCall = putEventsLimits.entries;
+  const sending = pool(Math.ceil(floodEvents / perCall), floodSenders, (call) =>
+    put(flood.slice(call * perCall, (call + 1) * perCall)),
   );
   for (const message of otherMessages) {
     await new Promise((resolve) => setTimeout(resolve, otherIntervalMs));

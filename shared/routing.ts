@@ -4,6 +4,31 @@
  */
 export const busName = 'cairn';
 
+/**
+ * What one PutEvents call may carry (EventBridge quotas): at most 10 entries, and 256 KB for all of
+ * them together as `putEventsEntrySize` counts. Cairn's publisher chunks by them, the local bus
+ * refuses a call past them, and one Segment message may be at most one call's bytes.
+ */
+export const putEventsLimits = { entries: 10, bytes: 256 * 1024 } as const;
+
+/** The parts of a PutEvents entry that count toward its size. */
+export interface SizedBusEntry {
+  Time?: unknown;
+  Source?: unknown;
+  DetailType?: unknown;
+  Detail?: unknown;
+  Resources?: readonly unknown[];
+}
+
+/** An entry's size as EventBridge computes it: Time 14 bytes; Source, DetailType, Detail, Resources in UTF-8. */
+export function putEventsEntrySize(entry: SizedBusEntry): number {
+  let size = entry.Time !== undefined ? 14 : 0;
+  for (const text of [entry.Source, entry.DetailType, entry.Detail, ...(entry.Resources ?? [])]) {
+    if (typeof text === 'string') size += Buffer.byteLength(text, 'utf8');
+  }
+  return size;
+}
+
 /** The Segment message types Cairn ingests, which are also the EventBridge DetailType values. */
 export const segmentTypes = ['track', 'identify', 'alias', 'page', 'screen', 'group'] as const;
 export type SegmentType = (typeof segmentTypes)[number];

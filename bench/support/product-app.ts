@@ -11,6 +11,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { busEntry } from '../../shared/http/ingestion.js';
+import { putEventsLimits } from '../../shared/routing.js';
 import {
   type ProductAppJob,
   type ProductAppOptions,
@@ -19,7 +20,7 @@ import {
 } from './product-app-client.js';
 import { pool } from './stats.js';
 
-const entriesPerCall = 10;
+const entriesPerCall = putEventsLimits.entries;
 
 if (parentPort) {
   const port = parentPort;

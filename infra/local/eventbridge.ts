@@ -15,7 +15,14 @@ import { edgeLogger } from '../../functions/config.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/log.js';
 import { compilePattern, type EventMatcher, matchesPattern } from '../../shared/patterns/index.js';
-import { allBusRules, type BusRule, busName, messageGroupOf } from '../../shared/routing.js';
+import {
+  allBusRules,
+  type BusRule,
+  busName,
+  messageGroupOf,
+  putEventsEntrySize,
+  putEventsLimits,
+} from '../../shared/routing.js';
 import { AwsServiceError, type EdgeService } from './edge.js';
 import { invokeFunction, localAccount, localRegion } from './functions.js';
 import { jsonFile } from './json-file.js';
@@ -142,9 +149,6 @@ interface RuleQueue {
   delayed: number;
   window?: NodeJS.Timeout;
 }
-
-const maxEntries = 10;
-const maxRequestBytes = 256 * 1024;
 
 export function createLocalEventBridge(options: LocalEventBridgeOptions = {}): LocalEventBridge {
   const log = options.log ?? edgeLogger({ component: 'local-eventbridge' });
@@ -458,32 +462,24 @@ function validateRequest(entries: unknown): PutEventsRequestEntry[] {
       "1 validation error detected: Value null at 'entries' failed to satisfy constraint: Member must not be null",
     );
   }
-  if (entries.length < 1 || entries.length > maxEntries) {
-    const bound = entries.length < 1 ? 'greater than or equal to 1' : `less than or equal to ${maxEntries}`;
+  if (entries.length < 1 || entries.length > putEventsLimits.entries) {
+    const bound =
+      entries.length < 1 ? 'greater than or equal to 1' : `less than or equal to ${putEventsLimits.entries}`;
     throw new AwsServiceError(
       'ValidationException',
       `1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length ${bound}`,
     );
   }
   const size = entries.reduce(
-    (total: number, entry: PutEventsRequestEntry) => total + entrySize(entry ?? {}),
+    (total: number, entry: PutEventsRequestEntry) => total + putEventsEntrySize(entry ?? {}),
     0,
   );
-  if (size > maxRequestBytes)
+  if (size > putEventsLimits.bytes)
     throw new AwsServiceError(
       'ValidationException',
       'Total size of the entries in the request is over the limit.',
     );
   return entries as PutEventsRequestEntry[];
-}
-
-/** The entry size as EventBridge computes it (Time 14 bytes; Source, DetailType, Detail, Resources in UTF-8). */
-export function entrySize(entry: PutEventsRequestEntry): number {
-  let size = entry.Time !== undefined ? 14 : 0;
-  for (const text of [entry.Source, entry.DetailType, entry.Detail, ...(entry.Resources ?? [])]) {
-    if (typeof text === 'string') size += Buffer.byteLength(text, 'utf8');
-  }
-  return size;
 }
 
 function entryProblem(

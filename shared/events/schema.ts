@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { segmentTypes } from '../routing.js';
+import { putEventsLimits, segmentTypes } from '../routing.js';
 
 /**
  * Segment messages (https://segment.com/docs/connections/spec/), the one definition used by the ingest
@@ -8,8 +8,8 @@ import { segmentTypes } from '../routing.js';
  * are the same person. `anonymousId` must be a string (Segment's libraries always send one).
  */
 
-/** Segment's own per-message limit is 32 KB; Cairn follows EventBridge's 256 KB entry limit. */
-export const maxEventBytes = 256 * 1024;
+/** Segment's own per-message limit is 32 KB; Cairn follows EventBridge's (one PutEvents call, 256 KB). */
+export const maxEventBytes = putEventsLimits.bytes;
 /** Segment's `/v1/batch` limit. */
 export const maxBatchBytes = 500 * 1024;
 /**

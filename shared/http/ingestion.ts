@@ -1,6 +1,7 @@
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { NormalizedMessage } from '../events/index.js';
+import { putEventsEntrySize, putEventsLimits } from '../routing.js';
 import { ServiceUnavailableError } from './respond.js';
 
 /**
@@ -43,26 +44,17 @@ export function eventBridgePublisher(client: EventBridgeClient, busName: string)
   };
 }
 
-export const maxEntriesPerCall = 10;
-export const maxBytesPerCall = 256 * 1024;
-
-/** PutEvents' size of an entry: Source + DetailType + Detail (+ Time and Resources, which we omit). */
-export function entrySize(entry: BusEntry): number {
-  return (
-    Buffer.byteLength(entry.Source, 'utf8') +
-    Buffer.byteLength(entry.DetailType, 'utf8') +
-    Buffer.byteLength(entry.Detail, 'utf8')
-  );
-}
-
-/** Groups entries into PutEvents calls of at most 10 entries and 256 KB. */
+/** Groups entries into PutEvents calls within `putEventsLimits` (10 entries, 256 KB). */
 export function chunkEntries(entries: BusEntry[]): BusEntry[][] {
   const chunks: BusEntry[][] = [];
   let current: BusEntry[] = [];
   let bytes = 0;
   for (const entry of entries) {
-    const size = entrySize(entry);
-    if (current.length > 0 && (current.length === maxEntriesPerCall || bytes + size > maxBytesPerCall)) {
+    const size = putEventsEntrySize(entry);
+    if (
+      current.length > 0 &&
+      (current.length === putEventsLimits.entries || bytes + size > putEventsLimits.bytes)
+    ) {
       chunks.push(current);
       current = [];
       bytes = 0;

@@ -2,13 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { NormalizedMessage } from '../../../shared/events/index.js';
 import { hashedWriteKeyVerifier, hashWriteKey } from '../../../shared/http/auth.js';
-import {
-  type BusEntry,
-  chunkEntries,
-  entrySize,
-  maxBytesPerCall,
-  publishMessages,
-} from '../../../shared/http/ingestion.js';
+import { type BusEntry, chunkEntries, publishMessages } from '../../../shared/http/ingestion.js';
+import { putEventsEntrySize, putEventsLimits } from '../../../shared/routing.js';
 
 const entry = (bytes: number): BusEntry => ({ Source: 's', DetailType: 'track', Detail: 'x'.repeat(bytes) });
 
@@ -25,7 +20,7 @@ describe('chunkEntries', () => {
       [2, 10, 3],
     );
     for (const chunk of chunks) {
-      assert.ok(chunk.reduce((sum, e) => sum + entrySize(e), 0) <= maxBytesPerCall);
+      assert.ok(chunk.reduce((sum, e) => sum + putEventsEntrySize(e), 0) <= putEventsLimits.bytes);
     }
   });
 });
