@@ -7,3 +7,10 @@ export type JourneyBody = { start: string; nodes: Record<string, unknown> } & Re
 export function journeyDocument(id: string, trigger: string, body: JourneyBody) {
   return { id, name: id, trigger: { event: trigger }, ...body };
 }
+
+/** An A/B split node: half of the customers go to each arm, `{ [next node]: branch name }` in order. */
+export function evenSplit(arms: { readonly [next: string]: string }) {
+  const branches = Object.entries(arms);
+  if (branches.length !== 2) throw new Error('evenSplit takes two arms');
+  return { type: 'split', branches: branches.map(([next, name]) => ({ weight: 50, next, name })) };
+}

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { dashboardCsp } from '../../../functions/api/app/assets.js';
 import { splitBranchIndex, splitHash } from '../../../shared/journeys/nodes/split.js';
+import { evenSplit } from '../../support/journeys.js';
 import { settle } from '../analytics/support.js';
 import { journeyId, journeyTestKit, uniqueId } from '../journeys/support.js';
 
@@ -36,13 +37,7 @@ const definition = {
   start: 'welcome',
   nodes: {
     welcome: { type: 'email', template: `${id}-hello`, next: 'ab' },
-    ab: {
-      type: 'split',
-      branches: [
-        { weight: 50, next: 'discount', name: 'Discount' },
-        { weight: 50, next: 'story', name: 'Story' },
-      ],
-    },
+    ab: evenSplit({ discount: 'Discount', story: 'Story' }),
     discount: { type: 'wait', for: 'P1D', next: 'done' },
     story: { type: 'wait', for: 'P1D', next: 'done' },
     done: { type: 'exit' },

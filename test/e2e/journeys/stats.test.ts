@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { evenSplit } from '../../support/journeys.js';
 import { closedPort } from '../../support/net.js';
 import { assertNodesAddUp } from '../../support/stats.js';
 import { journeyId, journeyTestKit } from './support.js';
@@ -23,13 +24,7 @@ describe('journey stats add up on the local stack', () => {
       start: 'pause',
       nodes: {
         pause: { type: 'wait', for: 'P1D', next: 'pick' },
-        pick: {
-          type: 'split',
-          branches: [
-            { weight: 50, next: 'a', name: 'A' },
-            { weight: 50, next: 'b', name: 'B' },
-          ],
-        },
+        pick: evenSplit({ a: 'A', b: 'B' }),
         a: { type: 'exit' },
         b: { type: 'exit' },
       },

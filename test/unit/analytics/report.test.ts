@@ -6,20 +6,14 @@ import { buildReport, pathLinks } from '../../../shared/analytics/report.js';
 import { timeBucketOf } from '../../../shared/analytics/statistics.js';
 import { trailOf } from '../../../shared/analytics/trail.js';
 import { type Journey, journeySchema } from '../../../shared/journeys/schema.js';
-import { journeyDocument } from '../../support/journeys.js';
+import { evenSplit, journeyDocument } from '../../support/journeys.js';
 
 const journey: Journey = journeySchema.parse(
   journeyDocument('promo', 'Signed Up', {
     goal: { event: 'Order Completed', within: 'P7D' },
     start: 'ab',
     nodes: {
-      ab: {
-        type: 'split',
-        branches: [
-          { weight: 50, next: 'mailA', name: 'A' },
-          { weight: 50, next: 'mailB', name: 'B' },
-        ],
-      },
+      ab: evenSplit({ mailA: 'A', mailB: 'B' }),
       mailA: { type: 'email', template: 'a', next: 'pause' },
       mailB: { type: 'email', template: 'b', next: 'pause' },
       pause: { type: 'wait', for: 'P1D', next: 'vip' },
