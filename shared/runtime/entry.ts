@@ -49,7 +49,8 @@ function entryDeltas(journey: JourneyEntryRules, profileId: string): StatDelta[]
 
 /**
  * A trigger the re-entry rule refused: counted (`refused`) and on the profile's timeline, once per
- * trigger event (the entry's execution name is its key: a redelivered event records nothing again).
+ * trigger event (the entry's execution name is its key: a redelivered event records nothing again),
+ * and once per enrollment request (with an idempotency key, retried: `oncePerExecution`).
  */
 export async function recordRefusal(
   store: Pick<RuntimeStore, 'recordRefusal'>,
@@ -59,22 +60,27 @@ export async function recordRefusal(
     executionName: string;
     at: string;
     event?: string;
+    /** A request that may be retried at another time (an enrollment's idempotency key): recorded once. */
+    oncePerExecution?: boolean;
   },
 ): Promise<void> {
   const { journey } = refusal;
   const rule = typeof journey.reentry === 'string' ? journey.reentry : `after ${journey.reentry.after}`;
-  await store.recordRefusal({
-    profileId: refusal.profileId,
-    at: refusal.at,
-    kind: 'journey-step',
-    journeyId: journey.id,
-    journeyVersion: journey.version,
-    executionName: refusal.executionName,
-    nodeId: 'entry',
-    nodeType: 'entry',
-    outcome: 'refused',
-    detail: `re-entry ${rule}${refusal.event ? `: ${refusal.event}` : ''}`,
-  });
+  await store.recordRefusal(
+    {
+      profileId: refusal.profileId,
+      at: refusal.at,
+      kind: 'journey-step',
+      journeyId: journey.id,
+      journeyVersion: journey.version,
+      executionName: refusal.executionName,
+      nodeId: 'entry',
+      nodeType: 'entry',
+      outcome: 'refused',
+      detail: `re-entry ${rule}${refusal.event ? `: ${refusal.event}` : ''}`,
+    },
+    { oncePerExecution: refusal.oncePerExecution === true },
+  );
 }
 
 export async function enter(

@@ -1,7 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { JourneyErasure } from '../profiles/erasure.js';
 import { deleteAll, queryAll } from '../store/dynamodb.js';
-import { entryDataKey } from './entry-data.js';
 import type { RuntimeStore } from './store.js';
 import type { PresenceRecord } from './types.js';
 
@@ -68,8 +67,9 @@ export function dynamoMessageErasure(
           ConsistentRead: true,
         });
         await deleteAll(client, journeysTable, keys);
-        // The execution's entry data (entry-data.ts) shares the partition; it is not a message.
-        deleted += keys.filter((key) => key.sk !== entryDataKey(executionName).sk).length;
+        // The execution's own items share the partition (`#entry`: entry-data.ts; `#refused`:
+        // store.ts refusalKey); `#` never starts a node id, so they are told apart from messages.
+        deleted += keys.filter((key) => !String(key.sk).startsWith('#')).length;
       }
       return deleted;
     },

@@ -33,6 +33,8 @@ export function memoryRuntimeStore(): MemoryRuntimeStore {
   const entryData = new Map<string, Record<string, unknown>>();
   const timeline: TimelineEntry[] = [];
   const erased = new Set<string>();
+  /** Refused executions recorded once (`recordRefusal`'s `oncePerExecution` marker). */
+  const refusedExecutions = new Set<string>();
   const calls: Record<string, number> = {};
   let quiet = false;
   const count = (name: string) => {
@@ -173,9 +175,11 @@ export function memoryRuntimeStore(): MemoryRuntimeStore {
       if (erased.has(entry.profileId)) throw new ProfileErasedError(entry.profileId);
       timeline.push(clone(entry));
     },
-    async recordRefusal(entry) {
+    async recordRefusal(entry, options = {}) {
       count('recordRefusal');
       if (erased.has(entry.profileId)) return false;
+      if (options.oncePerExecution && refusedExecutions.has(entry.executionName)) return false;
+      if (options.oncePerExecution) refusedExecutions.add(entry.executionName);
       const same = (t: TimelineEntry) =>
         t.profileId === entry.profileId &&
         t.at === entry.at &&

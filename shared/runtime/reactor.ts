@@ -270,13 +270,15 @@ export function createJourneyReactor(deps: JourneyReactorDeps): JourneyReactor {
         messageId,
       );
       if (out.refused) {
-        // Counted and on the timeline like a refused trigger event (each refused request once).
+        // Counted and on the timeline like a refused trigger event: each refused request once, a
+        // retry with the same idempotency key (same execution name, another time) not again.
         await recordRefusal(deps.store, {
           journey,
           profileId: profile.profileId,
           executionName: out.executionName,
           at: new Date(deps.clock.now()).toISOString(),
           event: 'Enrolled',
+          oncePerExecution: who.idempotencyKey !== undefined,
         });
         throw new ConflictError(
           `profile already entered journey ${journeyId} and its re-entry rule forbids another entry`,

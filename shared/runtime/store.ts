@@ -6,7 +6,12 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { type AnalyticsWrite, analyticsItems } from '../analytics/store.js';
-import { cancellationReasons, sendRetryingConflicts, writeIfCondition } from '../store/dynamodb.js';
+import {
+  cancellationReasons,
+  createOnly,
+  sendRetryingConflicts,
+  writeIfCondition,
+} from '../store/dynamodb.js';
 import { journeysTable, profilesTable } from '../store/tables.js';
 import { dynamoEntryDataStore, type EntryDataStore } from './entry-data.js';
 import { notErased, ProfileErasedError } from './erased.js';
@@ -66,11 +71,22 @@ export interface RuntimeStore extends PresenceStore, StatsStore, MessageStore, T
   /**
    * A refused entry: its timeline entry and the journey's `refused` counter, once per entry key (the
    * timeline entry is written only if absent); false when it was recorded before or the profile was
-   * erased. One TransactWriteItems.
+   * erased. One TransactWriteItems. `oncePerExecution`: a request retried later (an enrollment with
+   * an idempotency key) is refused at another time, so another timeline key: a marker item
+   * (`refusalKey`, the refused execution's name) in the same transaction records it once.
    */
-  recordRefusal(entry: TimelineEntry): Promise<boolean>;
+  recordRefusal(entry: TimelineEntry, options?: { oncePerExecution?: boolean }): Promise<boolean>;
   /** The transition record and end-of-execution counters of a write, on their own (writeStepSeparately). */
   addAnalytics?(journeyId: string, write: AnalyticsWrite): Promise<void>;
+}
+
+/**
+ * The marker of a refused entry request (`RuntimeStore.recordRefusal`'s `oncePerExecution`), beside
+ * the refused execution's other items in the Journeys table (`#` never starts a node id), kept as
+ * long as timeline entries; erasure deletes it with them (the timeline entry names the execution).
+ */
+export function refusalKey(executionName: string) {
+  return { pk: `MSG#${executionName}`, sk: '#refused' };
 }
 
 type TransactWriteItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -164,7 +180,12 @@ export function dynamoRuntimeStore(
   };
 
   const store: RuntimeStore = {
-    async recordRefusal(entry) {
+    async recordRefusal(entry, options = {}) {
+      const marker = {
+        ...refusalKey(entry.executionName),
+        kind: 'journey-refusal',
+        expiresAt: Math.floor(now() / 1000) + retention,
+      };
       return writeIfCondition(
         client.send(
           new TransactWriteCommand({
@@ -172,6 +193,7 @@ export function dynamoRuntimeStore(
               { Put: { ...writes.addTimeline(entry), ConditionExpression: 'attribute_not_exists(pk)' } },
               { Update: writes.addStats(entry.journeyId, [{ counter: 'refused' }])! },
               notErased(profiles, entry.profileId),
+              ...(options.oncePerExecution ? [createOnly(journeys, marker)] : []),
             ],
           }),
         ),

@@ -153,6 +153,18 @@ describe('runtime API on the local stack', () => {
     );
     assert.equal(after.length, 2);
     assert.ok(after.some((entry: { detail: string }) => /re-entry never: Enrolled/.test(entry.detail)));
+
+    // A refused request retried with its idempotency key (later: another time) is counted once.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const retried = await kit.api.post(`/journeys/${id}/enrollments`, { profileId, idempotencyKey: 'k-1' });
+      assert.equal(retried.status, 409, JSON.stringify(retried.body));
+      await kit.advance('PT1S');
+    }
+    assert.equal((await kit.stats(id)).refused, 3);
+    const retries = (await kit.api.get(`/profiles/${profileId}/timeline`)).body.entries.filter(
+      (entry: { outcome?: string }) => entry.outcome === 'refused',
+    );
+    assert.equal(retries.length, 3);
   });
 
   it('an archived journey keeps its id: saving a journey under it is refused with the reason', async () => {

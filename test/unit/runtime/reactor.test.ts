@@ -265,4 +265,20 @@ describe('event reactor: enrollment', () => {
     assert.equal(refused[0]!.nodeId, 'entry');
     assert.match(refused[0]!.detail ?? '', /re-entry never: Enrolled/);
   });
+
+  it('a refused enrollment retried with the same idempotency key is counted once, another key again', async () => {
+    const { reactor, store, clock } = setup([journey({ reentry: 'never' })], [profile]);
+    await reactor.enrollProfile('cart', { userId: 'u1' });
+    for (const key of ['k1', 'k1', 'k2']) {
+      // A retry comes later: the timeline entry alone (keyed by time) would not tell it apart.
+      clock.advance(1000);
+      await assert.rejects(
+        reactor.enrollProfile('cart', { userId: 'u1', idempotencyKey: key }),
+        ConflictError,
+      );
+    }
+    assert.equal((await store.readStats('cart'))['journey|refused'], 2);
+    const refused = (await store.listTimeline('p1')).filter((entry) => entry.outcome === 'refused');
+    assert.equal(refused.length, 2);
+  });
 });
