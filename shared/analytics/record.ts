@@ -5,24 +5,42 @@
  * step's existing request.
  */
 import type { ExecutionState } from '../journeys/execution.js';
-import { splitBranchIndex } from '../journeys/nodes/split.js';
+import { splitBranchIndex, splitHash } from '../journeys/nodes/split.js';
 import type { Journey } from '../journeys/schema.js';
 import { armConversions, type EndKind, endCounters } from './counters.js';
 import type { AnalyticsReader, AnalyticsWrite, TransitionRecord } from './store.js';
-import { trailOf } from './trail.js';
+import { type ArmsTaken, trailOf } from './trail.js';
+
+/** The arm each split sent the execution down (split id → the branch's `next`), from the hashes the split states stored. */
+export function armsOf(journey: Pick<Journey, 'nodes'>, splits: ExecutionState['splits']): ArmsTaken {
+  const arms: Record<string, string> = {};
+  for (const [splitId, { hash }] of Object.entries(splits ?? {})) {
+    const node = journey.nodes[splitId];
+    if (node?.type !== 'split') continue;
+    const branch = node.branches[splitBranchIndex(node, hash)];
+    if (branch) arms[splitId] = branch.next;
+  }
+  return arms;
+}
+
+/**
+ * The arms a customer takes at every split of the journey: the split states hash the execution's
+ * profile id (shared/journeys/nodes/split.ts), so a stop, which has no execution input, computes them.
+ */
+export function armsFor(journey: Pick<Journey, 'nodes'>, journeyId: string, profileId: string): ArmsTaken {
+  const splits: NonNullable<ExecutionState['splits']> = {};
+  for (const [nodeId, node] of Object.entries(journey.nodes)) {
+    if (node.type === 'split') splits[nodeId] = { hash: splitHash(profileId, journeyId, nodeId) };
+  }
+  return armsOf(journey, splits);
+}
 
 /** Split arms taken so far (`<split>:<next>` joined by `,`), from the hashes the split states stored. */
 export function armsTaken(
   journey: Pick<Journey, 'nodes'>,
   splits: ExecutionState['splits'],
 ): string | undefined {
-  const arms: string[] = [];
-  for (const [splitId, { hash }] of Object.entries(splits ?? {})) {
-    const node = journey.nodes[splitId];
-    if (node?.type !== 'split') continue;
-    const branch = node.branches[splitBranchIndex(node, hash)];
-    if (branch) arms.push(`${splitId}:${branch.next}`);
-  }
+  const arms = Object.entries(armsOf(journey, splits)).map(([splitId, next]) => `${splitId}:${next}`);
   return arms.length > 0 ? arms.sort().join(',') : undefined;
 }
 
@@ -40,6 +58,8 @@ export async function endOfExecution(
     endNode?: string;
     /** The ending step's own entry, not stored yet when this runs. */
     current?: { nodeId: string; outcome: string; at: number };
+    /** The arm each split took (decides between arms that meet again before any step). */
+    arms?: ArmsTaken;
   },
 ): Promise<Record<string, number>> {
   const entries = await reader.executionEntries(
@@ -54,6 +74,7 @@ export async function endOfExecution(
     enteredAt: input.enteredAt,
     entries: all,
     ...(input.endNode && { endNode: input.endNode }),
+    ...(input.arms && { arms: input.arms }),
   });
   return {
     ...endCounters(trail, input.how),
@@ -97,6 +118,7 @@ export async function stepAnalytics(
     enteredAt,
     how: step.ending,
     current: { nodeId: step.nodeId, outcome: step.outcome, at: step.now },
+    arms: armsOf(journey, step.state.splits),
   });
   return { transition, end };
 }

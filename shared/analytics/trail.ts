@@ -3,7 +3,8 @@
  * the execution ends, from its journey-step timeline entries (one Query on the profile's timeline
  * since the entry) and the journey graph: nodes that never call the step (waits for a duration,
  * splits) are filled in between the recorded steps. The route through a split is the one that leads
- * to the next recorded step, so the trail needs no profile id (which a merge may have changed).
+ * to the next recorded step; when both arms lead there (arms that meet again before any step, e.g.
+ * two waits), the arm the execution took (`arms`, from the split hashes) decides.
  */
 import { callsStep } from '../journeys/graph.js';
 import { nodeModule } from '../journeys/nodes/index.js';
@@ -24,13 +25,18 @@ export interface TrailEntry {
 const stopOutcomes = new Set(['converted', 'exited', 'removed', 'erased', 'held']);
 
 type Graph = Pick<Journey, 'start' | 'nodes'>;
+/** The arm each split sent the execution down: split node id → the `next` of its branch. */
+export type ArmsTaken = Readonly<Record<string, string>>;
 
-function targets(journey: Graph, nodeId: string): string[] {
+function targets(journey: Graph, nodeId: string, arms?: ArmsTaken): string[] {
   const node = journey.nodes[nodeId];
   if (!node) return [];
-  return nodeModule(node.type)
+  const all = nodeModule(node.type)
     .links(node as unknown as Record<string, unknown>)
     .map((link) => link.target);
+  // The arm taken first; the others after it, in case it was computed from a merged-away profile id.
+  const arm = node.type === 'split' ? arms?.[nodeId] : undefined;
+  return arm !== undefined && all.includes(arm) ? [arm, ...all.filter((next) => next !== arm)] : all;
 }
 
 /**
@@ -41,14 +47,15 @@ function routeTo(
   journey: Graph,
   from: string,
   target: string,
+  arms: ArmsTaken | undefined,
   seen = new Set<string>(),
 ): string[] | undefined {
   if (from === target) return [from];
   const node = journey.nodes[from];
   if (!node || seen.has(from) || callsStep(node)) return undefined;
   seen.add(from);
-  for (const next of targets(journey, from)) {
-    const rest = routeTo(journey, next, target, seen);
+  for (const next of targets(journey, from, arms)) {
+    const rest = routeTo(journey, next, target, arms, seen);
     if (rest) return [from, ...rest];
   }
   return undefined;
@@ -57,11 +64,12 @@ function routeTo(
 /**
  * The trail from the start to where the execution is now. `entries` are the execution's timeline
  * entries in any order (stop markers and resume entries are skipped); `endNode`, when known, is the
- * node it ended in (a wait it was parked in when a goal stopped it), added with the nodes before it.
+ * node it ended in (a wait it was parked in when a goal stopped it), added with the nodes before it;
+ * `arms`, when known, the arm each split took.
  */
 export function trailOf(
   journey: Graph,
-  input: { enteredAt: number; entries: readonly TrailEntry[]; endNode?: string },
+  input: { enteredAt: number; entries: readonly TrailEntry[]; endNode?: string; arms?: ArmsTaken },
 ): TrailStep[] {
   const remaining = input.entries
     .filter((entry) => !stopOutcomes.has(entry.outcome) && journey.nodes[entry.nodeId])
@@ -72,7 +80,7 @@ export function trailOf(
   let since = input.enteredAt;
   const routeFrom = (target: string) => {
     for (const candidate of candidates) {
-      const route = routeTo(journey, candidate, target);
+      const route = routeTo(journey, candidate, target, input.arms);
       if (route) return route;
     }
     return undefined;
@@ -98,7 +106,7 @@ export function trailOf(
     // A resumed waitFor records the same node again: one visit.
     while (remaining[0]?.nodeId === next!.nodeId) remaining.shift();
     since = next!.at;
-    candidates = targets(journey, next!.nodeId);
+    candidates = targets(journey, next!.nodeId, input.arms);
   }
   return trail;
 }

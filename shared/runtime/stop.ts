@@ -1,4 +1,4 @@
-import { endOfExecution } from '../analytics/record.js';
+import { armsFor, endOfExecution } from '../analytics/record.js';
 import type { AnalyticsReader } from '../analytics/store.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
@@ -68,6 +68,7 @@ async function endCounters(
     enteredAt: p.enteredAt,
     how: why === 'goal' ? 'goal' : 'exitOn',
     ...(waitingNode && { endNode: waitingNode }),
+    arms: armsFor(definition, p.journeyId, p.profileId),
   }).catch((error) => {
     deps.log.warn('analytics trail not read', { error: (error as Error).name });
     return undefined;

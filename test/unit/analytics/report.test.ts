@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { armConversions, endCounters, sumCounters } from '../../../shared/analytics/counters.js';
 import { reportCsv } from '../../../shared/analytics/csv.js';
+import { armsFor, stepAnalytics } from '../../../shared/analytics/record.js';
 import { buildReport, pathLinks } from '../../../shared/analytics/report.js';
 import { timeBucketOf } from '../../../shared/analytics/statistics.js';
 import { trailOf } from '../../../shared/analytics/trail.js';
+import { splitBranchIndex, splitHash } from '../../../shared/journeys/nodes/split.js';
 import { type Journey, journeySchema } from '../../../shared/journeys/schema.js';
 import { evenSplit, journeyDocument } from '../../support/journeys.js';
 
@@ -54,6 +56,62 @@ describe('an execution trail', () => {
       trail.map((s) => s.nodeId),
       ['ab', 'mailA', 'pause'],
     );
+  });
+
+  // Arms that meet again before any step (two waits): only the split's hash tells them apart.
+  const waits: Journey = journeySchema.parse({
+    id: 'waits',
+    name: 'Waits',
+    trigger: { event: 'Signed Up' },
+    goal: { event: 'Order Completed', within: 'P7D' },
+    start: 'ab',
+    nodes: {
+      ab: {
+        type: 'split',
+        branches: [
+          { weight: 50, next: 'waitA' },
+          { weight: 50, next: 'waitB' },
+        ],
+      },
+      waitA: { type: 'wait', for: 'P1D', next: 'done' },
+      waitB: { type: 'wait', for: 'P3D', next: 'done' },
+      done: { type: 'exit' },
+    },
+  });
+  // A profile the 50/50 split sends down the second arm.
+  const profileB = Array.from({ length: 50 }, (_, i) => `p-${i}`).find(
+    (id) => splitBranchIndex(waits.nodes.ab as never, splitHash(id, 'waits', 'ab')) === 1,
+  )!;
+
+  it('follows the arm the split took when both arms lead to the same step', () => {
+    const entries = [{ nodeId: 'done', outcome: 'completed', at: iso(t0 + 3 * 86_400_000) }];
+    const trail = trailOf(waits, { enteredAt: t0, entries, arms: armsFor(waits, 'waits', profileB) });
+    assert.deepEqual(
+      trail.map((s) => s.nodeId),
+      ['ab', 'waitB', 'done'],
+    );
+  });
+
+  it('counts the exit of a waits-only A/B test on the arm its execution took', async () => {
+    const reader = { executionEntries: async () => [] };
+    const { end } = await stepAnalytics(reader, waits, {
+      journeyId: 'waits',
+      version: 1,
+      executionName: 'waits-v1-x',
+      nodeId: 'done',
+      outcome: 'completed',
+      state: {
+        profileId: profileB,
+        enteredAt: iso(t0),
+        splits: { ab: { hash: splitHash(profileB, 'waits', 'ab') } },
+      } as never,
+      profileId: profileB,
+      ending: 'exit',
+      now: t0 + 3 * 86_400_000,
+    });
+    assert.equal(end?.['path|ab>waitB>done|count'], 1);
+    assert.equal(end?.['edge|waitB|done'], 1);
+    assert.equal(end?.['edge|ab|waitA'], undefined);
   });
 
   it('counts a path, its edges, times and the arm of a conversion', () => {
