@@ -7,7 +7,8 @@
  * As on AWS: creating an endpoint for a token that already has one returns the same ARN; publishing
  * to a disabled endpoint fails with `EndpointDisabled`. Simulated outcome, like SES's mailbox
  * simulator: a token starting with `invalid-` is one the platform rejects, so its endpoint is
- * disabled on the first publish (which fails), as APNs/FCM feedback disables it on AWS.
+ * disabled on the first publish (which fails), as APNs/FCM feedback disables it on AWS. A payload
+ * over the platforms' 4 KB is refused (`InvalidParameter`), a failure that is not the token's.
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../shared/clock.js';
@@ -104,6 +105,9 @@ export function createLocalSns(options: LocalSnsOptions = {}): LocalSns {
       }
       const platform = /:endpoint\/([A-Z_]+)\//.exec(found.arn)?.[1] ?? 'GCM';
       const content = readPayload(required(params, 'Message'), params.get('MessageStructure'), platform);
+      // APNs and FCM take at most 4 KB of payload; SNS refuses a longer one for the endpoint.
+      if (platformPayloadBytes(required(params, 'Message'), params.get('MessageStructure'), platform) > 4096)
+        throw new AwsServiceError('InvalidParameter', 'Invalid parameter: Message too long', 400);
       const attributes = messageAttributes(params);
       const message: PushOutboxMessage = {
         channel: 'push',
@@ -229,6 +233,14 @@ function readPayload(
     body: typeof notification.body === 'string' ? notification.body : null,
     data,
   };
+}
+
+/** The bytes of the payload that goes to the platform (its own entry, else `default`). */
+function platformPayloadBytes(message: string, structure: string | null, platform: string): number {
+  if (structure !== 'json') return Buffer.byteLength(message);
+  const outer = parseJson(message, 'Message');
+  const own = typeof outer[platform] === 'string' ? outer[platform] : outer.default;
+  return Buffer.byteLength(String(own));
 }
 
 function parseJson(text: string, name: string): Record<string, unknown> {

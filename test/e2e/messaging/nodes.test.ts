@@ -127,6 +127,46 @@ describe('sms and push nodes through the gateway', () => {
     );
   });
 
+  it('a push no device took is `failed` with the platform’s reason (not a skip because one token was dead); the node fails', async () => {
+    const id = journeyId('msgf');
+    // Over the platforms' 4 KB: SNS refuses the payload for every endpoint (InvalidParameter).
+    await kit.api.put(`/templates/${id}-push`, { channel: 'push', title: 'Big', body: 'x'.repeat(5000) });
+    await kit.publish({
+      id,
+      trigger: { event: `Big ${id}` },
+      start: 'buzz',
+      nodes: { buzz: { type: 'push', template: `${id}-push`, next: 'done' }, done: { type: 'exit' } },
+    });
+    const user = `pf-${id}`;
+    // Newest device first: the live token is tried first, the dead one last.
+    for (const token of [`invalid-${id}`, `live-${id}`])
+      await kit.track(user, `Seen ${id}`, {}, { context: { device: { token, type: 'android' } } });
+    await kit.track(user, `Big ${id}`);
+
+    const profileId = await kit.profileId(user);
+    const messages = await kit.api.get(`/messages?profileId=${profileId}&journeyId=${id}`);
+    assert.equal(messages.body.messages.length, 1, JSON.stringify(messages.body));
+    const [record] = messages.body.messages;
+    assert.equal(record.status, 'failed');
+    assert.equal(record.reason, 'InvalidParameterException');
+    assert.deepEqual(
+      record.history.map((entry: { status: string }) => entry.status),
+      ['sending', 'failed'],
+    );
+    const stats = await kit.stats(id);
+    assert.equal(stats.nodes.buzz.failed, 1);
+    assert.equal(stats.nodes.buzz.skipped, 0);
+    assertNodesAddUp(stats, 'after the failure');
+    // The dead token is still suppressed, the live one is not.
+    const suppressions = await kit.api.get(`/profiles/${profileId}/suppressions`);
+    const reasons = suppressions.body.suppressions.map((s: { address: string; reason: string }) => [
+      s.address,
+      s.reason,
+    ]);
+    assert.deepEqual(reasons, [[`android:invalid-${id}`, 'invalid_token']]);
+    assert.equal((await kit.outbox(id)).length, 0);
+  });
+
   it('refuses an unknown topic and a template of another channel, with paths', async () => {
     const id = journeyId('msgv');
     await kit.api.put(`/templates/${id}-sms`, { channel: 'sms', text: 'hi' });
