@@ -2,8 +2,11 @@
  * The small set of errors the domain throws. Each has a stable `code` that adapters map to an HTTP
  * status or a dead-letter reason in one place (shared/http/respond.ts `errorResponse` for HTTP;
  * shared/profiles/ingest-batch.ts for the events ingest refuses into shared/events/dead-letters.ts).
- * Also in the family: `ConfigError` (shared/config.ts) and `TransientStepError`
- * (shared/journeys/execution.ts), whose name the compiled Task's Retry lists.
+ * Also in the family, next to the code that throws them: `ConfigError` (shared/config.ts),
+ * `TransientStepError` (shared/journeys/execution.ts) and `WebhookError`
+ * (shared/journeys/nodes/webhook.ts), whose names the compiled Task's Retry lists,
+ * `ChannelSendError` (shared/messaging/channel.ts; SES's `EmailSendError` is one) and
+ * `SegmentCycleError` (shared/segments/engine.ts).
  */
 
 /** One problem with an input: where it is (a path of keys and indexes) and what is wrong. */

@@ -19,17 +19,12 @@ export interface EmailSender {
 }
 
 /**
- * A send that failed. `retryable` says whether sending the same email again later can succeed
- * (throttling, service errors) or not (rejected address, unverified sender, bad content).
+ * A send SES refused: the channels' ChannelSendError (`retryable`: throttling, service errors; not:
+ * rejected address, unverified sender, bad content), built from SES's error name.
  */
-export class EmailSendError extends Error {
-  readonly retryable: boolean;
-  readonly reason: string;
+export class EmailSendError extends ChannelSendError {
   constructor(reason: string, retryable: boolean, message = reason) {
-    super(message);
-    this.name = 'EmailSendError';
-    this.reason = reason;
-    this.retryable = retryable;
+    super(reason, { retryable, message });
   }
 }
 
@@ -112,20 +107,15 @@ export function emailChannel(sender: EmailSender): ChannelAdapter<EmailContent> 
     },
     async send(message) {
       const { subject, html, text, unsubscribeUrl } = message.content;
-      try {
-        return await sender.send({
-          to: message.to,
-          subject,
-          ...(html !== undefined && { html }),
-          ...(text !== undefined && { text }),
-          tags: message.tags,
-          ...(unsubscribeUrl && { unsubscribeUrl }),
-        });
-      } catch (error) {
-        if (error instanceof EmailSendError)
-          throw new ChannelSendError(error.reason, { retryable: error.retryable, message: error.message });
-        throw error;
-      }
+      // An EmailSendError is the ChannelSendError the gateway handles.
+      return sender.send({
+        to: message.to,
+        subject,
+        ...(html !== undefined && { html }),
+        ...(text !== undefined && { text }),
+        tags: message.tags,
+        ...(unsubscribeUrl && { unsubscribeUrl }),
+      });
     },
   };
 }

@@ -4,6 +4,7 @@
  * a new channel is one more adapter and a node module.
  */
 import type { DeviceRecord } from '../channels/push/devices.js';
+import { CairnError } from '../errors.js';
 import type { Channel, MessageCategory } from './policy.js';
 
 /** The customer as the gateway sees it. */
@@ -49,7 +50,9 @@ export type SuppressionReason =
  * service error). `suppress`: the address itself is dead for this channel (an opted-out number, a
  * disabled device endpoint), so it is suppressed and not tried again.
  */
-export class ChannelSendError extends Error {
+export class ChannelSendError extends CairnError {
+  readonly code = 'send_failed';
+  readonly status = 502;
   readonly reason: string;
   readonly retryable: boolean;
   readonly suppress?: SuppressionReason;
@@ -58,7 +61,6 @@ export class ChannelSendError extends Error {
     options: { retryable: boolean; suppress?: SuppressionReason; message?: string },
   ) {
     super(options.message ?? reason);
-    this.name = 'ChannelSendError';
     this.reason = reason;
     this.retryable = options.retryable;
     if (options.suppress) this.suppress = options.suppress;

@@ -5,6 +5,7 @@
  * transaction: membership item + count shard). An event that changes no membership writes nothing.
  */
 import type { Clock } from '../clock.js';
+import { CairnError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ProfileRecord } from '../profiles/model.js';
 import { analyseCondition, evaluateCondition, type SegmentReads, type SubjectEvent } from './evaluate.js';
@@ -313,7 +314,10 @@ export function orderSegments(segments: ActiveSegment[]): ActiveSegment[] {
   return ordered;
 }
 
-export class SegmentCycleError extends Error {
+/** Segments that read each other in a circle (the service reports it as a ValidationError on `where`). */
+export class SegmentCycleError extends CairnError {
+  readonly code = 'segment_cycle';
+  readonly status = 409;
   constructor(readonly cycle: string[]) {
     super(`segments read each other in a cycle: ${cycle.slice(cycle.indexOf(cycle.at(-1)!)).join(' → ')}`);
   }

@@ -1,5 +1,6 @@
 /** `webhook`: call an HTTP endpoint with JSON; 5xx, 429, network errors and timeouts are retried by Step Functions. */
 import * as z from 'zod';
+import { CairnError } from '../../errors.js';
 import { stepStates } from '../asl.js';
 import { durationSeconds } from '../duration.js';
 import type { StepResult } from '../execution.js';
@@ -30,14 +31,18 @@ export const webhookNodeSchema = z
   .describe('Call an HTTP endpoint; the response status is recorded.');
 export type WebhookNode = z.infer<typeof webhookNodeSchema>;
 
-/** Thrown for a response or failure worth retrying; the Task's Retry lists it (`retries` attempts). */
-export class WebhookError extends Error {
+/**
+ * Thrown for a response or failure worth retrying; the Task's Retry lists it by name (`retries`
+ * attempts). `responseStatus` is the endpoint's answer, when there was one.
+ */
+export class WebhookError extends CairnError {
+  readonly code = 'webhook_failed';
+  readonly status = 502;
   constructor(
     message: string,
-    readonly status?: number,
+    readonly responseStatus?: number,
   ) {
-    super(message);
-    this.name = 'WebhookError';
+    super(message, responseStatus === undefined ? undefined : { responseStatus });
   }
 }
 

@@ -208,7 +208,7 @@ describe('webhook step', () => {
     await withServer(503, async (url) => {
       await assert.rejects(
         runWebhook(step(node(url)), { fetch }),
-        (e: unknown) => e instanceof WebhookError && e.name === 'WebhookError' && e.status === 503,
+        (e: unknown) => e instanceof WebhookError && e.name === 'WebhookError' && e.responseStatus === 503,
       );
     });
   });
