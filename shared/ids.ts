@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import * as z from 'zod';
 import { ValidationError } from './errors.js';
 
 /** Ids are injected like the clock so tests can predict them. */
@@ -15,8 +16,9 @@ export function stableHash(...parts: string[]): string {
 
 /**
  * The id rules, one place for each kind of id. Journey ids name state machines and executions
- * (`<id>-v<version>-<hash>` stays within Step Functions' 80 characters); template ids are what an
- * email node's `template` may name, so the catalog accepts no template id a node cannot reference.
+ * (`<id>-v<version>-<hash>` stays within Step Functions' 80 characters); template ids are what a
+ * message node's `template` may name, so the catalog accepts no template id a node cannot reference;
+ * segment ids name items and journey triggers; topic ids are the messaging policy's topics.
  */
 export const idRules = {
   journey: {
@@ -27,7 +29,20 @@ export const idRules = {
     pattern: /^[a-z0-9][a-z0-9-]{0,63}$/,
     message: 'must be a template id: lowercase letters, digits and - (at most 64 characters)',
   },
+  segment: {
+    pattern: /^[a-z0-9][a-z0-9-]{0,63}$/,
+    message: 'must be lowercase letters, digits and - (at most 64 characters)',
+  },
+  topic: {
+    pattern: /^[a-z0-9][a-z0-9-]{0,63}$/,
+    message: 'must be a topic id: lowercase letters, digits and -',
+  },
 } as const;
+
+/** The schema of one kind of id (its rule and message), for the zod schemas that name one. */
+export function idSchema(kind: keyof typeof idRules) {
+  return z.string().regex(idRules[kind].pattern, { message: idRules[kind].message });
+}
 
 /** Throws a ValidationError on `['id']` when `id` breaks the rule for its kind. */
 export function assertId(id: string, kind: keyof typeof idRules): void {

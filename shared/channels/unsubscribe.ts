@@ -1,9 +1,10 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { NormalizedMessage } from '../events/normalize.js';
+import { idRules } from '../ids.js';
 import type { Logger } from '../log.js';
 import { resubscribeTraits, unsubscribeTraits } from '../messaging/consent.js';
-import { type Channel, channels, type Topic, topicIdPattern } from '../messaging/policy.js';
+import { type Channel, channels, type Topic } from '../messaging/policy.js';
 import { commitTraitChange, getProfile, type ProfileStore } from '../profiles/index.js';
 
 /**
@@ -274,7 +275,7 @@ function channelOf(value: string | null | undefined): Channel {
 }
 
 function topicOf(value: string | null | undefined): string | undefined {
-  return value && topicIdPattern.test(value) ? value : undefined;
+  return value && idRules.topic.pattern.test(value) ? value : undefined;
 }
 
 /** The preference page: every form posts back to the same signed link. */

@@ -3,13 +3,13 @@
  * API and the JSON Schema editors get (statemachines/journey.schema.json).
  */
 import * as z from 'zod';
-import { idRules } from '../ids.js';
+import { idSchema } from '../ids.js';
 import { editorJsonSchema } from '../json-schema.js';
 import { segmentId } from '../segments/schema.js';
 import { duration, eventName, eventPattern, nodeId } from './fields.js';
 import { journeyNodeSchema } from './nodes/index.js';
 
-export const journeyId = z.string().regex(idRules.journey.pattern, { message: idRules.journey.message });
+export const journeyId = idSchema('journey');
 
 /** Keeps the compiled definition well under the 1 MB Step Functions limit (~3 KB per node). */
 export const MAX_NODES = 200;

@@ -3,6 +3,7 @@
  * journey it comes from. Transactional messages bypass caps and quiet hours, never suppression.
  */
 import * as z from 'zod';
+import { idSchema } from '../ids.js';
 import { durationSeconds } from '../journeys/duration.js';
 import { duration, timeOfDay, timeZone } from '../journeys/fields.js';
 
@@ -46,11 +47,9 @@ export const quietHoursSchema = z
   });
 export type QuietHours = z.infer<typeof quietHoursSchema>;
 
-export const topicIdPattern = /^[a-z0-9][a-z0-9-]{0,63}$/;
-
 export const topicSchema = z
   .strictObject({
-    id: z.string().regex(topicIdPattern, { message: 'must be a topic id: lowercase letters, digits and -' }),
+    id: idSchema('topic'),
     name: z.string().min(1).max(100).describe('What the preference page shows.'),
     description: z.string().max(300).optional(),
   })

@@ -8,15 +8,12 @@
  */
 import * as z from 'zod';
 import { type Comparison, comparison } from '../comparison.js';
+import { idSchema } from '../ids.js';
 import { duration, eventName, eventPattern } from '../journeys/fields.js';
 import { editorJsonSchema } from '../json-schema.js';
 
-/** Segment ids name items and journey triggers; same alphabet as journey ids. */
-export const segmentIdPattern = /^[a-z0-9][a-z0-9-]{0,63}$/;
-
-export const segmentId = z
-  .string()
-  .regex(segmentIdPattern, { message: 'must be lowercase letters, digits and - (at most 64 characters)' });
+/** Segment ids name items and journey triggers (shared/ids.ts). */
+export const segmentId = idSchema('segment');
 
 const performed = z
   .strictObject({

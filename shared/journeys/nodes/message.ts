@@ -10,8 +10,8 @@
  * Common path: 2 transitions.
  */
 import * as z from 'zod';
-import { idRules } from '../../ids.js';
-import { messageCategories, topicIdPattern } from '../../messaging/policy.js';
+import { idSchema } from '../../ids.js';
+import { messageCategories } from '../../messaging/policy.js';
 import type { SendTimeRule } from '../../messaging/send-time.js';
 import { type AslState, failureStates, stepTask } from '../asl.js';
 import { durationSeconds } from '../duration.js';
@@ -42,16 +42,13 @@ const sendAtSchema = z
 function messageFields<C extends MessageChannel>(channel: C) {
   return {
     type: z.literal(channel),
-    template: z
-      .string()
-      .regex(idRules.template.pattern, { message: idRules.template.message })
-      .describe(
-        `Id of a ${channel} template (\`PUT /templates/{id}\`, or statemachines/templates/<id>.template.yaml). ` +
-          'Liquid sees: `profile` = the traits flattened, plus `profileId`, `userId` and `anonymousId` (first of each), ' +
-          '`computed`, `stage`, `scores` ({{ profile.firstName }}); `event` = the trigger event’s properties, or the ' +
-          'enrollment `context` ({{ event.cartId }}); `journey` = { id, version }; `unsubscribe_url`.' +
-          (channel === 'email' ? ' Output is HTML-escaped in `html`.' : ''),
-      ),
+    template: idSchema('template').describe(
+      `Id of a ${channel} template (\`PUT /templates/{id}\`, or statemachines/templates/<id>.template.yaml). ` +
+        'Liquid sees: `profile` = the traits flattened, plus `profileId`, `userId` and `anonymousId` (first of each), ' +
+        '`computed`, `stage`, `scores` ({{ profile.firstName }}); `event` = the trigger event’s properties, or the ' +
+        'enrollment `context` ({{ event.cartId }}); `journey` = { id, version }; `unsubscribe_url`.' +
+        (channel === 'email' ? ' Output is HTML-escaped in `html`.' : ''),
+    ),
     category: z
       .enum(messageCategories)
       .default('marketing')
@@ -59,9 +56,7 @@ function messageFields<C extends MessageChannel>(channel: C) {
         '`marketing` (default) passes the messaging policy: consent and unsubscribes, quiet hours, frequency ' +
           'caps. `transactional` (a receipt, a reset link) bypasses those; never an address that bounced or opted out.',
       ),
-    topic: z
-      .string()
-      .regex(topicIdPattern, { message: 'must be a topic id: lowercase letters, digits and -' })
+    topic: idSchema('topic')
       .optional()
       .describe(
         'A topic of the messaging policy (`topics`); customers unsubscribed from it get nothing. Refused at ' +
