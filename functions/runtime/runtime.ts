@@ -192,9 +192,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   };
 
   const toRuntimeProfile = (profile: Awaited<ReturnType<typeof getProfile>>): RuntimeProfile | undefined =>
-    profile
-      ? { profileId: profile.profileId, traits: profile.traits, identities: { ...profile.identities } }
-      : undefined;
+    profile ? { profileId: profile.profileId } : undefined;
 
   const journeys = {
     listActiveJourneys: () => listActiveJourneys(catalogStore),

@@ -247,7 +247,7 @@ async function engagementsOf(deps: StepDeps, profileId: string): Promise<number[
 }
 
 function identityFields(profile: StepProfile): Record<string, unknown> {
-  const identities = (profile as StepProfile & { identities?: Record<string, string[]> }).identities;
+  const { identities } = profile;
   return {
     profileId: profile.profileId,
     ...(identities?.userId?.[0] && { userId: identities.userId[0] }),

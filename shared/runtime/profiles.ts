@@ -37,7 +37,7 @@ export function profileAccess(options: {
         ...(profile.memberOf && { memberOf: profile.memberOf }),
         // Push devices (context.device): where a push node sends.
         ...(profile.devices?.length && { devices: profile.devices }),
-      } as never;
+      };
     },
 
     async updateTraits(profileId, change, origin) {

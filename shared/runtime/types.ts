@@ -1,41 +1,31 @@
 import type { JourneyEntryRules } from '../catalog/active.js';
+import type { NormalizedMessage } from '../events/normalize.js';
 import type { Journey } from '../journeys/schema.js';
+import type { Profile } from '../profiles/model.js';
 
 /**
  * The runtime's ports: what the reactor and the step need from the rest of Cairn, each an interface
  * with a DynamoDB / Step Functions adapter (store.ts, executions.ts) and in-memory fakes (memory.ts).
  */
 
-/** An ingested event as the reactor sees it: a normalised Segment message. */
-export interface RuntimeEvent {
-  type: string;
-  messageId: string;
-  /** track events: the event name. */
-  event?: string;
-  userId?: string;
-  anonymousId?: string;
-  properties?: Record<string, unknown>;
-  traits?: Record<string, unknown>;
-  context?: Record<string, unknown>;
-  /** ISO-8601. */
-  timestamp?: string;
-  [key: string]: unknown;
-}
+/**
+ * An event as the reactor sees it: the fields of a normalised Segment message (ingest's, or Cairn's
+ * own `Segment Entered` / `Segment Exited`, shared/segments/wiring.ts) that entry, goals, exits and
+ * waits read.
+ */
+export type RuntimeEvent = Pick<NormalizedMessage, 'type' | 'messageId'> &
+  Partial<
+    Pick<
+      NormalizedMessage,
+      'event' | 'userId' | 'anonymousId' | 'properties' | 'traits' | 'context' | 'timestamp'
+    >
+  >;
 
-/** The profile as the reactor and the step need it. */
-export interface RuntimeProfile {
-  profileId: string;
-  traits: Record<string, unknown>;
-  identities?: Record<string, string[]>;
-  mergedFrom?: string[];
-  /** Set when this profile was merged into another one. */
-  mergedInto?: string;
-  /**
-   * The profile's journey items (`S#…`) as the profile store reads them with the profile (one Query):
-   * the reactor then needs no read of its own.
-   */
-  presence?: Record<string, unknown>[];
-}
+/**
+ * The profile as the reactor needs it: its id and, when the caller has them, the journey items
+ * (`S#…`) the profile store reads with the profile in one Query (the reactor then reads nothing).
+ */
+export type RuntimeProfile = Pick<Profile, 'profileId'> & Partial<Pick<Profile, 'presence'>>;
 
 /** Where a journey's definition comes from: the catalog (shared/catalog) in production. */
 export interface JourneySource {

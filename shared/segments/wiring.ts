@@ -3,6 +3,7 @@
  * membership change becomes, and the change a stored event means for segments.
  */
 import type { NormalizedMessage } from '../events/normalize.js';
+import type { Profile } from '../profiles/model.js';
 import type { ProfileAccess } from '../runtime/node-deps.js';
 import {
   type MembershipChange,
@@ -26,7 +27,7 @@ export const segmentExitedEvent = 'Segment Exited';
  */
 export function membershipEvent(change: MembershipChange) {
   return {
-    type: 'track',
+    type: 'track' as const,
     event: change.change === 'entered' ? segmentEnteredEvent : segmentExitedEvent,
     messageId: `segment-${change.change}-${change.segmentId}-${change.profileId}-${change.at}`,
     properties: { segment: change.segmentId },
@@ -61,8 +62,11 @@ export interface MembershipListener {
   wouldAct?(input: MembershipInput): Promise<boolean>;
 }
 
+type KnownProfile = Pick<Profile, 'profileId'> & Partial<Pick<Profile, 'presence'>>;
+
 type MembershipInput = {
-  profile: { profileId: string; traits: Record<string, unknown>; presence?: Record<string, unknown>[] };
+  /** The profile with its journey items when the caller read them (the journeys runtime's RuntimeProfile). */
+  profile: KnownProfile;
   event: ReturnType<typeof membershipEvent>;
   membership: { segmentId: string; change: MembershipChange['change'] };
 };
@@ -74,14 +78,11 @@ type MembershipInput = {
  * reads nothing for a change that starts, resumes and stops nothing, and such a change is written
  * without a pending mark (engine.ts, MembershipNotifier).
  */
-export function membershipTrigger(
-  reactor: MembershipListener,
-  known?: { profileId: string; presence?: Record<string, unknown>[] },
-): MembershipNotifier {
+export function membershipTrigger(reactor: MembershipListener, known?: KnownProfile): MembershipNotifier {
   const input = (change: MembershipChange): MembershipInput => {
     const presence = known?.profileId === change.profileId ? known.presence : undefined;
     return {
-      profile: { profileId: change.profileId, traits: {}, ...(presence && { presence }) },
+      profile: { profileId: change.profileId, ...(presence && { presence }) },
       event: membershipEvent(change),
       membership: { segmentId: change.segmentId, change: change.change },
     };

@@ -4,8 +4,8 @@
  * here plus a line in index.ts.
  */
 import type * as z from 'zod';
-import type { DeviceRecord } from '../../channels/push/devices.js';
 import type { Issue } from '../../errors.js';
+import type { Profile, ProfileRecord } from '../../profiles/model.js';
 import type { AslState } from '../asl.js';
 import type { ExecutionState, StepResult } from '../execution.js';
 
@@ -30,19 +30,14 @@ export interface CompileContext {
   journeyId: string;
 }
 
-/** The customer as a step sees it (loaded once per step by the runtime). */
-export interface StepProfile {
-  profileId: string;
-  traits: Record<string, unknown>;
-  /** Computed traits, lifecycle stage and scores (shared/derived), as of the profile's last write. */
-  computed?: Record<string, unknown>;
-  stage?: string;
-  scores?: Record<string, unknown>;
-  /** The segments the profile is in (read with the profile: `branch` on segments costs no request). */
-  memberOf?: string[];
-  /** Push devices (shared/channels/push/devices.ts), newest first. */
-  devices?: readonly DeviceRecord[];
-}
+/**
+ * The customer as a step sees it (loaded once per step by the runtime): the profile's own fields
+ * (shared/profiles/model.ts), those a node may read. Its identities give the templates `userId` and
+ * `anonymousId`; computed traits, stage and scores are as of the profile's last write; `memberOf`
+ * (read with the profile) makes `branch` on segments cost no request; devices are where push sends.
+ */
+export type StepProfile = Pick<ProfileRecord, 'profileId' | 'traits'> &
+  Partial<Pick<Profile, 'identities' | 'computed' | 'stage' | 'scores' | 'memberOf' | 'devices'>>;
 
 /** Everything a node's run step needs to know, independent of Lambda and of AWS. */
 export interface StepContext<N> {

@@ -339,15 +339,19 @@ describe('requests per resume and stop (SDK calls)', () => {
     return { profileId, execution, token };
   }
 
-  const event = (name: string) => ({ type: 'track', event: name, messageId: randomUUID(), properties: {} });
+  const event = (name: string) => ({
+    type: 'track' as const,
+    event: name,
+    messageId: randomUUID(),
+    properties: {},
+  });
 
   it('resume: SendTaskSuccess and one transaction (token cleared, counters, timeline)', async () => {
     const { react, executions } = reactor();
     const { profileId } = await waitingProfile();
     const journeyState = await store.readJourneyState(profileId);
     const result = await requestsOf(
-      () =>
-        react.onEvent({ profile: { profileId, traits: {} }, event: event('Order Completed'), journeyState }),
+      () => react.onEvent({ profile: { profileId }, event: event('Order Completed'), journeyState }),
       executions.calls,
     );
     assert.deepEqual(result, { 'DynamoDB.TransactWriteItems': 1, SendTaskSuccess: 1 });
@@ -367,7 +371,7 @@ describe('requests per resume and stop (SDK calls)', () => {
     let out: Awaited<ReturnType<typeof react.onEvent>> | undefined;
     const requests = await requestsOf(async () => {
       out = await react.onEvent({
-        profile: { profileId, traits: {} },
+        profile: { profileId },
         event: event('Order Completed'),
         journeyState,
       });
@@ -385,7 +389,7 @@ describe('requests per resume and stop (SDK calls)', () => {
     const { profileId } = await waitingProfile();
     const journeyState = await store.readJourneyState(profileId);
     const result = await requestsOf(
-      () => react.onEvent({ profile: { profileId, traits: {} }, event: event('Unsubscribed'), journeyState }),
+      () => react.onEvent({ profile: { profileId }, event: event('Unsubscribed'), journeyState }),
       executions.calls,
     );
     assert.deepEqual(result, { 'DynamoDB.TransactWriteItems': 1, StopExecution: 1 });

@@ -91,10 +91,7 @@ function setup(options: { journeys?: 'segment' | 'none'; failStarts?: number } =
     cacheTtlMs: 60_000,
     log: memoryLogger(),
   });
-  const engine = (known?: {
-    profileId: string;
-    presence?: Record<string, unknown>[];
-  }): SegmentEngineDeps => ({
+  const engine = (known?: Parameters<typeof membershipTrigger>[1]): SegmentEngineDeps => ({
     store,
     clock,
     segments: async () => [segment, ...others],

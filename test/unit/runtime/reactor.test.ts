@@ -23,7 +23,10 @@ function journey(overrides: Partial<JourneyEntryRules> = {}): JourneyEntryRules 
   };
 }
 
-function setup(journeys: JourneyEntryRules[], profiles: RuntimeProfile[] = []) {
+/** A profile the fake findProfile finds by id or by userId. */
+type KnownProfile = RuntimeProfile & { identities?: { userId: string[] } };
+
+function setup(journeys: JourneyEntryRules[], profiles: KnownProfile[] = []) {
   const store = memoryRuntimeStore();
   const executions = fakeExecutions();
   const clock = new ManualClock();
@@ -49,7 +52,7 @@ function setup(journeys: JourneyEntryRules[], profiles: RuntimeProfile[] = []) {
   return { store, executions, clock, reactor };
 }
 
-const profile: RuntimeProfile = { profileId: 'p1', traits: {}, identities: { userId: ['u1'] } };
+const profile: KnownProfile = { profileId: 'p1', identities: { userId: ['u1'] } };
 let seq = 0;
 function track(
   event: string,
@@ -192,7 +195,7 @@ describe('event reactor: waitFor', () => {
         : { ...p, kind: 'journey-entry', executionName: `entry#${p.journeyId}` },
     );
     store.calls.readJourneyState = 0;
-    const survivor: RuntimeProfile = { profileId: 'p1', traits: {}, presence: items };
+    const survivor: RuntimeProfile = { profileId: 'p1', presence: items };
     await reactor.onEvent({ profile: survivor, event: track('Checkout Started', { cartId: 'c1' }) });
     assert.equal(executions.resumed.length, 1);
     assert.equal(store.calls.readJourneyState, 0);
