@@ -20,23 +20,17 @@ export function stableHash(...parts: string[]): string {
  * message node's `template` may name, so the catalog accepts no template id a node cannot reference;
  * segment ids name items and journey triggers; topic ids are the messaging policy's topics.
  */
+const lowercaseId = (max: number) => new RegExp(`^[a-z0-9][a-z0-9-]{0,${max - 1}}$`);
+const letters = 'lowercase letters, digits and -';
+
 export const idRules = {
-  journey: {
-    pattern: /^[a-z0-9][a-z0-9-]{0,39}$/,
-    message: 'must be lowercase letters, digits and - (at most 40 characters)',
-  },
+  journey: { pattern: lowercaseId(40), message: `must be ${letters} (at most 40 characters)` },
   template: {
-    pattern: /^[a-z0-9][a-z0-9-]{0,63}$/,
-    message: 'must be a template id: lowercase letters, digits and - (at most 64 characters)',
+    pattern: lowercaseId(64),
+    message: `must be a template id: ${letters} (at most 64 characters)`,
   },
-  segment: {
-    pattern: /^[a-z0-9][a-z0-9-]{0,63}$/,
-    message: 'must be lowercase letters, digits and - (at most 64 characters)',
-  },
-  topic: {
-    pattern: /^[a-z0-9][a-z0-9-]{0,63}$/,
-    message: 'must be a topic id: lowercase letters, digits and -',
-  },
+  segment: { pattern: lowercaseId(64), message: `must be ${letters} (at most 64 characters)` },
+  topic: { pattern: lowercaseId(64), message: `must be a topic id: ${letters}` },
 } as const;
 
 /** The schema of one kind of id (its rule and message), for the zod schemas that name one. */
