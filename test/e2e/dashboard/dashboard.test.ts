@@ -27,6 +27,8 @@ let browser: Browser;
 let page: Page;
 const problems: string[] = [];
 const id = journeyId('dash');
+const segmentId = `${id}-readers`;
+let users: string[] = [];
 const definition = {
   id,
   name: 'Spring promotion',
@@ -49,10 +51,21 @@ before(async () => {
   kit = await journeyTestKit();
   await kit.template(`${id}-hello`, { subject: 'Hello {{ profile.firstName }}', text: 'Welcome' });
   await kit.publish(definition);
+  // A segment of this test's customers, filled as their traits arrive.
+  const segment = await kit.api.put(`/segments/${segmentId}`, {
+    id: segmentId,
+    name: 'Spring readers',
+    where: { traits: { campaign: [id] } },
+  });
+  assert.equal(segment.status, 201, JSON.stringify(segment.body));
   const prefix = uniqueId('dash');
-  const users = Array.from({ length: 80 }, (_, i) => `${prefix}-${i}`);
+  users = Array.from({ length: 80 }, (_, i) => `${prefix}-${i}`);
   const events = users.flatMap((userId) => [
-    { type: 'identify', userId, traits: { email: `${userId}@example.com`, firstName: 'Ada' } },
+    {
+      type: 'identify',
+      userId,
+      traits: { email: `${userId}@example.com`, firstName: 'Ada', campaign: id },
+    },
     { type: 'track', userId, event: `Entered ${id}` },
   ]);
   for (let i = 0; i < events.length; i += 100) {
@@ -137,12 +150,69 @@ describe('the dashboard in Chromium', { timeout: 600_000 }, () => {
     if (sankey) await sankey.screenshot({ path: join(shots, 'paths.png') });
   });
 
-  it('navigates to profiles and segments without errors', async () => {
+  it('finds a customer and shows the timeline the API answers', async () => {
     await page.click('nav a[href="#/profiles"]');
     await page.waitForSelector('#who');
     await page.fill('#who', `${id}-nobody`);
     await page.click('button[type=submit]');
     await page.waitForSelector('text=No profile has that identifier.');
+    const profileId = await kit.profileId(users[0]!);
+    await page.fill('#who', users[0]!);
+    await page.click('button[type=submit]');
+    await page.waitForSelector(`[data-profile="${profileId}"]`);
+    const timeline = (await kit.api.get(`/profiles/${profileId}/timeline?limit=100`)).body;
+    const shown = await page.$$eval(`[data-profile="${profileId}"] ol.timeline li`, (items) => items.length);
+    assert.equal(shown, timeline.entries.length);
+    assert.ok(shown >= 3, `${shown} timeline entries`); // identify, track, the welcome email at least
+    await page.screenshot({ path: join(shots, 'profile.png'), fullPage: true });
+  });
+
+  it('shows segment sizes and lifecycle stage counts equal to the API', async () => {
+    // The page reads GET /lifecycle's `now` (profiles per stage) in the order of `definition.stages`.
+    const shownRows = (attribute: string) =>
+      page.$$eval(
+        `tr[${attribute}]`,
+        (rows, name) =>
+          rows.map((row) => [row.getAttribute(name), row.querySelector('td:last-child')?.textContent ?? '']),
+        attribute,
+      );
+    let lifecycle: { definition: { stages: { name: string }[] }; now: Record<string, number> } | undefined;
+    let stages: (string | null)[][] = [];
+    // Other tests may add profiles meanwhile: the page and the API are compared at one moment.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      await page.click('nav a[href="#/segments"]');
+      await page.waitForSelector('tr[data-stage]');
+      stages = await shownRows('data-stage');
+      lifecycle = (await kit.api.get('/lifecycle')).body;
+      const expected = lifecycle!.definition.stages.map(({ name }) => [
+        name,
+        (lifecycle!.now[name] ?? 0).toLocaleString('en-US'),
+      ]);
+      if (JSON.stringify(stages.slice(0, expected.length)) === JSON.stringify(expected)) break;
+      await page.click('nav a[href="#/"]');
+    }
+    assert.deepEqual(
+      stages,
+      [
+        ...lifecycle!.definition.stages.map(({ name }) => name),
+        ...Object.keys(lifecycle!.now).filter(
+          (name) => !lifecycle!.definition.stages.some((s) => s.name === name),
+        ),
+      ].map((name) => [name, (lifecycle!.now[name] ?? 0).toLocaleString('en-US')]),
+    );
+    // This test's 80 customers are new profiles: the counts are not all zero.
+    assert.ok((lifecycle!.now.new ?? 0) >= 80, JSON.stringify(lifecycle!.now));
+    const segments = (await kit.api.get('/segments')).body.segments as { id: string; count: number }[];
+    const ours = segments.find((s) => s.id === segmentId);
+    assert.equal(ours?.count, 80);
+    const segmentRows = Object.fromEntries(await shownRows('data-segment'));
+    assert.equal(segmentRows[segmentId], '80');
+    await page.screenshot({ path: join(shots, 'segments.png'), fullPage: true });
+  });
+
+  it('navigates between the pages without errors', async () => {
+    await page.click('nav a[href="#/profiles"]');
+    await page.waitForSelector('#who');
     await page.click('nav a[href="#/segments"]');
     await page.waitForSelector('h1:text("Segments")');
     await page.click('nav a[href="#/"]');

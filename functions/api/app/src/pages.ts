@@ -9,7 +9,13 @@ type Json = any;
 
 const selection: { journey?: string; node?: string } = {};
 
-function table(headers: string[], rows: (string | number | Node)[][], numeric: number[] = []): HTMLElement {
+/** A table; `key` names each row (`data-<name>="<value>"`) for the browser tests. */
+function table(
+  headers: string[],
+  rows: (string | number | Node)[][],
+  numeric: number[] = [],
+  key?: { name: string; values: string[] },
+): HTMLElement {
   return h(
     'div',
     { class: 'scroll' },
@@ -24,8 +30,12 @@ function table(headers: string[], rows: (string | number | Node)[][], numeric: n
       h(
         'tbody',
         {},
-        ...rows.map((row) =>
-          h('tr', {}, ...row.map((cell, i) => h('td', { class: numeric.includes(i) ? 'num' : '' }, cell))),
+        ...rows.map((row, r) =>
+          h(
+            'tr',
+            key ? { [`data-${key.name}`]: key.values[r] } : {},
+            ...row.map((cell, i) => h('td', { class: numeric.includes(i) ? 'num' : '' }, cell)),
+          ),
         ),
       ),
     ),
@@ -321,32 +331,43 @@ export async function profilesPage(): Promise<HTMLElement> {
   );
 }
 
+/**
+ * Profiles per lifecycle stage from `GET /lifecycle` (`{ definition: { stages }, now, days }`):
+ * the defined stages in their order, then any stage only the counts still name (a renamed one).
+ */
+function lifecycleStages(lifecycle: Json): [string, number][] {
+  const now: Record<string, number> = lifecycle?.now ?? {};
+  const defined: string[] = (lifecycle?.definition?.stages ?? []).map((stage: Json) => String(stage.name));
+  const names = [...defined, ...Object.keys(now).filter((name) => !defined.includes(name))];
+  return names.map((name) => [name, Number(now[name] ?? 0)]);
+}
+
 export async function segmentsPage(): Promise<HTMLElement> {
   const [segments, lifecycle] = await Promise.all([optional('/segments'), optional('/lifecycle')]);
-  const list: Json[] = segments?.segments ?? (Array.isArray(segments) ? segments : []);
-  const stages: [string, number][] = lifecycle
-    ? Array.isArray(lifecycle.stages)
-      ? lifecycle.stages.map((s: Json) => [s.stage ?? s.name ?? s.id, s.count ?? s.size ?? 0])
-      : Object.entries(lifecycle.stages ?? lifecycle.counts ?? {}).map(([k, v]) => [k, Number(v)])
-    : [];
+  const list: Json[] = segments?.segments ?? [];
+  const stages = lifecycleStages(lifecycle);
   return h(
     'section',
     {},
     h('h1', {}, 'Segments'),
     segments === null
       ? h('p', { class: 'muted' }, 'Segments are not available in this deployment yet.')
-      : table(
-          ['Segment', 'Customers'],
-          list.map((s: Json) => [s.name ?? s.id, num(Number(s.size ?? s.count ?? s.members ?? 0))]),
-          [1],
-        ),
+      : list.length === 0
+        ? h('p', { class: 'muted' }, 'No segments yet: PUT /segments/{id} to define one.')
+        : table(
+            ['Segment', 'Status', 'Customers'],
+            list.map((s: Json) => [s.name ?? s.id, s.status ?? '', num(Number(s.count ?? 0))]),
+            [2],
+            { name: 'segment', values: list.map((s: Json) => String(s.id)) },
+          ),
     h('h2', {}, 'Lifecycle stages'),
     lifecycle === null
       ? h('p', { class: 'muted' }, 'Lifecycle stages are not available in this deployment yet.')
       : table(
-          ['Stage', 'Customers'],
-          stages.map(([k, v]) => [k, num(v)]),
+          ['Stage', 'Customers now'],
+          stages.map(([name, count]) => [name, num(count)]),
           [1],
+          { name: 'stage', values: stages.map(([name]) => name) },
         ),
   );
 }
