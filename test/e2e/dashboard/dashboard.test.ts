@@ -86,6 +86,9 @@ before(async () => {
     batch: buyers.map((userId) => ({ type: 'track', userId, event: 'Order Completed' })),
   });
   await settle(kit.httpUrl);
+  // The others wait out their day and leave at `done`: every path ends, at the goal or the exit.
+  await kit.advance('P2D');
+  await settle(kit.httpUrl);
 
   browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox'] });
   page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
@@ -146,8 +149,22 @@ describe('the dashboard in Chromium', { timeout: 600_000 }, () => {
     }
     const element = await page.$('[data-experiment="ab"]');
     await element!.screenshot({ path: join(shots, 'experiment.png') });
+    // The Sankey: one link per link of GET /paths, with its count.
+    const { links } = (await kit.api.get(`/journeys/${id}/paths`)).body as {
+      links: { from: string; to: string; count: number }[];
+    };
+    const drawn = await page.$$eval('svg.sankey .sankey-link', (paths) =>
+      paths.map(
+        (p) => `${p.getAttribute('data-from')}>${p.getAttribute('data-to')}=${p.getAttribute('data-count')}`,
+      ),
+    );
+    assert.deepEqual(drawn.sort(), links.map((l) => `${l.from}>${l.to}=${l.count}`).sort());
+    assert.ok(
+      links.some((l) => l.to === 'done'),
+      'paths run on to the exit',
+    );
     const sankey = await page.$('svg.sankey');
-    if (sankey) await sankey.screenshot({ path: join(shots, 'paths.png') });
+    await sankey!.screenshot({ path: join(shots, 'paths.png') });
   });
 
   it('finds a customer and shows the timeline the API answers', async () => {
