@@ -13,7 +13,7 @@ import { contentHash, dedupeKey } from '../events/fingerprint.js';
 import type { NormalizedMessage } from '../events/normalize.js';
 import { type Identifier, identifierKey } from '../identity/index.js';
 import { batchWriteAll, cancellationReasons, queryAll } from '../store/dynamodb.js';
-import type { JourneyPresence, Profile, ProfileRecord } from './model.js';
+import type { JourneyItem, Profile, ProfileRecord } from './model.js';
 import {
   type CounterIncrement,
   DuplicateMessageError,
@@ -55,9 +55,11 @@ export const dedupePk = (message: NormalizedMessage) => `M#${dedupeKey(message)}
 /** The erasure tombstone of a profile: runtime writes under `P#<profileId>` require it to be absent. */
 export const erasedKey = (profileId: string) => ({ pk: profilePk(profileId), sk: 'ERASED' });
 export const erasedRetentionDays = 30;
+/** Sort key prefix of the journeys runtime's items (JourneyItem): its presence and entry records. */
+export const presencePrefix = 'S#';
 export const presenceKey = (profileId: string, executionName: string) => ({
   pk: profilePk(profileId),
-  sk: `S#${executionName}`,
+  sk: `${presencePrefix}${executionName}`,
 });
 
 export interface DynamoProfileStoreOptions {
@@ -136,7 +138,7 @@ export class DynamoProfileStore implements ProfileStore {
     });
     const head = items[0];
     if (!head || head.sk !== profileSortKey) return null;
-    const presence = items.filter((item) => String(item.sk).startsWith('S#')).map(presenceFromItem);
+    const presence = items.filter((item) => String(item.sk).startsWith(presencePrefix)).map(presenceFromItem);
     // Segment items (`SEG#<id>`, shared/segments) sort after the journey items: the same Query reads them.
     const memberOf = items
       .filter((item) => String(item.sk).startsWith('SEG#') && item.inSegment === true)
@@ -325,7 +327,7 @@ export class DynamoProfileStore implements ProfileStore {
       const rest = items.filter((item) => item.sk !== profileSortKey && item.sk !== erasedKey('').sk);
       await this.deleteKeys(rest.map((item) => ({ pk: item.pk, sk: item.sk })));
       counts.events += rest.filter((item) => String(item.sk).startsWith('E#')).length;
-      counts.presence += rest.filter((item) => String(item.sk).startsWith('S#')).length;
+      counts.presence += rest.filter((item) => String(item.sk).startsWith(presencePrefix)).length;
       counts.journeySteps += rest.filter((item) => String(item.sk).startsWith('JT#')).length;
       if (items.some((item) => item.sk === profileSortKey)) {
         if (await this.deleteProfileItem(profile, options.counters?.(profile) ?? [])) counts.profiles += 1;
@@ -507,9 +509,9 @@ export function profileFromItem(item: Record<string, unknown>): ProfileRecord {
   };
 }
 
-function presenceFromItem(item: Record<string, unknown>): JourneyPresence {
+function presenceFromItem(item: Record<string, unknown>): JourneyItem {
   const { pk: _pk, sk, ...attributes } = item;
-  return { ...attributes, executionName: String(sk).slice(2) };
+  return { ...attributes, executionName: String(sk).slice(presencePrefix.length) };
 }
 
 interface CancellationReason {

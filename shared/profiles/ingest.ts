@@ -19,7 +19,7 @@ import type { Logger } from '../log.js';
 import type { ProfileDeriver } from './derive.js';
 import {
   applyEvent,
-  type JourneyPresence,
+  type JourneyItem,
   mergeProfileRecords,
   newProfileRecord,
   type Profile,
@@ -299,12 +299,12 @@ async function readLive(
  * re-entry rules see the latest entry; the other is deleted.
  */
 function presenceChanges(
-  survivor: JourneyPresence[],
+  survivor: JourneyItem[],
   mergedProfiles: Profile[],
 ): Pick<ProfileCommit, 'movePresence' | 'deletePresence'> {
-  const enteredAt = (p: JourneyPresence | undefined) => Number(p?.lastEnteredAt ?? p?.enteredAt ?? 0);
+  const enteredAt = (p: JourneyItem | undefined) => Number(p?.lastEnteredAt ?? p?.enteredAt ?? 0);
   const kept = new Map(survivor.map((p) => [p.executionName, p]));
-  const moves = new Map<string, { fromProfileId: string; presence: JourneyPresence }>();
+  const moves = new Map<string, { fromProfileId: string; presence: JourneyItem }>();
   const deletePresence: { profileId: string; executionName: string }[] = [];
   for (const merged of mergedProfiles) {
     for (const presence of merged.presence) {

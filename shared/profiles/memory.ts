@@ -1,7 +1,7 @@
 import { contentHash, dedupeKey } from '../events/fingerprint.js';
 import type { NormalizedMessage } from '../events/normalize.js';
 import { type Identifier, identifierKey } from '../identity/index.js';
-import type { JourneyPresence, Profile, ProfileRecord } from './model.js';
+import type { JourneyItem, Profile, ProfileRecord } from './model.js';
 import {
   type CounterIncrement,
   DuplicateMessageError,
@@ -24,7 +24,7 @@ export class MemoryProfileStore implements ProfileStore {
   readonly events = new Map<string, StoredEvent[]>();
   /** Dedupe records: dedupe key → the profile and content hash of the first delivery. */
   readonly messages = new Map<string, { profileId: string; contentHash: string }>();
-  readonly presence = new Map<string, Map<string, JourneyPresence>>();
+  readonly presence = new Map<string, Map<string, JourneyItem>>();
   /** Calls per method, to assert request counts in unit tests. */
   readonly calls: Record<string, number> = {};
   /** Runs before a commit is applied (tests use it to interleave a competing writer). */
@@ -175,8 +175,8 @@ export class MemoryProfileStore implements ProfileStore {
   }
 
   /** Adds a journey-presence item, as the journeys runtime would. */
-  putPresence(profileId: string, presence: JourneyPresence): void {
-    const items = this.presence.get(profileId) ?? new Map<string, JourneyPresence>();
+  putPresence(profileId: string, presence: JourneyItem): void {
+    const items = this.presence.get(profileId) ?? new Map<string, JourneyItem>();
     items.set(presence.executionName, structuredClone(presence));
     this.presence.set(profileId, items);
   }

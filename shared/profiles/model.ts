@@ -61,18 +61,21 @@ export interface ProfileRecord {
 }
 
 /**
- * A journey-presence item (`P#<profileId>` / `S#<executionName>`), written by the journeys runtime.
- * Profiles only read them along with the profile (one Query) and move them to the surviving profile
- * on a merge; every other attribute belongs to the journeys runtime.
+ * An item the journeys runtime keeps under the profile (`P#<profileId>` / `S#<name>`), as stored: a
+ * presence (shared/runtime PresenceRecord, `S#<executionName>`) or an entry record (EntryRecord,
+ * `S#entry#<journeyId>`); `executionName` is the sort key without `S#`. Profiles only read them with
+ * the profile (one Query), move them to the surviving profile on a merge and delete them on an
+ * erasure; what the other attributes mean is the runtime's (its splitJourneyState reads them).
  */
-export interface JourneyPresence {
+export interface JourneyItem {
   executionName: string;
   [attribute: string]: unknown;
 }
 
-/** A profile with its journey-presence items, as one Query returns them. */
+/** A profile with its journey items, as one Query returns them. */
 export interface Profile extends ProfileRecord {
-  presence: JourneyPresence[];
+  /** The journeys runtime's items: its presence and entry records, unparsed. */
+  presence: JourneyItem[];
   /** Segments the profile is a member of, read with it (one Query; shared/segments writes them). */
   memberOf?: string[];
 }

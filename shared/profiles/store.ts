@@ -1,7 +1,7 @@
 import { ConflictError } from '../errors.js';
 import type { NormalizedMessage } from '../events/normalize.js';
 import type { Identifier } from '../identity/index.js';
-import type { JourneyPresence, Profile, ProfileRecord } from './model.js';
+import type { JourneyItem, Profile, ProfileRecord } from './model.js';
 
 /**
  * What profiles need from storage. The DynamoDB adapter (dynamodb.ts) implements it with one request
@@ -63,7 +63,7 @@ export interface ProfileCommit {
   /** Profiles merged into `profile`: stored with `mergedInto`, guarded by the version read. */
   merged: { profile: ProfileRecord; expectedVersion: number }[];
   /** Presence items of merged profiles, moved under the surviving profile (overwriting one of the same name). */
-  movePresence: { fromProfileId: string; presence: JourneyPresence }[];
+  movePresence: { fromProfileId: string; presence: JourneyItem }[];
   /** Presence items of merged profiles that lost to one of the same name: deleted. */
   deletePresence?: { profileId: string; executionName: string }[];
   /** Counters added to in the same transaction (lifecycle counts: exact, never double-counted). */

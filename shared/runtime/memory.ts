@@ -105,13 +105,6 @@ export function memoryRuntimeStore(): MemoryRuntimeStore {
       count('removePresence');
       presence.delete(pkey(profileId, executionName));
     },
-    async movePresence(records, toProfileId) {
-      count('movePresence');
-      for (const record of records) {
-        presence.delete(pkey(record.profileId, record.executionName));
-        presence.set(pkey(toProfileId, record.executionName), { ...clone(record), profileId: toProfileId });
-      }
-    },
     async addStats(journeyId, deltas) {
       count('addStats');
       const totals = stats.get(journeyId) ?? {};

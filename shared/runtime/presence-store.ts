@@ -1,11 +1,12 @@
 import {
-  BatchWriteCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { isObject } from '../json.js';
+import { presenceKey, presencePrefix, profilePk } from '../profiles/dynamodb.js';
 import { sendRetryingConflicts, writeIfCondition } from '../store/dynamodb.js';
 import { journeysTable, profilesTable } from '../store/tables.js';
 import { entryDataPut, entryDataRetentionSeconds } from './entry-data.js';
@@ -38,22 +39,16 @@ export interface PresenceStore {
   /** Removes the `waiting` attribute if it still holds this token; false when it did not. */
   clearWaiting(profileId: string, executionName: string, token: string): Promise<boolean>;
   removePresence(profileId: string, executionName: string): Promise<void>;
-  /** Moves presence items of merged profiles to the surviving one (after an identity merge). */
-  movePresence(records: PresenceRecord[], toProfileId: string): Promise<void>;
 }
 
-export const presencePrefix = 'S#';
 /**
  * Entry records live under the presence prefix so they come with the profile read and move with the
  * presence items on an identity merge. `#` never occurs in an execution name, so they cannot collide.
  */
-export const entryPrefix = 'S#entry#';
+const entryName = (journeyId: string) => `entry#${journeyId}`;
+export const entryPrefix = `${presencePrefix}${entryName('')}`;
 /** Attribute of an entry record holding a broadcast's last run mark (EntryRecord.runs). */
 const runAttribute = 'run#';
-
-export function presenceKey(profileId: string, executionName: string) {
-  return { pk: `P#${profileId}`, sk: `${presencePrefix}${executionName}` };
-}
 
 /** SET expression for a presence item: `overwrite` fields are set, the others only when missing. */
 function presenceUpsert(presence: Omit<PresenceRecord, 'waiting'>, overwrite: Record<string, unknown>) {
@@ -81,9 +76,39 @@ function presenceUpsert(presence: Omit<PresenceRecord, 'waiting'>, overwrite: Re
   };
 }
 
-function toPresence(item: Record<string, unknown>): PresenceRecord {
-  const { pk: _pk, sk: _sk, kind: _kind, expiresAt: _e, ...rest } = item;
-  return rest as unknown as PresenceRecord;
+/** A stored presence item read back as the record presenceUpsert wrote (setWaiting adds `waiting`). */
+function toPresence(item: Record<string, unknown>, executionName: string): PresenceRecord {
+  const { executionArn, goal, exitOn, waiting } = item;
+  return {
+    profileId: String(item.profileId),
+    executionName,
+    journeyId: String(item.journeyId),
+    version: Number(item.version),
+    enteredAt: Number(item.enteredAt),
+    triggerMessageId: String(item.triggerMessageId),
+    ...(typeof executionArn === 'string' && { executionArn }),
+    ...(isObject(goal) && {
+      goal: { ...eventCondition(goal), ...(goal.until !== undefined && { until: Number(goal.until) }) },
+    }),
+    ...(Array.isArray(exitOn) && { exitOn: exitOn.filter(isObject).map(eventCondition) }),
+    ...(isObject(waiting) && { waiting: waitingFor(waiting) }),
+  };
+}
+
+function eventCondition(value: Record<string, unknown>): { event: string; where?: Record<string, unknown> } {
+  return { event: String(value.event), ...(isObject(value.where) && { where: value.where }) };
+}
+
+function waitingFor(value: Record<string, unknown>): WaitingFor {
+  return {
+    nodeId: String(value.nodeId),
+    event: String(value.event),
+    token: String(value.token),
+    since: Number(value.since),
+    ...(isObject(value.where) && { where: value.where }),
+    ...(isObject(value.match) && { match: value.match }),
+    ...(value.expiresAt !== undefined && { expiresAt: Number(value.expiresAt) }),
+  };
 }
 
 /** Presence writes as request parameters, for a request of their own or an item of a transaction. */
@@ -128,14 +153,14 @@ export function dynamoPresenceStore(
         new QueryCommand({
           TableName: profiles,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': `P#${profileId}`, ':prefix': presencePrefix },
+          ExpressionAttributeValues: { ':pk': profilePk(profileId), ':prefix': presencePrefix },
         }),
       );
       return splitJourneyState(out.Items ?? []);
     },
 
     async recordEntry({ presence, notEnteredSince, run, properties }) {
-      const key = { pk: `P#${presence.profileId}`, sk: `${entryPrefix}${presence.journeyId}` };
+      const key = presenceKey(presence.profileId, entryName(presence.journeyId));
       let condition: string | undefined;
       const names: Record<string, string> = {};
       const values: Record<string, unknown> = {
@@ -214,31 +239,6 @@ export function dynamoPresenceStore(
     async removePresence(profileId, executionName) {
       await sendWrite(() => new DeleteCommand(writes.removePresence(profileId, executionName)));
     },
-
-    async movePresence(records, toProfileId) {
-      for (let i = 0; i < records.length; i += 12) {
-        const chunk = records.slice(i, i + 12);
-        await client.send(
-          new BatchWriteCommand({
-            RequestItems: {
-              [profiles]: chunk.flatMap((record) => [
-                {
-                  PutRequest: {
-                    Item: {
-                      ...presenceKey(toProfileId, record.executionName),
-                      kind: 'journey-presence',
-                      ...record,
-                      profileId: toProfileId,
-                    },
-                  },
-                },
-                { DeleteRequest: { Key: presenceKey(record.profileId, record.executionName) } },
-              ]),
-            },
-          }),
-        );
-      }
-    },
   };
 }
 
@@ -269,7 +269,7 @@ export function splitJourneyState(items: readonly Record<string, unknown>[]): Pr
         ...entryRuns(item),
       } satisfies EntryRecord);
     } else if (typeof item.journeyId === 'string') {
-      state.presence.push({ ...toPresence(item), executionName: sk.slice(presencePrefix.length) });
+      state.presence.push(toPresence(item, sk.slice(presencePrefix.length)));
     }
   }
   return state;

@@ -1,4 +1,5 @@
 import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { profilePk } from '../profiles/dynamodb.js';
 import { cancellationReasons, queryAll, sendRetryingConflicts, withoutKeys } from '../store/dynamodb.js';
 import { profilesTable } from '../store/tables.js';
 import { notErased, ProfileErasedError } from './erased.js';
@@ -57,7 +58,7 @@ export function timelineWrite(table: string, retentionSeconds: number, now: () =
   return (entry: TimelineEntry) => ({
     TableName: table,
     Item: {
-      pk: `P#${entry.profileId}`,
+      pk: profilePk(entry.profileId),
       sk: `${timelinePrefix}${entry.at}#${entry.executionName}#${entry.nodeId}#${entry.outcome}`,
       ...entry,
       expiresAt: Math.floor(now() / 1000) + retentionSeconds,
@@ -97,7 +98,7 @@ export function dynamoTimelineStore(
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
         FilterExpression: 'attribute_not_exists(expiresAt) OR expiresAt > :now',
         ExpressionAttributeValues: {
-          ':pk': `P#${profileId}`,
+          ':pk': profilePk(profileId),
           ':prefix': timelinePrefix,
           ':now': Math.floor(now() / 1000),
         },
