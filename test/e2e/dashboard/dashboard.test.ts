@@ -240,6 +240,32 @@ describe('the dashboard in Chromium', { timeout: 600_000 }, () => {
     );
   });
 
+  it('refreshes the numbers while the page stays open', async () => {
+    await page.click('nav a[href="#/"]');
+    const entered = `tr:has(a[data-journey="${id}"]) td:nth-child(4)`;
+    await page.waitForSelector(entered);
+    const before = (await kit.api.get(`/journeys/${id}/stats`)).body.started as number;
+    assert.equal(await page.textContent(entered), before.toLocaleString('en-US'));
+    const more = Array.from({ length: 3 }, (_, i) => `${users[0]}-later-${i}`);
+    await kit.api.post('/v1/batch', {
+      batch: more.flatMap((userId) => [
+        { type: 'identify', userId, traits: { email: `${userId}@example.com` } },
+        { type: 'track', userId, event: `Entered ${id}` },
+      ]),
+    });
+    await settle(kit.httpUrl);
+    const after = (await kit.api.get(`/journeys/${id}/stats`)).body.started as number;
+    assert.equal(after, before + 3);
+    // No navigation, no reload: the page fetches the same numbers again every 5 s.
+    const expected = after.toLocaleString('en-US');
+    let shown = await page.textContent(entered);
+    for (const deadline = Date.now() + 20_000; shown !== expected && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      shown = await page.textContent(entered);
+    }
+    assert.equal(shown, expected);
+  });
+
   it('on AWS: signs in on the Cognito hosted page with the code grant and PKCE (S256), under the strict CSP', async () => {
     // A stand-in for the user pool domain: the api serves config.json (and the CSP) as it does on AWS
     // with CAIRN_SIGN_IN_URL; the hosted page answers with a code, the token endpoint checks PKCE.

@@ -264,6 +264,7 @@ export async function journeyPage([id]: string[], context: PageContext): Promise
       h('button', { type: 'button', onclick: csv('nodes') }, 'Download funnel (CSV)'),
       h('button', { type: 'button', onclick: csv('messages') }, 'Download messages (CSV)'),
       h('button', { type: 'button', onclick: csv('experiments') }, 'Download experiments (CSV)'),
+      h('button', { type: 'button', onclick: csv('paths') }, 'Download paths (CSV)'),
     ),
   );
 }
