@@ -93,24 +93,42 @@ export const unroutedRule: BusRule = {
   maxReceiveCount: 3,
 };
 
+/** The configuration set (SES and SMS) the local stack sends through: `CAIRN_SES_CONFIGURATION_SET` by default. */
+export const localConfigurationSet = 'cairn';
+
 /**
  * What providers report about sent messages, on the default bus where AWS services publish: SES
  * events (the configuration set's EventBridge destination) and End User Messaging SMS delivery
  * receipts (sent to EventBridge by the service itself). Read by shared/runtime/feedback.ts.
+ *
+ * SES events are taken only from Cairn's own configuration set (`mail.tags["ses:configuration-set"]`,
+ * which SES puts on every event of a set): every sender of the account publishes to the same default
+ * bus, and another application's bounces and complaints must neither suppress addresses in Cairn nor
+ * cost it a Lambda invocation. SMS receipts carry no configuration set: Cairn finds its messages by the
+ * context it sent (other senders' receipts match none), and a number a receipt says does not exist or
+ * is barred (TEXT_INVALID, TEXT_BLOCKED) is dead whoever sent to it.
  */
-export const feedbackRule: BusRule = {
-  name: 'cairn-email-feedback',
-  bus: 'default',
-  eventPattern: {
-    $or: [
-      { source: ['aws.ses'] },
-      { source: ['aws.sms-voice'], 'detail-type': ['Text Message Delivery Status Updated'] },
-    ],
-  },
-  target: 'feedback',
-  batchSize: 10,
-  maxReceiveCount: 3,
-};
+export function feedbackRuleFor(configurationSets: { email: string }): BusRule {
+  return {
+    name: 'cairn-email-feedback',
+    bus: 'default',
+    eventPattern: {
+      $or: [
+        {
+          source: ['aws.ses'],
+          detail: { mail: { tags: { 'ses:configuration-set': [configurationSets.email] } } },
+        },
+        { source: ['aws.sms-voice'], 'detail-type': ['Text Message Delivery Status Updated'] },
+      ],
+    },
+    target: 'feedback',
+    batchSize: 10,
+    maxReceiveCount: 3,
+  };
+}
+
+/** The feedback rule of the local stack's configuration set (the CDK construct builds its own). */
+export const feedbackRule: BusRule = feedbackRuleFor({ email: localConfigurationSet });
 
 /** Segment backfill pages (shared/segments/wiring.ts): one page per delivery, the next sent by it. */
 export const segmentsRule: BusRule = {

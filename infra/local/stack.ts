@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { systemClock } from '../../shared/clock.js';
 import { type DeadLetter, DynamoDeadLetterStore } from '../../shared/events/dead-letters.js';
 import type { Logger } from '../../shared/log.js';
+import { allBusRules, feedbackRuleFor, localConfigurationSet } from '../../shared/routing.js';
 import { createDocumentClient } from '../../shared/store/dynamodb.js';
 import { journeysTable, tableName } from '../../shared/store/tables.js';
 import { createLocalScheduling } from './broadcasts.js';
@@ -105,8 +106,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const lock = dataDir ? lockDataDir(dataDir) : undefined;
   const clock = createVirtualClock(options.timeScale === undefined ? {} : { timeScale: options.timeScale });
   setLocalClock(clock);
+  // Feedback is taken from the configuration set the handlers send through, as the CDK rule does.
+  const sesConfigurationSet = process.env.CAIRN_SES_CONFIGURATION_SET ?? localConfigurationSet;
   const bus = createLocalEventBridge({
     dlqFile: dataDir && join(dataDir, 'dlq.json'),
+    rules: allBusRules.map((rule) =>
+      rule.target === 'feedback' ? feedbackRuleFor({ email: sesConfigurationSet }) : rule,
+    ),
     clock,
     // Advancing the clock first lets every event already sent reach its journeys (see /local/clock).
     track: (busy) => void clock.track(busy),
@@ -218,9 +224,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       CAIRN_API_TOKEN: process.env.CAIRN_API_TOKEN ?? 'dev-token',
       CAIRN_EMAIL_FROM: process.env.CAIRN_EMAIL_FROM ?? 'Cairn <no-reply@example.com>',
       // Naming a configuration set makes the local SES publish delivery/bounce/complaint events (as on AWS).
-      CAIRN_SES_CONFIGURATION_SET: process.env.CAIRN_SES_CONFIGURATION_SET ?? 'cairn',
+      CAIRN_SES_CONFIGURATION_SET: sesConfigurationSet,
       // Likewise for SMS delivery receipts (`Text Message Delivery Status Updated`).
-      CAIRN_SMS_CONFIGURATION_SET: process.env.CAIRN_SMS_CONFIGURATION_SET ?? 'cairn',
+      CAIRN_SMS_CONFIGURATION_SET: process.env.CAIRN_SMS_CONFIGURATION_SET ?? localConfigurationSet,
       // Links in emails must reach this server, whatever port it got.
       CAIRN_UNSUBSCRIBE_URL: process.env.CAIRN_UNSUBSCRIBE_URL ?? `${http.url}/unsubscribe`,
       CAIRN_TIME_SCALE: String(clock.timeScale),
@@ -235,6 +241,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       CAIRN_SCHEDULER_ROLE_ARN: `arn:aws:iam::${localAccount}:role/cairn-scheduler`,
       // One process: a segment's save clears the cached list every handler reads, so its backfill starts at once.
       CAIRN_SEGMENT_BACKFILL_DELAY_MS: process.env.CAIRN_SEGMENT_BACKFILL_DELAY_MS ?? '0',
+      // Time is the virtual clock's here: a PUT /messaging/policy applies to the very next message, not
+      // to the ones after the step's cache (1 s of real time on AWS) happens to expire.
+      CAIRN_POLICY_CACHE_MS: process.env.CAIRN_POLICY_CACHE_MS ?? '0',
       CAIRN_TEST_HTTP_URL: http.url,
       CAIRN_TEST_EDGE_URL: edge.url,
       // The dashboard (GET /app/), built now: bundles are never committed.

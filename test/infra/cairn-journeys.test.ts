@@ -7,7 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { itemActions } from '../../infra/aws/cairn-journeys.js';
 import { acceptedFindings } from '../../infra/aws/nag-suppressions.js';
-import { busRules, ingestRule, segmentTypes, unroutedRule } from '../../shared/routing.js';
+import { busRules, feedbackRuleFor, ingestRule, segmentTypes, unroutedRule } from '../../shared/routing.js';
 import { tables } from '../../shared/store/tables.js';
 import { fixtureJourneys, logicalIdOf, resourcesOf, synthCairn } from './synth.js';
 
@@ -62,7 +62,12 @@ describe('event bus', () => {
       const [, resource] = resourcesOf(json, 'AWS::Events::Rule').find(
         ([id]) => id === logicalIdOf(stack, eventRule),
       )!;
-      assert.deepEqual(resource.Properties?.EventPattern, rule.eventPattern);
+      // The feedback rule names the configuration set CDK creates (a Ref) where the local one says `cairn`.
+      const expected =
+        rule.target === 'feedback'
+          ? feedbackRuleFor({ email: ref(cairn.configurationSet) as unknown as string }).eventPattern
+          : rule.eventPattern;
+      assert.deepEqual(resource.Properties?.EventPattern, expected);
       // SES can only publish to the default bus; Segment events arrive on the Cairn bus.
       assert.deepEqual(
         resource.Properties?.EventBusName,

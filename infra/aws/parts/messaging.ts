@@ -11,7 +11,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { PushPlatform } from '../../../shared/channels/push/applications.js';
-import { feedbackRule } from '../../../shared/routing.js';
+import { feedbackRuleFor } from '../../../shared/routing.js';
 import { type RuleBuffer, ruleBuffer } from './buffer.js';
 import type { CairnData } from './data.js';
 import type { CairnFunctions } from './functions.js';
@@ -108,6 +108,8 @@ export class CairnMessaging extends Construct {
 
     this.feedback = props.functions.create(this, 'feedback', { timeout: 30 });
     props.data.grantItems(this.feedback);
+    // Only this configuration set's events: the account's other SES senders publish to the same bus.
+    const feedbackRule = feedbackRuleFor({ email: this.configurationSet.configurationSetName });
     this.feedbackBuffer = ruleBuffer(this, feedbackRule, defaultBus, this.feedback, {
       maxConcurrency: props.maxConcurrency,
       encryptionKey: props.data.encryptionKey,

@@ -10,13 +10,14 @@ import {
   SFNClient,
 } from '@aws-sdk/client-sfn';
 import { advanceClock, awsClientConfig, readOutbox, uniqueId, waitForIdle } from '../../support/local.js';
-import { testStack } from '../../support/stack.js';
+import { type TestStackEnv, testStack } from '../../support/stack.js';
 import { apiClient } from '../api/client.js';
 
 export { advanceClock, readOutbox, uniqueId, waitForIdle };
 
-export async function journeyTestKit() {
-  const { httpUrl, edgeUrl } = await testStack();
+/** The kit on the shared test stack, or on `stack` (a file that started a stack of its own). */
+export async function journeyTestKit(stack?: TestStackEnv) {
+  const { httpUrl, edgeUrl } = stack ?? (await testStack());
   const api = apiClient(httpUrl);
   const sfn = new SFNClient(awsClientConfig(edgeUrl));
 

@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import { readSesEvent } from '../../../shared/channels/email-events.js';
 import { readInboundSms } from '../../../shared/channels/sms/inbound.js';
 import { readSmsReceipt } from '../../../shared/channels/sms/receipts.js';
+import { matchesPattern } from '../../../shared/patterns/index.js';
+import { feedbackRuleFor } from '../../../shared/routing.js';
 import { applyFeedback } from '../../../shared/runtime/feedback.js';
 import { memoryRuntimeStore } from '../../../shared/runtime/memory.js';
 
@@ -148,5 +150,34 @@ describe('applyFeedback', () => {
       ],
     );
     assert.equal(await applyFeedback({ source: 'aws.other', detail: {} }, deps), 'ignored');
+  });
+});
+
+describe('the feedback rule on the default bus', () => {
+  const rule = feedbackRuleFor({ email: 'cairn-email-set' });
+  const sesEvent = (configurationSet: string | undefined) => ({
+    source: 'aws.ses',
+    'detail-type': 'Email Bounced',
+    detail: {
+      eventType: 'Bounce',
+      mail: {
+        tags: { ...tags, ...(configurationSet && { 'ses:configuration-set': [configurationSet] }) },
+      },
+    },
+  });
+
+  it('takes SES events of Cairn’s configuration set only, never another sender’s of the account', () => {
+    assert.equal(matchesPattern(rule.eventPattern, sesEvent('cairn-email-set')), true);
+    assert.equal(matchesPattern(rule.eventPattern, sesEvent('billing-app')), false);
+    assert.equal(matchesPattern(rule.eventPattern, sesEvent(undefined)), false);
+    // SES's own account events (no mail) are not feedback either.
+    const advisor = { source: 'aws.ses', 'detail-type': 'Sending Status Disabled', detail: {} };
+    assert.equal(matchesPattern(rule.eventPattern, advisor), false);
+  });
+
+  it('takes End User Messaging SMS delivery receipts, nothing else of the service', () => {
+    assert.equal(matchesPattern(rule.eventPattern, receipt('TEXT_DELIVERED')), true);
+    const registration = { source: 'aws.sms-voice', 'detail-type': 'Registration Status Change', detail: {} };
+    assert.equal(matchesPattern(rule.eventPattern, registration), false);
   });
 });
