@@ -7,8 +7,9 @@
  * As on AWS: creating an endpoint for a token that already has one returns the same ARN; publishing
  * to a disabled endpoint fails with `EndpointDisabled`. Simulated outcome, like SES's mailbox
  * simulator: a token starting with `invalid-` is one the platform rejects, so its endpoint is
- * disabled on the first publish (which fails), as APNs/FCM feedback disables it on AWS. A payload
- * over the platforms' 4 KB is refused (`InvalidParameter`), a failure that is not the token's.
+ * disabled on the first publish (which fails), as APNs/FCM feedback disables it on AWS. A platform
+ * payload over 4096 bytes (APNs, FCM) or a message over SNS's 256 KB is refused (`InvalidParameter`),
+ * a failure that is not the token's.
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../shared/clock.js';
@@ -104,10 +105,18 @@ export function createLocalSns(options: LocalSnsOptions = {}): LocalSns {
         throw new AwsServiceError('EndpointDisabled', 'Endpoint is disabled', 400);
       }
       const platform = /:endpoint\/([A-Z_]+)\//.exec(found.arn)?.[1] ?? 'GCM';
-      const content = readPayload(required(params, 'Message'), params.get('MessageStructure'), platform);
-      // APNs and FCM take at most 4 KB of payload; SNS refuses a longer one for the endpoint.
-      if (platformPayloadBytes(required(params, 'Message'), params.get('MessageStructure'), platform) > 4096)
+      const text = required(params, 'Message');
+      // SNS takes at most 256 KB per Publish; to a platform endpoint, at most what the platform takes:
+      // 4096 bytes of payload for APNs (Apple: "For all other remote notifications [than VoIP], the
+      // maximum payload size is 4 KB (4096 bytes)") and for FCM ("Maximum payload for both message
+      // types is 4096 bytes"). SNS answers 400 at Publish ("Message size is larger than supported by
+      // protocol/end-service", SNS mobile push API errors), and the endpoint stays enabled.
+      if (
+        Buffer.byteLength(text) > publishMaxBytes ||
+        platformPayloadBytes(text, params.get('MessageStructure'), platform) > platformMaxBytes
+      )
         throw new AwsServiceError('InvalidParameter', 'Invalid parameter: Message too long', 400);
+      const content = readPayload(text, params.get('MessageStructure'), platform);
       const attributes = messageAttributes(params);
       const message: PushOutboxMessage = {
         channel: 'push',
@@ -234,6 +243,11 @@ function readPayload(
     data,
   };
 }
+
+/** SNS Publish: 256 KB (262,144 bytes) of message. */
+const publishMaxBytes = 262_144;
+/** APNs (non-VoIP) and FCM: 4096 bytes of payload. */
+const platformMaxBytes = 4096;
 
 /** The bytes of the payload that goes to the platform (its own entry, else `default`). */
 function platformPayloadBytes(message: string, structure: string | null, platform: string): number {

@@ -144,4 +144,34 @@ describe('the edge speaks End User Messaging SMS and SNS mobile push (real SDK c
       'true',
     );
   });
+  it('refuses a platform payload over 4096 bytes (APNs and FCM) and a message over 256 KB, the endpoint left enabled', async () => {
+    const application = 'arn:aws:sns:us-east-1:000000000000:app/APNS/cairn-local';
+    const { EndpointArn } = await stack.sns.send(
+      new CreatePlatformEndpointCommand({ PlatformApplicationArn: application, Token: uniqueId('big') }),
+    );
+    /** An APNs payload of exactly `bytes` bytes. */
+    const apns = (bytes: number) => {
+      const empty = JSON.stringify({ aps: { alert: { title: 't', body: '' } } });
+      return JSON.stringify({ aps: { alert: { title: 't', body: 'x'.repeat(bytes - empty.length) } } });
+    };
+    const publish = (payload: string, fallback = 'x') =>
+      stack.sns.send(
+        new PublishCommand({
+          TargetArn: EndpointArn,
+          MessageStructure: 'json',
+          Message: JSON.stringify({ default: fallback, APNS: payload }),
+        }),
+      );
+    assert.equal(Buffer.byteLength(apns(4096)), 4096);
+    await publish(apns(4096));
+    await assert.rejects(publish(apns(4097)), (error: Error) => {
+      assert.equal(error.name, 'InvalidParameterException');
+      assert.match(error.message, /Message too long/);
+      return true;
+    });
+    // A small platform payload in a Publish over SNS's 256 KB (262,144 bytes) is refused as well.
+    await assert.rejects(publish(apns(100), 'x'.repeat(262_144)), { name: 'InvalidParameterException' });
+    const attributes = await stack.sns.send(new GetEndpointAttributesCommand({ EndpointArn }));
+    assert.equal(attributes.Attributes?.Enabled, 'true', 'not the token’s fault');
+  });
 });
