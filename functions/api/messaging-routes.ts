@@ -49,14 +49,29 @@ export function messagingRoutes(router: Router, api: MessagingApi | undefined): 
   if (api?.inboundSms) {
     const inbound = api.inboundSms;
     router.on('POST', '/local/sms/inbound', 'none', async (request) => {
-      const body = request.body() as { from?: unknown; body?: unknown } | undefined;
+      const body = request.body() as { from?: unknown; body?: unknown; messageId?: unknown } | undefined;
       const issues = [];
       if (typeof body?.from !== 'string' || !isE164(body.from))
         issues.push({ path: ['from'], message: 'must be an E.164 phone number such as +33612345678' });
       if (typeof body?.body !== 'string')
         issues.push({ path: ['body'], message: 'must be the text of the SMS' });
+      const messageId = body?.messageId;
+      if (
+        messageId !== undefined &&
+        (typeof messageId !== 'string' || messageId.length < 1 || messageId.length > 100)
+      )
+        issues.push({
+          path: ['messageId'],
+          message: 'must be a string of 1 to 100 characters (the inbound message id)',
+        });
       if (issues.length > 0) throw new ValidationError(issues);
-      return { body: await inbound({ from: body!.from as string, body: body!.body as string }) };
+      return {
+        body: await inbound({
+          from: body!.from as string,
+          body: body!.body as string,
+          ...(typeof messageId === 'string' && { messageId }),
+        }),
+      };
     });
   }
 }

@@ -12,7 +12,7 @@
  * `SMS Received` (`properties.keyword`, `properties.text`) for every reply.
  */
 import { stableHash } from '../../ids.js';
-import type { SuppressionReason } from '../../messaging/channel.js';
+import { ChannelSendError, type SuppressionReason } from '../../messaging/channel.js';
 import { isE164 } from './address.js';
 import { type SmsKeyword, smsKeyword, smsKeywordReplies } from './keywords.js';
 
@@ -22,7 +22,10 @@ export interface InboundSms {
   body: string;
   /** Cairn's number the reply was sent to, when known. */
   to?: string;
-  /** The provider's id of the inbound message: replies are handled once per id. */
+  /**
+   * The provider's id of the inbound message (locally, the caller's `messageId`): the events of a
+   * message handled twice carry the same ids, so ingest keeps them once. Without one, the time counts.
+   */
   messageId?: string;
 }
 
@@ -56,6 +59,8 @@ export interface InboundSmsResult {
   /** Whether a profile has the number (events were emitted for it). */
   knownProfile: boolean;
   replied: boolean;
+  /** Why the confirmation could not be sent and never will be (a retryable failure throws instead). */
+  replyFailed?: string;
 }
 
 export async function handleInboundSms(sms: InboundSms, deps: InboundSmsDeps): Promise<InboundSmsResult> {
@@ -91,12 +96,22 @@ export async function handleInboundSms(sms: InboundSms, deps: InboundSmsDeps): P
       properties: { keyword, text: sms.body.slice(0, 1600) },
     });
   }
+  // The keyword has taken effect (stored above, its events out under ids stable per inbound message),
+  // so a sender that retries this message changes nothing more. A confirmation that failed for now
+  // (throttling, an outage) fails the call (ChannelSendError: 502 `send_failed`) so that the sender
+  // retries it and the customer gets it; one that never can go (the number refuses SMS) is reported.
   let replied = false;
+  let replyFailed: string | undefined;
   if (keyword && deps.reply) {
-    await deps.reply(sms.from, smsKeywordReplies[keyword]);
-    replied = true;
+    try {
+      await deps.reply(sms.from, smsKeywordReplies[keyword]);
+      replied = true;
+    } catch (error) {
+      if (!(error instanceof ChannelSendError) || error.retryable) throw error;
+      replyFailed = error.reason;
+    }
   }
-  return { keyword, knownProfile: owner !== undefined, replied };
+  return { keyword, knownProfile: owner !== undefined, replied, ...(replyFailed && { replyFailed }) };
 }
 
 /**

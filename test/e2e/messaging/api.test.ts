@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { uniqueId, waitForIdle } from '../../support/local.js';
+import {
+  DeleteOptedOutNumberCommand,
+  PinpointSMSVoiceV2Client,
+  PutOptedOutNumberCommand,
+} from '@aws-sdk/client-pinpoint-sms-voice-v2';
+import { awsClientConfig, uniqueId, waitForIdle } from '../../support/local.js';
+import { testStack } from '../../support/stack.js';
 import { issueFields } from '../api/client.js';
 import { messagingStack } from './stack.js';
 
@@ -87,8 +93,42 @@ describe('messaging API: policy, suppressions, inbound SMS', () => {
   });
 
   it('refuses an inbound SMS without a valid number or text', async () => {
-    const bad = await stack.api.post('/local/sms/inbound', { from: '0612', body: 3 });
+    const bad = await stack.api.post('/local/sms/inbound', { from: '0612', body: 3, messageId: 7 });
     assert.equal(bad.status, 400);
-    assert.deepEqual(issueFields(bad).sort(), ['body', 'from']);
+    assert.deepEqual(issueFields(bad).sort(), ['body', 'from', 'messageId']);
+  });
+
+  it('STOP from a number the SMS service refuses: the opt-out is stored and the call answers 200 with the failed confirmation; sent again (same messageId) it changes nothing', async () => {
+    const userId = uniqueId('refused');
+    const phone = `+336${String(Date.now() + 11).slice(-8)}`;
+    await stack.api.post('/v1/identify', { userId, traits: { phone } });
+    await waitForIdle(stack.httpUrl);
+    const profileId = (await stack.api.get(`/profiles?userId=${userId}`)).body.profileId as string;
+    const sms = new PinpointSMSVoiceV2Client(awsClientConfig((await testStack()).edgeUrl));
+    await sms.send(new PutOptedOutNumberCommand({ OptOutListName: 'Default', OptedOutNumber: phone }));
+    try {
+      const messageId = uniqueId('inbound');
+      for (const attempt of [1, 2]) {
+        const stop = await stack.api.post('/local/sms/inbound', { from: phone, body: 'STOP', messageId });
+        assert.equal(stop.status, 200, `attempt ${attempt}: ${JSON.stringify(stop.body)}`);
+        assert.deepEqual(stop.body, {
+          keyword: 'opt-out',
+          knownProfile: true,
+          replied: false,
+          replyFailed: 'DESTINATION_PHONE_NUMBER_OPTED_OUT',
+        });
+      }
+      const suppressions = await stack.api.get(`/profiles/${profileId}/suppressions`);
+      assert.deepEqual(
+        suppressions.body.suppressions.map((s: { address: string; reason: string }) => [s.address, s.reason]),
+        [[phone, 'opted_out']],
+      );
+      await waitForIdle(stack.httpUrl);
+      const timeline = JSON.stringify((await stack.api.get(`/profiles/${profileId}/timeline?limit=20`)).body);
+      assert.equal(timeline.match(/"Unsubscribed"/g)?.length, 1, 'the retry’s events are the same events');
+      assert.equal(timeline.match(/"SMS Received"/g)?.length, 1);
+    } finally {
+      await sms.send(new DeleteOptedOutNumberCommand({ OptOutListName: 'Default', OptedOutNumber: phone }));
+    }
   });
 });
