@@ -12,6 +12,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as ses from 'aws-cdk-lib/aws-ses';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { MessagingPolicyInput } from '../../shared/messaging/policy.js';
 import { type BusRule, busRules, busName as defaultBusName } from '../../shared/routing.js';
 import { segmentsInOrder } from '../../statemachines/segments.js';
 import { readCheckedInJourneys } from './journey-definitions.js';
@@ -147,6 +148,14 @@ export interface CairnJourneysProps {
    */
   readonly sms?: CairnSmsProps;
   /**
+   * The messaging policy as code (frequency caps, quiet hours, topics: the body of
+   * `PUT /messaging/policy`), stored at deploy time by a `Custom::CairnMessagingPolicy` resource. A bad
+   * policy fails the synth with every problem and its path. A later `PUT /messaging/policy` replaces
+   * it until the next deploy that changes it; removing the prop leaves the stored policy as it is.
+   * @default none (the policy is set through the API)
+   */
+  readonly messagingPolicy?: MessagingPolicyInput;
+  /**
    * Push through Amazon SNS mobile push: per platform, a Secrets Manager secret holding the
    * platform application's credentials (a JSON object of SNS attributes). Cairn creates the SNS
    * platform applications at deploy time, reading the secret then: the credentials are never in the
@@ -256,6 +265,7 @@ export class CairnJourneys extends Construct {
       prefix,
       checkedIn: readCheckedInJourneys(props.journeysDir ?? join(codeRoot, 'statemachines')),
       segments: segmentsInOrder(props.journeysDir ?? join(codeRoot, 'statemachines')),
+      ...(props.messagingPolicy && { messagingPolicy: props.messagingPolicy }),
       // Named after this construct (not the part) so the name, and the log group, survive refactors.
       logGroupName: `/aws/vendedlogs/states/${Names.uniqueResourceName(this, { maxLength: 64 })}`,
       logRetention,

@@ -88,6 +88,8 @@ export const messagingPolicySchema = z
   })
   .describe('Frequency caps and quiet hours applied to every marketing message.');
 export type MessagingPolicy = z.infer<typeof messagingPolicySchema>;
+/** A policy as written (defaults not yet filled): the API's body, the CDK construct's prop. */
+export type MessagingPolicyInput = z.input<typeof messagingPolicySchema>;
 
 /** No caps, no quiet hours: what applies until a policy is set. */
 export const openPolicy: MessagingPolicy = { frequencyCaps: [], topics: [] };

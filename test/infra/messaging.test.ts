@@ -1,17 +1,23 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
-import { Stack } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { resourcesOf, synthCairn } from './synth.js';
+import { CairnStack } from '../../infra/aws/cairn-stack.js';
+import { fixtureJourneys, resourcesOf, synthCairn } from './synth.js';
 
 const origination = 'arn:aws:sms-voice:eu-west-1:123456789012:phone-number/phone-0123456789abcdef';
 const iosSecret = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:cairn-apns-AbCdEf';
 const androidSecret = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:cairn-fcm-GhIjKl';
 
-// One synthesis with SMS (two-way) and push on both platforms.
+// One synthesis with SMS (two-way), push on both platforms and the messaging policy as code.
+const policy = {
+  frequencyCaps: [{ channel: 'any' as const, max: 2, per: 'P1D' }],
+  quietHours: { start: '21:00', end: '08:00' },
+};
 const synth = synthCairn({
+  messagingPolicy: policy,
   sms: { originationIdentityArn: origination },
   push: {
     ios: { credentials: secretsmanager.Secret.fromSecretCompleteArn(new Stack(), 'Apns', iosSecret) },
@@ -91,5 +97,40 @@ describe('SMS and push (CDK)', () => {
     assert.equal(withArns.length, 1);
     assert.match(JSON.stringify(withArns[0]![1].Properties), /Cairn step/);
     assert.match(text, /endpoint\/GCM\/[^"*]+-android\/\*/);
+  });
+});
+
+describe('messaging policy as code (CDK)', () => {
+  test('a Custom::CairnMessagingPolicy stores the policy (defaults filled) before the journeys are registered', () => {
+    const policies = resourcesOf(json, 'Custom::CairnMessagingPolicy');
+    assert.equal(policies.length, 1);
+    const [policyId, resource] = policies[0]!;
+    const stored = JSON.parse(String(resource.Properties?.Policy));
+    assert.deepEqual(stored, {
+      frequencyCaps: [{ channel: 'any', max: 2, per: 'P1D' }],
+      quietHours: { start: '21:00', end: '08:00', fallbackTimezone: 'UTC', action: 'hold' },
+      topics: [],
+    });
+    const journeys = resourcesOf(json, 'Custom::CairnJourney');
+    assert.ok(journeys.length > 0);
+    for (const [, journey] of journeys) assert.ok((journey.DependsOn as string[]).includes(policyId));
+  });
+
+  test('a bad policy fails the synth with every problem and its path', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    assert.throws(
+      () =>
+        new CairnStack(app, 'BadPolicy', {
+          cairn: {
+            emailFrom: 'Cairn <journeys@example.com>',
+            journeysDir: fixtureJourneys,
+            messagingPolicy: {
+              frequencyCaps: [{ channel: 'fax' as 'sms', max: 0, per: 'P1D' }],
+              quietHours: { start: '9pm', end: '08:00' },
+            },
+          },
+        }),
+      /frequencyCaps\[0\]\.channel: .*frequencyCaps\[0\]\.max: .*quietHours\.start: /,
+    );
   });
 });

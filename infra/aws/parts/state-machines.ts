@@ -7,6 +7,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { AslSubstitutions } from '../../../shared/journeys/asl.js';
+import { messagingPolicyResourceType, parseMessagingPolicy } from '../../../shared/messaging/deployed.js';
+import type { MessagingPolicyInput } from '../../../shared/messaging/policy.js';
 import { segmentResourceType } from '../../../shared/segments/deployed.js';
 import { analyseCondition } from '../../../shared/segments/evaluate.js';
 import type { Segment } from '../../../shared/segments/schema.js';
@@ -41,6 +43,8 @@ export interface CairnStateMachinesProps {
   readonly checkedIn: readonly CheckedInJourney[];
   /** The segments deployed with the stack (`statemachines/segments/`), dependencies first. */
   readonly segments?: readonly Segment[];
+  /** The messaging policy deployed with the stack (`Custom::CairnMessagingPolicy`). */
+  readonly messagingPolicy?: MessagingPolicyInput;
   readonly logGroupName: string;
   readonly logRetention: logs.RetentionDays;
   readonly logLevel: sfn.LogLevel;
@@ -60,6 +64,8 @@ export class CairnStateMachines extends Construct {
   readonly deployFunction?: NodejsFunction;
   /** `Custom::CairnSegment` per checked-in segment, by id. */
   readonly segments: ReadonlyMap<string, CustomResource>;
+  /** `Custom::CairnMessagingPolicy`, when the stack deploys the policy. */
+  readonly messagingPolicy?: CustomResource;
   /** The role every journey execution runs as: invokes only the step Lambda. */
   readonly journeyRole: iam.Role;
   readonly journeyLogGroup: logs.LogGroup;
@@ -88,7 +94,9 @@ export class CairnStateMachines extends Construct {
     this.grantExecutionControl(this.step);
 
     const checkedInSegments = props.segments ?? [];
-    if (props.checkedIn.length > 0 || checkedInSegments.length > 0) {
+    // Validated here, so a bad policy fails the synth (with every path) rather than the deploy.
+    const policy = props.messagingPolicy && parseMessagingPolicy(props.messagingPolicy);
+    if (props.checkedIn.length > 0 || checkedInSegments.length > 0 || policy) {
       // Registers each deployed version in the catalog (CloudFormation custom resources): writes only
       // the Journeys table, item-level, nothing else.
       const deploy = props.functions.create(this, 'deploy', { timeout: 60, memorySize: 256 });
@@ -98,6 +106,12 @@ export class CairnStateMachines extends Construct {
       props.data.grantKey(deploy);
       this.deployFunction = deploy;
     }
+    if (policy)
+      this.messagingPolicy = new CustomResource(this, 'MessagingPolicy', {
+        serviceToken: this.deployFunction!.functionArn,
+        resourceType: messagingPolicyResourceType,
+        properties: { Policy: JSON.stringify(policy) },
+      });
     const segments = new Map<string, CustomResource>();
     for (const segment of checkedInSegments) {
       const resource = new CustomResource(this, `Segment${pascal(segment.id)}`, {
@@ -124,6 +138,9 @@ export class CairnStateMachines extends Construct {
     // A journey may trigger or branch on any checked-in segment: registered once they exist.
     for (const { catalogEntry } of this.journeys)
       for (const segment of segments.values()) catalogEntry.node.addDependency(segment);
+    // Their topics are those of the policy: it is stored first.
+    if (this.messagingPolicy)
+      for (const { catalogEntry } of this.journeys) catalogEntry.node.addDependency(this.messagingPolicy);
   }
 
   /** What the api needs to publish journeys at run time. */
