@@ -154,6 +154,19 @@ describe('frequency caps through journeys', () => {
       'sms: skipped frequency_cap: 1 sms in P7D (max 1)',
       'sms: skipped frequency_cap: 2 any in P1D (max 2)',
     ]);
+    // The timeline says the same: a `message` entry per send, a skipped step with the reason per capped one.
+    const timeline = await kit.api.get(`/profiles/${await kit.profileId(user)}/timeline?limit=100`);
+    type Entry = { kind: string; journeyId?: string; nodeType?: string; outcome?: string; detail?: string };
+    const steps = (timeline.body.entries as Entry[]).filter(
+      (e) => e.journeyId === id && ['email', 'sms', 'push'].includes(e.nodeType ?? ''),
+    );
+    assert.equal(steps.filter((e) => e.kind === 'message').length, 4, JSON.stringify(steps));
+    const capped = steps.filter((e) => e.kind === 'journey-step' && e.outcome === 'skipped');
+    assert.equal(capped.length, 5, JSON.stringify(steps));
+    assert.ok(
+      capped.every((e) => /frequency_cap/.test(e.detail ?? '')),
+      JSON.stringify(capped),
+    );
   });
 });
 
