@@ -88,7 +88,8 @@ export function twoProportionZ(a: Proportion, b: Proportion): number {
 /** Two-sided p-value of the pooled two-proportion z-test (= Pearson chi-squared 2×2, no continuity correction). */
 export function twoProportionPValue(a: Proportion, b: Proportion): number {
   const z = twoProportionZ(a, b);
-  return Math.min(1, 2 * (1 - normalCdf(Math.abs(z))));
+  // 2 (1 − Φ(|z|)) = erfc(|z| / √2), computed directly: 1 − Φ cancels to 0 from |z| ≈ 8.3.
+  return Math.min(1, erfc(Math.abs(z) / Math.SQRT2));
 }
 
 /**

@@ -66,6 +66,12 @@ describe('statistics against published worked examples', () => {
     assert.ok(Math.abs(p - 5.733e-7) / 5.733e-7 < 0.01, String(p));
   });
 
+  it('a very strong difference has a tiny p-value, not 0: z = 10 gives 1.523971e-23', () => {
+    // 240/800 vs 80/800: pooled 0.2, SE 0.02, z = 10; 2 (1 − Φ(10)) = 1.5239706e-23.
+    const p = twoProportionPValue({ successes: 240, trials: 800 }, { successes: 80, trials: 800 });
+    assert.ok(Math.abs(p - 1.5239706e-23) / 1.5239706e-23 < 1e-5, String(p));
+  });
+
   it('equals Pearson chi-squared on the 2×2 table (z² = X²)', () => {
     const a = { successes: 30, trials: 120 };
     const b = { successes: 18, trials: 130 };
