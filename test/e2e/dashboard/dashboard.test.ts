@@ -135,6 +135,21 @@ describe('the dashboard in Chromium', { timeout: 600_000 }, () => {
     await page.waitForSelector('[data-panel="welcome"]');
     const panel = await page.textContent('[data-panel="welcome"]');
     assert.match(panel ?? '', new RegExp(`Sent${report.messages.welcome.sent}`));
+    // Message performance: every count and rate of the report's row, in its column.
+    const m = report.messages.welcome;
+    const cells = await page.$$eval('tr[data-message="welcome"] td', (tds) =>
+      tds.map((td) => td.textContent),
+    );
+    const percent = (rate: number) => `${(rate * 100).toFixed(1)}%`;
+    assert.deepEqual(cells, [
+      'welcome',
+      m.channel,
+      ...[m.sent, m.delivered, m.opened].map(String),
+      percent(m.openRate),
+      String(m.clicked),
+      percent(m.clickRate),
+      ...[m.bounced, m.complained, m.unsubscribed].map(String),
+    ]);
     await page.screenshot({ path: join(shots, 'journey.png'), fullPage: true });
   });
 

@@ -187,6 +187,7 @@ export async function journeyPage([id]: string[], context: PageContext): Promise
     pct(m.clickRate),
     num(m.bounced),
     num(m.complained),
+    num(m.unsubscribed ?? 0),
   ]);
   return h(
     'section',
@@ -253,9 +254,11 @@ export async function journeyPage([id]: string[], context: PageContext): Promise
             'Click rate',
             'Bounced',
             'Complaints',
+            'Unsubscribed',
           ],
           messages,
-          [2, 3, 4, 5, 6, 7, 8, 9],
+          [2, 3, 4, 5, 6, 7, 8, 9, 10],
+          { name: 'message', values: Object.keys(report.messages) },
         )
       : h('p', { class: 'muted' }, 'This journey sends no messages.'),
     h(
