@@ -34,6 +34,7 @@ import { systemClock } from '../shared/clock.js';
 import { DynamoDeadLetterStore, parseMessage } from '../shared/events/index.js';
 import { randomIds } from '../shared/ids.js';
 import { createLogger } from '../shared/log.js';
+import { identityPk, profilePk, profileSortKey } from '../shared/profiles/dynamodb.js';
 import { DynamoProfileStore, type IngestBatchDeps, ingestMessage } from '../shared/profiles/index.js';
 import { busName, ingestRule } from '../shared/routing.js';
 import { createDocumentClient } from '../shared/store/dynamodb.js';
@@ -432,26 +433,32 @@ async function replaySameRequests(
 async function awsCapacityModel(client: ReturnType<typeof createDocumentClient>, userId: string) {
   const table = tableName(profilesTable, process.env);
   const identity = (
-    await client.send(new GetCommand({ TableName: table, Key: { pk: `I#userId#${userId}`, sk: 'IDENTITY' } }))
+    await client.send(
+      new GetCommand({
+        TableName: table,
+        Key: { pk: identityPk({ type: 'userId', value: userId }), sk: 'IDENTITY' },
+      }),
+    )
   ).Item!;
   const profileId = String(identity.profileId);
   const profile = (
-    await client.send(new GetCommand({ TableName: table, Key: { pk: `P#${profileId}`, sk: 'PROFILE' } }))
+    await client.send(
+      new GetCommand({ TableName: table, Key: { pk: profilePk(profileId), sk: profileSortKey } }),
+    )
   ).Item!;
   const events = await client.send(
     new QueryCommand({
       TableName: table,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :e)',
-      ExpressionAttributeValues: { ':pk': `P#${profileId}`, ':e': 'E#' },
+      ExpressionAttributeValues: { ':pk': profilePk(profileId), ':e': 'E#' },
       ScanIndexForward: false,
       Limit: 1,
     }),
   );
   const event = events.Items![0]!;
+  // The event names its dedupe record (the key is scoped to the sender: events/fingerprint.ts).
   const dedupe = (
-    await client.send(
-      new GetCommand({ TableName: table, Key: { pk: `M#${event.messageId}`, sk: 'MESSAGE' } }),
-    )
+    await client.send(new GetCommand({ TableName: table, Key: { pk: String(event.dedupe), sk: 'MESSAGE' } }))
   ).Item!;
   const kb = (item: Record<string, unknown>) => Math.ceil(itemBytes(item) / 1024);
   const wcuPerEvent = 2 * (kb(dedupe) + kb(event) + kb(profile));
