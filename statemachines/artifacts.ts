@@ -13,7 +13,8 @@ import { formatPath, ValidationError } from '../shared/errors.js';
 import { compileJourney } from '../shared/journeys/compile.js';
 import { type Journey, journeyJsonSchema } from '../shared/journeys/schema.js';
 import { journeyIssues, parseJourneyDocument, validateJourney } from '../shared/journeys/validate.js';
-import { type MessageTemplate, type TemplateWithId, validateTemplate } from '../shared/templates/render.js';
+import { isObject } from '../shared/json.js';
+import { type TemplateWithId, validateTemplate } from '../shared/templates/render.js';
 import { aslProblems } from './asl-check.js';
 import { derivedProblems, derivedSchemaFiles } from './derived.js';
 import { segmentIdsOf, segmentProblems, segmentSchemaFile } from './segments.js';
@@ -48,8 +49,8 @@ export function templateFiles(dir = templatesDir): string[] {
 }
 
 export function loadTemplate(file: string): TemplateWithId {
-  const body = parse(readFileSync(file, 'utf8')) as MessageTemplate | null;
-  if (!body || typeof body !== 'object' || Array.isArray(body))
+  const body: unknown = parse(readFileSync(file, 'utf8'));
+  if (!isObject(body))
     throw new ValidationError([{ path: [], message: 'must be a mapping with subject, html and/or text' }]);
   // The same check the API and the deploy run on save: fields, and that the Liquid parses.
   validateTemplate(body);

@@ -29,7 +29,7 @@ import {
   type SegmentServiceDeps,
   segmentsOfProfile,
 } from '../../shared/segments/service.js';
-import { pickTemplate, templateChannel } from '../../shared/templates/render.js';
+import { templateChannel, templateOf } from '../../shared/templates/render.js';
 import type { DashboardAssets } from './app/assets.js';
 import { type DerivedApi, derivedRoutes } from './derived-routes.js';
 import { type MessagingApi, messagingRoutes } from './messaging-routes.js';
@@ -153,7 +153,7 @@ function journeyDetail(
 
 function templateView(template: TemplateRecord) {
   const { id, createdAt, updatedAt, revision } = template;
-  const body = pickTemplate(template as unknown as Record<string, unknown>);
+  const body = templateOf(template);
   return { id, channel: templateChannel(template), ...body, createdAt, updatedAt, revision };
 }
 

@@ -40,7 +40,7 @@ import { stopFor } from '../../shared/runtime/stop.js';
 import { dynamoRuntimeStore, type RuntimeStore } from '../../shared/runtime/store.js';
 import type { ExecutionService, JourneySource, RuntimeProfile } from '../../shared/runtime/types.js';
 import { createDocumentClient } from '../../shared/store/dynamodb.js';
-import { type MessageTemplate, pickTemplate } from '../../shared/templates/render.js';
+import { type MessageTemplate, templateOf } from '../../shared/templates/render.js';
 import type { RuntimeApi } from '../api/routes.js';
 import { edgeLogger, handlerClock, tableNames } from '../config.js';
 import { defaultUnsubscribeUrl, unsubscribeSecret } from './unsubscribe-secret.js';
@@ -183,9 +183,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     const now = Date.now();
     const hit = templates.get(templateId);
     if (hit && now - hit.at < templateTtl) return hit.template;
-    const template = catalogStore
-      .getTemplate(templateId)
-      .then((record) => record && pickTemplate(record as unknown as Record<string, unknown>));
+    const template = catalogStore.getTemplate(templateId).then((record) => record && templateOf(record));
     templates.set(templateId, { at: now, template });
     template.catch(() => templates.delete(templateId));
     return template;

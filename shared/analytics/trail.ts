@@ -32,7 +32,7 @@ function targets(journey: Graph, nodeId: string, arms?: ArmsTaken): string[] {
   const node = journey.nodes[nodeId];
   if (!node) return [];
   const all = nodeModule(node.type)
-    .links(node as unknown as Record<string, unknown>)
+    .links(node)
     .map((link) => link.target);
   // The arm taken first; the others after it, in case it was computed from a merged-away profile id.
   const arm = node.type === 'split' ? arms?.[nodeId] : undefined;

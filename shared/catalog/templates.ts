@@ -9,6 +9,8 @@ import {
   type TemplateWithId,
   templateChannel,
   templateFields,
+  templateOf,
+  type UncheckedTemplate,
   validateTemplate,
 } from '../templates/render.js';
 import type { CatalogStore, TemplateRecord } from './types.js';
@@ -28,7 +30,7 @@ export class TemplateCatalog {
       throw new ValidationError([{ path: ['channel'], message: 'must be email, sms or push' }]);
     }
     const channel = templateChannel(input);
-    const allowed = ['id', 'channel', ...templateFields[channel]];
+    const allowed: readonly string[] = ['id', 'channel', ...templateFields[channel]];
     const unknown = Object.keys(input).filter((key) => !allowed.includes(key));
     if (unknown.length) {
       const fields = templateFields[channel].join(', ');
@@ -67,7 +69,7 @@ export class TemplateCatalog {
     for (const template of templates) {
       assertId(template.id, 'template');
       const before = existing.get(template.id);
-      const body = pickTemplate(template as unknown as Record<string, unknown>);
+      const body = pickTemplate(template);
       if (before && sameTemplate(before, body)) continue;
       validateTemplate(body);
       existing.set(template.id, await this.save(template.id, body, before, now));
@@ -95,6 +97,6 @@ export class TemplateCatalog {
 }
 
 /** Whether a stored template has exactly these fields (a deploy rewrites only what changed). */
-function sameTemplate(before: TemplateRecord, body: MessageTemplate): boolean {
-  return JSON.stringify(pickTemplate(before as unknown as Record<string, unknown>)) === JSON.stringify(body);
+function sameTemplate(before: TemplateRecord, body: UncheckedTemplate): boolean {
+  return JSON.stringify(templateOf(before)) === JSON.stringify(body);
 }

@@ -14,14 +14,14 @@ import {
  * attached and its profile is not merged), so a shared device never fuses two known users.
  */
 export interface IdentityRules {
-  limits: Record<IdentifierType, number>;
-  priority: IdentifierType[];
+  readonly limits: Readonly<Record<IdentifierType, number>>;
+  readonly priority: readonly IdentifierType[];
 }
 
 export const defaultIdentityRules: IdentityRules = Object.freeze({
   limits: Object.freeze({ userId: 1, email: 5, phone: 5, anonymousId: 5 }),
-  priority: Object.freeze(['userId', 'email', 'phone', 'anonymousId']) as unknown as IdentifierType[],
-}) as IdentityRules;
+  priority: Object.freeze(['userId', 'email', 'phone', 'anonymousId'] as const),
+});
 
 export interface IdentityRulesOptions {
   limits?: Partial<Record<IdentifierType, number>>;

@@ -39,7 +39,7 @@ function nodeOrder(journey: Journey): string[] {
   for (let i = 0; i < order.length; i++) {
     const node = journey.nodes[order[i]!];
     if (!node) continue;
-    for (const link of nodeModule(node.type).links(node as unknown as Record<string, unknown>)) {
+    for (const link of nodeModule(node.type).links(node)) {
       if (!seen.has(link.target) && journey.nodes[link.target]) {
         seen.add(link.target);
         order.push(link.target);

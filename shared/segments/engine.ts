@@ -171,11 +171,7 @@ export async function reevaluateProfile(
     return changes;
   }
   const membership = new Map([...read.states].map(([id, state]) => [id, state.member]));
-  const subject = subjectOf(
-    profile,
-    read.events as unknown as SubjectEvent[],
-    (id) => membership.get(id) === true,
-  );
+  const subject = subjectOf(profile, read.events, (id) => membership.get(id) === true);
   for (const segment of affected) {
     const state: MembershipState | undefined = read.states.get(segment.id);
     const result = evaluateCondition(segment.definition.where, subject, now);

@@ -8,13 +8,15 @@ import { durationSeconds } from '../journeys/duration.js';
 import { InvalidPatternError, matchesPattern } from '../patterns/index.js';
 import type { Condition } from './schema.js';
 
-/** An event as the evaluator needs it (a stored Segment message). */
+/**
+ * An event as the evaluator needs it: the fields it reads of a stored Segment message
+ * (NormalizedMessage); a `where` pattern is matched against the whole message.
+ */
 export interface SubjectEvent {
   type: string;
   event?: string;
   timestamp: string;
   properties?: Record<string, unknown>;
-  [key: string]: unknown;
 }
 
 /**

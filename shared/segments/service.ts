@@ -314,7 +314,7 @@ export async function previewSegment(
       if (!read.profile) return false;
       return evaluateCondition(
         definition.where,
-        subjectOf(read.profile, read.events as never, (id) => read.states.get(id)?.member === true),
+        subjectOf(read.profile, read.events, (id) => read.states.get(id)?.member === true),
         now,
       ).matches;
     });

@@ -2,6 +2,7 @@ import { Liquid, LiquidError, type Template } from 'liquidjs';
 import { type Issue, ValidationError } from '../errors.js';
 import { stableHash } from '../ids.js';
 import type { TemplateVariables } from '../journeys/nodes/message.js';
+import { isObject } from '../json.js';
 
 /**
  * Liquid rendering of message templates (liquidjs: the language Braze, Customer.io and Shopify users
@@ -50,8 +51,17 @@ export type RenderedSms = Omit<SmsTemplate, 'channel'>;
 /** The push template's fields without `channel`, rendered (each data value too). */
 export type RenderedPush = Omit<PushTemplate, 'channel'>;
 
+/** A field of some channel's template, besides `channel`. */
+export type TemplateField = 'subject' | 'html' | 'text' | 'title' | 'body' | 'data';
+
+/**
+ * A template's fields before they are checked (a request body, a file): any of every channel's,
+ * values of any type. validateTemplate turns it into a MessageTemplate or says what is wrong.
+ */
+export type UncheckedTemplate = { channel?: unknown } & { [F in TemplateField]?: unknown };
+
 /** The fields each channel's template has, besides `channel`. */
-export const templateFields: Record<TemplateChannel, readonly string[]> = {
+export const templateFields: Record<TemplateChannel, readonly TemplateField[]> = {
   email: ['subject', 'html', 'text'],
   sms: ['text'],
   push: ['title', 'body', 'data'],
@@ -62,12 +72,26 @@ export function templateChannel(template: { channel?: unknown }): TemplateChanne
   return template.channel === 'sms' || template.channel === 'push' ? template.channel : 'email';
 }
 
-/** Only a template's own fields (by its channel), from any object: a request body, a record, a file. */
-export function pickTemplate(input: Record<string, unknown>): MessageTemplate {
+/** Only a template's own fields (by its channel), from a request body or a file, still unchecked. */
+export function pickTemplate(input: UncheckedTemplate): UncheckedTemplate {
   const channel = templateChannel(input);
-  const picked: Record<string, unknown> = channel === 'email' ? {} : { channel };
+  const picked: UncheckedTemplate = channel === 'email' ? {} : { channel };
   for (const field of templateFields[channel]) if (input[field] !== undefined) picked[field] = input[field];
-  return picked as unknown as MessageTemplate;
+  return picked;
+}
+
+/**
+ * A checked template's own fields, without what a stored record or a template file adds (id,
+ * timestamps, revision): the same fields, in the same order, as pickTemplate keeps.
+ */
+export function templateOf(template: MessageTemplate): MessageTemplate {
+  if (template.channel === 'sms') return { channel: 'sms', text: template.text };
+  if (template.channel === 'push') {
+    const { title, body, data } = template;
+    return { channel: 'push', title, body, ...(data !== undefined && { data }) };
+  }
+  const { subject, html, text } = template;
+  return { subject, ...(html !== undefined && { html }), ...(text !== undefined && { text }) };
 }
 
 const fields = ['subject', 'html', 'text'] as const;
@@ -133,30 +157,26 @@ function issueFor(field: Field, error: unknown): Issue {
 }
 
 /** The Liquid sources of an SMS or push template, by field (`data.<key>` for push data). */
-function sourcesOf(template: SmsTemplate | PushTemplate): [Field, unknown][] {
+function sourcesOf(template: UncheckedTemplate & { channel: 'sms' | 'push' }): [Field, unknown][] {
   if (template.channel === 'sms') return [['text', template.text]];
   const data = template.data;
-  const entries =
-    data && typeof data === 'object' && !Array.isArray(data)
-      ? Object.entries(data).map(([key, value]): [Field, unknown] => [`data.${key}`, value])
-      : [];
+  const entries = isObject(data)
+    ? Object.entries(data).map(([key, value]): [Field, unknown] => [`data.${key}`, value])
+    : [];
   return [['title', template.title], ['body', template.body], ...entries];
 }
 
 /** SMS and push: every field required except push `data`, which must map names to strings. */
-function channelIssues(template: SmsTemplate | PushTemplate): Issue[] {
+function channelIssues(template: UncheckedTemplate & { channel: 'sms' | 'push' }): Issue[] {
   const issues: Issue[] = [];
   const required = template.channel === 'sms' ? (['text'] as const) : (['title', 'body'] as const);
   for (const field of required) {
-    const value = (template as unknown as Record<string, unknown>)[field];
+    const value = template[field];
     if (typeof value !== 'string' || value.trim() === '')
       issues.push({ path: [field], message: `${field} is required (a ${template.channel} template)` });
   }
-  if (template.channel === 'push' && template.data !== undefined) {
-    const data = template.data as unknown;
-    if (!data || typeof data !== 'object' || Array.isArray(data))
-      issues.push({ path: ['data'], message: 'must be an object of strings' });
-  }
+  if (template.channel === 'push' && template.data !== undefined && !isObject(template.data))
+    issues.push({ path: ['data'], message: 'must be an object of strings' });
   return issues;
 }
 
@@ -164,12 +184,13 @@ function channelIssues(template: SmsTemplate | PushTemplate): Issue[] {
  * Checks that every field of a template parses (syntax, unknown filters, unknown tags); throws a
  * ValidationError listing every problem with its field. For `PUT /templates/{id}`, files and deploys.
  */
-export function validateTemplate(template: MessageTemplate): void {
+export function validateTemplate(template: UncheckedTemplate): asserts template is MessageTemplate {
   const issues: Issue[] = [];
   const sources: [Field, unknown][] = [];
-  if (template.channel === 'sms' || template.channel === 'push') {
-    issues.push(...channelIssues(template));
-    sources.push(...sourcesOf(template));
+  const { channel } = template;
+  if (channel === 'sms' || channel === 'push') {
+    issues.push(...channelIssues({ ...template, channel }));
+    sources.push(...sourcesOf({ ...template, channel }));
   } else {
     if (typeof template.subject !== 'string' || template.subject.trim() === '') {
       issues.push({ path: ['subject'], message: 'subject is required' });
@@ -205,11 +226,10 @@ async function renderPlain(
 ): Promise<Record<string, string>> {
   const issues: Issue[] = [];
   const out: Record<string, string> = {};
-  const scope = context as unknown as Record<string, unknown>;
   for (const [field, source] of sourcesOf(template)) {
     if (typeof source !== 'string') continue;
     try {
-      out[field] = await plainEngine.render(parse(field, source), scope);
+      out[field] = await plainEngine.render(parse(field, source), context);
     } catch (error) {
       issues.push(issueFor(field, error));
     }
@@ -247,12 +267,11 @@ export async function renderEmail(
 ): Promise<RenderedEmail> {
   const issues: Issue[] = [];
   const out: Partial<Record<Field, string>> = {};
-  const scope = context as unknown as Record<string, unknown>;
   for (const field of fields) {
     const source = template[field];
     if (source === undefined) continue;
     try {
-      out[field] = await engineFor(field).render(parse(field, source), scope);
+      out[field] = await engineFor(field).render(parse(field, source), context);
     } catch (error) {
       issues.push(issueFor(field, error));
     }
