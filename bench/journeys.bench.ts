@@ -87,8 +87,13 @@ async function publish(
 async function template(id: string, body: Record<string, unknown> = { subject: 'Hi', text: 'Hello' }) {
   await call('PUT', `/templates/${id}`, body);
 }
-async function track(userId: string, event: string, properties: Record<string, unknown> = {}) {
-  await call('POST', '/v1/track', { userId, event, properties });
+async function track(
+  userId: string,
+  event: string,
+  properties: Record<string, unknown> = {},
+  messageId?: string,
+) {
+  await call('POST', '/v1/track', { userId, event, properties, ...(messageId && { messageId }) });
 }
 async function identify(userId: string, traits: Record<string, unknown>) {
   await call('POST', '/v1/identify', { userId, traits });
@@ -446,7 +451,11 @@ try {
     },
   });
   const waitUsers = Array.from({ length: latencyEvents }, (_, i) => `w${i}-${run}`);
-  await pool(waitUsers.length, 8, (i) => track(waitUsers[i]!, `Bench Wait ${run}`, { k: i }));
+  // The execution input holds ids only (no properties), so the entry's messageId says which user it is.
+  const waitMessageId = (i: number) => `bench-wait-${run}-${i}`;
+  await pool(waitUsers.length, 8, (i) =>
+    track(waitUsers[i]!, `Bench Wait ${run}`, { k: i }, waitMessageId(i)),
+  );
   await idle();
   const beforeGo = structuredClone(runtimeCalls);
   const goAt = new Map<number, number>();
@@ -462,7 +471,10 @@ try {
   await pool(waitArns.length, 8, async (index) => {
     const events = await history(waitArns[index]!);
     const started = events.find((e) => e.type === 'ExecutionStarted');
-    const k = Number(JSON.parse(started?.executionStartedEventDetails?.input ?? '{}').entry?.properties?.k);
+    const messageId = String(
+      JSON.parse(started?.executionStartedEventDetails?.input ?? '{}').entry?.messageId,
+    );
+    const k = Number(messageId.slice(waitMessageId(0).length - 1));
     const exited = events.find(
       (e) => e.type?.endsWith('StateExited') && e.stateExitedEventDetails?.name === 'await',
     );
