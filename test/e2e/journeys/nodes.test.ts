@@ -22,18 +22,21 @@ function localClockParts(iso: string, timeZone: string) {
 describe('journey nodes on the local stack', () => {
   it('email: renders Liquid with profile, event, journey and an escaped html part; skips profiles without email', async () => {
     const kit = await journeyTestKit();
-    const id = journeyId('email');
-    await kit.template(`${id}-t`, {
-      subject: 'Hi {{ profile.firstName }}, {{ event.item }}',
-      html: '<p>{{ event.item }} in {{ journey.id }} v{{ journey.version }}</p><a href="{{ unsubscribe_url }}">u</a>',
-      text: '{{ event.item }}',
-    });
-    await kit.publish({
-      id,
-      trigger: { event: `Checkout ${id}` },
-      reentry: 'always',
-      ...graphs.sendEmail(`${id}-t`),
-    });
+    const id = await kit.journey(
+      'email',
+      {
+        t: {
+          subject: 'Hi {{ profile.firstName }}, {{ event.item }}',
+          html: '<p>{{ event.item }} in {{ journey.id }} v{{ journey.version }}</p><a href="{{ unsubscribe_url }}">u</a>',
+          text: '{{ event.item }}',
+        },
+      },
+      (id) => ({
+        trigger: { event: `Checkout ${id}` },
+        reentry: 'always',
+        ...graphs.sendEmail(`${id}-t`),
+      }),
+    );
     await kit.identify(`a-${id}`, { email: 'ann@example.com', firstName: 'Ann' });
     await kit.track(`a-${id}`, `Checkout ${id}`, { item: '<b>Boots</b>' });
     await kit.track(`nomail-${id}`, `Checkout ${id}`, { item: 'Hat' });
@@ -69,13 +72,10 @@ describe('journey nodes on the local stack', () => {
 
   it('email feedback: a bounce is recorded on the message and in the node stats', async () => {
     const kit = await journeyTestKit();
-    const id = journeyId('bounce');
-    await kit.template(`${id}-t`, { subject: 'hello', text: 'hello' });
-    await kit.publish({
-      id,
+    const id = await kit.journey('bounce', { t: { subject: 'hello', text: 'hello' } }, (id) => ({
       trigger: { event: `Bounce ${id}` },
       ...graphs.sendEmail(`${id}-t`),
-    });
+    }));
     const user = `b-${id}`;
     await kit.identify(user, { email: 'bounce@simulator.amazonses.com' });
     await kit.track(user, `Bounce ${id}`);
@@ -90,13 +90,10 @@ describe('journey nodes on the local stack', () => {
 
   it('wait for a duration: nothing before it has passed, the next node right after', async () => {
     const kit = await journeyTestKit();
-    const id = journeyId('wait');
-    await kit.template(`${id}-t`, { subject: 'later', text: 'later' });
-    await kit.publish({
-      id,
+    const id = await kit.journey('wait', { t: { subject: 'later', text: 'later' } }, (id) => ({
       trigger: { event: `Started ${id}` },
       ...graphs.waitThenEmail(`${id}-t`, { for: 'PT2H' }),
-    });
+    }));
     await kit.identify(`w-${id}`, { email: 'w@example.com' });
     await kit.track(`w-${id}`, `Started ${id}`);
     await kit.advance('PT1H59M');
@@ -111,10 +108,7 @@ describe('journey nodes on the local stack', () => {
 
   it('wait until 09:00 in the profile time zone, for two time zones', async () => {
     const kit = await journeyTestKit();
-    const id = journeyId('until');
-    await kit.template(`${id}-t`, { subject: 'morning', text: 'good morning' });
-    await kit.publish({
-      id,
+    const id = await kit.journey('until', { t: { subject: 'morning', text: 'good morning' } }, (id) => ({
       trigger: { event: `Joined ${id}` },
       start: 'morning',
       nodes: {
@@ -122,7 +116,7 @@ describe('journey nodes on the local stack', () => {
         send: { type: 'email', template: `${id}-t`, next: 'done' },
         done: { type: 'exit' },
       },
-    });
+    }));
     await kit.identify(`paris-${id}`, { email: 'paris@example.com', timezone: 'Europe/Paris' });
     await kit.identify(`ny-${id}`, { email: 'ny@example.com', timezone: 'America/New_York' });
     await kit.track(`paris-${id}`, `Joined ${id}`);
@@ -141,29 +135,29 @@ describe('journey nodes on the local stack', () => {
   describe('waitFor', () => {
     async function setup() {
       const kit = await journeyTestKit();
-      const id = journeyId('waitfor');
-      await kit.template(`${id}-yes`, { subject: 'thanks', text: 'thanks' });
-      await kit.template(`${id}-no`, { subject: 'reminder', text: 'reminder' });
-      await kit.publish({
-        id,
-        trigger: { event: `Cart ${id}` },
-        reentry: 'always',
-        start: 'bought',
-        nodes: {
-          bought: {
-            type: 'waitFor',
-            event: `Order ${id}`,
-            match: ['cartId'],
-            timeout: 'PT1H',
-            // biome-ignore lint/suspicious/noThenProperty: the waitFor node's field is named `then`
-            then: 'thanks',
-            else: 'reminder',
+      const id = await kit.journey(
+        'waitfor',
+        { yes: { subject: 'thanks', text: 'thanks' }, no: { subject: 'reminder', text: 'reminder' } },
+        (id) => ({
+          trigger: { event: `Cart ${id}` },
+          reentry: 'always',
+          start: 'bought',
+          nodes: {
+            bought: {
+              type: 'waitFor',
+              event: `Order ${id}`,
+              match: ['cartId'],
+              timeout: 'PT1H',
+              // biome-ignore lint/suspicious/noThenProperty: the waitFor node's field is named `then`
+              then: 'thanks',
+              else: 'reminder',
+            },
+            thanks: { type: 'email', template: `${id}-yes`, next: 'done' },
+            reminder: { type: 'email', template: `${id}-no`, next: 'done' },
+            done: { type: 'exit' },
           },
-          thanks: { type: 'email', template: `${id}-yes`, next: 'done' },
-          reminder: { type: 'email', template: `${id}-no`, next: 'done' },
-          done: { type: 'exit' },
-        },
-      });
+        }),
+      );
       const user = `u-${id}`;
       await kit.identify(user, { email: `${user}@example.com` });
       await kit.track(user, `Cart ${id}`, { cartId: 'c1' });
@@ -235,26 +229,26 @@ describe('journey nodes on the local stack', () => {
 
   it('branch: the first matching case wins, else default; update sets and increments traits', async () => {
     const kit = await journeyTestKit();
-    const id = journeyId('branch');
-    await kit.template(`${id}-pro`, { subject: 'pro', text: 'pro' });
-    await kit.template(`${id}-free`, { subject: 'free', text: 'free' });
-    await kit.publish({
-      id,
-      trigger: { event: `Visit ${id}` },
-      reentry: 'always',
-      start: 'mark',
-      nodes: {
-        mark: { type: 'update', set: { seen: true }, increment: { visits: 2 }, next: 'plan' },
-        plan: {
-          type: 'branch',
-          cases: [{ when: { traits: { plan: ['pro'] } }, next: 'pro' }],
-          default: 'free',
+    const id = await kit.journey(
+      'branch',
+      { pro: { subject: 'pro', text: 'pro' }, free: { subject: 'free', text: 'free' } },
+      (id) => ({
+        trigger: { event: `Visit ${id}` },
+        reentry: 'always',
+        start: 'mark',
+        nodes: {
+          mark: { type: 'update', set: { seen: true }, increment: { visits: 2 }, next: 'plan' },
+          plan: {
+            type: 'branch',
+            cases: [{ when: { traits: { plan: ['pro'] } }, next: 'pro' }],
+            default: 'free',
+          },
+          pro: { type: 'email', template: `${id}-pro`, next: 'done' },
+          free: { type: 'email', template: `${id}-free`, next: 'done' },
+          done: { type: 'exit' },
         },
-        pro: { type: 'email', template: `${id}-pro`, next: 'done' },
-        free: { type: 'email', template: `${id}-free`, next: 'done' },
-        done: { type: 'exit' },
-      },
-    });
+      }),
+    );
     await kit.identify(`pro-${id}`, { email: 'pro@example.com', plan: 'pro', visits: 1 });
     await kit.identify(`free-${id}`, { email: 'free@example.com', plan: 'free' });
     await kit.track(`pro-${id}`, `Visit ${id}`);
@@ -272,10 +266,7 @@ describe('journey nodes on the local stack', () => {
 
   it('split: stable per profile, a holdout branch sends nothing', async () => {
     const kit = await journeyTestKit();
-    const id = journeyId('split');
-    await kit.template(`${id}-t`, { subject: 'offer', text: 'offer' });
-    await kit.publish({
-      id,
+    const id = await kit.journey('split', { t: { subject: 'offer', text: 'offer' } }, (id) => ({
       trigger: { event: `Offer ${id}` },
       reentry: 'always',
       start: 'ab',
@@ -291,7 +282,7 @@ describe('journey nodes on the local stack', () => {
         control: { type: 'email', template: `${id}-t`, next: 'done' },
         done: { type: 'exit' },
       },
-    });
+    }));
     const users = Array.from({ length: 12 }, (_, i) => `s${i}-${id}`);
     for (const user of users) await kit.identify(user, { email: `${user}@example.com` });
     for (const user of users) await kit.track(user, `Offer ${id}`);

@@ -7,15 +7,12 @@ import { journeyId, journeyTestKit } from './support.js';
 describe('runtime API on the local stack', () => {
   it('message history reads sending, sent, delivered; /messages?journeyId= pages without a profile', async () => {
     const kit = await journeyTestKit();
-    const id = journeyId('msgs');
-    await kit.template(`${id}-t`, { subject: 'Hi', text: 'Hello' });
-    await kit.publish({
-      id,
+    const id = await kit.journey('msgs', { t: { subject: 'Hi', text: 'Hello' } }, (id) => ({
       trigger: { event: `Start ${id}` },
       reentry: 'always',
       start: 'hello',
       nodes: { hello: { type: 'email', template: `${id}-t`, next: 'done' }, done: { type: 'exit' } },
-    });
+    }));
     const users = [1, 2, 3].map((i) => `u${i}-${id}`);
     for (const userId of users) await kit.identify(userId, { email: `${userId}@example.com` });
     for (const userId of users) await kit.track(userId, `Start ${id}`);
@@ -49,9 +46,7 @@ describe('runtime API on the local stack', () => {
 
   it('timeline?limit=N returns N entries, and the pages hold every entry once', async () => {
     const kit = await journeyTestKit();
-    const id = journeyId('tl');
-    await kit.publish({
-      id,
+    const id = await kit.journey('tl', {}, (id) => ({
       trigger: { event: `Start ${id}` },
       reentry: 'always',
       start: 'step',
@@ -59,7 +54,7 @@ describe('runtime API on the local stack', () => {
         step: { type: 'update', set: { seen: true }, next: 'done' },
         done: { type: 'exit' },
       },
-    });
+    }));
     const userId = `u-${id}`;
     for (let i = 0; i < 3; i++) await kit.track(userId, `Start ${id}`, { i });
     const profileId = await kit.profileId(userId);
@@ -87,13 +82,11 @@ describe('runtime API on the local stack', () => {
 
   it('DELETE /journeys/{id}/enrollments/{profileId} takes one customer out', async () => {
     const kit = await journeyTestKit();
-    const id = journeyId('remove');
-    await kit.publish({
-      id,
+    const id = await kit.journey('remove', {}, (id) => ({
       trigger: { event: `Start ${id}` },
       start: 'pause',
       nodes: { pause: { type: 'wait', for: 'P1D', next: 'done' }, done: { type: 'exit' } },
-    });
+    }));
     const [stay, leave] = [`stay-${id}`, `leave-${id}`];
     await kit.track(stay, `Start ${id}`);
     await kit.track(leave, `Start ${id}`);
@@ -118,14 +111,12 @@ describe('runtime API on the local stack', () => {
 
   it('a trigger refused by the re-entry rule is counted and on the timeline, once', async () => {
     const kit = await journeyTestKit();
-    const id = journeyId('refuse');
-    await kit.publish({
-      id,
+    const id = await kit.journey('refuse', {}, (id) => ({
       trigger: { event: `Start ${id}` },
       reentry: 'never',
       start: 'done',
       nodes: { done: { type: 'exit' } },
-    });
+    }));
     const userId = `u-${id}`;
     await kit.track(userId, `Start ${id}`);
     const again = { messageId: `again-${id}`, timestamp: new Date(await kit.clockNow()).toISOString() };

@@ -16,9 +16,7 @@ async function enter(kit: Kit, id: string, users: string[]) {
 describe('journey stats add up on the local stack', () => {
   it('a split after a wait counts only who reached it; a goal during the wait is an exit of the wait', async () => {
     const kit = await journeyTestKit();
-    const id = journeyId('splitwait');
-    await kit.publish({
-      id,
+    const id = await kit.journey('splitwait', {}, (id) => ({
       trigger: { event: `Start ${id}` },
       goal: { event: `Bought ${id}`, within: 'P7D' },
       start: 'pause',
@@ -28,7 +26,7 @@ describe('journey stats add up on the local stack', () => {
         a: { type: 'exit' },
         b: { type: 'exit' },
       },
-    });
+    }));
     const users = [1, 2, 3].map((i) => `u${i}-${id}`);
     await enter(kit, id, users);
     let stats = await kit.stats(id);
@@ -67,9 +65,7 @@ describe('journey stats add up on the local stack', () => {
 
   it('a goal while waiting for an event: entered 3, completed 2, waiting 0, exited 1', async () => {
     const kit = await journeyTestKit();
-    const id = journeyId('goalwait');
-    await kit.publish({
-      id,
+    const id = await kit.journey('goalwait', {}, (id) => ({
       trigger: { event: `Start ${id}` },
       goal: { event: `Bought ${id}`, within: 'P7D' },
       start: 'reply',
@@ -78,7 +74,7 @@ describe('journey stats add up on the local stack', () => {
         reply: { type: 'waitFor', event: `Reply ${id}`, timeout: 'P1D', then: 'done', else: 'done' },
         done: { type: 'exit' },
       },
-    });
+    }));
     const users = [1, 2, 3].map((i) => `u${i}-${id}`);
     await enter(kit, id, users);
     await kit.track(users[0]!, `Reply ${id}`);

@@ -37,6 +37,22 @@ export async function journeyTestKit(stack?: TestStackEnv) {
       await expectOk(`PUT /templates/${id}`, api.put(`/templates/${id}`, body));
     },
 
+    /**
+     * Publishes a journey under a fresh id (`journeyId(prefix)`), its templates saved first: by
+     * suffix (`{ t: … }` is template `<id>-t`); `definition(id)` is the rest (trigger, start, nodes, …).
+     * Returns the id.
+     */
+    async journey(
+      prefix: string,
+      templates: Record<string, { subject: string; html?: string; text?: string }>,
+      definition: (id: string) => Record<string, unknown>,
+    ): Promise<string> {
+      const id = journeyId(prefix);
+      for (const [suffix, body] of Object.entries(templates)) await this.template(`${id}-${suffix}`, body);
+      await this.publish({ id, ...definition(id) });
+      return id;
+    },
+
     /** Saves and publishes a journey; returns the published version. */
     async publish(definition: Record<string, unknown>): Promise<number> {
       const id = String(definition.id);

@@ -7,14 +7,15 @@ import { graphs, journeyId, journeyTestKit } from './support.js';
 describe('unsubscribe links on the local stack', () => {
   it('the email carries a signed link; GET shows a form; POST unsubscribes; the next email is skipped', async () => {
     const kit = await journeyTestKit();
-    const id = journeyId('unsub');
-    await kit.template(`${id}-t`, { subject: 'News', text: 'Bye: {{ unsubscribe_url }}' });
-    await kit.publish({
-      id,
-      trigger: { event: `News ${id}` },
-      reentry: 'always',
-      ...graphs.sendEmail(`${id}-t`),
-    });
+    const id = await kit.journey(
+      'unsub',
+      { t: { subject: 'News', text: 'Bye: {{ unsubscribe_url }}' } },
+      (id) => ({
+        trigger: { event: `News ${id}` },
+        reentry: 'always',
+        ...graphs.sendEmail(`${id}-t`),
+      }),
+    );
     const userId = `u-${id}`;
     await kit.identify(userId, { email: 'reader@example.com' });
     await kit.track(userId, `News ${id}`);
@@ -83,14 +84,15 @@ describe('unsubscribe links on the local stack', () => {
 
   it('an unsubscribe emits Unsubscribed onto the bus: exitOn stops the journey, once per unsubscribe', async () => {
     const kit = await journeyTestKit();
-    const id = journeyId('unsubexit');
-    await kit.template(`${id}-t`, { subject: 'Hi', text: 'Bye: {{ unsubscribe_url }}' });
-    await kit.publish({
-      id,
-      trigger: { event: `Start ${id}` },
-      exitOn: [{ event: 'Unsubscribed' }],
-      ...graphs.emailTwice(`${id}-t`, 'P2D'),
-    });
+    const id = await kit.journey(
+      'unsubexit',
+      { t: { subject: 'Hi', text: 'Bye: {{ unsubscribe_url }}' } },
+      (id) => ({
+        trigger: { event: `Start ${id}` },
+        exitOn: [{ event: 'Unsubscribed' }],
+        ...graphs.emailTwice(`${id}-t`, 'P2D'),
+      }),
+    );
     const userId = `u-${id}`;
     await kit.identify(userId, { email: 'leaver@example.com' });
     await kit.track(userId, `Start ${id}`);
