@@ -28,6 +28,7 @@ import { runStep } from '../shared/runtime/step.js';
 import { stopFor } from '../shared/runtime/stop.js';
 import type { ExecutionService, PresenceRecord } from '../shared/runtime/types.js';
 import { createDocumentClient } from '../shared/store/dynamodb.js';
+import { evenSplit } from '../test/support/journeys.js';
 import { percentile, pool, round } from './support/stats.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: responses read field by field
@@ -51,13 +52,7 @@ export async function reportOverExecutions(call: Call) {
     reentry: 'always',
     start: 'ab',
     nodes: {
-      ab: {
-        type: 'split',
-        branches: [
-          { weight: 50, next: 'waitA', name: 'A' },
-          { weight: 50, next: 'waitB', name: 'B' },
-        ],
-      },
+      ab: evenSplit({ waitA: 'A', waitB: 'B' }),
       waitA: { type: 'wait', for: 'P1D', next: 'done' },
       waitB: { type: 'wait', for: 'P2D', next: 'done' },
       done: { type: 'exit' },
