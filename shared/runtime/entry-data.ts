@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { ExecutionInput } from '../journeys/execution.js';
 import { journeysTable } from '../store/tables.js';
 
@@ -8,8 +8,13 @@ import { journeysTable } from '../store/tables.js';
  * state inputs/outputs in its history for 90 days, beyond erasure's reach. It is kept instead in the
  * Journeys table beside the execution's message records, `MSG#<executionName>` / `#entry` (`#` never
  * starts a node id), written in the entry's own transaction (no extra request), read by the steps of
- * nodes that use it (one GetItem), expiring one year after entry (the longest a Standard execution
- * runs), and deleted with the message records by erasure (the same Query finds it).
+ * nodes that use it (one GetItem), and deleted when the execution ends: an item of the write that
+ * ends it (the exit or failure step's transaction, a stop's; no extra request), which the presence
+ * item's `entryData` flag (or the input's `stored`) asks for. Its one-year TTL (the longest a
+ * Standard execution runs) only catches an execution that ended without either (a timeout). Erasure
+ * deletes it with the message records (the same Query finds it). It holds no re-entry state: the
+ * re-entry rules read the per-journey entry record `P#<profileId>` / `S#entry#<journeyId>`
+ * (presence-store.ts), which stays.
  */
 
 /** What the entry item holds besides its key. */
@@ -28,8 +33,10 @@ export function entryDataKey(executionName: string) {
 
 /** Reads the entry's data of an execution (the step: only for nodes that use it). */
 export interface EntryDataStore {
-  /** The properties kept for the execution; undefined when there are none (expired or erased). */
+  /** The properties kept for the execution; undefined when there are none (ended, expired or erased). */
   readEntryProperties(executionName: string): Promise<Record<string, unknown> | undefined>;
+  /** Deletes them (the execution ended); a request of its own only where `writeStep` writes separately. */
+  deleteEntryData(executionName: string): Promise<void>;
 }
 
 /**
@@ -68,6 +75,11 @@ export function entryProperties(
   };
 }
 
+/** The entry item's Delete, for the transaction that ends the execution. */
+export function entryDataDelete(table: string, executionName: string) {
+  return { TableName: table, Key: entryDataKey(executionName) };
+}
+
 /** The entry item as a Put of a transaction (the entry's TransactWriteItems). */
 export function entryDataPut(table: string, executionName: string, data: EntryData) {
   return { TableName: table, Item: { ...entryDataKey(executionName), kind: 'journey-entry-data', ...data } };
@@ -89,6 +101,9 @@ export function dynamoEntryDataStore(
       if (!item || (typeof item.expiresAt === 'number' && item.expiresAt <= Math.floor(now() / 1000)))
         return undefined;
       return item.properties as Record<string, unknown>;
+    },
+    async deleteEntryData(executionName) {
+      await client.send(new DeleteCommand(entryDataDelete(table, executionName)));
     },
   };
 }

@@ -121,7 +121,7 @@ export async function enter(
   // The properties go beside the execution, in the entry's transaction; the input carries ids only.
   const { entry, properties } = splitEntry(trigger);
   const recorded = await deps.store.recordEntry({
-    presence,
+    presence: properties ? { ...presence, entryData: true } : presence,
     notEnteredSince: rule.notEnteredSince,
     ...(run && { run }),
     ...(properties && { properties }),

@@ -89,6 +89,10 @@ export function memoryRuntimeStore(): MemoryRuntimeStore {
       const properties = entryData.get(executionName);
       return properties && clone(properties);
     },
+    async deleteEntryData(executionName) {
+      count('deleteEntryData');
+      entryData.delete(executionName);
+    },
     async setWaiting(record, waiting) {
       count('setWaiting');
       const key = pkey(record.profileId, record.executionName);

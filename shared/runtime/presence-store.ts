@@ -92,6 +92,7 @@ function toPresence(item: Record<string, unknown>, executionName: string): Prese
     }),
     ...(Array.isArray(exitOn) && { exitOn: exitOn.filter(isObject).map(eventCondition) }),
     ...(isObject(waiting) && { waiting: waitingFor(waiting) }),
+    ...(item.entryData === true && { entryData: true as const }),
   };
 }
 

@@ -126,7 +126,15 @@ export async function runStep(request: StepRequest, deps: StepDeps): Promise<Ste
     deltas: stepDeltas(journey, request, result),
     timeline: entry,
     ...(finished
-      ? { presence: { remove: { profileId: profile.profileId, executionName } } }
+      ? {
+          presence: {
+            remove: {
+              profileId: profile.profileId,
+              executionName,
+              entryData: request.input.entry.stored === true,
+            },
+          },
+        }
       : pending.waiting && { presence: { setWaiting: pending.waiting } }),
     ...(pending.message && { message: pending.message }),
   });

@@ -17,7 +17,7 @@ import type { ExecutionService, JourneySource, PresenceRecord, StatDelta } from 
 export interface StopDeps {
   journeys: Pick<JourneySource, 'getVersion'>;
   executions: ExecutionService;
-  store: Pick<RuntimeStore, 'removePresence' | 'writeStep' | 'addStats'>;
+  store: Pick<RuntimeStore, 'writeStep' | 'addStats'>;
   clock: Clock;
   log: Logger;
   /** Reads the execution's timeline for its analytics trail (shared/analytics); none: no trail counters. */
@@ -88,8 +88,12 @@ export async function stopFor(
     arn,
     why === 'goal' ? `${cause.goal}: ${p.goal?.event}` : cause[why],
   );
+  const removal = { profileId: p.profileId, executionName: p.executionName, entryData: p.entryData === true };
   if (!stopped) {
-    if (why !== 'erased') await deps.store.removePresence(p.profileId, p.executionName);
+    // It ended on its own: its presence (and entry data) may have been written again by a late retry
+    // of its entry. One request either way (a transaction when both go).
+    if (why !== 'erased')
+      await deps.store.writeStep({ journeyId: p.journeyId, deltas: [], presence: { remove: removal } });
     return false;
   }
   const deltas: StatDelta[] = [{ counter: journeyCounter[why] }];
@@ -112,7 +116,7 @@ export async function stopFor(
       ...(end && { analytics: { end } }),
       journeyId: p.journeyId,
       deltas,
-      presence: { remove: { profileId: p.profileId, executionName: p.executionName } },
+      presence: { remove: removal },
       timeline: presenceStepEntry(p, deps.clock.now(), {
         nodeId: parkedIn ?? '',
         nodeType: why,

@@ -13,7 +13,7 @@ import {
   writeIfCondition,
 } from '../store/dynamodb.js';
 import { journeysTable, profilesTable } from '../store/tables.js';
-import { dynamoEntryDataStore, type EntryDataStore } from './entry-data.js';
+import { dynamoEntryDataStore, type EntryDataStore, entryDataDelete } from './entry-data.js';
 import { notErased, ProfileErasedError } from './erased.js';
 import { dynamoMessageStore, type MessageChange, type MessageStore, messageWrite } from './message-store.js';
 import { dynamoPresenceStore, type PresenceStore, presenceWrites } from './presence-store.js';
@@ -49,8 +49,8 @@ export interface StepWrite {
   journeyId: string;
   deltas: StatDelta[];
   timeline?: TimelineEntry;
-  presence?:
-    | { remove: { profileId: string; executionName: string } }
+  presence?: /** The execution ended; `entryData`: its entry's properties are deleted in the same request. */
+    | { remove: { profileId: string; executionName: string; entryData?: boolean } }
     | { clearWaiting: { profileId: string; executionName: string; token: string } }
     | { setWaiting: { presence: Omit<PresenceRecord, 'waiting'>; waiting: WaitingFor } };
   message?: { key: { executionName: string; nodeId: string }; change: MessageChange };
@@ -130,7 +130,7 @@ export function dynamoRuntimeStore(
   const stepItems = (write: StepWrite, setMessageStatus: boolean) => {
     const items: TransactWriteItem[] = [];
     /** Which item is which, to read the cancellation reasons (same order as the items). */
-    const parts: ('stats' | 'timeline' | 'presence' | 'message' | 'erased' | 'analytics')[] = [];
+    const parts: ('stats' | 'timeline' | 'entry' | 'presence' | 'message' | 'erased' | 'analytics')[] = [];
     // The day's counters go to the shard of the same number as the stats: two steps that meet on
     // one meet on the other too, so the analytics items add no new transaction conflicts.
     const shardIndex = shard();
@@ -158,8 +158,13 @@ export function dynamoRuntimeStore(
     }
     const presence = write.presence;
     if (presence && 'remove' in presence) {
-      const { profileId, executionName } = presence.remove;
+      const { profileId, executionName, entryData } = presence.remove;
       items.push({ Delete: writes.removePresence(profileId, executionName) });
+      // The entry's properties end with the execution (entry-data.ts): an unconditional Delete.
+      if (entryData) {
+        items.push({ Delete: entryDataDelete(journeys, executionName) });
+        parts.push('entry');
+      }
     } else if (presence && 'clearWaiting' in presence) {
       const { profileId, executionName, token } = presence.clearWaiting;
       items.push({ Update: writes.clearWaiting(profileId, executionName, token) });
@@ -295,6 +300,9 @@ export async function writeStepSeparately(store: RuntimeStore, write: StepWrite)
     write.timeline && store.addTimeline(write.timeline),
     presence && 'remove' in presence
       ? store.removePresence(presence.remove.profileId, presence.remove.executionName)
+      : undefined,
+    presence && 'remove' in presence && presence.remove.entryData
+      ? store.deleteEntryData(presence.remove.executionName)
       : undefined,
     presence && 'clearWaiting' in presence
       ? store.clearWaiting(

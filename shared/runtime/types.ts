@@ -54,6 +54,8 @@ export interface PresenceRecord {
   /** The journey's exit events as of the entry. */
   exitOn?: Journey['exitOn'];
   waiting?: WaitingFor;
+  /** The entry's properties are kept beside the execution (entry-data.ts): a stop deletes them. */
+  entryData?: true;
 }
 
 /** A `waitFor` step in progress: the task token and what resumes it. */

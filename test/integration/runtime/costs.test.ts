@@ -92,11 +92,16 @@ function newCustomer() {
 }
 
 /** A new customer whose entry into the journey is recorded, as the reactor does before the first step. */
-async function enteredCustomer() {
+async function enteredCustomer(properties?: Record<string, unknown>) {
   const customer = newCustomer();
   await store.recordEntry({
-    presence: presence(customer.profileId, customer.execution),
+    presence: {
+      ...presence(customer.profileId, customer.execution),
+      // Entry data expires a year after entry: entered now, so that it is there to read.
+      ...(properties && { entryData: true as const, enteredAt: Date.now() }),
+    },
     notEnteredSince: undefined,
+    ...(properties && { properties }),
   });
   return customer;
 }
@@ -145,7 +150,13 @@ function setup(options: { onSend?: (email: OutgoingEmail) => Promise<void> } = {
   return { deps, counts };
 }
 
-function request(profileId: string, executionName: string, nodeId: string, taskToken?: string): StepRequest {
+function request(
+  profileId: string,
+  executionName: string,
+  nodeId: string,
+  taskToken?: string,
+  stored?: boolean,
+): StepRequest {
   return {
     journeyId: journey.id,
     version: 1,
@@ -157,7 +168,12 @@ function request(profileId: string, executionName: string, nodeId: string, taskT
       profileId,
       journeyId: journey.id,
       version: 1,
-      entry: { event: 'Signed Up', messageId: `m-${executionName}`, properties: {} },
+      entry: {
+        event: 'Signed Up',
+        messageId: `m-${executionName}`,
+        properties: {},
+        ...(stored && { stored }),
+      },
       enteredAt: new Date(0).toISOString(),
     },
     ...(taskToken && { taskToken }),
@@ -293,6 +309,18 @@ describe('requests per step kind (SDK calls)', () => {
     assert.deepEqual((await store.readJourneyState(profileId)).presence, []);
   });
 
+  it('exit of an execution with entry data: deleted in the same one transaction', async () => {
+    const { deps, counts } = setup();
+    const { profileId, execution } = await enteredCustomer({ cartId: 'private' });
+    assert.deepEqual(await store.readEntryProperties(execution), { cartId: 'private' });
+    const result = await requestsOf(
+      () => runStep(request(profileId, execution, 'done', undefined, true), deps),
+      counts,
+    );
+    assert.deepEqual(result, { 'DynamoDB.TransactWriteItems': 1 });
+    assert.equal(await store.readEntryProperties(execution), undefined);
+  });
+
   it('exit with analytics: one Query of the execution trail, then the same one transaction', async () => {
     const { deps, counts } = setup();
     const { profileId, execution } = await enteredCustomer();
@@ -398,6 +426,25 @@ describe('requests per resume and stop (SDK calls)', () => {
       (await store.listTimeline(profileId)).map((t) => [t.nodeId, t.outcome]),
       [['await', 'exited']],
     );
+  });
+
+  it('stop of an execution with entry data: deleted in the same one transaction, also when it had ended', async () => {
+    const { react, executions } = reactor();
+    const unsubscribed = () => event('Unsubscribed');
+    for (const running of [true, false]) {
+      const { profileId, execution } = await enteredCustomer({ cartId: 'private' });
+      const journeyState = await store.readJourneyState(profileId);
+      assert.equal(journeyState.presence[0]?.entryData, true, 'the presence item says there is entry data');
+      // An execution that ended on its own (its entry retried late wrote presence and data again).
+      if (!running) await executions.stop(journeyState.presence[0]!.executionArn!, 'ended');
+      const result = await requestsOf(
+        () => react.onEvent({ profile: { profileId }, event: unsubscribed(), journeyState }),
+        executions.calls,
+      );
+      assert.deepEqual(result, { 'DynamoDB.TransactWriteItems': 1, StopExecution: 1 });
+      assert.equal(await store.readEntryProperties(execution), undefined);
+      assert.deepEqual((await store.readJourneyState(profileId)).presence, []);
+    }
   });
 });
 

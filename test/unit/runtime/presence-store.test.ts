@@ -24,6 +24,7 @@ const presence: Required<PresenceRecord> = {
     since: 2_000,
     expiresAt: 3_000,
   },
+  entryData: true,
 };
 
 const entry: EntryRecord = {

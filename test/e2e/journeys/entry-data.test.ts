@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { entryDataKey } from '../../../shared/runtime/entry-data.js';
+import { awsClientConfig } from '../../support/local.js';
+import { closedPort } from '../../support/net.js';
+import { journeyId, journeyTestKit } from './support.js';
+
+type Kit = Awaited<ReturnType<typeof journeyTestKit>>;
+
+/**
+ * The entry's properties (personal data kept beside the execution, `MSG#<execution>` / `#entry`) go
+ * when the execution ends, however it ends: exit, goal, exit event, removal, failure. The re-entry
+ * rule still holds afterwards (it reads the per-journey entry record, which stays).
+ */
+describe('entry data ends with its execution on the local stack', () => {
+  async function entryItems(kit: Kit, id: string) {
+    const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig(kit.edgeUrl)));
+    const executions = await kit.executions(id);
+    const items = await Promise.all(
+      executions.map(async (execution) => {
+        const out = await ddb.send(
+          new GetCommand({
+            TableName: 'cairn-journeys',
+            Key: entryDataKey(execution.name!),
+            ConsistentRead: true,
+          }),
+        );
+        return { status: (await kit.describe(execution.executionArn!)).status, item: out.Item };
+      }),
+    );
+    return items;
+  }
+
+  it('is deleted at an exit, a goal, an exit event and a removal; re-entry never still refuses', async () => {
+    const kit = await journeyTestKit();
+    const id = journeyId('entrydata');
+    await kit.publish({
+      id,
+      trigger: { event: `Start ${id}` },
+      reentry: 'never',
+      goal: { event: `Bought ${id}`, within: 'P7D' },
+      exitOn: [{ event: `Leave ${id}` }],
+      start: 'pause',
+      nodes: { pause: { type: 'wait', for: 'P1D', next: 'done' }, done: { type: 'exit' } },
+    });
+    const [exits, buys, leaves, removed] = ['exit', 'buy', 'leave', 'removed'].map((u) => `${u}-${id}`);
+    for (const userId of [exits!, buys!, leaves!, removed!])
+      await kit.track(userId, `Start ${id}`, { cartId: `private-${userId}` });
+    const before = await entryItems(kit, id);
+    assert.equal(before.length, 4);
+    assert.ok(
+      before.every(({ status, item }) => status === 'RUNNING' && item?.properties?.cartId),
+      'kept while the executions run',
+    );
+
+    await kit.track(buys!, `Bought ${id}`);
+    await kit.track(leaves!, `Leave ${id}`);
+    const out = await kit.api.delete(`/journeys/${id}/enrollments/${await kit.profileId(removed!)}`);
+    assert.equal(out.status, 200, JSON.stringify(out.body));
+    await kit.advance('P2D');
+
+    const after = await entryItems(kit, id);
+    assert.deepEqual(after.map(({ status }) => status).sort(), [
+      'ABORTED',
+      'ABORTED',
+      'ABORTED',
+      'SUCCEEDED',
+    ]);
+    assert.deepEqual(
+      after.filter(({ item }) => item !== undefined),
+      [],
+      'no entry data outlives its execution',
+    );
+    // The re-entry rule is not the entry data's: a second trigger is still refused.
+    await kit.track(exits!, `Start ${id}`, { cartId: 'again' });
+    assert.equal((await kit.executions(id)).length, 4);
+    assert.equal((await kit.stats(id)).refused, 1);
+  });
+
+  it('is deleted when the execution fails', async () => {
+    const kit = await journeyTestKit();
+    const id = journeyId('entryfail');
+    const port = await closedPort();
+    await kit.publish({
+      id,
+      trigger: { event: `Start ${id}` },
+      start: 'call',
+      nodes: {
+        call: { type: 'webhook', url: `http://127.0.0.1:${port}/hook`, retries: 0, next: 'done' },
+        done: { type: 'exit' },
+      },
+    });
+    await kit.track(`u-${id}`, `Start ${id}`, { cartId: 'private' });
+    await kit.advance('PT5M');
+    assert.equal((await kit.stats(id)).failed, 1);
+    const after = await entryItems(kit, id);
+    assert.equal(after.length, 1);
+    assert.equal(after[0]!.item, undefined, 'the failed execution keeps no entry data');
+  });
+});
