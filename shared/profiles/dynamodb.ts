@@ -274,6 +274,15 @@ export class DynamoProfileStore implements ProfileStore {
       .slice(0, page.limit);
   }
 
+  async isErased(profileId: string): Promise<boolean> {
+    const out = await this.client.send(
+      new GetCommand({ TableName: this.table, Key: erasedKey(profileId), ConsistentRead: true }),
+    );
+    const expiresAt = out.Item?.expiresAt;
+    // Past its TTL but not yet removed by DynamoDB: expired all the same.
+    return out.Item !== undefined && !(typeof expiresAt === 'number' && expiresAt <= this.clock.now() / 1000);
+  }
+
   async markErased(profileIds: string[]): Promise<void> {
     const now = this.clock.now();
     await this.putItems(

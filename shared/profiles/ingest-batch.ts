@@ -40,6 +40,8 @@ export interface IngestBatchResult {
   ingested: number;
   duplicates: number;
   deadLettered: number;
+  /** Cairn's own derived events about a profile erased meanwhile (aboutErasedProfile). */
+  dropped: number;
 }
 
 /**
@@ -50,7 +52,7 @@ export interface IngestBatchResult {
  * never fails its batch.
  */
 export async function ingestBatch(events: QueuedEvent[], deps: IngestBatchDeps): Promise<IngestBatchResult> {
-  const result: IngestBatchResult = { failed: [], ingested: 0, duplicates: 0, deadLettered: 0 };
+  const result: IngestBatchResult = { failed: [], ingested: 0, duplicates: 0, deadLettered: 0, dropped: 0 };
   const parsed: { event: QueuedEvent; message: NormalizedMessage }[] = [];
   for (const event of events) {
     try {
@@ -66,6 +68,10 @@ export async function ingestBatch(events: QueuedEvent[], deps: IngestBatchDeps):
     for (let i = 0; i < lane.length; i++) {
       const { event, message } = lane[i]!;
       try {
+        if (await aboutErasedProfile(message, deps)) {
+          result.dropped += 1;
+          continue;
+        }
         const ingested = await ingestMessage(message, deps.ingest);
         if (ingested.profile)
           await deps.reactor.onEvent({ profile: ingested.profile, event: ingested.event, result: ingested });
@@ -103,6 +109,21 @@ export async function ingestBatch(events: QueuedEvent[], deps: IngestBatchDeps):
     }),
   );
   return result;
+}
+
+/**
+ * A derived event (`Lifecycle Stage Changed`, `Lead Score Threshold Crossed`: shared/derived/notifier.ts)
+ * is published for the profile as it was read, under its first userId / anonymousId. When the profile
+ * was erased between that read and now (a lifecycle timer or an update node running during the
+ * erasure), ingesting it would start a new profile for the erased identifiers: it is dropped, with
+ * ids only in the log. One GetItem of the tombstone, for derived events only.
+ */
+async function aboutErasedProfile(message: NormalizedMessage, deps: IngestBatchDeps): Promise<boolean> {
+  const cairn = message.context.cairn as { derived?: unknown; profileId?: unknown } | undefined;
+  if (cairn?.derived !== true || typeof cairn.profileId !== 'string') return false;
+  if (!(await deps.ingest.store.isErased(cairn.profileId))) return false;
+  deps.log.info('derived event of an erased profile dropped', { messageId: message.messageId });
+  return true;
 }
 
 /**

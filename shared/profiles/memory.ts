@@ -135,6 +135,11 @@ export class MemoryProfileStore implements ProfileStore {
   /** Profile ids with an erasure tombstone. */
   readonly erased = new Set<string>();
 
+  async isErased(profileId: string): Promise<boolean> {
+    this.count('isErased');
+    return this.erased.has(profileId);
+  }
+
   async markErased(profileIds: string[]): Promise<void> {
     this.count('markErased');
     for (const profileId of profileIds) this.erased.add(profileId);

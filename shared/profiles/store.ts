@@ -35,6 +35,8 @@ export interface ProfileStore {
    * their transaction and are refused. Kept `erasedRetentionDays` (30), then expires.
    */
   markErased(profileIds: string[]): Promise<void>;
+  /** Whether the profile has an erasure tombstone (one strongly consistent GetItem). */
+  isErased(profileId: string): Promise<boolean>;
   /**
    * Deletes every item of the profiles (events, journey presence and timeline, entry records, the
    * profile), their identities and their events' dedupe records; the tombstones stay. `counters`

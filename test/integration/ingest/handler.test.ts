@@ -10,6 +10,7 @@ import { memoryLogger } from '../../../shared/log.js';
 import {
   DynamoProfileStore,
   type EventReactor,
+  eraseProfile,
   findProfile,
   type IngestBatchDeps,
   timeline,
@@ -213,5 +214,38 @@ describe('ingest handler (SQS batch of EventBridge events)', () => {
       ],
     );
     assert.equal(seen.length, 1);
+  });
+
+  test('a derived event about an erased profile (a lifecycle timer or update node that read it just before) brings no one back', async () => {
+    const { handler, store, seen } = setup();
+    const userId = unique('erased');
+    await handler(
+      {
+        Records: [record(envelope('identify', { type: 'identify', userId, traits: { plan: 'pro' } }))],
+      } as SQSEvent,
+      context,
+    );
+    const profile = await findProfile(store, { userId });
+    assert.ok(profile);
+    await eraseProfile(store, profile.profileId);
+    // What refreshProfile / publishDerived put on the bus for the profile as it was read before the erasure.
+    const derived = {
+      type: 'track',
+      userId,
+      event: 'Lifecycle Stage Changed',
+      messageId: unique('derived'),
+      properties: { from: 'active', to: 'dormant' },
+      context: { cairn: { derived: true, profileId: profile.profileId } },
+    };
+    const out = await handler({ Records: [record(envelope('track', derived))] } as SQSEvent, context);
+    assert.deepEqual(out?.batchItemFailures, []);
+    assert.equal(await findProfile(store, { userId }), null, 'no new profile for the erased userId');
+    assert.ok(!seen.includes(derived.messageId), 'no journey heard of it');
+    // A sender's own event after the erasure still starts a new profile (erasure is not a block list).
+    await handler(
+      { Records: [record(envelope('track', { type: 'track', userId, event: 'Came Back' }))] } as SQSEvent,
+      context,
+    );
+    assert.ok(await findProfile(store, { userId }));
   });
 });
