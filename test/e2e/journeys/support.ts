@@ -3,6 +3,8 @@
  * one stack), events through the Segment HTTP endpoint, the virtual clock, the outbox, and
  * executions through the real Step Functions client on the edge.
  */
+
+import { after, before } from 'node:test';
 import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
@@ -160,3 +162,22 @@ export const graphs = {
     },
   }),
 };
+
+export type JourneyTestKit = Awaited<ReturnType<typeof journeyTestKit>>;
+
+/**
+ * For a file whose tests change the messaging policy (global to the shared stack): `files.kit` is set
+ * by a `before` hook that also reads the policy, and an `after` hook puts that policy back.
+ */
+export function kitKeepingMessagingPolicy(): { readonly kit: JourneyTestKit } {
+  const files = {} as { kit: JourneyTestKit };
+  let policy: unknown;
+  before(async () => {
+    files.kit = await journeyTestKit();
+    policy = (await files.kit.api.get('/messaging/policy')).body;
+  });
+  after(async () => {
+    await files.kit.api.put('/messaging/policy', policy);
+  });
+  return files;
+}

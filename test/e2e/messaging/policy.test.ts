@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { localTime } from '../../../shared/journeys/timezone.js';
 import { assertNodesAddUp } from '../../support/stats.js';
-import { journeyId, journeyTestKit, uniqueId } from '../journeys/support.js';
+import { journeyId, kitKeepingMessagingPolicy, uniqueId } from '../journeys/support.js';
 
 /**
  * The messaging policy through real journeys on the local stack: frequency caps on any channel and
@@ -11,22 +11,10 @@ import { journeyId, journeyTestKit, uniqueId } from '../journeys/support.js';
  * that hard-bounced; quiet hours `skip` dropping a message for good.
  */
 
-type Kit = Awaited<ReturnType<typeof journeyTestKit>>;
-let kit: Kit;
-let policyBefore: unknown;
-
-before(async () => {
-  kit = await journeyTestKit();
-  policyBefore = (await kit.api.get('/messaging/policy')).body;
-});
-
-after(async () => {
-  // The policy is global to the shared stack: put back what other tests expect.
-  await kit.api.put('/messaging/policy', policyBefore);
-});
+const files = kitKeepingMessagingPolicy();
 
 async function setPolicy(policy: Record<string, unknown>) {
-  const put = await kit.api.put('/messaging/policy', policy);
+  const put = await files.kit.api.put('/messaging/policy', policy);
   assert.equal(put.status, 200, JSON.stringify(put.body));
 }
 
@@ -39,8 +27,8 @@ interface Listed {
 }
 
 async function messagesOf(userId: string, id: string): Promise<Listed[]> {
-  const profileId = await kit.profileId(userId);
-  const out = await kit.api.get(`/messages?profileId=${profileId}&journeyId=${id}`);
+  const profileId = await files.kit.profileId(userId);
+  const out = await files.kit.api.get(`/messages?profileId=${profileId}&journeyId=${id}`);
   assert.equal(out.status, 200, JSON.stringify(out.body));
   return out.body.messages;
 }
@@ -63,11 +51,11 @@ describe('frequency caps through journeys', () => {
         { channel: 'sms', max: 1, per: 'P7D' },
       ],
     });
-    await kit.template(`${id}-mail`, { subject: 'Deals', text: 'deals' });
-    await kit.api.put(`/templates/${id}-sms`, { channel: 'sms', text: 'Deals today' });
-    await kit.api.put(`/templates/${id}-push`, { channel: 'push', title: 'Deals', body: 'today' });
-    await kit.template(`${id}-receipt`, { subject: 'Your receipt', text: 'thanks' });
-    await kit.publish({
+    await files.kit.template(`${id}-mail`, { subject: 'Deals', text: 'deals' });
+    await files.kit.api.put(`/templates/${id}-sms`, { channel: 'sms', text: 'Deals today' });
+    await files.kit.api.put(`/templates/${id}-push`, { channel: 'push', title: 'Deals', body: 'today' });
+    await files.kit.template(`${id}-receipt`, { subject: 'Your receipt', text: 'thanks' });
+    await files.kit.publish({
       id,
       trigger: { event: `Deals ${id}` },
       reentry: 'always',
@@ -80,7 +68,7 @@ describe('frequency caps through journeys', () => {
       },
     });
     const receipt = `${id}-r`;
-    await kit.publish({
+    await files.kit.publish({
       id: receipt,
       trigger: { event: `Bought ${id}` },
       reentry: 'always',
@@ -92,28 +80,33 @@ describe('frequency caps through journeys', () => {
     });
 
     const user = `capped-${id}`;
-    await kit.identify(user, { email: `${user}@example.com`, phone: '+33611112222' });
-    await kit.track(user, `Seen ${id}`, {}, { context: { device: { token: `tok-${id}`, type: 'ios' } } });
+    await files.kit.identify(user, { email: `${user}@example.com`, phone: '+33611112222' });
+    await files.kit.track(
+      user,
+      `Seen ${id}`,
+      {},
+      { context: { device: { token: `tok-${id}`, type: 'ios' } } },
+    );
 
     // Day 0: email and SMS fill the `any` cap (2 per P1D); the push is capped.
-    await kit.track(user, `Deals ${id}`);
-    assert.deepEqual(channelsOf(await kit.outbox(id)), ['email', 'sms']);
+    await files.kit.track(user, `Deals ${id}`);
+    assert.deepEqual(channelsOf(await files.kit.outbox(id)), ['email', 'sms']);
 
     // 12 hours later, still inside the day: all three capped. A receipt goes anyway.
-    await kit.advance('PT12H');
-    await kit.track(user, `Deals ${id}`);
-    await kit.track(user, `Bought ${id}`);
-    assert.equal((await kit.outbox(id)).length, 2, 'nothing more of the marketing journey');
-    assert.equal((await kit.outbox(receipt)).length, 1, 'the transactional receipt past a full cap');
+    await files.kit.advance('PT12H');
+    await files.kit.track(user, `Deals ${id}`);
+    await files.kit.track(user, `Bought ${id}`);
+    assert.equal((await files.kit.outbox(id)).length, 2, 'nothing more of the marketing journey');
+    assert.equal((await files.kit.outbox(receipt)).length, 1, 'the transactional receipt past a full cap');
 
     // A day and a minute after day 0, day 0's sends left the P1D window: the email goes, the SMS is
     // still capped by its own P7D cap, and the push goes as the second `any` send of the window (the
     // receipt 12 hours ago did not count).
-    await kit.advance('PT12H1M');
-    await kit.track(user, `Deals ${id}`);
-    assert.deepEqual(channelsOf(await kit.outbox(id)), ['email', 'email', 'push', 'sms']);
+    await files.kit.advance('PT12H1M');
+    await files.kit.track(user, `Deals ${id}`);
+    assert.deepEqual(channelsOf(await files.kit.outbox(id)), ['email', 'email', 'push', 'sms']);
 
-    const stats = await kit.stats(id);
+    const stats = await files.kit.stats(id);
     assert.deepEqual(
       [stats.nodes.mail.sent, stats.nodes.mail.skipped, stats.nodes.mail.skippedBy.frequency_cap],
       [2, 1, 1],
@@ -128,7 +121,7 @@ describe('frequency caps through journeys', () => {
     );
     assert.equal(stats.nodes.done.completed, 3, 'a capped message does not stop the journey');
     assertNodesAddUp(stats, 'caps');
-    assert.equal((await kit.stats(receipt)).nodes.send.sent, 1);
+    assert.equal((await files.kit.stats(receipt)).nodes.send.sent, 1);
 
     const messages = await messagesOf(user, id);
     assert.deepEqual(summary(messages), [
@@ -155,7 +148,9 @@ describe('frequency caps through journeys', () => {
       'sms: skipped frequency_cap: 2 any in P1D (max 2)',
     ]);
     // The timeline says the same: a `message` entry per send, a skipped step with the reason per capped one.
-    const timeline = await kit.api.get(`/profiles/${await kit.profileId(user)}/timeline?limit=100`);
+    const timeline = await files.kit.api.get(
+      `/profiles/${await files.kit.profileId(user)}/timeline?limit=100`,
+    );
     type Entry = { kind: string; journeyId?: string; nodeType?: string; outcome?: string; detail?: string };
     const steps = (timeline.body.entries as Entry[]).filter(
       (e) => e.journeyId === id && ['email', 'sms', 'push'].includes(e.nodeType ?? ''),
@@ -174,23 +169,23 @@ describe('transactional messages and quiet hours through journeys', () => {
   it('transactional goes during quiet hours, never to an address that hard-bounced; marketing in quiet hours with `skip` is dropped for good', async () => {
     const id = journeyId('trx');
     // Quiet now in Tokyo (this test's customers), for two hours, dropping what falls in it.
-    const tokyo = localTime(await kit.clockNow(), 'Asia/Tokyo');
+    const tokyo = localTime(await files.kit.clockNow(), 'Asia/Tokyo');
     const hh = (hour: number) => `${String(hour % 24).padStart(2, '0')}:00`;
     await setPolicy({
       frequencyCaps: [{ channel: 'any', max: 1, per: 'P1D' }],
       quietHours: { start: hh(tokyo.hour), end: hh(tokyo.hour + 2), fallbackTimezone: 'UTC', action: 'skip' },
     });
-    await kit.template(`${id}-news`, { subject: 'News', text: 'news' });
-    await kit.template(`${id}-receipt`, { subject: 'Receipt', text: 'thanks' });
+    await files.kit.template(`${id}-news`, { subject: 'News', text: 'news' });
+    await files.kit.template(`${id}-receipt`, { subject: 'Receipt', text: 'thanks' });
     const news = `${id}-n`;
-    await kit.publish({
+    await files.kit.publish({
       id: news,
       trigger: { event: `News ${id}` },
       reentry: 'always',
       start: 'send',
       nodes: { send: { type: 'email', template: `${id}-news`, next: 'done' }, done: { type: 'exit' } },
     });
-    await kit.publish({
+    await files.kit.publish({
       id,
       trigger: { event: `Bought ${id}` },
       reentry: 'always',
@@ -204,36 +199,36 @@ describe('transactional messages and quiet hours through journeys', () => {
     const ok = `ok-${id}`;
     const bounced = `bounced-${id}`;
     const bouncing = `bounce+${uniqueId('trx')}@simulator.amazonses.com`;
-    await kit.identify(ok, { email: `${ok}@example.com`, timezone: 'Asia/Tokyo' });
-    await kit.identify(bounced, { email: bouncing, timezone: 'Asia/Tokyo' });
+    await files.kit.identify(ok, { email: `${ok}@example.com`, timezone: 'Asia/Tokyo' });
+    await files.kit.identify(bounced, { email: bouncing, timezone: 'Asia/Tokyo' });
 
     // Marketing in the quiet window: skipped, and still not sent once the window is over.
-    await kit.track(ok, `News ${id}`);
+    await files.kit.track(ok, `News ${id}`);
     // Transactional in the same window, twice (past the cap of 1 as well): both sent.
-    await kit.track(ok, `Bought ${id}`);
-    await kit.track(ok, `Bought ${id}`);
+    await files.kit.track(ok, `Bought ${id}`);
+    await files.kit.track(ok, `Bought ${id}`);
     // To the bouncing address: sent, the hard bounce comes back and suppresses it; the next
     // transactional message to it is skipped `suppressed`.
-    await kit.track(bounced, `Bought ${id}`);
-    await kit.advance('PT1S');
-    await kit.track(bounced, `Bought ${id}`);
-    await kit.advance('PT2H');
+    await files.kit.track(bounced, `Bought ${id}`);
+    await files.kit.advance('PT1S');
+    await files.kit.track(bounced, `Bought ${id}`);
+    await files.kit.advance('PT2H');
 
-    assert.equal((await kit.outbox(news)).length, 0, 'the quiet-hours skip is never sent later');
-    const receipts = await kit.outbox(id);
+    assert.equal((await files.kit.outbox(news)).length, 0, 'the quiet-hours skip is never sent later');
+    const receipts = await files.kit.outbox(id);
     assert.deepEqual(
       receipts.map((m) => m.to).sort(),
       [bouncing, `${ok}@example.com`, `${ok}@example.com`].sort(),
     );
 
-    const newsStats = await kit.stats(news);
+    const newsStats = await files.kit.stats(news);
     assert.deepEqual(
       [newsStats.nodes.send.sent, newsStats.nodes.send.skippedBy.quiet_hours, newsStats.nodes.send.held],
       [0, 1, 0],
     );
     assert.deepEqual(summary(await messagesOf(ok, news)), ['email skipped quiet_hours']);
 
-    const stats = await kit.stats(id);
+    const stats = await files.kit.stats(id);
     assert.deepEqual(
       [stats.nodes.send.sent, stats.nodes.send.skipped, stats.nodes.send.skippedBy.suppressed],
       [3, 1, 1],
@@ -243,7 +238,9 @@ describe('transactional messages and quiet hours through journeys', () => {
     const toBounced = await messagesOf(bounced, id);
     assert.deepEqual(summary(toBounced), ['email bounced', 'email skipped suppressed']);
     assert.ok(toBounced.every((m) => m.category === 'transactional'));
-    const suppressions = await kit.api.get(`/profiles/${await kit.profileId(bounced)}/suppressions`);
+    const suppressions = await files.kit.api.get(
+      `/profiles/${await files.kit.profileId(bounced)}/suppressions`,
+    );
     assert.deepEqual(
       suppressions.body.suppressions.map((s: { address: string; reason: string }) => [s.address, s.reason]),
       [[bouncing, 'hard_bounce']],
