@@ -4,7 +4,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { entryDataKey } from '../../../shared/runtime/entry-data.js';
 import { awsClientConfig } from '../../support/local.js';
-import { closedPort } from '../../support/net.js';
 import { journeyId, journeyTestKit } from './support.js';
 
 type Kit = Awaited<ReturnType<typeof journeyTestKit>>;
@@ -81,17 +80,7 @@ describe('entry data ends with its execution on the local stack', () => {
 
   it('is deleted when the execution fails', async () => {
     const kit = await journeyTestKit();
-    const id = journeyId('entryfail');
-    const port = await closedPort();
-    await kit.publish({
-      id,
-      trigger: { event: `Start ${id}` },
-      start: 'call',
-      nodes: {
-        call: { type: 'webhook', url: `http://127.0.0.1:${port}/hook`, retries: 0, next: 'done' },
-        done: { type: 'exit' },
-      },
-    });
+    const id = await kit.failingWebhookJourney('entryfail');
     await kit.track(`u-${id}`, `Start ${id}`, { cartId: 'private' });
     await kit.advance('PT5M');
     assert.equal((await kit.stats(id)).failed, 1);

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { evenSplit } from '../../support/journeys.js';
-import { closedPort } from '../../support/net.js';
 import { assertNodesAddUp } from '../../support/stats.js';
-import { journeyId, journeyTestKit } from './support.js';
+import { journeyTestKit } from './support.js';
 
 /** Numbers that add up: for every node, entered = completed + waiting + failed + skipped + exited. */
 
@@ -93,17 +92,7 @@ describe('journey stats add up on the local stack', () => {
 
   it('a failed webhook is entered and failed, and says why (connection refused)', async () => {
     const kit = await journeyTestKit();
-    const id = journeyId('hookfail');
-    const port = await closedPort();
-    await kit.publish({
-      id,
-      trigger: { event: `Start ${id}` },
-      start: 'call',
-      nodes: {
-        call: { type: 'webhook', url: `http://127.0.0.1:${port}/hook`, retries: 0, next: 'done' },
-        done: { type: 'exit' },
-      },
-    });
+    const id = await kit.failingWebhookJourney('hookfail');
     const userId = `u-${id}`;
     await enter(kit, id, [userId]);
     await kit.advance('PT5M');

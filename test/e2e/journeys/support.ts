@@ -12,6 +12,7 @@ import {
   SFNClient,
 } from '@aws-sdk/client-sfn';
 import { advanceClock, awsClientConfig, readOutbox, uniqueId, waitForIdle } from '../../support/local.js';
+import { closedPort } from '../../support/net.js';
 import { type TestStackEnv, testStack } from '../../support/stack.js';
 import { apiClient } from '../api/client.js';
 
@@ -53,6 +54,22 @@ export async function journeyTestKit(stack?: TestStackEnv) {
       for (const [suffix, body] of Object.entries(templates)) await this.template(`${id}-${suffix}`, body);
       await this.publish({ id, ...definition(id) });
       return id;
+    },
+
+    /**
+     * Publishes a journey whose one step is a webhook to a closed port (no retries), so every
+     * execution fails there with "connection refused"; triggered by `Start <id>`. Returns the id.
+     */
+    async failingWebhookJourney(prefix: string): Promise<string> {
+      const port = await closedPort();
+      return this.journey(prefix, {}, (id) => ({
+        trigger: { event: `Start ${id}` },
+        start: 'call',
+        nodes: {
+          call: { type: 'webhook', url: `http://127.0.0.1:${port}/hook`, retries: 0, next: 'done' },
+          done: { type: 'exit' },
+        },
+      }));
     },
 
     /** Saves and publishes a journey; returns the published version. */
