@@ -14,7 +14,7 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { ProfileDeriver } from '../profiles/derive.js';
 import { getProfile } from '../profiles/ingest.js';
-import { type ProfileStore, ProfileWriteConflict } from '../profiles/store.js';
+import { ProfileErasedError, type ProfileStore, ProfileWriteConflict } from '../profiles/store.js';
 import type { DerivedState } from './derive.js';
 import { derivedMessage, type PublishMessages } from './notifier.js';
 
@@ -48,6 +48,8 @@ export async function refreshProfile(deps: DerivedTimerDeps, profileId: string):
   } catch (error) {
     // An event got there first: its write re-derived the profile and re-armed the timer.
     if (error instanceof ProfileWriteConflict) return false;
+    // Erased since it was read: nothing of the person is written back (its events are dropped by ingest).
+    if (error instanceof ProfileErasedError) return false;
     throw error;
   }
   if (emit.length > 0)

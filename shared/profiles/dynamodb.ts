@@ -3,7 +3,6 @@ import {
   BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
-  PutCommand,
   QueryCommand,
   type QueryCommandInput,
   TransactWriteCommand,
@@ -21,6 +20,7 @@ import {
   eventSortKey,
   MessageIdReusedError,
   type ProfileCommit,
+  ProfileErasedError,
   type ProfileStore,
   ProfileWriteConflict,
   type ReadOptions,
@@ -55,6 +55,21 @@ export const dedupePk = (message: NormalizedMessage) => `M#${dedupeKey(message)}
 /** The erasure tombstone of a profile: runtime writes under `P#<profileId>` require it to be absent. */
 export const erasedKey = (profileId: string) => ({ pk: profilePk(profileId), sk: 'ERASED' });
 export const erasedRetentionDays = 30;
+/**
+ * A transaction item that fails when the profile was erased (its tombstone exists): every write that
+ * puts items under `P#<profileId>` carries it, the profile commit and the journeys runtime's writes
+ * alike (shared/runtime/erased.ts), so nothing of an erased person is written back after the
+ * erasure's scan. +1 item (2 WCU) in a transaction the write already is; no extra request.
+ */
+export function notErasedCheck(tableName: string, profileId: string) {
+  return {
+    ConditionCheck: {
+      TableName: tableName,
+      Key: erasedKey(profileId),
+      ConditionExpression: 'attribute_not_exists(pk)',
+    },
+  };
+}
 /** Sort key prefix of the journeys runtime's items (JourneyItem): its presence and entry records. */
 export const presencePrefix = 'S#';
 export const presenceKey = (profileId: string, executionName: string) => ({
@@ -153,7 +168,9 @@ export class DynamoProfileStore implements ProfileStore {
     const eventKey = eventSortKey(message);
     const dedupe = dedupePk(message);
     const hash = contentHash(message);
-    // Index 0 is the dedupe record: a failed condition there means "duplicate", anywhere else "conflict".
+    const guarded = erasureGuarded(change);
+    // Index 0 is the dedupe record: a failed condition there means "duplicate"; at 1..guarded.length
+    // "erased"; anywhere else "conflict".
     const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
       {
         Put: {
@@ -170,6 +187,11 @@ export class DynamoProfileStore implements ProfileStore {
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
       },
+      // The erasure tombstones of the existing profiles this writes under (indexes 1..n, so a refusal
+      // is told apart from a version conflict): an ingest that read the profile just before
+      // `DELETE /profiles/{id}` writes nothing under it after the erasure's scan. A new profile's id
+      // is fresh: nothing to check.
+      ...guarded.map((id) => notErasedCheck(this.table, id)),
       {
         Put: {
           TableName: this.table,
@@ -230,7 +252,7 @@ export class DynamoProfileStore implements ProfileStore {
         new TransactWriteCommand({ TransactItems: items, ReturnConsumedCapacity: this.capacity }),
       );
     } catch (error) {
-      throw classifyTransactionError(error, message.messageId, hash);
+      throw classifyTransactionError(error, message.messageId, hash, guarded);
     }
   }
 
@@ -346,19 +368,23 @@ export class DynamoProfileStore implements ProfileStore {
   }
 
   async saveProfile(profile: ProfileRecord, expectedVersion: number, counters: CounterIncrement[] = []) {
-    const put = this.profilePut(profile, expectedVersion);
+    // With the erasure check (index 1): a timer's refresh of the profile as read just before its
+    // erasure neither writes it back nor moves the lifecycle counts the erasure takes it off. One
+    // request still (a 2-item transaction where it was a Put).
     try {
-      if (counters.length === 0) {
-        await this.client.send(new PutCommand({ ...put, ReturnConsumedCapacity: this.capacity }));
-      } else {
-        await this.client.send(
-          new TransactWriteCommand({
-            TransactItems: [{ Put: put }, ...counters.map((c) => ({ Update: this.counterUpdate(c) }))],
-            ReturnConsumedCapacity: this.capacity,
-          }),
-        );
-      }
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: this.profilePut(profile, expectedVersion) },
+            notErasedCheck(this.table, profile.profileId),
+            ...counters.map((c) => ({ Update: this.counterUpdate(c) })),
+          ],
+          ReturnConsumedCapacity: this.capacity,
+        }),
+      );
     } catch (error) {
+      if (cancellationReasons(error)?.[1] === 'ConditionalCheckFailed')
+        throw new ProfileErasedError(profile.profileId);
       const name = (error as { name?: string }).name;
       if (name === 'ConditionalCheckFailedException' || name === 'TransactionCanceledException')
         throw new ProfileWriteConflict(`profile ${profile.profileId} changed`);
@@ -528,7 +554,23 @@ interface CancellationReason {
   Item?: Record<string, unknown>;
 }
 
-function classifyTransactionError(error: unknown, messageId: string, hash: string): unknown {
+/**
+ * The existing profiles a commit writes items under: the survivor (unless new) and every profile
+ * merged into it (their items, presence and identities move to the survivor). Their tombstones are
+ * checked in the commit.
+ */
+function erasureGuarded(change: ProfileCommit): string[] {
+  const ids = change.merged.map((merged) => merged.profile.profileId);
+  if (change.expectedVersion !== null) ids.unshift(change.profile.profileId);
+  return [...new Set(ids)];
+}
+
+function classifyTransactionError(
+  error: unknown,
+  messageId: string,
+  hash: string,
+  guarded: string[],
+): unknown {
   const name = (error as { name?: string })?.name;
   if (name === 'TransactionConflictException') return new ProfileWriteConflict('transaction conflict');
   if (name !== 'TransactionCanceledException') return error;
@@ -543,6 +585,8 @@ function classifyTransactionError(error: unknown, messageId: string, hash: strin
     if (stored !== undefined && stored !== hash) return new MessageIdReusedError(messageId);
     return new DuplicateMessageError(messageId, text(dedupe.Item?.profileId));
   }
+  const erased = guarded.findIndex((_, i) => reasons[1 + i]?.Code === 'ConditionalCheckFailed');
+  if (erased >= 0) return new ProfileErasedError(guarded[erased]!);
   const retryable = new Set(['ConditionalCheckFailed', 'TransactionConflict', 'None', undefined]);
   if (reasons.length === 0 || reasons.every((reason) => retryable.has(reason.Code))) {
     return new ProfileWriteConflict(

@@ -5,6 +5,7 @@ import type { OrderedQueue } from '../events/ordering.js';
 import type { Logger } from '../log.js';
 import { type IngestDeps, ingestMessage } from './ingest.js';
 import type { EventReactor } from './reactor.js';
+import { ProfileErasedError } from './store.js';
 
 /** One queued delivery: an EventBridge event (JSON) with the queue's id for it. */
 export interface QueuedEvent {
@@ -40,7 +41,11 @@ export interface IngestBatchResult {
   ingested: number;
   duplicates: number;
   deadLettered: number;
-  /** Cairn's own derived events about a profile erased meanwhile (aboutErasedProfile). */
+  /**
+   * Events of a person erased meanwhile, consumed without writing anything: Cairn's own derived
+   * events about an erased profile (aboutErasedProfile), and events whose commit found the profile
+   * they resolved to erased (an ingest that read it just before `DELETE /profiles/{id}`).
+   */
   dropped: number;
 }
 
@@ -78,6 +83,18 @@ export async function ingestBatch(events: QueuedEvent[], deps: IngestBatchDeps):
         if (ingested.duplicate) result.duplicates += 1;
         else result.ingested += 1;
       } catch (error) {
+        if (error instanceof ProfileErasedError) {
+          // The person asked to be forgotten while this event was on its way: it is theirs, so it is
+          // not written (a redelivery, once the identities are gone, would start a new profile with
+          // it). Ids only in the log. An event that arrives once the erasure has deleted the
+          // identities resolves to no one and starts a new profile, as any first event does.
+          result.dropped += 1;
+          deps.log.info('event of an erased profile dropped', {
+            messageId: message.messageId,
+            reason: 'profile_erased',
+          });
+          continue;
+        }
         if (isPermanent(error) && (await deadLetter(event, error, deps, 'ingest_rejected'))) {
           // Retrying cannot help (DynamoDB refused the item as it is): kept with the reason; the
           // person's later events go on.

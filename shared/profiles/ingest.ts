@@ -75,8 +75,9 @@ export type IngestResult =
 
 /**
  * Ingests one message: resolves the identity, merges profiles when the event links them, updates the
- * profile and appends the event, all in one transaction guarded by a dedupe record and the versions
- * read. On a conflict (another writer got there first) it reads again and retries with jittered
+ * profile and appends the event, all in one transaction guarded by a dedupe record, the versions
+ * read and the erasure tombstones of the profiles it writes under (ProfileErasedError, not retried:
+ * the event is of a person erased while it was on its way). On a conflict (another writer got there first) it reads again and retries with jittered
  * backoff. Known user in steady state: 3 requests (identity lookup, profile Query, TransactWriteItems).
  */
 export async function ingestMessage(message: NormalizedMessage, deps: IngestDeps): Promise<IngestResult> {

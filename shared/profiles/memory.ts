@@ -9,6 +9,7 @@ import {
   eventSortKey,
   MessageIdReusedError,
   type ProfileCommit,
+  ProfileErasedError,
   type ProfileStore,
   ProfileWriteConflict,
   type StoredEvent,
@@ -47,6 +48,7 @@ export class MemoryProfileStore implements ProfileStore {
     this.count('saveProfile');
     if (this.profiles.get(profile.profileId)?.version !== expectedVersion)
       throw new ProfileWriteConflict('profile version changed');
+    if (this.erased.has(profile.profileId)) throw new ProfileErasedError(profile.profileId);
     this.profiles.set(profile.profileId, structuredClone(profile));
     this.addCounters(counters);
   }
@@ -84,6 +86,13 @@ export class MemoryProfileStore implements ProfileStore {
       if (seen.contentHash !== contentHash(message)) throw new MessageIdReusedError(message.messageId);
       throw new DuplicateMessageError(message.messageId, seen.profileId);
     }
+    // As the DynamoDB adapter: the existing profiles it writes under must have no erasure tombstone.
+    const guarded = [
+      ...(change.expectedVersion === null ? [] : [profile.profileId]),
+      ...change.merged.map((merged) => merged.profile.profileId),
+    ];
+    const erased = guarded.find((id) => this.erased.has(id));
+    if (erased !== undefined) throw new ProfileErasedError(erased);
     const current = this.profiles.get(profile.profileId);
     if (change.expectedVersion === null ? current : current?.version !== change.expectedVersion) {
       throw new ProfileWriteConflict('profile version changed');

@@ -16,15 +16,17 @@ export interface ProfileStore {
    * Writes one ingested event atomically: the dedupe record, the event, the profile, new or re-pointed
    * identities, merged profiles and moved presence items. Throws DuplicateMessageError when the
    * same message (same sender, messageId and content) was committed before, MessageIdReusedError
-   * when the sender's messageId was committed with other content, ProfileWriteConflict when
-   * anything it read has changed since.
+   * when the sender's messageId was committed with other content, ProfileErasedError when the
+   * profile (or one merged into it) has an erasure tombstone, ProfileWriteConflict when anything
+   * it read has changed since.
    */
   commit(change: ProfileCommit): Promise<void>;
   /** Events of the given profiles, in time order, after the cursor (an event sort key). */
   listEvents(profileIds: string[], page: { after?: string; limit: number }): Promise<StoredEvent[]>;
   /**
    * Writes the profile item alone (derived values refreshed by a timer, shared/derived), guarded by
-   * the version read, with `counters` in the same transaction. Throws ProfileWriteConflict.
+   * the version read and the erasure tombstone, with `counters` in the same transaction. Throws
+   * ProfileWriteConflict, or ProfileErasedError when the profile was erased since it was read.
    */
   saveProfile(profile: ProfileRecord, expectedVersion: number, counters?: CounterIncrement[]): Promise<void>;
   /** Ids of live profiles whose `dueAt` is at or before `now` (ISO), at most `limit`, earliest first. */
@@ -110,6 +112,17 @@ export class DuplicateMessageError extends ConflictError {
     readonly profileId?: string,
   ) {
     super(`message ${messageId} was already ingested`);
+  }
+}
+
+/**
+ * The profile a write would put items under was erased (its tombstone `P#<id>` / `ERASED` exists,
+ * shared/profiles/erasure.ts): the write is refused as a whole, so nothing of the person comes back.
+ * Not worth retrying: the tombstone stays 30 days.
+ */
+export class ProfileErasedError extends ConflictError {
+  constructor(readonly profileId: string) {
+    super(`profile ${profileId} was erased`);
   }
 }
 

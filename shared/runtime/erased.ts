@@ -1,29 +1,14 @@
-import { ConflictError } from '../errors.js';
-import { erasedKey } from '../profiles/dynamodb.js';
+import { notErasedCheck } from '../profiles/dynamodb.js';
 
 /**
  * Writes that would put items back under an erased profile are refused: each carries a
  * ConditionCheck that the profile's erasure tombstone (shared/profiles/erasure.ts) is absent, in the
- * transaction it already is (or becomes one: same request count, +1 item, 2 WCU).
+ * transaction it already is (or becomes one: same request count, +1 item, 2 WCU). Ingest's profile
+ * commit does the same (shared/profiles/dynamodb.ts).
  */
 
-/**
- * The profile a write would put items under was erased (its tombstone exists): the write is refused
- * as a whole, so nothing of the person comes back. Not worth retrying.
- */
-export class ProfileErasedError extends ConflictError {
-  constructor(readonly profileId: string) {
-    super(`profile ${profileId} was erased`);
-  }
-}
+/** Defined with the profile store, which refuses its own writes the same way. */
+export { ProfileErasedError } from '../profiles/store.js';
 
 /** A transaction item that fails when the profile was erased (its tombstone exists). */
-export function notErased(profilesTable: string, profileId: string) {
-  return {
-    ConditionCheck: {
-      TableName: profilesTable,
-      Key: erasedKey(profileId),
-      ConditionExpression: 'attribute_not_exists(pk)',
-    },
-  };
-}
+export const notErased = notErasedCheck;

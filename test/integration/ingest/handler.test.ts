@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createIngestHandler } from '../../../functions/ingest/handler.js';
 import { ManualClock } from '../../../shared/clock.js';
@@ -249,3 +250,100 @@ describe('ingest handler (SQS batch of EventBridge events)', () => {
     assert.ok(await findProfile(store, { userId }));
   });
 });
+
+describe('ingest racing an erasure', () => {
+  test('an event whose ingest read the profile just before DELETE /profiles/{id} and commits after the erasure scanned it writes nothing under the erased profile', async () => {
+    const { handler, store, log, seen, deps } = setup();
+    const userId = unique('racing').toLowerCase();
+    const anonymousId = unique('anon');
+    await handler(
+      { Records: [record(envelope('identify', { type: 'identify', userId, anonymousId }))] } as SQSEvent,
+      context,
+    );
+    const profile = await findProfile(store, { userId });
+    assert.ok(profile);
+
+    // Ingest reads identity and profile, then waits in its commit until the erasure has scanned the
+    // profile's items; the erasure waits there until that commit is done. Deterministic interleaving.
+    const ingestRead = deferred();
+    const scanned = deferred();
+    const committed = deferred();
+    const commit = store.commit.bind(store);
+    store.commit = async (change) => {
+      ingestRead.resolve();
+      await scanned.promise;
+      try {
+        await commit(change);
+      } finally {
+        committed.resolve();
+      }
+    };
+    const erasureClient = dynamo.documentClient();
+    const send = erasureClient.send.bind(erasureClient);
+    erasureClient.send = (async (command: unknown) => {
+      const out = await send(command as QueryCommand);
+      const input = (command as QueryCommand).input;
+      if (command instanceof QueryCommand && input.ProjectionExpression?.includes('dedupe')) {
+        scanned.resolve();
+        await committed.promise;
+      }
+      return out;
+    }) as typeof erasureClient.send;
+    const erasureStore = new DynamoProfileStore({
+      client: erasureClient,
+      tableName: dynamo.profilesTableName,
+      clock: deps.ingest.clock,
+    });
+
+    const racing = {
+      type: 'identify',
+      userId,
+      anonymousId,
+      messageId: unique('racing'),
+      traits: { email: `${userId}@example.com` },
+    };
+    const ingesting = handler({ Records: [record(envelope('identify', racing))] } as SQSEvent, context);
+    await ingestRead.promise;
+    const erased = await eraseProfile(erasureStore, profile.profileId);
+    const out = await ingesting;
+
+    assert.deepEqual(erased?.profileIds, [profile.profileId]);
+    assert.deepEqual(out?.batchItemFailures, [], 'consumed: a redelivery would start a new profile with it');
+    const left = await erasureClient.send(
+      new QueryCommand({
+        TableName: dynamo.profilesTableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `P#${profile.profileId}` },
+        ConsistentRead: true,
+      }),
+    );
+    assert.deepEqual(
+      left.Items?.map((item) => item.sk),
+      ['ERASED'],
+      'only the tombstone is left under the erased profile',
+    );
+    for (const identity of [
+      `I#userId#${userId}`,
+      `I#anonymousId#${anonymousId}`,
+      `I#email#${userId}@example.com`,
+    ]) {
+      const item = await erasureClient.send(
+        new GetCommand({ TableName: dynamo.profilesTableName, Key: { pk: identity, sk: 'IDENTITY' } }),
+      );
+      assert.equal(item.Item, undefined, `${identity.split('#')[1]} identity gone`);
+    }
+    assert.equal(await findProfile(store, { userId }), null, 'no profile for the erased userId');
+    assert.ok(!seen.includes(racing.messageId), 'no journey heard of it');
+    const dropped = log.lines.find((line) => line.message === 'event of an erased profile dropped');
+    assert.equal(dropped?.messageId, racing.messageId);
+    assert.equal(JSON.stringify(log.lines).includes(userId), false, 'no identifiers in logs');
+  });
+});
+
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}

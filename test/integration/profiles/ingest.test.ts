@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { PutCommand, paginateScan, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, paginateScan, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import {
   eraseProfile,
   findProfile,
   getProfile,
   type IngestResult,
+  ProfileErasedError,
   presenceKey,
   timeline,
 } from '../../../shared/profiles/index.js';
@@ -259,6 +260,28 @@ describe('ingestMessage on DynamoDB Local', () => {
     assert.equal(await getProfile(store, known.profileId), null);
     assert.equal(await findProfile(store, { email }), null);
     assert.equal(await eraseProfile(store, known.profileId), null);
+  });
+
+  test('a timer refresh of a profile read just before its erasure writes neither the profile nor its counters back', async () => {
+    const { ingest, store, client } = setup();
+    const userId = unique('user');
+    const known = await ingest({ type: 'identify', userId, traits: { plan: 'pro' } });
+    const { presence: _presence, ...record } = known.profile;
+    await store.markErased([known.profileId]);
+    const counter = { pk: `TEST#${unique('count')}`, sk: 'COUNT', add: { dormant: 1 } };
+    await assert.rejects(
+      store.saveProfile({ ...record, version: record.version + 1 }, record.version, [counter]),
+      (error: unknown) => error instanceof ProfileErasedError && error.profileId === known.profileId,
+    );
+    await assert.rejects(
+      store.saveProfile({ ...record, version: record.version + 1 }, record.version),
+      ProfileErasedError,
+    );
+    const saved = await client.send(
+      new GetCommand({ TableName: dynamo.profilesTableName, Key: { pk: counter.pk, sk: counter.sk } }),
+    );
+    assert.equal(saved.Item, undefined, 'the counter was not moved');
+    assert.equal((await store.readProfile(known.profileId, { consistent: true }))?.version, record.version);
   });
 
   test('timeline paging reaches every live event when the oldest have expired but are not deleted yet', async () => {
