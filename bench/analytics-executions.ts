@@ -91,6 +91,9 @@ export async function reportOverExecutions(call: Call) {
       sfn.StopExecution++;
       return true;
     },
+    async isRunning() {
+      return true;
+    },
     async trail(arn) {
       sfn.GetExecutionHistory++;
       const arm = parked.get(arn);

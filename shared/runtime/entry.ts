@@ -12,12 +12,15 @@ import type { EntryRecord, EntryRun, ExecutionService, PresenceRecord, StatDelta
  * Entering a customer into a journey: the re-entry rule, the entry and presence records and the
  * entry's properties (one transaction), StartExecution with a deterministic name (a redelivered
  * trigger starts nothing new) and an input of ids only, and the counters of the nodes entered before
- * the first step.
+ * the first step. A redelivered trigger whose execution has ended (the name is taken, Step Functions
+ * says it is not running) takes back the presence and entry data it wrote: the execution that would
+ * delete them is over. Cost: none on a first delivery; on a redelivery 1 DescribeExecution, and 1
+ * write (a transaction when there is entry data) when the execution has ended.
  */
 
 export interface EntryDeps {
   executions: ExecutionService;
-  store: Pick<RuntimeStore, 'recordEntry' | 'addStats'>;
+  store: Pick<RuntimeStore, 'recordEntry' | 'addStats' | 'writeStep'>;
   clock: Clock;
   /** Deterministic execution name: `<journey>-v<version>-<hash(profile, entry)>` (shared/journeys). */
   executionName: (journeyId: string, version: number, profileId: string, entryKey: string) => string;
@@ -146,6 +149,19 @@ export async function enter(
       version: journey.version,
       execution: executionName,
       profileId,
+    });
+  }
+  if (!out.started && !(await deps.executions.isRunning(out.executionArn))) {
+    // The name stays taken for 90 days after the end, so no live execution can own these items: they
+    // go unconditionally, presence and entry data in one request, as a stop of an ended execution does.
+    await deps.store.writeStep({
+      journeyId: journey.id,
+      deltas: [],
+      presence: { remove: { profileId, executionName, entryData: properties !== undefined } },
+    });
+    deps.log.info('redelivered entry of an ended execution: nothing kept', {
+      journeyId: journey.id,
+      execution: executionName,
     });
   }
   return { executionName, executionArn: out.executionArn, started: out.started };

@@ -1,4 +1,5 @@
 import {
+  DescribeExecutionCommand,
   GetExecutionHistoryCommand,
   SendTaskSuccessCommand,
   type SFNClient,
@@ -28,6 +29,15 @@ export function sfnExecutionService(client: SFNClient): ExecutionService {
         if ((error as { name?: string }).name === 'ExecutionAlreadyExists') {
           return { executionArn: executionArn(stateMachineArn, name), started: false };
         }
+        throw error;
+      }
+    },
+    async isRunning(arn) {
+      try {
+        const out = await client.send(new DescribeExecutionCommand({ executionArn: arn }));
+        return out.status === 'RUNNING' || out.status === 'PENDING_REDRIVE';
+      } catch (error) {
+        if ((error as { name?: string }).name === 'ExecutionDoesNotExist') return false;
         throw error;
       }
     },

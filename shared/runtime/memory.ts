@@ -227,6 +227,8 @@ export function memoryRuntimeStore(): MemoryRuntimeStore {
 
 export interface FakeExecutions extends ExecutionService {
   started: { stateMachineArn: string; name: string; input: unknown }[];
+  /** Names of started executions that have ended (isRunning answers false). */
+  ended: Set<string>;
   resumed: { token: string; output: unknown }[];
   stoppedArns: string[];
   /** Tokens that are no longer valid (sendTaskSuccess answers false). */
@@ -244,6 +246,7 @@ export function fakeExecutions(): FakeExecutions {
     started: [],
     resumed: [],
     stoppedArns: [],
+    ended: new Set(),
     deadTokens: new Set(),
     calls,
     executionArn: (sm, name) =>
@@ -262,6 +265,11 @@ export function fakeExecutions(): FakeExecutions {
       fake.deadTokens.add(token);
       fake.resumed.push({ token, output });
       return true;
+    },
+    async isRunning(arn) {
+      count('DescribeExecution');
+      const name = arn.split(':').at(-1) ?? '';
+      return names.has(name) && !fake.ended.has(name) && !fake.stoppedArns.includes(arn);
     },
     async stop(arn) {
       count('StopExecution');

@@ -156,6 +156,11 @@ export interface ExecutionService {
   /** Resolves false when the execution is not running any more. */
   stop(executionArn: string, cause: string): Promise<boolean>;
   /**
+   * Whether the execution is running (DescribeExecution): asked only when a start found the name
+   * taken, so a redelivered trigger of an ended execution leaves nothing behind (entry.ts).
+   */
+  isRunning(executionArn: string): Promise<boolean>;
+  /**
    * The states the execution entered since its last step (a Task state), oldest first, and that
    * step's state name (undefined: none since the start): one history read, when available.
    */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { presenceKey } from '../../../shared/profiles/dynamodb.js';
 import { entryDataKey } from '../../../shared/runtime/entry-data.js';
 import { awsClientConfig } from '../../support/local.js';
 import { journeyId, journeyTestKit } from './support.js';
@@ -76,6 +77,73 @@ describe('entry data ends with its execution on the local stack', () => {
     await kit.track(exits!, `Start ${id}`, { cartId: 'again' });
     assert.equal((await kit.executions(id)).length, 4);
     assert.equal((await kit.stats(id)).refused, 1);
+  });
+
+  it('a trigger redelivered after its execution ended writes no presence nor entry data back; one redelivered while it runs changes nothing', async () => {
+    const kit = await journeyTestKit();
+    const id = journeyId('redelivered');
+    await kit.publish({
+      id,
+      trigger: { event: `Start ${id}` },
+      reentry: 'never',
+      start: 'pause',
+      nodes: { pause: { type: 'wait', for: 'P1D', next: 'done' }, done: { type: 'exit' } },
+    });
+    const userId = `late-${id}`;
+    // The same messageId, timestamp and content: ingest's dedupe calls it a redelivery, and the
+    // reactor retries its entry (a previous delivery may have failed before StartExecution).
+    const trigger = () =>
+      kit.track(
+        userId,
+        `Start ${id}`,
+        { cartId: `private-${userId}` },
+        { messageId: `trigger-${id}`, timestamp: '2026-01-01T00:00:00.000Z' },
+      );
+    const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig(kit.edgeUrl)));
+    const kept = async () => {
+      const [execution] = await kit.executions(id);
+      assert.ok(execution?.name);
+      const [presence, entry] = await Promise.all([
+        ddb.send(
+          new GetCommand({
+            TableName: 'cairn-profiles',
+            Key: presenceKey(await kit.profileId(userId), execution.name),
+            ConsistentRead: true,
+          }),
+        ),
+        ddb.send(
+          new GetCommand({
+            TableName: 'cairn-journeys',
+            Key: entryDataKey(execution.name),
+            ConsistentRead: true,
+          }),
+        ),
+      ]);
+      return {
+        status: (await kit.describe(execution.executionArn!)).status,
+        presence: presence.Item !== undefined,
+        entryData: entry.Item !== undefined,
+      };
+    };
+
+    await trigger();
+    await trigger();
+    assert.deepEqual(
+      await kept(),
+      { status: 'RUNNING', presence: true, entryData: true },
+      'a live one keeps its items',
+    );
+    await kit.advance('P2D');
+    assert.deepEqual(await kept(), { status: 'SUCCEEDED', presence: false, entryData: false });
+
+    await trigger();
+    assert.deepEqual(
+      await kept(),
+      { status: 'SUCCEEDED', presence: false, entryData: false },
+      'the redelivery after the end leaves nothing behind',
+    );
+    assert.equal((await kit.executions(id)).length, 1);
+    assert.equal((await kit.stats(id)).started, 1);
   });
 
   it('is deleted when the execution fails', async () => {

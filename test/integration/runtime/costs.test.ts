@@ -10,6 +10,7 @@ import type { StepRequest } from '../../../shared/journeys/step.js';
 import { memoryLogger } from '../../../shared/log.js';
 import { DynamoMessagingStore } from '../../../shared/messaging/dynamodb.js';
 import { openPolicy } from '../../../shared/messaging/policy.js';
+import { enter } from '../../../shared/runtime/entry.js';
 import { fakeExecutions } from '../../../shared/runtime/memory.js';
 import { createJourneyReactor } from '../../../shared/runtime/reactor.js';
 import { runStep, type StepDeps } from '../../../shared/runtime/step.js';
@@ -445,6 +446,66 @@ describe('requests per resume and stop (SDK calls)', () => {
       assert.equal(await store.readEntryProperties(execution), undefined);
       assert.deepEqual((await store.readJourneyState(profileId)).presence, []);
     }
+  });
+});
+
+describe('requests per entry (SDK calls)', () => {
+  it('a first delivery asks nothing more; a redelivery asks whether its execution runs and, when it ended, takes back what it wrote', async () => {
+    const executions = fakeExecutions();
+    const deps = {
+      executions,
+      store,
+      clock: new ManualClock(Date.now()),
+      executionName: (journeyId: string, version: number, profileId: string, key: string) =>
+        `${journeyId}-v${version}-${profileId}-${key}`,
+      log: memoryLogger(),
+    };
+    const rules = {
+      id: journey.id,
+      version: 1,
+      status: 'active' as const,
+      reentry: 'never' as const,
+      stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:cairn-costs:1',
+    };
+    const profileId = randomUUID();
+    const trigger = { event: 'Signed Up', messageId: randomUUID(), properties: { cartId: 'private' } };
+    const deliver = async () => {
+      const { entries } = await store.readJourneyState(profileId);
+      return requestsOf(
+        () => enter(deps, rules, profileId, entries, trigger, trigger.messageId),
+        executions.calls,
+      );
+    };
+    const kept = async (executionName: string) => ({
+      presence: (await store.readJourneyState(profileId)).presence.length,
+      entryData: (await store.readEntryProperties(executionName)) !== undefined,
+    });
+
+    // The entry's transaction, StartExecution, the started counters' transaction: as before the check.
+    assert.deepEqual(await deliver(), { 'DynamoDB.TransactWriteItems': 2, StartExecution: 1 });
+    const name = executions.started[0]!.name;
+    assert.deepEqual(await deliver(), {
+      'DynamoDB.TransactWriteItems': 1,
+      StartExecution: 1,
+      DescribeExecution: 1,
+    });
+    assert.deepEqual(
+      await kept(name),
+      { presence: 1, entryData: true },
+      'a running execution keeps its items',
+    );
+    executions.ended.add(name);
+    await store.writeStep({
+      journeyId: journey.id,
+      deltas: [],
+      presence: { remove: { profileId, executionName: name, entryData: true } },
+    });
+    assert.deepEqual(await deliver(), {
+      'DynamoDB.TransactWriteItems': 2,
+      StartExecution: 1,
+      DescribeExecution: 1,
+    });
+    assert.deepEqual(await kept(name), { presence: 0, entryData: false }, 'an ended one keeps nothing');
   });
 });
 
