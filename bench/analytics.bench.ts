@@ -14,7 +14,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
@@ -25,6 +25,8 @@ import { transitionPut } from '../shared/analytics/store.js';
 import { reportOverExecutions } from './analytics-executions.js';
 import { percentile, printTable, round } from './support/stats.js';
 
+/** The machine's load (1, 5, 15 min averages) at each part: it is shared, so numbers go with it. */
+const load: Record<string, number[]> = { start: loadavg().map((l) => round(l, 1)) };
 const customers = Number(process.env.BENCH_ANALYTICS_CUSTOMERS ?? 50);
 
 const stack = await startLocalStack({ memory: true, httpPort: 0, edgePort: 0 });
@@ -111,7 +113,9 @@ try {
   const analyticsWcuPerStep = wcu(transitionBytes) + wcu(counterItem(6));
 
   // 2. Report latency over the records of many executions, written by the runtime's own code.
+  load.beforeReport = loadavg().map((l) => round(l, 1));
   const report = await reportOverExecutions(call);
+  load.afterReport = loadavg().map((l) => round(l, 1));
 
   // 3. Dashboard bundle and time to interactive.
   const dir = await mkdtemp(join(tmpdir(), 'cairn-app-bench-'));
@@ -142,6 +146,7 @@ try {
 
   const results = {
     at: new Date().toISOString(),
+    machine: { cores: availableParallelism(), loadAverage: load },
     requestsPerStep: {
       customers,
       stepRequests: step,
@@ -162,21 +167,42 @@ try {
     },
   };
   mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/analytics.json', `${JSON.stringify(results, null, 2)}\n`);
+  // A seeded run (BENCH_REPORT_SEED=1) has a file of its own: analytics.json keeps the real-execution run.
+  const file = report.mode === 'seeded' ? 'analytics-seeded.json' : 'analytics.json';
+  writeFileSync(`bench/results/${file}`, `${JSON.stringify(results, null, 2)}\n`);
   printTable('analytics', [
     ['step requests per step (all)', JSON.stringify(perStep)],
     ['analytics WCU per step', analyticsWcuPerStep],
     ['$ per million steps (analytics)', results.wcuPerStep.costPerMillionSteps],
-    ['executions written (runtime code)', report.executions],
+    ['executions in the report', report.executions],
+    ['executions written (runtime code, one request at a time)', report.written.executions],
     ['  written per second', report.written.perSecond],
+    ...(report.seeded
+      ? ([
+          ['executions seeded (runtime code, captured, bulk writes)', report.seeded.executions],
+          ['  seeded per second', report.seeded.perSecond],
+          [
+            '  seeded items / counter items',
+            `${report.seeded.itemsWritten} / ${report.seeded.counterItemsAdded}`,
+          ],
+          ['  drift mismatches (real vs captured)', report.drift?.mismatches.length ?? 'n/a'],
+        ] as [string, string | number][])
+      : []),
+    ['report adds up', String(report.report.addsUp)],
     ['  requests per execution', report.written.requestsPerExecution],
     ['  DynamoDB requests per execution', report.written.dynamoDbRequestsPerExecution],
     ['report counter items', report.counterItems],
     [`report p50 / p95 ms (${report.days} days)`, `${report.allDaysMs.p50} / ${report.allDaysMs.p95}`],
     ['report p50 / p95 ms (7 days)', `${report.oneWeekMs.p50} / ${report.oneWeekMs.p95}`],
+    ['report bytes (all days / 7 days)', `${report.allDaysMs.bytes} / ${report.oneWeekMs.bytes}`],
+    [
+      'counter Query pages per report (all / 7 days)',
+      `${report.allDaysMs.counterQueryPagesPerReport} / ${report.oneWeekMs.counterQueryPagesPerReport}`,
+    ],
     ['dashboard gzipped bytes', gzipped],
     ['dashboard TTI p50 ms', results.dashboard.timeToInteractiveMs ?? 'no chromium'],
   ]);
+  if (report.failed.length > 0) process.exitCode = 1;
 } finally {
   await stack.stop();
 }
