@@ -29,6 +29,7 @@
  *              week's entries.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { loadavg } from 'node:os';
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { countCalls, createRuntime, type Runtime, runtimeCalls } from '../functions/runtime/runtime.js';
 import { sumCounters } from '../shared/analytics/counters.js';
@@ -61,6 +62,8 @@ const realExecutions = seeding
   : executions;
 /** Seeded executions captured between two bulk writes (bounds the memory the capture holds). */
 const seedChunk = 5_000;
+/** Executions at which a seeded run measures the report on its way up (multiples of seedChunk). */
+const checkpoints = (process.env.BENCH_REPORT_CHECKPOINTS ?? '10000,30000,60000').split(',').map(Number);
 /** BatchWriteItem / UpdateItem requests in flight while seeding. */
 const seedWriters = Number(process.env.BENCH_REPORT_SEED_WRITERS ?? 8);
 const role = 'bench-executions';
@@ -231,6 +234,30 @@ export async function reportOverExecutions(call: Call) {
     };
   };
 
+  /**
+   * The report's latency on the way up (seeding only), in the same run and so under comparable load:
+   * does it grow with executions? 10 calls of the all-days report at each checkpoint.
+   */
+  type Checkpoint = { executions: number; seededItems: number; p50: number; p95: number; load1m: number };
+  const reportAt: Checkpoint[] = [];
+  const checkpoint = async (count: number, seededItems: number) => {
+    const latencies: number[] = [];
+    let entered = 0;
+    for (let i = 0; i < 10; i++) {
+      const start = performance.now();
+      entered = (await call('GET', `/journeys/${journeyId}/report`)).entered;
+      latencies.push(performance.now() - start);
+    }
+    if (entered !== count) throw new Error(`report at ${count} executions says ${entered} entered`);
+    return {
+      executions: count,
+      seededItems: seededItems,
+      p50: round(percentile(latencies, 50), 1),
+      p95: round(percentile(latencies, 95), 1),
+      load1m: round(loadavg()[0]!, 1),
+    };
+  };
+
   const t0 = performance.now();
   let done = 0;
   const progress = setInterval(() => {
@@ -248,7 +275,7 @@ export async function reportOverExecutions(call: Call) {
         perSecond: number;
         captureSeconds: number;
         itemsWritten: number;
-        counterItemsAdded: number;
+        counterItemUpdates: number;
         capturedWritesPerExecution: Record<string, number>;
         dynamoDbRequests: Record<string, number>;
       }
@@ -275,8 +302,11 @@ export async function reportOverExecutions(call: Call) {
       const seeder = capturing();
       let captureMs = 0;
       let itemsWritten = 0;
-      for (let from = realExecutions; from < executions; from += seedChunk) {
-        const to = Math.min(executions, from + seedChunk);
+      let counterItemsAdded = 0;
+      let checkpointMs = 0;
+      for (let from = realExecutions; from < executions; ) {
+        // Chunks end on multiples of seedChunk, so the checkpoints (multiples too) fall between them.
+        const to = Math.min(executions, (Math.floor(from / seedChunk) + 1) * seedChunk);
         const c0 = performance.now();
         await pool(to - from, concurrency, async (k) => {
           await runOne(seeder.runtime, from + k);
@@ -284,9 +314,16 @@ export async function reportOverExecutions(call: Call) {
         });
         captureMs += performance.now() - c0;
         itemsWritten += await seeder.capture.flush(seedWriters);
+        if (checkpoints.includes(to) && to < executions) {
+          counterItemsAdded += await seeder.capture.flushCounters(seedWriters);
+          const k0 = performance.now();
+          reportAt.push(await checkpoint(to, itemsWritten));
+          checkpointMs += performance.now() - k0;
+        }
+        from = to;
       }
-      const counterItemsAdded = await seeder.capture.flushCounters(seedWriters);
-      const seconds = (performance.now() - s0) / 1000;
+      counterItemsAdded += await seeder.capture.flushCounters(seedWriters);
+      const seconds = (performance.now() - s0 - checkpointMs) / 1000;
       const seeded = executions - realExecutions;
       seed = {
         executions: seeded,
@@ -294,7 +331,7 @@ export async function reportOverExecutions(call: Call) {
         perSecond: round(seeded / seconds, 0),
         captureSeconds: round(captureMs / 1000, 0),
         itemsWritten,
-        counterItemsAdded,
+        counterItemUpdates: counterItemsAdded,
         capturedWritesPerExecution: Object.fromEntries(
           Object.entries(seeder.capture.writes).map(([k, v]) => [k, round(v / seeded, 2)]),
         ),
@@ -426,6 +463,18 @@ export async function reportOverExecutions(call: Call) {
       addsUp: failed.length === 0,
     },
     allDaysMs: { p50: all.p50, p95: all.p95, bytes: all.bytes, ...allInProcess },
+    ...(reportAt.length > 0 && {
+      allDaysOnTheWayUp: [
+        ...reportAt,
+        {
+          executions,
+          seededItems: seed?.itemsWritten ?? 0,
+          p50: all.p50,
+          p95: all.p95,
+          load1m: round(loadavg()[0]!, 1),
+        },
+      ],
+    }),
     oneWeekMs: {
       from: weekFrom,
       to: weekTo,

@@ -9,6 +9,9 @@
  *     analytics records of BENCH_REPORT_EXECUTIONS executions (default 10,000, ~11 min at 15/s on a
  *     loaded 2-core machine; 100,000 is the issue's size) written by the runtime's own entry, step and
  *     stop code into DynamoDB Local, with the requests each execution cost (bench/analytics-executions.ts).
+ *     `BENCH_REPORT_SEED=1 BENCH_REPORT_EXECUTIONS=100000`: 1,000 run for real, the rest run the same
+ *     code into a capture written in bulk (~7 min; bench/analytics-seed.ts), checked against the real
+ *     ones; results in bench/results/analytics-seeded-<executions>.json.
  *  3. dashboard: bundle bytes (raw, gzipped) and time to interactive in Debian's chromium (navigation
  *     start → journeys list rendered, p50 of 5 cold loads).
  */
@@ -167,8 +170,8 @@ try {
     },
   };
   mkdirSync('bench/results', { recursive: true });
-  // A seeded run (BENCH_REPORT_SEED=1) has a file of its own: analytics.json keeps the real-execution run.
-  const file = report.mode === 'seeded' ? 'analytics-seeded.json' : 'analytics.json';
+  // A seeded run (BENCH_REPORT_SEED=1) has a file of its own per size: analytics.json keeps the real-execution run.
+  const file = report.mode === 'seeded' ? `analytics-seeded-${report.executions}.json` : 'analytics.json';
   writeFileSync(`bench/results/${file}`, `${JSON.stringify(results, null, 2)}\n`);
   printTable('analytics', [
     ['step requests per step (all)', JSON.stringify(perStep)],
@@ -183,7 +186,7 @@ try {
           ['  seeded per second', report.seeded.perSecond],
           [
             '  seeded items / counter items',
-            `${report.seeded.itemsWritten} / ${report.seeded.counterItemsAdded}`,
+            `${report.seeded.itemsWritten} / ${report.seeded.counterItemUpdates}`,
           ],
           ['  drift mismatches (real vs captured)', report.drift?.mismatches.length ?? 'n/a'],
         ] as [string, string | number][])
@@ -192,6 +195,10 @@ try {
     ['  requests per execution', report.written.requestsPerExecution],
     ['  DynamoDB requests per execution', report.written.dynamoDbRequestsPerExecution],
     ['report counter items', report.counterItems],
+    ...(report.allDaysOnTheWayUp ?? []).map((at): [string, string] => [
+      `  report p50 / p95 ms at ${at.executions} (load ${at.load1m})`,
+      `${at.p50} / ${at.p95}`,
+    ]),
     [`report p50 / p95 ms (${report.days} days)`, `${report.allDaysMs.p50} / ${report.allDaysMs.p95}`],
     ['report p50 / p95 ms (7 days)', `${report.oneWeekMs.p50} / ${report.oneWeekMs.p95}`],
     ['report bytes (all days / 7 days)', `${report.allDaysMs.bytes} / ${report.oneWeekMs.bytes}`],
