@@ -7,6 +7,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { paletteCss } from './src/palette.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -25,7 +26,8 @@ export async function buildDashboard(outDir: string): Promise<Record<string, num
     logLevel: 'silent',
   });
   const js = result.outputFiles[0]!.text;
-  const css = await readFile(join(here, 'src', 'app.css'), 'utf8');
+  // The colours come from palette.ts (custom properties); app.css only uses them.
+  const css = paletteCss() + (await readFile(join(here, 'src', 'app.css'), 'utf8'));
   const html = await readFile(join(here, 'src', 'index.html'), 'utf8');
   await Promise.all([
     writeFile(join(outDir, 'app.js'), js),
