@@ -18,7 +18,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { charts, labels, palette, paletteCss } from '../../../functions/api/app/src/palette.js';
+import { charts, focusRing, labels, palette, paletteCss } from '../../../functions/api/app/src/palette.js';
 import {
   contrastRatio,
   deltaE2000,
@@ -151,6 +151,15 @@ describe('dashboard palette, colour-blind safe', () => {
         .map(({ label, ratio }) => `${label.text} on ${label.on} (${label.where}) ${ratio.toFixed(2)}:1`);
       assert.deepEqual(failures, []);
     });
+
+    it(`${vision}: the keyboard focus ring keeps ${minimumMarkContrast}:1 on every background it is drawn on`, () => {
+      const ring = seen(hexToRgb(palette[focusRing.colour]), vision);
+      const failures = focusRing.on
+        .map((on) => ({ on, ratio: contrastRatio(ring, seen(hexToRgb(palette[on]), vision)) }))
+        .filter(({ ratio }) => ratio < minimumMarkContrast)
+        .map(({ on, ratio }) => `${focusRing.colour} on ${on} ${ratio.toFixed(2)}:1`);
+      assert.deepEqual(failures, []);
+    });
   }
 
   it('the stylesheet uses only colours of the palette, and all of them exist', () => {
@@ -167,5 +176,6 @@ describe('dashboard palette, colour-blind safe', () => {
       [],
       'every var(--…) is in palette.ts',
     );
+    assert.match(css, new RegExp(`:focus-visible[^}]*outline: 3px solid var\\(--${focusRing.colour}\\)`), 'the focus ring is focusRing.colour');
   });
 });

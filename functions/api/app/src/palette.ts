@@ -14,8 +14,6 @@ export const palette = {
   card: '#ffffff',
   /** Okabe–Ito blue. */
   blue: '#0072b2',
-  /** Okabe–Ito orange: the focus ring only (2.1:1 on white: never text or a mark). */
-  orange: '#e69f00',
   /** Okabe–Ito vermillion: the experiment's arms other than the winner (never text: 3.9:1 on white). */
   vermillion: '#d55e00',
   /** Vermillion darkened for text (drop-off, paused, errors): ≥ 4.5:1 on white and the page, also as seen with a CVD. */
@@ -55,6 +53,12 @@ export const charts: Record<
     marks: { node: 'blue', selected: 'ink', edge: 'edge', dropped: 'alert' },
   },
 };
+
+/**
+ * The keyboard focus ring (a 3 px outline, 2 px outside the control) and the backgrounds it is drawn
+ * on: ≥ 3:1 against each (WCAG 2.2 focus appearance). Blue, not Okabe–Ito orange (2.1:1 on white).
+ */
+export const focusRing: { colour: ColourName; on: ColourName[] } = { colour: 'blue', on: ['card', 'bg'] };
 
 /** Text and its background, wherever the stylesheet puts them together. */
 export const labels: { text: ColourName; on: ColourName; where: string }[] = [
