@@ -1,6 +1,7 @@
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { NormalizedMessage } from '../events/index.js';
+import { resendingUnprocessed } from '../retry.js';
 import { putEventsEntrySize, putEventsLimits } from '../routing.js';
 import { ServiceUnavailableError } from './respond.js';
 
@@ -75,37 +76,33 @@ export interface PublishOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /** Publishes every message; throws ServiceUnavailableError (503) if some could not be put. */
 export async function publishMessages(
   messages: readonly NormalizedMessage[],
   options: PublishOptions,
 ): Promise<void> {
   const maxAttempts = options.maxAttempts ?? 3;
-  const sleep = options.sleep ?? defaultSleep;
-  let pending: BusEntry[] = messages.map((message) => busEntry(message, options.source));
   let lastCode: string | undefined;
-  for (let attempt = 1; pending.length > 0; attempt++) {
-    if (attempt > maxAttempts) {
-      throw new ServiceUnavailableError(
-        `${pending.length} of ${messages.length} messages could not be published; retry`,
-        {
-          failed: pending.length,
-          reason: lastCode,
-        },
+  const unpublished = await resendingUnprocessed(
+    messages.map((message) => busEntry(message, options.source)),
+    async (pending) => {
+      const results = await Promise.all(
+        chunkEntries(pending).map(async (chunk) => {
+          const { failed } = await options.publisher.putEvents(chunk);
+          return failed.map(({ index, code }) => {
+            lastCode = code ?? lastCode;
+            return chunk[index]!;
+          });
+        }),
       );
-    }
-    if (attempt > 1) await sleep(50 * 4 ** (attempt - 2));
-    const results = await Promise.all(
-      chunkEntries(pending).map(async (chunk) => {
-        const { failed } = await options.publisher.putEvents(chunk);
-        return failed.map(({ index, code }) => {
-          lastCode = code ?? lastCode;
-          return chunk[index]!;
-        });
-      }),
+      return results.flat();
+    },
+    { attempts: maxAttempts, backoff: (failed) => 50 * 4 ** (failed - 1), sleep: options.sleep },
+  );
+  if (unpublished.length > 0) {
+    throw new ServiceUnavailableError(
+      `${unpublished.length} of ${messages.length} messages could not be published; retry`,
+      { failed: unpublished.length, reason: lastCode },
     );
-    pending = results.flat();
   }
 }

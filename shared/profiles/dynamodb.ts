@@ -11,7 +11,8 @@ import type { Clock } from '../clock.js';
 import { contentHash, dedupeKey } from '../events/fingerprint.js';
 import type { NormalizedMessage } from '../events/normalize.js';
 import { type Identifier, identifierKey } from '../identity/index.js';
-import { batchWriteAll, cancellationReasons, queryAll } from '../store/dynamodb.js';
+import { exponentialBackoff, resendingUnprocessed, retrying } from '../retry.js';
+import { batchWriteAll, cancellationReasons, queryAll, unprocessedBackoff } from '../store/dynamodb.js';
 import type { JourneyItem, Profile, ProfileRecord } from './model.js';
 import {
   type CounterIncrement,
@@ -129,18 +130,20 @@ export class DynamoProfileStore implements ProfileStore {
       record(out.Item);
       return owners;
     }
-    let pending: Record<string, unknown>[] = keys.map((pk) => ({ pk, sk: 'IDENTITY' }));
-    for (let round = 0; pending.length > 0; round++) {
-      const out = await this.client.send(
-        new BatchGetCommand({
-          RequestItems: { [this.table]: { Keys: pending, ConsistentRead: options.consistent } },
-          ReturnConsumedCapacity: this.capacity,
-        }),
-      );
-      for (const item of out.Responses?.[this.table] ?? []) record(item);
-      pending = out.UnprocessedKeys?.[this.table]?.Keys ?? [];
-      if (pending.length > 0) await sleep(Math.min(1000, 20 * 2 ** round) * Math.random());
-    }
+    await resendingUnprocessed<Record<string, unknown>>(
+      keys.map((pk) => ({ pk, sk: 'IDENTITY' })),
+      async (pending) => {
+        const out = await this.client.send(
+          new BatchGetCommand({
+            RequestItems: { [this.table]: { Keys: pending, ConsistentRead: options.consistent } },
+            ReturnConsumedCapacity: this.capacity,
+          }),
+        );
+        for (const item of out.Responses?.[this.table] ?? []) record(item);
+        return out.UnprocessedKeys?.[this.table]?.Keys ?? [];
+      },
+      { backoff: unprocessedBackoff },
+    );
     return owners;
   }
 
@@ -461,26 +464,31 @@ export class DynamoProfileStore implements ProfileStore {
       await this.deleteKeys([key]);
       return true;
     }
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.client.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              { Delete: { TableName: this.table, Key: key, ConditionExpression: 'attribute_exists(pk)' } },
-              ...counters.map((c) => ({ Update: this.counterUpdate(c) })),
-            ],
-            ReturnConsumedCapacity: this.capacity,
-          }),
-        );
-        return true;
-      } catch (error) {
-        const reasons = cancellationReasons(error);
-        if (reasons?.[0] === 'ConditionalCheckFailed') return false;
-        // Counter shards are shared by every profile: a conflict is retried.
-        if (!reasons?.includes('TransactionConflict') || attempt >= 6) throw error;
-        await new Promise((r) => setTimeout(r, Math.random() * 20 * 2 ** attempt));
-      }
-    }
+    // Counter shards are shared by every profile: a conflict is retried.
+    return retrying(
+      async () => {
+        try {
+          await this.client.send(
+            new TransactWriteCommand({
+              TransactItems: [
+                { Delete: { TableName: this.table, Key: key, ConditionExpression: 'attribute_exists(pk)' } },
+                ...counters.map((c) => ({ Update: this.counterUpdate(c) })),
+              ],
+              ReturnConsumedCapacity: this.capacity,
+            }),
+          );
+          return true;
+        } catch (error) {
+          if (cancellationReasons(error)?.[0] === 'ConditionalCheckFailed') return false;
+          throw error;
+        }
+      },
+      {
+        attempts: 6,
+        retryable: (error) => cancellationReasons(error)?.includes('TransactionConflict') ?? false,
+        backoff: profileDeleteBackoff,
+      },
+    );
   }
 
   private deleteKeys(keys: Record<string, unknown>[]): Promise<void> {
@@ -596,6 +604,5 @@ function classifyTransactionError(
   return error;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+/** Full jitter up to 40 ms doubling (no cap): the counter shards of a profile's erasure are shared by every profile. */
+const profileDeleteBackoff = exponentialBackoff({ baseMs: 20, jitter: 'full' });

@@ -16,6 +16,7 @@ import {
 import type { IdGenerator } from '../ids.js';
 import { illFormedMessage, isWellFormedText } from '../json-shape.js';
 import type { Logger } from '../log.js';
+import { exponentialBackoff, retrying } from '../retry.js';
 import type { ProfileDeriver } from './derive.js';
 import {
   applyEvent,
@@ -40,12 +41,12 @@ export interface IngestDeps {
   ids: IdGenerator;
   log?: Logger;
   rules?: IdentityRules;
-  retry?: RetryOptions;
+  retry?: IngestRetryOptions;
   /** Keeps computed traits, stage and scores current in the same write (shared/derived). */
   deriver?: ProfileDeriver;
 }
 
-export interface RetryOptions {
+export interface IngestRetryOptions {
   /** Attempts before giving up with a ConflictError (a transient error: the queue redelivers). Default 25. */
   maxAttempts?: number;
   /** Full-jitter exponential backoff: a random delay in [0, min(maxDelayMs, baseDelayMs * 2^attempt)]. */
@@ -82,20 +83,22 @@ export type IngestResult =
  */
 export async function ingestMessage(message: NormalizedMessage, deps: IngestDeps): Promise<IngestResult> {
   const maxAttempts = deps.retry?.maxAttempts ?? 25;
-  const base = deps.retry?.baseDelayMs ?? 5;
-  const cap = deps.retry?.maxDelayMs ?? 200;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await attemptIngest(message, deps, attempt);
-    } catch (error) {
-      if (!(error instanceof ProfileWriteConflict)) throw error;
-      if (attempt >= maxAttempts) {
-        throw new ConflictError(`profile kept changing while ingesting message ${message.messageId}`, {
-          attempts: attempt,
-        });
-      }
-      await sleep(Math.random() * Math.min(cap, base * 2 ** attempt));
-    }
+  const backoff = exponentialBackoff({
+    baseMs: deps.retry?.baseDelayMs ?? 5,
+    maxMs: deps.retry?.maxDelayMs ?? 200,
+    jitter: 'full',
+  });
+  try {
+    return await retrying((attempt) => attemptIngest(message, deps, attempt), {
+      attempts: maxAttempts,
+      retryable: (error) => error instanceof ProfileWriteConflict,
+      backoff,
+    });
+  } catch (error) {
+    if (!(error instanceof ProfileWriteConflict)) throw error;
+    throw new ConflictError(`profile kept changing while ingesting message ${message.messageId}`, {
+      attempts: maxAttempts,
+    });
   }
 }
 
@@ -344,10 +347,6 @@ function identitiesList(profile: ProfileRecord): Identifier[] {
   return Object.entries(profile.identities).flatMap(([type, values]) =>
     values.map((value) => ({ type: type as Identifier['type'], value })),
   );
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** A value looked up by key (a profile id, a userId): 400 when it could never be a key. */

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { NormalizedMessage } from '../events/normalize.js';
+import { exponentialBackoff, retrying } from '../retry.js';
 import type { ProfileDeriver } from './derive.js';
 import { getProfile } from './ingest.js';
 import { applyEvent, type ProfileRecord } from './model.js';
@@ -32,6 +33,8 @@ export interface TraitChange {
 }
 
 const attempts = 6;
+/** As ingest's (shared/profiles/ingest.ts): both lose the same optimistic-concurrency race on the profile. */
+const backoff = exponentialBackoff({ baseMs: 5, maxMs: 200, jitter: 'full' });
 
 /**
  * Commits `change` to the profile (or the one it merged into). Returns whether anything was written.
@@ -45,63 +48,84 @@ export async function commitTraitChange(
   change: TraitChange,
   deriver?: ProfileDeriver,
 ): Promise<boolean> {
-  for (let attempt = 0; attempt < attempts; attempt++) {
-    const live = await getProfile(store, profileId, attempt > 0);
-    if (!live) return false;
-    const { presence: _presence, ...record } = live;
-    const traits = change.traits(record);
-    if (!traits) return false;
-    const now = new Date(clock.now()).toISOString();
-    const message: NormalizedMessage = {
-      type: 'identify',
-      messageId: change.messageId(record),
-      ...(record.identities.userId[0] !== undefined && { userId: record.identities.userId[0] }),
-      ...(record.identities.anonymousId[0] !== undefined && {
-        anonymousId: record.identities.anonymousId[0],
-      }),
-      traits,
-      properties: {},
-      context: change.context,
-      timestamp: now,
-      receivedAt: now,
-    };
-    let next: ProfileRecord = { ...applyEvent(record, message, now), version: record.version + 1 };
-    let counters: Awaited<ReturnType<ProfileDeriver['derive']>>['counters'] = [];
-    if (deriver) {
-      const derived = await deriver.derive({
-        profile: next,
-        before: record,
-        merged: [],
-        message,
-        now: clock.now(),
-      });
-      next = derived.profile;
-      counters = derived.counters;
-    }
-    try {
-      await store.commit({
-        message,
-        profile: next,
-        expectedVersion: record.version,
-        identities: [],
-        merged: [],
-        movePresence: [],
-        ...(counters.length > 0 && { counters }),
-      });
-      await change.committed?.(next);
-      return true;
-    } catch (error) {
-      // Cairn makes these ids unique per change (execution and node): a retry computes its traits from
-      // the profile as it is now (an increment already applied), so other content is still a retry.
-      if (error instanceof DuplicateMessageError || error instanceof MessageIdReusedError) {
-        if (change.committed) {
-          const written = await getProfile(store, profileId, true);
-          if (written) await change.committed(written);
-        }
-        return false;
-      }
-      if (!(error instanceof ProfileWriteConflict)) throw error;
-    }
+  try {
+    return await retrying(
+      (attempt) => attemptTraitChange(store, clock, profileId, change, deriver, attempt),
+      {
+        attempts,
+        retryable: (error) => error instanceof ProfileWriteConflict,
+        backoff,
+      },
+    );
+  } catch (error) {
+    if (!(error instanceof ProfileWriteConflict)) throw error;
+    throw new ProfileWriteConflict(`profile ${profileId} kept changing: trait change not applied`);
   }
-  throw new ProfileWriteConflict(`profile ${profileId} kept changing: trait change not applied`);
+}
+
+/** One read-modify-write of the change; throws ProfileWriteConflict when the profile moved on meanwhile. */
+async function attemptTraitChange(
+  store: ProfileStore,
+  clock: Clock,
+  profileId: string,
+  change: TraitChange,
+  deriver: ProfileDeriver | undefined,
+  attempt: number,
+): Promise<boolean> {
+  const live = await getProfile(store, profileId, attempt > 1);
+  if (!live) return false;
+  const { presence: _presence, ...record } = live;
+  const traits = change.traits(record);
+  if (!traits) return false;
+  const now = new Date(clock.now()).toISOString();
+  const message: NormalizedMessage = {
+    type: 'identify',
+    messageId: change.messageId(record),
+    ...(record.identities.userId[0] !== undefined && { userId: record.identities.userId[0] }),
+    ...(record.identities.anonymousId[0] !== undefined && {
+      anonymousId: record.identities.anonymousId[0],
+    }),
+    traits,
+    properties: {},
+    context: change.context,
+    timestamp: now,
+    receivedAt: now,
+  };
+  let next: ProfileRecord = { ...applyEvent(record, message, now), version: record.version + 1 };
+  let counters: Awaited<ReturnType<ProfileDeriver['derive']>>['counters'] = [];
+  if (deriver) {
+    const derived = await deriver.derive({
+      profile: next,
+      before: record,
+      merged: [],
+      message,
+      now: clock.now(),
+    });
+    next = derived.profile;
+    counters = derived.counters;
+  }
+  try {
+    await store.commit({
+      message,
+      profile: next,
+      expectedVersion: record.version,
+      identities: [],
+      merged: [],
+      movePresence: [],
+      ...(counters.length > 0 && { counters }),
+    });
+    await change.committed?.(next);
+    return true;
+  } catch (error) {
+    // Cairn makes these ids unique per change (execution and node): a retry computes its traits from
+    // the profile as it is now (an increment already applied), so other content is still a retry.
+    if (error instanceof DuplicateMessageError || error instanceof MessageIdReusedError) {
+      if (change.committed) {
+        const written = await getProfile(store, profileId, true);
+        if (written) await change.committed(written);
+      }
+      return false;
+    }
+    throw error;
+  }
 }

@@ -10,10 +10,12 @@ import {
 import { ValidationError } from '../errors.js';
 import { stableHash } from '../ids.js';
 import type { Channel, MessageCategory } from '../messaging/policy.js';
+import { resendingUnprocessed } from '../retry.js';
 import {
   cancellationReasons,
   isConditionFailure,
   sendRetryingConflicts,
+  unprocessedBackoff,
   withoutKeys,
 } from '../store/dynamodb.js';
 import { journeysTable, profilesTable } from '../store/tables.js';
@@ -341,17 +343,18 @@ export function dynamoMessageStore(
     async getMessages(keys) {
       const records: MessageRecord[] = [];
       for (let i = 0; i < keys.length; i += 100) {
-        let pending: Record<string, unknown>[] = keys
-          .slice(i, i + 100)
-          .map((k) => messageKey(k.executionName, k.nodeId));
-        for (let round = 0; pending.length > 0 && round < 8; round++) {
-          const out = await client.send(
-            new BatchGetCommand({ RequestItems: { [journeys]: { Keys: pending } } }),
-          );
-          records.push(...(out.Responses?.[journeys] ?? []).map((item) => stripKeys<MessageRecord>(item)));
-          pending = (out.UnprocessedKeys?.[journeys]?.Keys ?? []) as Record<string, unknown>[];
-          if (pending.length) await new Promise((r) => setTimeout(r, 20 * 2 ** round));
-        }
+        // After 8 requests what is still unprocessed is left out: the message list shows what it could read.
+        await resendingUnprocessed<Record<string, unknown>>(
+          keys.slice(i, i + 100).map((k) => messageKey(k.executionName, k.nodeId)),
+          async (pending) => {
+            const out = await client.send(
+              new BatchGetCommand({ RequestItems: { [journeys]: { Keys: pending } } }),
+            );
+            records.push(...(out.Responses?.[journeys] ?? []).map((item) => stripKeys<MessageRecord>(item)));
+            return out.UnprocessedKeys?.[journeys]?.Keys ?? [];
+          },
+          { attempts: 8, backoff: unprocessedBackoff },
+        );
       }
       return records;
     },

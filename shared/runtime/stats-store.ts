@@ -1,6 +1,7 @@
 import { type DynamoDBDocumentClient, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { analyticsItems } from '../analytics/store.js';
-import { cancellationReasons, queryAll, sendRetryingConflicts } from '../store/dynamodb.js';
+import { retrying } from '../retry.js';
+import { cancellationReasons, conflictBackoff, queryAll, sendRetryingConflicts } from '../store/dynamodb.js';
 import { journeysTable } from '../store/tables.js';
 import type { StatDelta } from './types.js';
 
@@ -130,19 +131,20 @@ export async function transactRetryingConflicts<I extends object>(
   build: () => I[],
   separately: (items: I[]) => Promise<void>,
 ): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    const items = build();
-    try {
-      await client.send(new TransactWriteCommand({ TransactItems: items as never }));
-      return;
-    } catch (error) {
-      const reasons = cancellationReasons(error);
-      const conflict =
-        (error as { name?: string }).name === 'TransactionConflictException' ||
-        (reasons?.every((code) => code === 'None' || code === 'TransactionConflict') ?? false);
-      if (!conflict) throw error;
-      if (attempt >= 6) return separately(items);
-      await new Promise((r) => setTimeout(r, 5 * 2 ** attempt + Math.random() * 10));
-    }
+  const conflict = (error: unknown) =>
+    (error as { name?: string }).name === 'TransactionConflictException' ||
+    (cancellationReasons(error)?.every((code) => code === 'None' || code === 'TransactionConflict') ?? false);
+  let items: I[] = [];
+  try {
+    await retrying(
+      async () => {
+        items = build();
+        await client.send(new TransactWriteCommand({ TransactItems: items as never }));
+      },
+      { attempts: 6, retryable: conflict, backoff: conflictBackoff },
+    );
+  } catch (error) {
+    if (!conflict(error)) throw error;
+    await separately(items);
   }
 }

@@ -6,8 +6,10 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { type AnalyticsWrite, analyticsItems } from '../analytics/store.js';
+import { sleep } from '../retry.js';
 import {
   cancellationReasons,
+  conflictBackoff,
   createOnly,
   sendRetryingConflicts,
   writeIfCondition,
@@ -268,8 +270,7 @@ export function dynamoRuntimeStore(
               setMessageStatus = false;
             else write = { ...write, message: undefined };
           }
-          if (failed.size === 0)
-            await new Promise((r) => setTimeout(r, 5 * 2 ** attempt + Math.random() * 10));
+          if (failed.size === 0) await sleep(conflictBackoff(attempt));
           if (stepItems(write, setMessageStatus).items.length <= 1) {
             // One part left: its own request (the history-only message update is updateMessage's fallback).
             return writeStepSeparately(store, write);

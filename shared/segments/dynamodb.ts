@@ -14,6 +14,7 @@ import type { NormalizedMessage } from '../events/normalize.js';
 import { stableHash } from '../ids.js';
 import { profileFromItem, profilePk, profileSortKey } from '../profiles/dynamodb.js';
 import type { ProfileRecord } from '../profiles/model.js';
+import { exponentialBackoff, retrying } from '../retry.js';
 import { notErased } from '../runtime/erased.js';
 import { cancellationReasons, deleteAll, queryAll } from '../store/dynamodb.js';
 import {
@@ -516,26 +517,34 @@ export class DynamoSegmentStore implements SegmentStore, SegmentMembership {
    * One TransactWriteItems, sent again while it meets other transactions (conflicts); false when a
    * condition refused it (the membership's, or the erasure tombstone's).
    */
-  private async transact(items: TransactItems): Promise<boolean> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.client.send(new TransactWriteCommand({ TransactItems: items }));
-        return true;
-      } catch (error) {
-        const name = (error as { name?: string }).name;
-        const reasons = cancellationReasons(error) ?? [];
-        if (reasons.includes('ConditionalCheckFailed')) return false;
-        const contended = name === 'TransactionConflictException' || reasons.includes('TransactionConflict');
-        if (!contended || attempt >= 8) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(200, 5 * 2 ** attempt)));
-      }
-    }
+  private transact(items: TransactItems): Promise<boolean> {
+    return retrying(
+      async () => {
+        try {
+          await this.client.send(new TransactWriteCommand({ TransactItems: items }));
+          return true;
+        } catch (error) {
+          if (cancellationReasons(error)?.includes('ConditionalCheckFailed')) return false;
+          throw error;
+        }
+      },
+      {
+        attempts: 9,
+        retryable: (error) =>
+          (error as { name?: string }).name === 'TransactionConflictException' ||
+          (cancellationReasons(error)?.includes('TransactionConflict') ?? false),
+        backoff: membershipBackoff,
+      },
+    );
   }
 
   private queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {
     return queryAll(this.client, input);
   }
 }
+
+/** As ingest's (shared/profiles/ingest.ts): the membership and count items are contended the same way. */
+const membershipBackoff = exponentialBackoff({ baseMs: 5, maxMs: 200, jitter: 'full' });
 
 /** An item whose change is not yet told keeps its (retry) timer: settle clears both. */
 const notPending = 'attribute_not_exists(pendingEntered) AND attribute_not_exists(pendingExited)';

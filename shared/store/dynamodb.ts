@@ -6,6 +6,7 @@ import {
   QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { exponentialBackoff, resendingUnprocessed, retrying } from '../retry.js';
 
 /**
  * The document client every store uses. Adapters create one per Lambda container and pass it in;
@@ -49,22 +50,28 @@ export function cancellationReasons(error: unknown): string[] | undefined {
 }
 
 /**
+ * The wait before a write that met a transaction on the same item is tried again: 5 ms doubling from
+ * 10 ms, plus up to 10 ms of jitter so that the writers that collided do not collide again.
+ */
+export const conflictBackoff = exponentialBackoff({ baseMs: 5, jitter: { addMs: 10 } });
+
+/** The wait before a batch request's unprocessed items are sent again: full jitter from 20 ms, at most 1 s. */
+export const unprocessedBackoff = exponentialBackoff({ baseMs: 10, maxMs: 1000, jitter: 'full' });
+
+/**
  * A single write, again (up to 4 attempts) when it met a transaction on the same item: DynamoDB
  * rejects it with TransactionConflictException, which the SDK does not retry. `command` is built
  * again for every attempt (e.g. another random counter shard).
  */
-export async function sendRetryingConflicts<O>(
+export function sendRetryingConflicts<O>(
   client: DynamoDBDocumentClient,
   command: () => { readonly input: unknown },
 ): Promise<O> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return (await client.send(command() as never)) as O;
-    } catch (error) {
-      if ((error as { name?: string }).name !== 'TransactionConflictException' || attempt >= 4) throw error;
-      await new Promise((r) => setTimeout(r, 5 * 2 ** attempt + Math.random() * 10));
-    }
-  }
+  return retrying(async () => (await client.send(command() as never)) as O, {
+    attempts: 4,
+    retryable: (error) => (error as { name?: string }).name === 'TransactionConflictException',
+    backoff: conflictBackoff,
+  });
 }
 
 /**
@@ -103,14 +110,16 @@ export async function batchWriteAll(
   options: Pick<BatchWriteCommandInput, 'ReturnConsumedCapacity'> = {},
 ): Promise<void> {
   for (let i = 0; i < requests.length; i += 25) {
-    let pending = requests.slice(i, i + 25);
-    for (let round = 0; pending.length > 0; round++) {
-      const out = await client.send(
-        new BatchWriteCommand({ RequestItems: { [table]: pending }, ...options }),
-      );
-      pending = (out.UnprocessedItems?.[table] ?? []) as Record<string, unknown>[];
-      if (pending.length > 0) await sleep(Math.min(1000, 20 * 2 ** round) * Math.random());
-    }
+    await resendingUnprocessed(
+      requests.slice(i, i + 25),
+      async (pending) => {
+        const out = await client.send(
+          new BatchWriteCommand({ RequestItems: { [table]: pending }, ...options }),
+        );
+        return (out.UnprocessedItems?.[table] ?? []) as Record<string, unknown>[];
+      },
+      { backoff: unprocessedBackoff },
+    );
   }
 }
 
@@ -122,8 +131,4 @@ export function deleteAll(
 ): Promise<void> {
   const requests = keys.map((key) => ({ DeleteRequest: { Key: { pk: key.pk, sk: key.sk } } }));
   return batchWriteAll(client, table, requests);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
