@@ -34,10 +34,11 @@ import { systemClock } from '../shared/clock.js';
 import { DynamoDeadLetterStore, parseMessage } from '../shared/events/index.js';
 import { randomIds } from '../shared/ids.js';
 import { createLogger } from '../shared/log.js';
-import { identityPk, profilePk, profileSortKey } from '../shared/profiles/dynamodb.js';
+import { identityPk } from '../shared/profiles/dynamodb.js';
 import { DynamoProfileStore, type IngestBatchDeps, ingestMessage } from '../shared/profiles/index.js';
 import { busName, ingestRule } from '../shared/routing.js';
 import { createDocumentClient } from '../shared/store/dynamodb.js';
+import { eventPrefix, profilePk, profileSortKey } from '../shared/store/keys.js';
 import { journeysTable, profilesTable, tableName } from '../shared/store/tables.js';
 import { type CpuSample, cpuPer, cpuSample } from './support/cpu.js';
 import { meterDynamo } from './support/ddb-meter.js';
@@ -376,7 +377,7 @@ async function replaySameRequests(
     await client.send(
       new PutCommand({
         TableName: table,
-        Item: { ...items.profile, pk: `P#replay-${run}-${u}`, version: 0 },
+        Item: { ...items.profile, pk: profilePk(`replay-${run}-${u}`), version: 0 },
       }),
     );
   }
@@ -391,7 +392,7 @@ async function replaySameRequests(
       new QueryCommand({
         TableName: table,
         KeyConditionExpression: 'pk = :pk AND sk >= :sk',
-        ExpressionAttributeValues: { ':pk': `P#replay-${run}-${u}`, ':sk': 'PROFILE' },
+        ExpressionAttributeValues: { ':pk': profilePk(`replay-${run}-${u}`), ':sk': profileSortKey },
       }),
     );
     const version = versions[u]!;
@@ -407,11 +408,16 @@ async function replaySameRequests(
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },
-            { Put: { TableName: table, Item: { ...items.event, pk: `P#replay-${run}-${u}`, sk: `E#${i}` } } },
             {
               Put: {
                 TableName: table,
-                Item: { ...items.profile, pk: `P#replay-${run}-${u}`, version: version + 1 },
+                Item: { ...items.event, pk: profilePk(`replay-${run}-${u}`), sk: `E#${i}` },
+              },
+            },
+            {
+              Put: {
+                TableName: table,
+                Item: { ...items.profile, pk: profilePk(`replay-${run}-${u}`), version: version + 1 },
                 ConditionExpression: 'version = :v',
                 ExpressionAttributeValues: { ':v': version },
               },
@@ -450,7 +456,7 @@ async function awsCapacityModel(client: ReturnType<typeof createDocumentClient>,
     new QueryCommand({
       TableName: table,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :e)',
-      ExpressionAttributeValues: { ':pk': profilePk(profileId), ':e': 'E#' },
+      ExpressionAttributeValues: { ':pk': profilePk(profileId), ':e': eventPrefix },
       ScanIndexForward: false,
       Limit: 1,
     }),

@@ -10,6 +10,7 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { queryAll } from '../store/dynamodb.js';
+import { profilePk, timelinePrefix } from '../store/keys.js';
 import { journeysTable, profilesTable } from '../store/tables.js';
 import { dayOf, sumCounters } from './counters.js';
 import type { TrailEntry } from './trail.js';
@@ -162,9 +163,9 @@ export function dynamoAnalyticsReader(
         ProjectionExpression: 'nodeId, nodeType, outcome, #at',
         ExpressionAttributeNames: { '#at': 'at' },
         ExpressionAttributeValues: {
-          ':pk': `P#${profileId}`,
-          ':from': `JT#${since}`,
-          ':to': 'JT#~',
+          ':pk': profilePk(profileId),
+          ':from': `${timelinePrefix}${since}`,
+          ':to': `${timelinePrefix}~`,
           ':exec': executionName,
         },
       });

@@ -11,12 +11,13 @@
  *   policy        `POLICY` / `messaging`              the messaging policy
  */
 import { createHash } from 'node:crypto';
+import { profilePk } from '../store/keys.js';
 import type { Channel } from './policy.js';
 
 export const sendLogSortKey = 'SENDLOG';
 
 export function sendLogKey(profileId: string) {
-  return { pk: `P#${profileId}`, sk: sendLogSortKey };
+  return { pk: profilePk(profileId), sk: sendLogSortKey };
 }
 
 /** Addresses compare case-insensitively for email; phone numbers and tokens as given. */

@@ -13,6 +13,7 @@ import type { NormalizedMessage } from '../events/normalize.js';
 import { type Identifier, identifierKey } from '../identity/index.js';
 import { exponentialBackoff, resendingUnprocessed, retrying } from '../retry.js';
 import { batchWriteAll, cancellationReasons, queryAll, unprocessedBackoff } from '../store/dynamodb.js';
+import { eventPrefix, profilePk, profileSortKey, timelinePrefix } from '../store/keys.js';
 import type { JourneyItem, Profile, ProfileRecord } from './model.js';
 import {
   type CounterIncrement,
@@ -41,7 +42,6 @@ export { eventSortKey };
  *   timeline   P#<profileId>   JT#<at>#…                 (journeys runtime)
  *   tombstone  P#<profileId>   ERASED                    erasedAt, expiresAt (30 days): late writes check it
  */
-export const profileSortKey = 'PROFILE';
 /** The sparse index of profiles by the time a derived value changes, sharded so no partition is hot. */
 export const profileDueIndex = 'profile-due';
 export const profileDueShards = 4;
@@ -50,7 +50,6 @@ export function dueShardOf(profileId: string): number {
   for (let i = 0; i < profileId.length; i++) hash = (hash * 31 + profileId.charCodeAt(i)) | 0;
   return Math.abs(hash) % profileDueShards;
 }
-export const profilePk = (profileId: string) => `P#${profileId}`;
 export const identityPk = (identifier: Identifier) => `I#${identifierKey(identifier)}`;
 export const dedupePk = (message: NormalizedMessage) => `M#${dedupeKey(message)}`;
 /** The erasure tombstone of a profile: runtime writes under `P#<profileId>` require it to be absent. */
@@ -262,7 +261,7 @@ export class DynamoProfileStore implements ProfileStore {
   async listEvents(profileIds: string[], page: { after?: string; limit: number }): Promise<StoredEvent[]> {
     const now = Math.floor(this.clock.now() / 1000);
     // Strictly after the cursor: the smallest string greater than `after` is `after + U+0000`.
-    const from = page.after === undefined ? 'E#' : `${page.after}\u0000`;
+    const from = page.after === undefined ? eventPrefix : `${page.after}\u0000`;
     const perProfile = await Promise.all(
       profileIds.map(async (profileId) => {
         // DynamoDB deletes expired items late and they are the oldest, so a page can be mostly
@@ -274,7 +273,11 @@ export class DynamoProfileStore implements ProfileStore {
             new QueryCommand({
               TableName: this.table,
               KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-              ExpressionAttributeValues: { ':pk': profilePk(profileId), ':from': from, ':to': 'E#\uffff' },
+              ExpressionAttributeValues: {
+                ':pk': profilePk(profileId),
+                ':from': from,
+                ':to': `${eventPrefix}\uffff`,
+              },
               Limit: page.limit - live.length,
               ExclusiveStartKey: startKey,
               ReturnConsumedCapacity: this.capacity,
@@ -349,7 +352,7 @@ export class DynamoProfileStore implements ProfileStore {
         ConsistentRead: true,
       });
       const dedupe = items
-        .filter((item) => String(item.sk).startsWith('E#'))
+        .filter((item) => String(item.sk).startsWith(eventPrefix))
         // Events stored before dedupe was scoped to the sender name their record by messageId alone.
         .map((item) => ({
           pk: typeof item.dedupe === 'string' ? item.dedupe : `M#${String(item.messageId)}`,
@@ -360,9 +363,9 @@ export class DynamoProfileStore implements ProfileStore {
       // The profile item last: while it exists, a retry of the erasure can find everything again.
       const rest = items.filter((item) => item.sk !== profileSortKey && item.sk !== erasedKey('').sk);
       await this.deleteKeys(rest.map((item) => ({ pk: item.pk, sk: item.sk })));
-      counts.events += rest.filter((item) => String(item.sk).startsWith('E#')).length;
+      counts.events += rest.filter((item) => String(item.sk).startsWith(eventPrefix)).length;
       counts.presence += rest.filter((item) => String(item.sk).startsWith(presencePrefix)).length;
-      counts.journeySteps += rest.filter((item) => String(item.sk).startsWith('JT#')).length;
+      counts.journeySteps += rest.filter((item) => String(item.sk).startsWith(timelinePrefix)).length;
       if (items.some((item) => item.sk === profileSortKey)) {
         if (await this.deleteProfileItem(profile, options.counters?.(profile) ?? [])) counts.profiles += 1;
       }

@@ -1,6 +1,7 @@
 import { ValidationError } from '../errors.js';
 import type { NormalizedMessage } from '../events/normalize.js';
 import { type Identifier, identifierKey, normalizeEmail, normalizePhone } from '../identity/index.js';
+import { eventPrefix } from '../store/keys.js';
 import { checkLookupValue, getProfile } from './ingest.js';
 import type { Profile } from './model.js';
 import type { ProfileStore } from './store.js';
@@ -93,7 +94,7 @@ export async function timeline(
 
 function decodeCursor(cursor: string): string {
   const key = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!key.startsWith('E#'))
+  if (!key.startsWith(eventPrefix))
     throw new ValidationError([{ path: ['cursor'], message: 'cursor is not valid' }]);
   return key;
 }

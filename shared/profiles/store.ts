@@ -1,6 +1,7 @@
 import { ConflictError } from '../errors.js';
 import type { NormalizedMessage } from '../events/normalize.js';
 import type { Identifier } from '../identity/index.js';
+import { eventPrefix } from '../store/keys.js';
 import type { JourneyItem, Profile, ProfileRecord } from './model.js';
 
 /**
@@ -83,7 +84,7 @@ export interface CounterIncrement {
 
 /** An event's sort key, which orders the timeline. */
 export function eventSortKey(message: NormalizedMessage): string {
-  return `E#${message.timestamp}#${message.messageId}`;
+  return `${eventPrefix}${message.timestamp}#${message.messageId}`;
 }
 
 export interface StoredEvent {

@@ -1,5 +1,6 @@
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { ExecutionInput } from '../journeys/execution.js';
+import { executionPk } from '../store/keys.js';
 import { journeysTable } from '../store/tables.js';
 
 /**
@@ -28,7 +29,7 @@ export interface EntryData {
 export const entryDataRetentionSeconds = 366 * 86_400;
 
 export function entryDataKey(executionName: string) {
-  return { pk: `MSG#${executionName}`, sk: '#entry' };
+  return { pk: executionPk(executionName), sk: '#entry' };
 }
 
 /** Reads the entry's data of an execution (the step: only for nodes that use it). */

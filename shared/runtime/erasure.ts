@@ -1,6 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { JourneyErasure } from '../profiles/erasure.js';
 import { deleteAll, queryAll } from '../store/dynamodb.js';
+import { executionPk } from '../store/keys.js';
 import type { RuntimeStore } from './store.js';
 import type { PresenceRecord } from './types.js';
 
@@ -62,7 +63,7 @@ export function dynamoMessageErasure(
         const keys = await queryAll(client, {
           TableName: journeysTable,
           KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': `MSG#${executionName}` },
+          ExpressionAttributeValues: { ':pk': executionPk(executionName) },
           ProjectionExpression: 'pk, sk',
           ConsistentRead: true,
         });

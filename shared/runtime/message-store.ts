@@ -18,6 +18,7 @@ import {
   unprocessedBackoff,
   withoutKeys,
 } from '../store/dynamodb.js';
+import { executionPk } from '../store/keys.js';
 import { journeysTable, profilesTable } from '../store/tables.js';
 import { notErased, ProfileErasedError } from './erased.js';
 
@@ -129,7 +130,7 @@ export function messageIdFor(executionName: string, nodeId: string): string {
 
 /** Message records are keyed by what makes a send unique: the execution and the node. */
 export function messageKey(executionName: string, nodeId: string) {
-  return { pk: `MSG#${executionName}`, sk: nodeId };
+  return { pk: executionPk(executionName), sk: nodeId };
 }
 
 /** The status update as request parameters, for a request of its own or an item of a transaction. */

@@ -6,8 +6,9 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { isObject } from '../json.js';
-import { presenceKey, presencePrefix, profilePk } from '../profiles/dynamodb.js';
+import { presenceKey, presencePrefix } from '../profiles/dynamodb.js';
 import { sendRetryingConflicts, writeIfCondition } from '../store/dynamodb.js';
+import { profilePk } from '../store/keys.js';
 import { journeysTable, profilesTable } from '../store/tables.js';
 import { entryDataPut, entryDataRetentionSeconds } from './entry-data.js';
 import { notErased } from './erased.js';

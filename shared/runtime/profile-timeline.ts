@@ -1,5 +1,6 @@
 import { NotFoundError, ValidationError } from '../errors.js';
 import { getProfile, type ProfileStore, type TimelineEvent, timelinePageLimit } from '../profiles/index.js';
+import { eventPrefix, timelineSortKey } from '../store/keys.js';
 import type { TimelineEntry, TimelineStore } from './timeline-store.js';
 
 /**
@@ -32,7 +33,7 @@ const after = (a: Position, b: Position) => a.at > b.at || (a.at === b.at && a.k
 const byPosition = (a: Position, b: Position) => (after(a, b) ? 1 : after(b, a) ? -1 : 0);
 
 function stepKey(entry: TimelineEntry): string {
-  return `JT#${entry.at}#${entry.executionName}#${entry.nodeId}#${entry.outcome}`;
+  return timelineSortKey(entry);
 }
 
 function encodeCursor(position: Position): string {
@@ -42,7 +43,7 @@ function encodeCursor(position: Position): string {
 /** A cursor of this page, or of the events-only pages before (base64url of `E#<timestamp>#<messageId>`). */
 function decodeCursor(cursor: string): Position {
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (text.startsWith('E#')) return { at: text.split('#')[1] ?? '', key: text };
+  if (text.startsWith(eventPrefix)) return { at: text.split('#')[1] ?? '', key: text };
   try {
     const [at, key] = JSON.parse(text) as unknown[];
     if (typeof at === 'string' && typeof key === 'string') return { at, key };
@@ -65,7 +66,7 @@ export async function profileTimeline(
   const ids = [profile.profileId, ...profile.mergedFrom];
   // Events at the cursor's own time may have been on the page before: read enough to fill this one.
   const [stored, steps] = await Promise.all([
-    profiles.listEvents(ids, { limit: 2 * limit + 1, ...(from && { after: `E#${from.at}` }) }),
+    profiles.listEvents(ids, { limit: 2 * limit + 1, ...(from && { after: `${eventPrefix}${from.at}` }) }),
     runtime ? Promise.all(ids.map((id) => runtime.listTimeline(id))) : Promise.resolve([]),
   ]);
   const all = [

@@ -14,6 +14,7 @@ import {
   sendRetryingConflicts,
   writeIfCondition,
 } from '../store/dynamodb.js';
+import { executionPk } from '../store/keys.js';
 import { journeysTable, profilesTable } from '../store/tables.js';
 import { dynamoEntryDataStore, type EntryDataStore, entryDataDelete } from './entry-data.js';
 import { notErased, ProfileErasedError } from './erased.js';
@@ -88,7 +89,7 @@ export interface RuntimeStore extends PresenceStore, StatsStore, MessageStore, T
  * long as timeline entries; erasure deletes it with them (the timeline entry names the execution).
  */
 export function refusalKey(executionName: string) {
-  return { pk: `MSG#${executionName}`, sk: '#refused' };
+  return { pk: executionPk(executionName), sk: '#refused' };
 }
 
 type TransactWriteItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];

@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { profilePk } from '../profiles/dynamodb.js';
 import { cancellationReasons, queryAll, sendRetryingConflicts, withoutKeys } from '../store/dynamodb.js';
+import { profilePk, timelinePrefix, timelineSortKey } from '../store/keys.js';
 import { profilesTable } from '../store/tables.js';
 import { notErased, ProfileErasedError } from './erased.js';
 
@@ -31,8 +31,6 @@ export interface TimelineStore {
   listTimeline(profileId: string): Promise<TimelineEntry[]>;
 }
 
-const timelinePrefix = 'JT#';
-
 /** A `journey-step` entry for an execution the profile is in (a resume, a stop), at `at` (epoch ms). */
 export function presenceStepEntry(
   presence: { profileId: string; journeyId: string; version: number; executionName: string },
@@ -59,7 +57,7 @@ export function timelineWrite(table: string, retentionSeconds: number, now: () =
     TableName: table,
     Item: {
       pk: profilePk(entry.profileId),
-      sk: `${timelinePrefix}${entry.at}#${entry.executionName}#${entry.nodeId}#${entry.outcome}`,
+      sk: timelineSortKey(entry),
       ...entry,
       expiresAt: Math.floor(now() / 1000) + retentionSeconds,
     },

@@ -12,11 +12,12 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { NormalizedMessage } from '../events/normalize.js';
 import { stableHash } from '../ids.js';
-import { profileFromItem, profilePk, profileSortKey } from '../profiles/dynamodb.js';
+import { profileFromItem } from '../profiles/dynamodb.js';
 import type { ProfileRecord } from '../profiles/model.js';
 import { exponentialBackoff, retrying } from '../retry.js';
 import { notErased } from '../runtime/erased.js';
 import { cancellationReasons, deleteAll, queryAll } from '../store/dynamodb.js';
+import { eventPrefix, profilePk, profileSortKey } from '../store/keys.js';
 import {
   defaultMembersLimit,
   type MembersPage,
@@ -200,7 +201,8 @@ export class DynamoSegmentStore implements SegmentStore, SegmentMembership {
    * the profile item when no history is needed) to the last segment item.
    */
   async readProfile(profileId: string, historySince?: string | null): Promise<ProfileSegmentsRead> {
-    const from = historySince === undefined || historySince === null ? profileSortKey : `E#${historySince}`;
+    const from =
+      historySince === undefined || historySince === null ? profileSortKey : `${eventPrefix}${historySince}`;
     const items = await this.queryAll({
       TableName: this.profiles,
       KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
@@ -213,7 +215,7 @@ export class DynamoSegmentStore implements SegmentStore, SegmentMembership {
     for (const item of items) {
       const sk = String(item.sk);
       if (sk === profileSortKey) profile = profileFromItem(item);
-      else if (sk.startsWith('E#')) events.push(JSON.parse(String(item.message)) as NormalizedMessage);
+      else if (sk.startsWith(eventPrefix)) events.push(JSON.parse(String(item.message)) as NormalizedMessage);
       else if (sk.startsWith('SEG#')) {
         const segmentId = sk.slice(4);
         states.set(segmentId, {
