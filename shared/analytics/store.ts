@@ -96,6 +96,9 @@ export function transitionPut(record: TransitionRecord, table = journeysTable.de
   };
 }
 
+/** An item of a transaction that analytics writes: a day's counters, or a transition record. */
+export type AnalyticsItem = { Update: Update } | { Put: ReturnType<typeof transitionPut> };
+
 /** The analytics items of one write, for a transaction (or requests of their own). */
 export function analyticsItems(
   journeyId: string,
@@ -104,9 +107,9 @@ export function analyticsItems(
   write: AnalyticsWrite | undefined,
   table = journeysTable.defaultName,
   statsShard?: number,
-): ({ Update: Update } | { Put: ReturnType<typeof transitionPut> })[] {
+): AnalyticsItem[] {
   const day = dayOf(now);
-  const items: ({ Update: Update } | { Put: ReturnType<typeof transitionPut> })[] = [];
+  const items: AnalyticsItem[] = [];
   const steps = dayCounterUpdate(journeyId, day, 'c', counters, statsShard, table);
   if (steps) items.push({ Update: steps });
   const end = write?.end && dayCounterUpdate(journeyId, day, 'p', write.end, undefined, table);
@@ -149,10 +152,7 @@ export function dynamoAnalyticsReader(
         KeyConditionExpression: 'pk = :pk',
         ExpressionAttributeValues: { ':pk': `TR#${journeyId}#${day}` },
       });
-      return items.map((item) => {
-        const { pk: _pk, sk: _sk, kind: _kind, expiresAt: _e, at, ...rest } = item;
-        return { ...rest, at: Date.parse(String(at)) } as unknown as TransitionRecord;
-      });
+      return items.map(transitionFromItem);
     },
     async executionEntries(profileId, executionName, since) {
       const items = await queryAll(client, {
@@ -169,7 +169,25 @@ export function dynamoAnalyticsReader(
           ':exec': executionName,
         },
       });
-      return items as unknown as TrailEntry[];
+      return items.map((item) => ({
+        nodeId: String(item.nodeId),
+        outcome: String(item.outcome),
+        at: String(item.at),
+      }));
     },
+  };
+}
+
+/** A transition record as `transitionPut` stored it (its `at` back to epoch ms). */
+function transitionFromItem(item: Record<string, unknown>): TransitionRecord {
+  return {
+    journeyId: String(item.journeyId),
+    version: Number(item.version),
+    executionName: String(item.executionName),
+    ...(typeof item.from === 'string' && { from: item.from }),
+    to: String(item.to),
+    outcome: String(item.outcome),
+    ...(typeof item.arm === 'string' && { arm: item.arm }),
+    at: Date.parse(String(item.at)),
   };
 }

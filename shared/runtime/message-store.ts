@@ -5,7 +5,6 @@ import {
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
-  type UpdateCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../errors.js';
 import { stableHash } from '../ids.js';
@@ -362,7 +361,7 @@ export function dynamoMessageStore(
 
     async updateMessage(key, change) {
       const update = async (setStatus: boolean) => {
-        const out = await sendRetryingConflicts<UpdateCommandOutput>(
+        const out = await sendRetryingConflicts(
           client,
           () => new UpdateCommand({ ...updateWrite(key, change, setStatus), ReturnValues: 'ALL_NEW' }),
         );

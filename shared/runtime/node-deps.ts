@@ -3,6 +3,7 @@ import { type EmailSender, emailChannel } from '../channels/email.js';
 import type { Clock } from '../clock.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { stableHash } from '../ids.js';
+import type { NodeDeps } from '../journeys/nodes/index.js';
 import type { MessageToSend, SendOutcome, TemplateVariables } from '../journeys/nodes/message.js';
 import type { MessageChannel, StepProfile } from '../journeys/nodes/types.js';
 import type { TaskTokenWait } from '../journeys/nodes/waitFor.js';
@@ -95,7 +96,7 @@ export function nodeDeps(
   executionName: string,
   profile: StepProfile,
   pending: PendingWrites,
-) {
+): NodeDeps {
   return {
     fetch: deps.fetch,
     isInSegment: deps.isInSegment,

@@ -147,8 +147,6 @@ export function dynamoPresenceStore(
   const profiles = options.tableName ?? profilesTable.defaultName;
   const journeys = options.journeysTableName ?? journeysTable.defaultName;
   const writes = presenceWrites(profiles);
-  const sendWrite = <O>(command: () => { readonly input: unknown }) =>
-    sendRetryingConflicts<O>(client, command);
   return {
     async readJourneyState(profileId) {
       const out = await client.send(
@@ -229,17 +227,23 @@ export function dynamoPresenceStore(
 
     async setWaiting(presence, waiting) {
       // An upsert: the presence item normally exists (written at entry), but a token must never be lost.
-      await sendWrite(() => new UpdateCommand(writes.setWaiting(presence, waiting)));
+      await sendRetryingConflicts(client, () => new UpdateCommand(writes.setWaiting(presence, waiting)));
     },
 
     async clearWaiting(profileId, executionName, token) {
       return writeIfCondition(
-        sendWrite(() => new UpdateCommand(writes.clearWaiting(profileId, executionName, token))),
+        sendRetryingConflicts(
+          client,
+          () => new UpdateCommand(writes.clearWaiting(profileId, executionName, token)),
+        ),
       );
     },
 
     async removePresence(profileId, executionName) {
-      await sendWrite(() => new DeleteCommand(writes.removePresence(profileId, executionName)));
+      await sendRetryingConflicts(
+        client,
+        () => new DeleteCommand(writes.removePresence(profileId, executionName)),
+      );
     },
   };
 }

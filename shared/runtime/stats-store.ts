@@ -1,7 +1,14 @@
 import { type DynamoDBDocumentClient, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { analyticsItems } from '../analytics/store.js';
 import { retrying } from '../retry.js';
-import { cancellationReasons, conflictBackoff, queryAll, sendRetryingConflicts } from '../store/dynamodb.js';
+import {
+  cancellationReasons,
+  conflictBackoff,
+  queryAll,
+  sendItemRetryingConflicts,
+  sendRetryingConflicts,
+  type TransactItem,
+} from '../store/dynamodb.js';
 import { journeysTable } from '../store/tables.js';
 import type { StatDelta } from './types.js';
 
@@ -95,11 +102,7 @@ export function dynamoStatsStore(
         ];
       };
       const separately = async (items: ReturnType<typeof build>) => {
-        await Promise.all(
-          items.map((item) =>
-            sendRetryingConflicts(client, () => new UpdateCommand((item as { Update: never }).Update)),
-          ),
-        );
+        await Promise.all(items.map((item) => sendItemRetryingConflicts(client, item)));
       };
       if (day.writes === 'separate') return separately(build());
       await transactRetryingConflicts(client, build, separately);
@@ -126,7 +129,7 @@ export function dynamoStatsStore(
  * Unconditional items in one TransactWriteItems, built again (other random shards) when it met
  * another transaction on the same item, up to 6 attempts; then `separately`.
  */
-export async function transactRetryingConflicts<I extends object>(
+export async function transactRetryingConflicts<I extends TransactItem>(
   client: DynamoDBDocumentClient,
   build: () => I[],
   separately: (items: I[]) => Promise<void>,
@@ -139,7 +142,7 @@ export async function transactRetryingConflicts<I extends object>(
     await retrying(
       async () => {
         items = build();
-        await client.send(new TransactWriteCommand({ TransactItems: items as never }));
+        await client.send(new TransactWriteCommand({ TransactItems: items }));
       },
       { attempts: 6, retryable: conflict, backoff: conflictBackoff },
     );

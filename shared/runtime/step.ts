@@ -90,7 +90,7 @@ export async function runStep(request: StepRequest, deps: StepDeps): Promise<Ste
     };
     const run = module.run;
     if (!run) throw new Error(`node type ${node.type} does not run in the step`);
-    result = await run(context, nodeDeps(request, deps, executionName, profile, pending) as never);
+    result = await run(context, nodeDeps(request, deps, executionName, profile, pending));
   }
 
   const finished = request.action === 'fail' || node.type === 'exit';

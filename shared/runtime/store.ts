@@ -1,9 +1,7 @@
 import {
   type DynamoDBDocumentClient,
-  PutCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
-  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { type AnalyticsWrite, analyticsItems } from '../analytics/store.js';
 import { sleep } from '../retry.js';
@@ -11,7 +9,7 @@ import {
   cancellationReasons,
   conflictBackoff,
   createOnly,
-  sendRetryingConflicts,
+  sendItemRetryingConflicts,
   writeIfCondition,
 } from '../store/dynamodb.js';
 import { executionPk } from '../store/keys.js';
@@ -219,13 +217,7 @@ export function dynamoRuntimeStore(
     async addAnalytics(journeyId, write) {
       const build = () => analyticsItems(journeyId, now(), {}, write, journeys);
       const separately = async (items: ReturnType<typeof build>) => {
-        await Promise.all(
-          items.map((item) =>
-            'Put' in item
-              ? sendRetryingConflicts(client, () => new PutCommand(item.Put as never))
-              : sendRetryingConflicts(client, () => new UpdateCommand(item.Update as never)),
-          ),
-        );
+        await Promise.all(items.map((item) => sendItemRetryingConflicts(client, item)));
       };
       if (build().length === 0) return;
       if (!transactSteps) return separately(build());

@@ -2,9 +2,17 @@ import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynam
 import {
   BatchWriteCommand,
   type BatchWriteCommandInput,
+  DeleteCommand,
   DynamoDBDocumentClient,
+  PutCommand,
+  type PutCommandInput,
   QueryCommand,
   type QueryCommandInput,
+  type TransactWriteCommand,
+  type TransactWriteCommandInput,
+  UpdateCommand,
+  type UpdateCommandInput,
+  type UpdateCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import { exponentialBackoff, resendingUnprocessed, retrying } from '../retry.js';
 
@@ -58,20 +66,52 @@ export const conflictBackoff = exponentialBackoff({ baseMs: 5, jitter: { addMs: 
 /** The wait before a batch request's unprocessed items are sent again: full jitter from 20 ms, at most 1 s. */
 export const unprocessedBackoff = exponentialBackoff({ baseMs: 10, maxMs: 1000, jitter: 'full' });
 
+/** The requests a transaction on the same item can refuse with TransactionConflictException. */
+export type ConflictingWrite = PutCommand | UpdateCommand | DeleteCommand | TransactWriteCommand;
+
 /**
  * A single write, again (up to 4 attempts) when it met a transaction on the same item: DynamoDB
  * rejects it with TransactionConflictException, which the SDK does not retry. `command` is built
  * again for every attempt (e.g. another random counter shard).
  */
-export function sendRetryingConflicts<O>(
+export function sendRetryingConflicts(
   client: DynamoDBDocumentClient,
-  command: () => { readonly input: unknown },
-): Promise<O> {
-  return retrying(async () => (await client.send(command() as never)) as O, {
+  command: () => UpdateCommand,
+): Promise<UpdateCommandOutput>;
+export function sendRetryingConflicts(
+  client: DynamoDBDocumentClient,
+  command: () => PutCommand | DeleteCommand | TransactWriteCommand,
+): Promise<unknown>;
+export function sendRetryingConflicts(
+  client: DynamoDBDocumentClient,
+  command: () => ConflictingWrite,
+): Promise<unknown> {
+  return retrying(() => sendWrite(client, command()), {
     attempts: 4,
     retryable: (error) => (error as { name?: string }).name === 'TransactionConflictException',
     backoff: conflictBackoff,
   });
+}
+
+function sendWrite(client: DynamoDBDocumentClient, command: ConflictingWrite): Promise<unknown> {
+  // One call per command class: the client's send is typed by the command it is given.
+  if (command instanceof PutCommand) return client.send(command);
+  if (command instanceof UpdateCommand) return client.send(command);
+  if (command instanceof DeleteCommand) return client.send(command);
+  return client.send(command);
+}
+
+/** An item of a TransactWriteItems, as the document client takes it. */
+export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** A Put or Update meant for a transaction, sent as a request of its own (retrying conflicts). */
+export function sendItemRetryingConflicts(
+  client: DynamoDBDocumentClient,
+  item: { Put: PutCommandInput } | { Update: UpdateCommandInput },
+): Promise<unknown> {
+  return 'Put' in item
+    ? sendRetryingConflicts(client, () => new PutCommand(item.Put))
+    : sendRetryingConflicts(client, () => new UpdateCommand(item.Update));
 }
 
 /**

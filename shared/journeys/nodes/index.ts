@@ -46,9 +46,21 @@ export function isNodeType(type: unknown): type is NodeType {
   return typeof type === 'string' && Object.hasOwn(nodeModules, type);
 }
 
+type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void
+  ? I
+  : never;
+type DepsOf<M> = M extends { run?(step: never, deps: infer D): unknown }
+  ? unknown extends D
+    ? never
+    : D
+  : never;
+
+/** What the run steps of every node type take, together: one object serves them all (shared/runtime/node-deps.ts). */
+export type NodeDeps = UnionToIntersection<DepsOf<(typeof nodeModules)[NodeType]>>;
+
 /** The module of a node's type, typed loosely so callers can pass any node of the union. */
-export function nodeModule(type: NodeType): NodeModule<JourneyNode, never> {
-  return nodeModules[type] as unknown as NodeModule<JourneyNode, never>;
+export function nodeModule(type: NodeType): NodeModule<JourneyNode, NodeDeps> {
+  return nodeModules[type] as unknown as NodeModule<JourneyNode, NodeDeps>;
 }
 
 export type {
