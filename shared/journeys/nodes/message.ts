@@ -45,8 +45,9 @@ function messageFields<C extends MessageChannel>(channel: C) {
     template: idSchema('template').describe(
       `Id of a ${channel} template (\`PUT /templates/{id}\`, or statemachines/templates/<id>.template.yaml). ` +
         'Liquid sees: `profile` = the traits flattened, plus `profileId`, `userId` and `anonymousId` (first of each), ' +
-        '`computed`, `stage`, `scores` ({{ profile.firstName }}); `event` = the trigger event’s properties, or the ' +
-        'enrollment `context` ({{ event.cartId }}); `journey` = { id, version }; `unsubscribe_url`.' +
+        '`computed`, `stage`, `scores` ({{ profile.firstName }}); `event` = the trigger event’s properties, the ' +
+        'enrollment `context`, or for a broadcast `{ broadcastId, runAt }` ({{ event.cartId }}); ' +
+        '`journey` = { id, version }; `unsubscribe_url`.' +
         (channel === 'email' ? ' Output is HTML-escaped in `html`.' : ''),
     ),
     category: z
