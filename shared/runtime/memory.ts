@@ -64,7 +64,9 @@ export function memoryRuntimeStore(): MemoryRuntimeStore {
       if (erased.has(record.profileId)) return false;
       const key = `${record.profileId}/${record.journeyId}`;
       const previous = entries.get(key);
-      if (previous && previous.lastExecution !== record.executionName) {
+      // As the DynamoDB store: a redelivered trigger (this execution is the last entry) writes nothing.
+      if (previous?.lastExecution === record.executionName) return true;
+      if (previous) {
         if (notEnteredSince === null) return false;
         if (notEnteredSince !== undefined && previous.lastEnteredAt > notEnteredSince) return false;
         const mark = run && previous.runs?.[run.scope];

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { isObject } from '../json.js';
 import { presenceKey, presencePrefix } from '../profiles/dynamodb.js';
-import { sendRetryingConflicts, writeIfCondition } from '../store/dynamodb.js';
+import { isConditionFailure, sendRetryingConflicts, writeIfCondition } from '../store/dynamodb.js';
 import { profilePk } from '../store/keys.js';
 import { journeysTable, profilesTable } from '../store/tables.js';
 import { entryDataPut, entryDataRetentionSeconds } from './entry-data.js';
@@ -25,8 +25,10 @@ export interface PresenceStore {
   readJourneyState(profileId: string): Promise<ProfileJourneyState>;
   /**
    * Records an entry and its presence item atomically; false when the re-entry rule forbids it (a
-   * concurrent or earlier entry won) or the profile was erased. `notEnteredSince` (epoch ms) null = never entered before
-   * (reentry never), undefined = no rule (always).
+   * concurrent or earlier entry won) or the profile was erased. A redelivery (the entry record's last
+   * execution is this one) writes nothing and answers true, so its StartExecution is redone.
+   * `notEnteredSince` (epoch ms) null = never entered before (reentry never), undefined = no rule
+   * (always).
    */
   recordEntry(entry: {
     presence: PresenceRecord;
@@ -47,6 +49,24 @@ export interface PresenceStore {
  * presence items on an identity merge. `#` never occurs in an execution name, so they cannot collide.
  */
 const entryName = (journeyId: string) => `entry#${journeyId}`;
+
+/**
+ * Whether an entry's transaction was refused only because its entry record already names this
+ * execution (a redelivered trigger, recorded by its first delivery): then nothing is to be written
+ * and the entry goes on (StartExecution, which a failed first delivery may not have reached). The
+ * record comes back in the cancellation reason (ALL_OLD, in wire format); any other refused item
+ * (the erasure tombstone's check) is a refusal.
+ */
+function isRedelivery(error: unknown, executionName: string): boolean {
+  if ((error as { name?: string }).name !== 'TransactionCanceledException') return false;
+  const reasons = (error as { CancellationReasons?: { Code?: string; Item?: Record<string, unknown> }[] })
+    .CancellationReasons;
+  const [entry, ...others] = reasons ?? [];
+  if (entry?.Code !== 'ConditionalCheckFailed') return false;
+  if (others.some((reason) => reason.Code !== undefined && reason.Code !== 'None')) return false;
+  const last = entry.Item?.lastExecution;
+  return (typeof last === 'string' ? last : (last as { S?: string } | undefined)?.S) === executionName;
+}
 export const entryPrefix = `${presencePrefix}${entryName('')}`;
 /** Attribute of an entry record holding a broadcast's last run mark (EntryRecord.runs). */
 const runAttribute = 'run#';
@@ -161,7 +181,6 @@ export function dynamoPresenceStore(
 
     async recordEntry({ presence, notEnteredSince, run, properties }) {
       const key = presenceKey(presence.profileId, entryName(presence.journeyId));
-      let condition: string | undefined;
       const names: Record<string, string> = {};
       const values: Record<string, unknown> = {
         ':at': presence.enteredAt,
@@ -170,24 +189,27 @@ export function dynamoPresenceStore(
         ':jid': presence.journeyId,
         ':kind': 'journey-entry',
       };
-      // A retry of the same entry (same execution name) passes, so a failed StartExecution can be redone.
-      if (notEnteredSince === null) condition = 'attribute_not_exists(pk) OR lastExecution = :exec';
+      // A redelivered trigger (the execution name of the last entry) writes nothing: its entry was
+      // recorded, with its presence and entry data, by the first delivery; counting it again would
+      // inflate `entries` and move `lastEnteredAt` (delaying a re-entry `after`). The failed
+      // condition returns the record (ALL_OLD), so it is told from a refusal in the same request.
+      let condition = '(attribute_not_exists(lastExecution) OR lastExecution <> :exec)';
+      if (notEnteredSince === null) condition += ' AND attribute_not_exists(pk)';
       else if (notEnteredSince !== undefined) {
-        condition = 'attribute_not_exists(pk) OR lastEnteredAt <= :since OR lastExecution = :exec';
+        condition += ' AND (attribute_not_exists(pk) OR lastEnteredAt <= :since)';
         values[':since'] = notEnteredSince;
       }
       let setRun = '';
       if (run) {
         // Marks sort as `<runKey> <slot>`: this run's mark (or a later run's) is never below the key.
-        const once = '(attribute_not_exists(#run) OR #run < :runKey OR lastExecution = :exec)';
-        condition = condition ? `(${condition}) AND ${once}` : once;
+        condition += ' AND (attribute_not_exists(#run) OR #run < :runKey)';
         names['#run'] = `${runAttribute}${run.scope}`;
         values[':runKey'] = run.key;
         values[':mark'] = run.mark;
         setRun = ', #run = :mark';
       }
-      return writeIfCondition(
-        client.send(
+      try {
+        await client.send(
           new TransactWriteCommand({
             TransactItems: [
               {
@@ -198,6 +220,7 @@ export function dynamoPresenceStore(
                   ConditionExpression: condition,
                   ...(run && { ExpressionAttributeNames: names }),
                   ExpressionAttributeValues: { ...values, ':pid': presence.profileId },
+                  ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
                 },
               },
               {
@@ -221,8 +244,13 @@ export function dynamoPresenceStore(
                 : []),
             ],
           }),
-        ),
-      );
+        );
+        return true;
+      } catch (error) {
+        if (isRedelivery(error, presence.executionName)) return true;
+        if (isConditionFailure(error)) return false;
+        throw error;
+      }
     },
 
     async setWaiting(presence, waiting) {

@@ -146,6 +146,50 @@ describe('entry data ends with its execution on the local stack', () => {
     assert.equal((await kit.stats(id)).started, 1);
   });
 
+  it('a redelivered trigger is not a new entry: entries stays 1 and lastEnteredAt where the first delivery put it', async () => {
+    const kit = await journeyTestKit();
+    const id = journeyId('recount');
+    await kit.publish({
+      id,
+      trigger: { event: `Start ${id}` },
+      reentry: { after: 'PT2H' },
+      start: 'pause',
+      nodes: { pause: { type: 'wait', for: 'P1D', next: 'done' }, done: { type: 'exit' } },
+    });
+    const userId = `again-${id}`;
+    const trigger = () =>
+      kit.track(
+        userId,
+        `Start ${id}`,
+        {},
+        { messageId: `trigger-${id}`, timestamp: '2026-01-01T00:00:00.000Z' },
+      );
+    const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig(kit.edgeUrl)));
+    const record = async () => {
+      const out = await ddb.send(
+        new GetCommand({
+          TableName: 'cairn-profiles',
+          Key: presenceKey(await kit.profileId(userId), `entry#${id}`),
+          ConsistentRead: true,
+        }),
+      );
+      return { entries: out.Item?.entries, lastEnteredAt: out.Item?.lastEnteredAt };
+    };
+
+    await trigger();
+    const first = await record();
+    assert.equal(first.entries, 1);
+    await kit.advance('PT1H');
+    await trigger();
+    assert.deepEqual(await record(), first, 'the redelivery changed the entry record');
+    assert.equal((await kit.executions(id)).length, 1);
+    // `after PT2H` counts from the first delivery: a new trigger 2h after it gets in.
+    await kit.advance('PT1H1M');
+    await kit.track(userId, `Start ${id}`);
+    assert.equal((await kit.executions(id)).length, 2);
+    assert.equal((await record()).entries, 2);
+  });
+
   it('is deleted when the execution fails', async () => {
     const kit = await journeyTestKit();
     const id = await kit.failingWebhookJourney('entryfail');

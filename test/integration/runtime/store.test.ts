@@ -71,6 +71,30 @@ describe('runtime store on DynamoDB Local', () => {
     );
   });
 
+  it('a redelivered entry (the same execution name) is not counted again nor moves lastEnteredAt', async () => {
+    const profileId = randomUUID();
+    assert.equal(
+      await store.recordEntry({ presence: presence(profileId, 'd1', 1_000), notEnteredSince: 0 }),
+      true,
+    );
+    assert.equal(
+      await store.recordEntry({ presence: presence(profileId, 'd1', 5_000), notEnteredSince: 4_000 }),
+      true,
+      'a redelivery goes on (its StartExecution is redone)',
+    );
+    assert.equal(
+      await store.recordEntry({ presence: presence(profileId, 'd1', 6_000), notEnteredSince: undefined }),
+      true,
+    );
+    const [record] = (await store.readJourneyState(profileId)).entries;
+    assert.deepEqual([record?.entries, record?.lastEnteredAt, record?.lastExecution], [1, 1_000, 'd1']);
+    // The re-entry rule reads the first delivery's time: the redeliveries did not delay the next entry.
+    assert.equal(
+      await store.recordEntry({ presence: presence(profileId, 'd2', 7_000), notEnteredSince: 2_000 }),
+      true,
+    );
+  });
+
   it('a broadcast run enters a profile once, even under another execution name (a republished version)', async () => {
     const profileId = randomUUID();
     const run = (key: string, slot: string) => ({ scope: 'b1', key, mark: `${key} ${slot}` });
