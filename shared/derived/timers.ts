@@ -14,7 +14,7 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { ProfileDeriver } from '../profiles/derive.js';
 import { getProfile } from '../profiles/ingest.js';
-import { ProfileErasedError, type ProfileStore, ProfileWriteConflict } from '../profiles/store.js';
+import { type ProfileStore, ProfileWriteConflict } from '../profiles/store.js';
 import type { DerivedState } from './derive.js';
 import { derivedMessage, type PublishMessages } from './notifier.js';
 
@@ -29,7 +29,8 @@ export interface DerivedTimerDeps {
 /** Refreshes one profile at `now`. Returns whether it wrote. */
 export async function refreshProfile(deps: DerivedTimerDeps, profileId: string): Promise<boolean> {
   const live = await getProfile(deps.store, profileId, true);
-  if (!live) return false;
+  // Marked by an erasure under way: nothing of the person is derived, published or written back.
+  if (!live || live.erasedAt !== undefined) return false;
   const { presence: _presence, ...record } = live;
   const now = deps.clock.now();
   const { profile, counters } = await deps.deriver.derive({
@@ -46,10 +47,9 @@ export async function refreshProfile(deps: DerivedTimerDeps, profileId: string):
   try {
     await deps.store.saveProfile({ ...profile, version: record.version + 1 }, record.version, counters);
   } catch (error) {
-    // An event got there first: its write re-derived the profile and re-armed the timer.
+    // An event got there first: its write re-derived the profile and re-armed the timer. Or an
+    // erasure marked the profile since it was read (its version moved): nothing is written back.
     if (error instanceof ProfileWriteConflict) return false;
-    // Erased since it was read: nothing of the person is written back (its events are dropped by ingest).
-    if (error instanceof ProfileErasedError) return false;
     throw error;
   }
   if (emit.length > 0)

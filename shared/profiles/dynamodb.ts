@@ -3,6 +3,7 @@ import {
   BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   QueryCommand,
   type QueryCommandInput,
   TransactWriteCommand,
@@ -22,7 +23,6 @@ import {
   eventSortKey,
   MessageIdReusedError,
   type ProfileCommit,
-  ProfileErasedError,
   type ProfileStore,
   ProfileWriteConflict,
   type ReadOptions,
@@ -41,6 +41,7 @@ export { eventSortKey };
  *   presence   P#<profileId>   S#<executionName>         (journeys runtime)
  *   timeline   P#<profileId>   JT#<at>#…                 (journeys runtime)
  *   tombstone  P#<profileId>   ERASED                    erasedAt, expiresAt (30 days): late writes check it
+ *   (an erasure's mark also sets `erasedAt` on the profile item and bumps its version: see markErased)
  */
 /** The sparse index of profiles by the time a derived value changes, sharded so no partition is hot. */
 export const profileDueIndex = 'profile-due';
@@ -56,10 +57,11 @@ export const dedupePk = (message: NormalizedMessage) => `M#${dedupeKey(message)}
 export const erasedKey = (profileId: string) => ({ pk: profilePk(profileId), sk: 'ERASED' });
 export const erasedRetentionDays = 30;
 /**
- * A transaction item that fails when the profile was erased (its tombstone exists): every write that
- * puts items under `P#<profileId>` carries it, the profile commit and the journeys runtime's writes
- * alike (shared/runtime/erased.ts), so nothing of an erased person is written back after the
- * erasure's scan. +1 item (2 WCU) in a transaction the write already is; no extra request.
+ * A transaction item that fails when the profile was erased (its tombstone exists): the journeys
+ * runtime's, segments' and messaging's writes under `P#<profileId>` carry it (shared/runtime/erased.ts),
+ * so nothing of an erased person is written back after the erasure's scan. +1 item (2 WCU) in a
+ * transaction the write already is; no extra request. The profile store's own writes need none:
+ * they are conditioned on the profile item's version, which the erasure's mark bumps (markErased).
  */
 export function notErasedCheck(tableName: string, profileId: string) {
   return {
@@ -160,7 +162,13 @@ export class DynamoProfileStore implements ProfileStore {
     const memberOf = items
       .filter((item) => String(item.sk).startsWith('SEG#') && item.inSegment === true)
       .map((item) => String(item.sk).slice(4));
-    return { ...profileFromItem(head), presence, memberOf };
+    return {
+      ...profileFromItem(head),
+      // Marked by an erasure under way (markErased): ingest drops the event, nothing writes it.
+      ...(typeof head.erasedAt === 'string' && { erasedAt: head.erasedAt }),
+      presence,
+      memberOf,
+    };
   }
 
   async commit(change: ProfileCommit): Promise<void> {
@@ -170,9 +178,11 @@ export class DynamoProfileStore implements ProfileStore {
     const eventKey = eventSortKey(message);
     const dedupe = dedupePk(message);
     const hash = contentHash(message);
-    const guarded = erasureGuarded(change);
-    // Index 0 is the dedupe record: a failed condition there means "duplicate"; at 1..guarded.length
-    // "erased"; anywhere else "conflict".
+    // Index 0 is the dedupe record: a failed condition there means "duplicate", anywhere else
+    // "conflict". No erasure check is needed: every existing profile this writes under (the survivor
+    // and each merged one) is conditioned on the version read, which an erasure's mark bumps before
+    // anything is deleted, and on having no `erasedAt` (markErased); a retry reads the mark, or finds
+    // the profile gone, and ingest drops the event (ProfileErasedError).
     const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
       {
         Put: {
@@ -189,11 +199,6 @@ export class DynamoProfileStore implements ProfileStore {
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
       },
-      // The erasure tombstones of the existing profiles this writes under (indexes 1..n, so a refusal
-      // is told apart from a version conflict): an ingest that read the profile just before
-      // `DELETE /profiles/{id}` writes nothing under it after the erasure's scan. A new profile's id
-      // is fresh: nothing to check.
-      ...guarded.map((id) => notErasedCheck(this.table, id)),
       {
         Put: {
           TableName: this.table,
@@ -254,7 +259,7 @@ export class DynamoProfileStore implements ProfileStore {
         new TransactWriteCommand({ TransactItems: items, ReturnConsumedCapacity: this.capacity }),
       );
     } catch (error) {
-      throw classifyTransactionError(error, message.messageId, hash, guarded);
+      throw classifyTransactionError(error, message.messageId, hash);
     }
   }
 
@@ -311,15 +316,60 @@ export class DynamoProfileStore implements ProfileStore {
     return out.Item !== undefined && !(typeof expiresAt === 'number' && expiresAt <= this.clock.now() / 1000);
   }
 
-  async markErased(profileIds: string[]): Promise<void> {
+  async markErased(profileIds: string[], live: { profileId: string; version: number }[] = []): Promise<void> {
     const now = this.clock.now();
-    await this.putItems(
-      [...new Set(profileIds)].map((profileId) => ({
-        ...erasedKey(profileId),
-        erasedAt: new Date(now).toISOString(),
-        expiresAt: Math.floor(now / 1000) + erasedRetentionDays * day,
-      })),
-    );
+    const erasedAt = new Date(now).toISOString();
+    const versions = new Map(live.map((p) => [p.profileId, p.version]));
+    // Per profile: its tombstone and, when it has an item, the item marked (`erasedAt`, version + 1,
+    // off the due index) on the version read. The mark fails the version condition of every profile
+    // write that read it before (an ingest's commit, a timer's save, a merge), and whoever reads it
+    // after sees `erasedAt`: neither writes under it again. Conditioned on the version, so a merge
+    // committed since the erasure read the profile fails the mark (ProfileWriteConflict) and the
+    // erasure reads again (the newly merged profile included). 50 profiles a transaction.
+    const items = [...new Set(profileIds)].map((profileId) => {
+      const version = versions.get(profileId);
+      return [
+        {
+          Put: {
+            TableName: this.table,
+            Item: {
+              ...erasedKey(profileId),
+              erasedAt,
+              expiresAt: Math.floor(now / 1000) + erasedRetentionDays * day,
+            },
+          },
+        },
+        ...(version === undefined
+          ? []
+          : [
+              {
+                Update: {
+                  TableName: this.table,
+                  Key: { pk: profilePk(profileId), sk: profileSortKey },
+                  UpdateExpression:
+                    'SET version = :next, erasedAt = :at REMOVE profileDueAt, profileDueShard',
+                  ConditionExpression: 'version = :read',
+                  ExpressionAttributeValues: { ':read': version, ':next': version + 1, ':at': erasedAt },
+                },
+              },
+            ]),
+      ];
+    });
+    for (let i = 0; i < items.length; i += maxTransactItems / 2) {
+      try {
+        await this.client.send(
+          new TransactWriteCommand({
+            TransactItems: items.slice(i, i + maxTransactItems / 2).flat(),
+            ReturnConsumedCapacity: this.capacity,
+          }),
+        );
+      } catch (error) {
+        const name = (error as { name?: string }).name;
+        if (name === 'TransactionCanceledException' || name === 'TransactionConflictException')
+          throw new ProfileWriteConflict('profile changed since the erasure read it');
+        throw error;
+      }
+    }
   }
 
   async deleteProfiles(
@@ -374,23 +424,22 @@ export class DynamoProfileStore implements ProfileStore {
   }
 
   async saveProfile(profile: ProfileRecord, expectedVersion: number, counters: CounterIncrement[] = []) {
-    // With the erasure check (index 1): a timer's refresh of the profile as read just before its
-    // erasure neither writes it back nor moves the lifecycle counts the erasure takes it off. One
-    // request still (a 2-item transaction where it was a Put).
+    // Conditioned on the version read (and no `erasedAt`): an erasure's mark bumps it, so a timer's
+    // refresh of the profile as read just before its erasure neither writes it back nor moves the
+    // lifecycle counts the erasure takes it off.
+    const put = this.profilePut(profile, expectedVersion);
     try {
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            { Put: this.profilePut(profile, expectedVersion) },
-            notErasedCheck(this.table, profile.profileId),
-            ...counters.map((c) => ({ Update: this.counterUpdate(c) })),
-          ],
-          ReturnConsumedCapacity: this.capacity,
-        }),
-      );
+      if (counters.length === 0) {
+        await this.client.send(new PutCommand({ ...put, ReturnConsumedCapacity: this.capacity }));
+      } else {
+        await this.client.send(
+          new TransactWriteCommand({
+            TransactItems: [{ Put: put }, ...counters.map((c) => ({ Update: this.counterUpdate(c) }))],
+            ReturnConsumedCapacity: this.capacity,
+          }),
+        );
+      }
     } catch (error) {
-      if (cancellationReasons(error)?.[1] === 'ConditionalCheckFailed')
-        throw new ProfileErasedError(profile.profileId);
       const name = (error as { name?: string }).name;
       if (name === 'ConditionalCheckFailedException' || name === 'TransactionCanceledException')
         throw new ProfileWriteConflict(`profile ${profile.profileId} changed`);
@@ -447,7 +496,10 @@ export class DynamoProfileStore implements ProfileStore {
       ...(expectedVersion === null
         ? { ConditionExpression: 'attribute_not_exists(pk)' }
         : {
-            ConditionExpression: 'version = :expected',
+            // An erasure's mark bumps the version and sets `erasedAt` (markErased): a write that read
+            // the profile before fails on the version, one that read it after (and missed the mark)
+            // on `erasedAt`, one after the item's delete on both.
+            ConditionExpression: 'version = :expected AND attribute_not_exists(erasedAt)',
             ExpressionAttributeValues: { ':expected': expectedVersion },
           }),
     };
@@ -498,10 +550,6 @@ export class DynamoProfileStore implements ProfileStore {
     return this.batchWrite(keys.map((Key) => ({ DeleteRequest: { Key } })));
   }
 
-  private putItems(items: Record<string, unknown>[]): Promise<void> {
-    return this.batchWrite(items.map((Item) => ({ PutRequest: { Item } })));
-  }
-
   private batchWrite(requests: Record<string, unknown>[]): Promise<void> {
     return batchWriteAll(this.client, this.table, requests, { ReturnConsumedCapacity: this.capacity });
   }
@@ -518,8 +566,9 @@ export function profileItem(profile: ProfileRecord): Record<string, unknown> {
     lastSeen,
     updatedAt,
     memberOf: _memberOf,
+    erasedAt: _erasedAt,
     ...doc
-  } = profile as ProfileRecord & { memberOf?: unknown };
+  } = profile as ProfileRecord & { memberOf?: unknown; erasedAt?: unknown };
   return {
     pk: profilePk(profileId),
     sk: profileSortKey,
@@ -565,23 +614,7 @@ interface CancellationReason {
   Item?: Record<string, unknown>;
 }
 
-/**
- * The existing profiles a commit writes items under: the survivor (unless new) and every profile
- * merged into it (their items, presence and identities move to the survivor). Their tombstones are
- * checked in the commit.
- */
-function erasureGuarded(change: ProfileCommit): string[] {
-  const ids = change.merged.map((merged) => merged.profile.profileId);
-  if (change.expectedVersion !== null) ids.unshift(change.profile.profileId);
-  return [...new Set(ids)];
-}
-
-function classifyTransactionError(
-  error: unknown,
-  messageId: string,
-  hash: string,
-  guarded: string[],
-): unknown {
+function classifyTransactionError(error: unknown, messageId: string, hash: string): unknown {
   const name = (error as { name?: string })?.name;
   if (name === 'TransactionConflictException') return new ProfileWriteConflict('transaction conflict');
   if (name !== 'TransactionCanceledException') return error;
@@ -596,8 +629,6 @@ function classifyTransactionError(
     if (stored !== undefined && stored !== hash) return new MessageIdReusedError(messageId);
     return new DuplicateMessageError(messageId, text(dedupe.Item?.profileId));
   }
-  const erased = guarded.findIndex((_, i) => reasons[1 + i]?.Code === 'ConditionalCheckFailed');
-  if (erased >= 0) return new ProfileErasedError(guarded[erased]!);
   const retryable = new Set(['ConditionalCheckFailed', 'TransactionConflict', 'None', undefined]);
   if (reasons.length === 0 || reasons.every((reason) => retryable.has(reason.Code))) {
     return new ProfileWriteConflict(

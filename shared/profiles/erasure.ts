@@ -1,11 +1,18 @@
 import { getProfile } from './ingest.js';
 import type { Profile } from './model.js';
-import type { CounterIncrement, ErasureCounts, ProfileStore } from './store.js';
+import {
+  type CounterIncrement,
+  type ErasureCounts,
+  type ProfileStore,
+  ProfileWriteConflict,
+} from './store.js';
 
 /**
  * Erasure of a person (`DELETE /profiles/{id}`), across every table Cairn keeps:
- *   1. tombstones for the profile and every profile merged into it (`ProfileStore.markErased`), so a
- *      journey step or an entry that finishes late is refused instead of writing under it again;
+ *   1. tombstones for the profile and every profile merged into it, and their profile items marked
+ *      (`ProfileStore.markErased`: version + 1, `erasedAt`), so a journey step or an entry that
+ *      finishes late is refused, and an ingest or a timer that read the profile fails its version
+ *      condition, instead of writing under it again;
  *   2. journeys (`JourneyErasure`, shared/runtime/erasure.ts): every execution of those profiles is
  *      stopped, their message records (subject, profile id) deleted;
  *   3. dead letters whose body names one of the person's identifiers;
@@ -68,14 +75,26 @@ export async function eraseProfile(
   profileId: string,
   deps: ErasureDeps = {},
 ): Promise<ErasureResult | null> {
-  const profile = await getProfile(store, profileId);
-  if (!profile) return null;
-  const merged = await Promise.all(
-    profile.mergedFrom.map((id) => store.readProfile(id, { consistent: true })),
-  );
-  const records = [profile, ...merged.filter((p): p is Profile => p !== null)];
-  const profileIds = [...new Set([profile.profileId, ...profile.mergedFrom])];
-  await store.markErased(profileIds);
+  // The mark is conditioned on the versions read: a merge committed meanwhile (a profile merged into
+  // this one since) fails it, and the erasure reads again, the new merged profile included.
+  let read: { profile: Profile; records: Profile[]; profileIds: string[] } | null = null;
+  for (let attempt = 1; read === null; attempt++) {
+    const profile = await getProfile(store, profileId);
+    if (!profile) return null;
+    const merged = await Promise.all(
+      profile.mergedFrom.map((id) => store.readProfile(id, { consistent: true })),
+    );
+    const records = [profile, ...merged.filter((p): p is Profile => p !== null)];
+    const profileIds = [...new Set([profile.profileId, ...profile.mergedFrom])];
+    try {
+      await store.markErased(profileIds, records);
+      read = { profile, records, profileIds };
+    } catch (error) {
+      if (!(error instanceof ProfileWriteConflict) || attempt >= 10) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** attempt));
+    }
+  }
+  const { profile, records, profileIds } = read;
   const journeys = deps.journeys
     ? await deps.journeys.eraseJourneys(profileIds)
     : { executionsStopped: 0, messages: 0 };

@@ -30,6 +30,7 @@ import {
   DuplicateMessageError,
   MessageIdReusedError,
   type ProfileCommit,
+  ProfileErasedError,
   type ProfileStore,
   ProfileWriteConflict,
 } from './store.js';
@@ -76,10 +77,10 @@ export type IngestResult =
 
 /**
  * Ingests one message: resolves the identity, merges profiles when the event links them, updates the
- * profile and appends the event, all in one transaction guarded by a dedupe record, the versions
- * read and the erasure tombstones of the profiles it writes under (ProfileErasedError, not retried:
- * the event is of a person erased while it was on its way). On a conflict (another writer got there first) it reads again and retries with jittered
- * backoff. Known user in steady state: 3 requests (identity lookup, profile Query, TransactWriteItems).
+ * profile and appends the event, all in one transaction guarded by a dedupe record and the versions
+ * read. On a conflict (another writer got there first) it reads again and retries with jittered
+ * backoff. An event of a person being erased (the profile read carries the erasure's mark, or a
+ * retry finds it gone) is refused with ProfileErasedError, not retried (refuseErased). Known user in steady state: 3 requests (identity lookup, profile Query, TransactWriteItems).
  */
 export async function ingestMessage(message: NormalizedMessage, deps: IngestDeps): Promise<IngestResult> {
   const maxAttempts = deps.retry?.maxAttempts ?? 25;
@@ -88,8 +89,10 @@ export async function ingestMessage(message: NormalizedMessage, deps: IngestDeps
     maxMs: deps.retry?.maxDelayMs ?? 200,
     jitter: 'full',
   });
+  // The existing profiles the attempts so far were to write under (survivor and merged).
+  const wrote = new Set<string>();
   try {
-    return await retrying((attempt) => attemptIngest(message, deps, attempt), {
+    return await retrying((attempt) => attemptIngest(message, deps, attempt, wrote), {
       attempts: maxAttempts,
       retryable: (error) => error instanceof ProfileWriteConflict,
       backoff,
@@ -106,6 +109,7 @@ async function attemptIngest(
   message: NormalizedMessage,
   deps: IngestDeps,
   attempt: number,
+  wrote: Set<string>,
 ): Promise<IngestResult> {
   const { store, clock } = deps;
   const rules = deps.rules ?? defaultIdentityRules;
@@ -154,10 +158,12 @@ async function attemptIngest(
     rules,
   );
 
-  const now = new Date(clock.now()).toISOString();
   const existing = resolution.profileId === null ? null : profiles.get(resolution.profileId)!;
-  let next: ProfileRecord = existing ? recordOf(existing) : newProfileRecord(deps.ids.next(), now);
   const mergedProfiles = resolution.merge.map((id) => profiles.get(id)!);
+  await refuseErased(store, [existing, ...mergedProfiles], profiles, wrote);
+
+  const now = new Date(clock.now()).toISOString();
+  let next: ProfileRecord = existing ? recordOf(existing) : newProfileRecord(deps.ids.next(), now);
   for (const merged of mergedProfiles) next = mergeProfileRecords(next, recordOf(merged));
   next = applyEvent(
     { ...next, identities: unionIdentities(next.identities, resolution.identities) },
@@ -252,6 +258,27 @@ async function attemptIngest(
     profileId: next.profileId,
     profile: { ...next, presence },
   };
+}
+
+/**
+ * Throws ProfileErasedError when the event is of a person being erased, with no request in the
+ * common case: a profile it would write under carries an erasure's mark (`erasedAt`, read with it),
+ * or a profile an earlier attempt was to write under is no longer found (its identities or item
+ * deleted by the erasure since: the attempt failed on its version) and has a tombstone (one GetItem,
+ * only then; a profile merged elsewhere meanwhile has none). Its commit would otherwise write the
+ * event under the erased profile, or start a new profile with it.
+ */
+async function refuseErased(
+  store: ProfileStore,
+  writing: (Profile | null)[],
+  read: Map<string, Profile>,
+  wrote: Set<string>,
+): Promise<void> {
+  for (const profile of writing) if (profile?.erasedAt) throw new ProfileErasedError(profile.profileId);
+  for (const id of wrote) {
+    if (!read.has(id) && (await store.isErased(id))) throw new ProfileErasedError(id);
+  }
+  for (const profile of writing) if (profile) wrote.add(profile.profileId);
 }
 
 /**

@@ -9,7 +9,6 @@ import {
   eventSortKey,
   MessageIdReusedError,
   type ProfileCommit,
-  ProfileErasedError,
   type ProfileStore,
   ProfileWriteConflict,
   type StoredEvent,
@@ -46,9 +45,8 @@ export class MemoryProfileStore implements ProfileStore {
 
   async saveProfile(profile: ProfileRecord, expectedVersion: number, counters?: CounterIncrement[]) {
     this.count('saveProfile');
-    if (this.profiles.get(profile.profileId)?.version !== expectedVersion)
+    if (!this.writable(this.profiles.get(profile.profileId), expectedVersion))
       throw new ProfileWriteConflict('profile version changed');
-    if (this.erased.has(profile.profileId)) throw new ProfileErasedError(profile.profileId);
     this.profiles.set(profile.profileId, structuredClone(profile));
     this.addCounters(counters);
   }
@@ -86,15 +84,9 @@ export class MemoryProfileStore implements ProfileStore {
       if (seen.contentHash !== contentHash(message)) throw new MessageIdReusedError(message.messageId);
       throw new DuplicateMessageError(message.messageId, seen.profileId);
     }
-    // As the DynamoDB adapter: the existing profiles it writes under must have no erasure tombstone.
-    const guarded = [
-      ...(change.expectedVersion === null ? [] : [profile.profileId]),
-      ...change.merged.map((merged) => merged.profile.profileId),
-    ];
-    const erased = guarded.find((id) => this.erased.has(id));
-    if (erased !== undefined) throw new ProfileErasedError(erased);
+    // As the DynamoDB adapter: each existing profile on the version read and not marked by an erasure.
     const current = this.profiles.get(profile.profileId);
-    if (change.expectedVersion === null ? current : current?.version !== change.expectedVersion) {
+    if (change.expectedVersion === null ? current : !this.writable(current, change.expectedVersion)) {
       throw new ProfileWriteConflict('profile version changed');
     }
     for (const { identifier, expectedOwner } of change.identities) {
@@ -103,7 +95,7 @@ export class MemoryProfileStore implements ProfileStore {
       }
     }
     for (const merged of change.merged) {
-      if (this.profiles.get(merged.profile.profileId)?.version !== merged.expectedVersion) {
+      if (!this.writable(this.profiles.get(merged.profile.profileId), merged.expectedVersion)) {
         throw new ProfileWriteConflict('merged profile changed');
       }
     }
@@ -149,9 +141,26 @@ export class MemoryProfileStore implements ProfileStore {
     return this.erased.has(profileId);
   }
 
-  async markErased(profileIds: string[]): Promise<void> {
+  async markErased(profileIds: string[], live: { profileId: string; version: number }[] = []): Promise<void> {
     this.count('markErased');
-    for (const profileId of profileIds) this.erased.add(profileId);
+    // As the DynamoDB adapter: the items marked on the version the erasure read, or none.
+    for (const { profileId, version } of live) {
+      if (profileIds.includes(profileId) && this.profiles.get(profileId)?.version !== version)
+        throw new ProfileWriteConflict('profile changed since the erasure read it');
+    }
+    const erasedAt = new Date().toISOString();
+    for (const profileId of profileIds) {
+      this.erased.add(profileId);
+      const record = this.profiles.get(profileId);
+      if (!record || !live.some((p) => p.profileId === profileId)) continue;
+      const { dueAt: _dueAt, ...rest } = record;
+      this.profiles.set(profileId, { ...rest, version: record.version + 1, erasedAt } as ProfileRecord);
+    }
+  }
+
+  /** Whether a write expecting `version` may replace the profile: that version, not marked erased. */
+  private writable(current: ProfileRecord | undefined, version: number): boolean {
+    return current?.version === version && (current as { erasedAt?: string }).erasedAt === undefined;
   }
 
   async deleteProfiles(

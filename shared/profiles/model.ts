@@ -78,6 +78,11 @@ export interface Profile extends ProfileRecord {
   presence: JourneyItem[];
   /** Segments the profile is a member of, read with it (one Query; shared/segments writes them). */
   memberOf?: string[];
+  /**
+   * Set by an erasure under way (ProfileStore.markErased) until it deletes the item: nothing is
+   * written under the profile any more (ingest drops the person's events, timers skip it).
+   */
+  erasedAt?: string;
 }
 
 /** The public JSON shape (README.md, HTTP API): what the API returns for a profile. */

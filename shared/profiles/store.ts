@@ -17,17 +17,16 @@ export interface ProfileStore {
    * Writes one ingested event atomically: the dedupe record, the event, the profile, new or re-pointed
    * identities, merged profiles and moved presence items. Throws DuplicateMessageError when the
    * same message (same sender, messageId and content) was committed before, MessageIdReusedError
-   * when the sender's messageId was committed with other content, ProfileErasedError when the
-   * profile (or one merged into it) has an erasure tombstone, ProfileWriteConflict when anything
-   * it read has changed since.
+   * when the sender's messageId was committed with other content, ProfileWriteConflict when anything
+   * it read has changed since, an erasure's mark included (markErased: the retry reads it).
    */
   commit(change: ProfileCommit): Promise<void>;
   /** Events of the given profiles, in time order, after the cursor (an event sort key). */
   listEvents(profileIds: string[], page: { after?: string; limit: number }): Promise<StoredEvent[]>;
   /**
    * Writes the profile item alone (derived values refreshed by a timer, shared/derived), guarded by
-   * the version read and the erasure tombstone, with `counters` in the same transaction. Throws
-   * ProfileWriteConflict, or ProfileErasedError when the profile was erased since it was read.
+   * the version read (and no erasure's mark), with `counters` in the same transaction. Throws
+   * ProfileWriteConflict (also when an erasure marked the profile since it was read).
    */
   saveProfile(profile: ProfileRecord, expectedVersion: number, counters?: CounterIncrement[]): Promise<void>;
   /** Ids of live profiles whose `dueAt` is at or before `now` (ISO), at most `limit`, earliest first. */
@@ -35,9 +34,14 @@ export interface ProfileStore {
   /**
    * Writes an erasure tombstone for each profile id, before anything is deleted: writes that would
    * put items back under an erased profile (a journey step finishing late, an entry) check it in
-   * their transaction and are refused. Kept `erasedRetentionDays` (30), then expires.
+   * their transaction and are refused. Kept `erasedRetentionDays` (30), then expires. In the same
+   * transaction it marks the profile item of each of `live` (the profiles as the erasure read them):
+   * version + 1 and `erasedAt`, conditioned on the version read. The profile store's own writes
+   * (ingest's commit, a merge, a timer's save) are conditioned on the version they read and on no
+   * `erasedAt`, so none writes under the profile again, and a read shows `erasedAt` (Profile).
+   * Throws ProfileWriteConflict when a profile changed since the erasure read it (read again).
    */
-  markErased(profileIds: string[]): Promise<void>;
+  markErased(profileIds: string[], live: { profileId: string; version: number }[]): Promise<void>;
   /** Whether the profile has an erasure tombstone (one strongly consistent GetItem). */
   isErased(profileId: string): Promise<boolean>;
   /**

@@ -73,7 +73,8 @@ async function attemptTraitChange(
   attempt: number,
 ): Promise<boolean> {
   const live = await getProfile(store, profileId, attempt > 1);
-  if (!live) return false;
+  // Marked by an erasure under way (its commit would fail the version): nothing to change.
+  if (!live || live.erasedAt !== undefined) return false;
   const { presence: _presence, ...record } = live;
   const traits = change.traits(record);
   if (!traits) return false;

@@ -338,6 +338,73 @@ describe('ingest racing an erasure', () => {
     assert.equal(dropped?.messageId, racing.messageId);
     assert.equal(JSON.stringify(log.lines).includes(userId), false, 'no identifiers in logs');
   });
+  test('an event whose ingest read the profile just before the erasure marked it and commits right after the mark writes nothing under it', async () => {
+    const { handler, store, log, seen, deps } = setup();
+    const userId = unique('marked').toLowerCase();
+    await handler(
+      { Records: [record(envelope('identify', { type: 'identify', userId }))] } as SQSEvent,
+      context,
+    );
+    const profile = await findProfile(store, { userId });
+    assert.ok(profile);
+
+    // Ingest reads identity and profile, then waits in its commit until the erasure has marked the
+    // profile (tombstone, version + 1, erasedAt) and nothing more; the erasure waits there until
+    // that commit is done. The commit fails on the version, the retry reads the mark and drops it.
+    const ingestRead = deferred();
+    const marked = deferred();
+    const committed = deferred();
+    const commit = store.commit.bind(store);
+    let commits = 0;
+    store.commit = async (change) => {
+      commits += 1;
+      ingestRead.resolve();
+      await marked.promise;
+      try {
+        await commit(change);
+      } finally {
+        committed.resolve();
+      }
+    };
+    const erasureStore = new DynamoProfileStore({
+      client: dynamo.documentClient(),
+      tableName: dynamo.profilesTableName,
+      clock: deps.ingest.clock,
+    });
+    const mark = erasureStore.markErased.bind(erasureStore);
+    erasureStore.markErased = async (ids, live) => {
+      await mark(ids, live);
+      marked.resolve();
+      await committed.promise;
+    };
+
+    const racing = { type: 'track', userId, event: 'Viewed', messageId: unique('marked') };
+    const ingesting = handler({ Records: [record(envelope('track', racing))] } as SQSEvent, context);
+    await ingestRead.promise;
+    const erased = await eraseProfile(erasureStore, profile.profileId);
+    const out = await ingesting;
+
+    assert.deepEqual(erased?.profileIds, [profile.profileId]);
+    assert.deepEqual(out?.batchItemFailures, []);
+    assert.equal(commits, 1, 'the retry read the mark and did not try to commit');
+    const left = await dynamo.documentClient().send(
+      new QueryCommand({
+        TableName: dynamo.profilesTableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `P#${profile.profileId}` },
+        ConsistentRead: true,
+      }),
+    );
+    assert.deepEqual(
+      left.Items?.map((item) => item.sk),
+      ['ERASED'],
+      'only the tombstone is left under the erased profile',
+    );
+    assert.equal(await findProfile(store, { userId }), null, 'no profile for the erased userId');
+    assert.ok(!seen.includes(racing.messageId), 'no journey heard of it');
+    const dropped = log.lines.find((line) => line.message === 'event of an erased profile dropped');
+    assert.equal(dropped?.messageId, racing.messageId);
+  });
 });
 
 function deferred() {

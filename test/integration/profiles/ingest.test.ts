@@ -1,12 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { GetCommand, PutCommand, paginateScan, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  GetCommand,
+  PutCommand,
+  paginateScan,
+  QueryCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
 import {
   eraseProfile,
   findProfile,
   getProfile,
   type IngestResult,
-  ProfileErasedError,
+  ProfileWriteConflict,
   presenceKey,
   timeline,
 } from '../../../shared/profiles/index.js';
@@ -26,7 +32,7 @@ const at = (second: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, second)).toIS
 
 describe('ingestMessage on DynamoDB Local', () => {
   test('a tracked event of a known user costs 3 requests: identity lookup, profile Query, one transaction', async () => {
-    const { meter, ingest } = setup();
+    const { meter, ingest, client } = setup();
     const userId = unique('user');
     const first = await ingest({
       type: 'identify',
@@ -36,11 +42,25 @@ describe('ingestMessage on DynamoDB Local', () => {
     });
     await ingest({ type: 'track', userId, event: 'Warm Up' });
     meter.reset();
+    // The transaction's items: 2 WCU each (≤ 1 KB), so 6 WCU an event; the erasure guard adds none.
+    const transactions: string[][] = [];
+    const send = client.send.bind(client);
+    client.send = ((command: { input: { TransactItems?: Record<string, unknown>[] } }) => {
+      const items = command instanceof TransactWriteCommand ? command.input.TransactItems : undefined;
+      if (items) transactions.push(items.map((item) => Object.keys(item)[0]!));
+      return send(command as never);
+    }) as typeof client.send;
     const result = await ingest({ type: 'track', userId, event: 'Product Added', properties: { price: 3 } });
+    client.send = send;
     assert.equal(result.duplicate, false);
     assert.equal(result.profileId, first.profileId);
     assert.equal(meter.requests, 3, JSON.stringify(meter.byCommand));
     assert.deepEqual(meter.byCommand, { GetItem: 1, Query: 1, TransactWriteItems: 1 });
+    assert.deepEqual(
+      transactions,
+      [['Put', 'Put', 'Put']],
+      'dedupe record, event, profile: no ConditionCheck',
+    );
     assert.equal(result.profile.counters.events, 3);
     assert.equal(result.profile.counters.tracked['Product Added'], 1);
     assert.equal(result.profile.traits.plan, 'pro');
@@ -267,21 +287,34 @@ describe('ingestMessage on DynamoDB Local', () => {
     const userId = unique('user');
     const known = await ingest({ type: 'identify', userId, traits: { plan: 'pro' } });
     const { presence: _presence, ...record } = known.profile;
-    await store.markErased([known.profileId]);
+    await store.markErased([known.profileId], [record]);
     const counter = { pk: `TEST#${unique('count')}`, sk: 'COUNT', add: { dormant: 1 } };
+    // The mark bumped the version the refresh read: refused as any changed profile is.
     await assert.rejects(
       store.saveProfile({ ...record, version: record.version + 1 }, record.version, [counter]),
-      (error: unknown) => error instanceof ProfileErasedError && error.profileId === known.profileId,
+      ProfileWriteConflict,
     );
     await assert.rejects(
       store.saveProfile({ ...record, version: record.version + 1 }, record.version),
-      ProfileErasedError,
+      ProfileWriteConflict,
+    );
+    // A refresh that read the marked profile (its version) is refused too: `erasedAt` is set.
+    const marked = await store.readProfile(known.profileId, { consistent: true });
+    assert.ok(marked?.erasedAt, 'the read shows the mark');
+    assert.equal(marked.version, record.version + 1);
+    await assert.rejects(
+      store.saveProfile({ ...record, version: marked.version + 1 }, marked.version, [counter]),
+      ProfileWriteConflict,
     );
     const saved = await client.send(
       new GetCommand({ TableName: dynamo.profilesTableName, Key: { pk: counter.pk, sk: counter.sk } }),
     );
     assert.equal(saved.Item, undefined, 'the counter was not moved');
-    assert.equal((await store.readProfile(known.profileId, { consistent: true }))?.version, record.version);
+    assert.equal(
+      (await store.readProfile(known.profileId, { consistent: true }))?.version,
+      record.version + 1,
+      'only the mark changed it',
+    );
   });
 
   test('timeline paging reaches every live event when the oldest have expired but are not deleted yet', async () => {
