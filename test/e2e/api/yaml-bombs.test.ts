@@ -85,10 +85,13 @@ describe('YAML alias bombs on every route that takes YAML', () => {
         `id: bomb-${suffix}`,
         `name: &n Bomb ${suffix}`,
         'description: *n',
-        'where: { traits: { plan: [pro] } }',
+        // A trait no other test sets: the stack is shared, and a segment matching ordinary profiles
+        // would add memberships to other files' people (the erasure test counts them).
+        `where: { traits: { bombTag: [${suffix}] } }`,
       ].join('\n'),
     );
     assert.ok(ok.status < 300, JSON.stringify(ok.body));
     assert.equal((await api.get(`/journeys/bomb-${suffix}`)).status, 404);
+    assert.equal((await api.delete(`/segments/bomb-${suffix}`)).status, 200);
   });
 });
