@@ -176,6 +176,10 @@ describe('dashboard palette, colour-blind safe', () => {
       [],
       'every var(--…) is in palette.ts',
     );
-    assert.match(css, new RegExp(`:focus-visible[^}]*outline: 3px solid var\\(--${focusRing.colour}\\)`), 'the focus ring is focusRing.colour');
+    assert.match(
+      css,
+      new RegExp(`:focus-visible[^}]*outline: 3px solid var\\(--${focusRing.colour}\\)`),
+      'the focus ring is focusRing.colour',
+    );
   });
 });
