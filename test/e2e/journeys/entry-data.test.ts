@@ -37,13 +37,10 @@ describe('entry data ends with its execution on the local stack', () => {
     const kit = await journeyTestKit();
     const id = journeyId('entrydata');
     await kit.publish({
-      id,
-      trigger: { event: `Start ${id}` },
+      ...pausingADay(id),
       reentry: 'never',
       goal: { event: `Bought ${id}`, within: 'P7D' },
       exitOn: [{ event: `Leave ${id}` }],
-      start: 'pause',
-      nodes: { pause: { type: 'wait', for: 'P1D', next: 'done' }, done: { type: 'exit' } },
     });
     const [exits, buys, leaves, removed] = ['exit', 'buy', 'leave', 'removed'].map((u) => `${u}-${id}`);
     for (const userId of [exits!, buys!, leaves!, removed!])
@@ -82,13 +79,7 @@ describe('entry data ends with its execution on the local stack', () => {
   it('a trigger redelivered after its execution ended writes no presence nor entry data back; one redelivered while it runs changes nothing', async () => {
     const kit = await journeyTestKit();
     const id = journeyId('redelivered');
-    await kit.publish({
-      id,
-      trigger: { event: `Start ${id}` },
-      reentry: 'never',
-      start: 'pause',
-      nodes: { pause: { type: 'wait', for: 'P1D', next: 'done' }, done: { type: 'exit' } },
-    });
+    await kit.publish({ ...pausingADay(id), reentry: 'never' });
     const userId = `late-${id}`;
     // The same messageId, timestamp and content: ingest's dedupe calls it a redelivery, and the
     // reactor retries its entry (a previous delivery may have failed before StartExecution).
@@ -149,13 +140,7 @@ describe('entry data ends with its execution on the local stack', () => {
   it('a redelivered trigger is not a new entry: entries stays 1 and lastEnteredAt where the first delivery put it', async () => {
     const kit = await journeyTestKit();
     const id = journeyId('recount');
-    await kit.publish({
-      id,
-      trigger: { event: `Start ${id}` },
-      reentry: { after: 'PT2H' },
-      start: 'pause',
-      nodes: { pause: { type: 'wait', for: 'P1D', next: 'done' }, done: { type: 'exit' } },
-    });
+    await kit.publish({ ...pausingADay(id), reentry: { after: 'PT2H' } });
     const userId = `again-${id}`;
     const trigger = () =>
       kit.track(
@@ -201,3 +186,13 @@ describe('entry data ends with its execution on the local stack', () => {
     assert.equal(after[0]!.item, undefined, 'the failed execution keeps no entry data');
   });
 });
+
+/** A journey whose customers wait a day in `pause` before they exit: started by `Start <id>`. */
+function pausingADay(id: string) {
+  return {
+    id,
+    trigger: { event: `Start ${id}` },
+    start: 'pause',
+    nodes: { pause: { type: 'wait', for: 'P1D', next: 'done' }, done: { type: 'exit' } },
+  };
+}

@@ -4,7 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { localTime } from '../../../shared/journeys/timezone.js';
 import { awsClientConfig } from '../../support/local.js';
-import { journeyId, kitKeepingMessagingPolicy } from './support.js';
+import { journeyId, kitKeepingMessagingPolicy, sortKeysUnderProfile } from './support.js';
 
 const files = kitKeepingMessagingPolicy();
 
@@ -135,15 +135,8 @@ describe('erasure and what was due later, on the local stack', () => {
     const broadcastExecutions = await files.kit.executions(broadcastJourney);
     assert.equal(broadcastExecutions.length, 1);
 
-    const items = await ddb.send(
-      new QueryCommand({
-        TableName: 'cairn-profiles',
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': `P#${profileId}` },
-      }),
-    );
     assert.deepEqual(
-      (items.Items ?? []).map((item) => item.sk),
+      await sortKeysUnderProfile(ddb, profileId),
       ['ERASED'],
       'nothing was written under Ann again',
     );

@@ -11,6 +11,7 @@ import {
   ListExecutionsCommand,
   SFNClient,
 } from '@aws-sdk/client-sfn';
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { advanceClock, awsClientConfig, readOutbox, uniqueId, waitForIdle } from '../../support/local.js';
 import { closedPort } from '../../support/net.js';
 import { type TestStackEnv, testStack } from '../../support/stack.js';
@@ -197,4 +198,16 @@ export function kitKeepingMessagingPolicy(): { readonly kit: JourneyTestKit } {
     await files.kit.api.put('/messaging/policy', policy);
   });
   return files;
+}
+
+/** The sort keys of every item under a profile's partition in the local Profiles table (`P#<id>`). */
+export async function sortKeysUnderProfile(ddb: DynamoDBDocumentClient, profileId: string) {
+  const out = await ddb.send(
+    new QueryCommand({
+      TableName: 'cairn-profiles',
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `P#${profileId}` },
+    }),
+  );
+  return (out.Items ?? []).map((item) => item.sk);
 }

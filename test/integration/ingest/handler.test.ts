@@ -265,19 +265,8 @@ describe('ingest racing an erasure', () => {
 
     // Ingest reads identity and profile, then waits in its commit until the erasure has scanned the
     // profile's items; the erasure waits there until that commit is done. Deterministic interleaving.
-    const ingestRead = deferred();
     const scanned = deferred();
-    const committed = deferred();
-    const commit = store.commit.bind(store);
-    store.commit = async (change) => {
-      ingestRead.resolve();
-      await scanned.promise;
-      try {
-        await commit(change);
-      } finally {
-        committed.resolve();
-      }
-    };
+    const { ingestRead, committed } = holdCommits(store, scanned.promise);
     const erasureClient = dynamo.documentClient();
     const send = erasureClient.send.bind(erasureClient);
     erasureClient.send = (async (command: unknown) => {
@@ -309,16 +298,8 @@ describe('ingest racing an erasure', () => {
 
     assert.deepEqual(erased?.profileIds, [profile.profileId]);
     assert.deepEqual(out?.batchItemFailures, [], 'consumed: a redelivery would start a new profile with it');
-    const left = await erasureClient.send(
-      new QueryCommand({
-        TableName: dynamo.profilesTableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': `P#${profile.profileId}` },
-        ConsistentRead: true,
-      }),
-    );
     assert.deepEqual(
-      left.Items?.map((item) => item.sk),
+      await sortKeysUnder(profile.profileId),
       ['ERASED'],
       'only the tombstone is left under the erased profile',
     );
@@ -351,21 +332,9 @@ describe('ingest racing an erasure', () => {
     // Ingest reads identity and profile, then waits in its commit until the erasure has marked the
     // profile (tombstone, version + 1, erasedAt) and nothing more; the erasure waits there until
     // that commit is done. The commit fails on the version, the retry reads the mark and drops it.
-    const ingestRead = deferred();
     const marked = deferred();
-    const committed = deferred();
-    const commit = store.commit.bind(store);
-    let commits = 0;
-    store.commit = async (change) => {
-      commits += 1;
-      ingestRead.resolve();
-      await marked.promise;
-      try {
-        await commit(change);
-      } finally {
-        committed.resolve();
-      }
-    };
+    const held = holdCommits(store, marked.promise);
+    const { ingestRead, committed } = held;
     const erasureStore = new DynamoProfileStore({
       client: dynamo.documentClient(),
       tableName: dynamo.profilesTableName,
@@ -386,17 +355,9 @@ describe('ingest racing an erasure', () => {
 
     assert.deepEqual(erased?.profileIds, [profile.profileId]);
     assert.deepEqual(out?.batchItemFailures, []);
-    assert.equal(commits, 1, 'the retry read the mark and did not try to commit');
-    const left = await dynamo.documentClient().send(
-      new QueryCommand({
-        TableName: dynamo.profilesTableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': `P#${profile.profileId}` },
-        ConsistentRead: true,
-      }),
-    );
+    assert.equal(held.commits(), 1, 'the retry read the mark and did not try to commit');
     assert.deepEqual(
-      left.Items?.map((item) => item.sk),
+      await sortKeysUnder(profile.profileId),
       ['ERASED'],
       'only the tombstone is left under the erased profile',
     );
@@ -406,6 +367,40 @@ describe('ingest racing an erasure', () => {
     assert.equal(dropped?.messageId, racing.messageId);
   });
 });
+
+/**
+ * The store's commits wait for `gate` (the erasure reaching the point under test); `ingestRead`
+ * resolves when ingest has read and is about to commit, `committed` when its commit is over.
+ */
+function holdCommits(store: DynamoProfileStore, gate: Promise<void>) {
+  const ingestRead = deferred();
+  const committed = deferred();
+  const commit = store.commit.bind(store);
+  let commits = 0;
+  store.commit = async (change) => {
+    commits += 1;
+    ingestRead.resolve();
+    await gate;
+    try {
+      await commit(change);
+    } finally {
+      committed.resolve();
+    }
+  };
+  return { ingestRead, committed, commits: () => commits };
+}
+
+async function sortKeysUnder(profileId: string) {
+  const out = await dynamo.documentClient().send(
+    new QueryCommand({
+      TableName: dynamo.profilesTableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `P#${profileId}` },
+      ConsistentRead: true,
+    }),
+  );
+  return out.Items?.map((item) => item.sk);
+}
 
 function deferred() {
   let resolve!: () => void;
