@@ -128,7 +128,14 @@ async function main(): Promise<void> {
   // SIGTERM to npm reaches only its shell: when npm (or tsx between us) is gone, stop as if signalled.
   watchLaunchers(launcherPids(), (pid) => shutdown(`the process that started this one (${pid}) is gone`));
 
-  stack = await startLocalStack({ memory: options.memory, dataDir: options.dataDir, onProgress: say });
+  // /health says ok only once the example journeys are published: a script that polls it and then
+  // pastes the walk-through must find them.
+  stack = await startLocalStack({
+    memory: options.memory,
+    dataDir: options.dataDir,
+    onProgress: say,
+    holdHealth: true,
+  });
   if (stopping) return;
   say('publishing example journeys');
   const outcome = await publishExampleJourneys({
@@ -136,6 +143,7 @@ async function main(): Promise<void> {
     apiToken: stack.env.CAIRN_API_TOKEN ?? 'dev-token',
   });
   for (const failure of outcome.failed) say(`could not publish ${failure.id}: ${failure.reason}`);
+  stack.announceReady();
   process.stdout.write(banner(stack, outcome.published, ((Date.now() - started) / 1000).toFixed(1)));
 }
 

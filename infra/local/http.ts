@@ -31,6 +31,11 @@ export interface HttpServerOptions {
    * the dashboard's files.
    */
   beforeRead?: () => Promise<void>;
+  /**
+   * Whether `/health` may say ok once ready (default: always). The CLI holds it back while it
+   * publishes the example journeys through the open API, so a script polling `/health` finds them.
+   */
+  isAnnounced?: () => boolean;
   log?: Logger;
 }
 
@@ -67,7 +72,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = (req.method ?? 'GET').toUpperCase();
     if (url.pathname === '/health' && method === 'GET') {
-      sendJson(res, ready ? 200 : 503, { status: ready ? 'ok' : 'starting' });
+      const healthy = ready && (options.isAnnounced?.() ?? true);
+      sendJson(res, healthy ? 200 : 503, { status: healthy ? 'ok' : 'starting' });
       return;
     }
     if (!ready) {

@@ -64,6 +64,11 @@ export interface LocalStackOptions {
    * for a test file that starts its own stack.
    */
   keepProcessAlive?: boolean;
+  /**
+   * `/health` (HTTP API and edge) stays 503 `starting` after the stack is up, until
+   * `announceReady()`: the CLI publishes the example journeys through the open API first.
+   */
+  holdHealth?: boolean;
   /** Progress lines while starting (the CLI prints them). */
   onProgress?: (step: string) => void;
   log?: Logger;
@@ -72,6 +77,8 @@ export interface LocalStackOptions {
 export interface LocalStack {
   httpUrl: string;
   edgeUrl: string;
+  /** Lets `/health` say ok (with `holdHealth`; otherwise it already does once the stack is up). */
+  announceReady(): void;
   /** What was set in process.env for the handlers (and what tests in other processes need). */
   env: Record<string, string>;
   /** The data directory, or undefined with `memory`. */
@@ -162,6 +169,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   let edge: EdgeServer | undefined;
   let http: HttpServer | undefined;
   let ready = false;
+  let announced = !options.holdHealth;
   let stopDerivedTimers: (() => void) | undefined;
   let stopSegmentTimers: (() => void) | undefined;
   const stopAll = async () => {
@@ -198,10 +206,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       queryServices: [sns.service],
       dynamoDbEndpoint: () => dynamoDb?.endpoint,
       localRoutes,
-      isReady: () => ready,
+      isReady: () => ready && announced,
       log: log.child({ component: 'edge' }),
     });
     http = await startHttpServer({
+      isAnnounced: () => announced,
       port: httpPort,
       host,
       localRoutes,
@@ -292,6 +301,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       process.once('beforeExit', () => void stop());
     }
     return {
+      announceReady() {
+        announced = true;
+      },
       httpUrl: http.url,
       edgeUrl: edge.url,
       env,

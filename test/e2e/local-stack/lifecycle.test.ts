@@ -157,12 +157,20 @@ async function npmStart(folder: string, { expectExit = false } = {}): Promise<Np
   }
   const deadline = Date.now() + 150_000;
   const statuses = new Set<string>();
+  // The journeys listed the first time /health said ok: a script that polls it must find the examples.
+  let journeysWhenHealthy: string[] | undefined;
   while (!output.includes('Ctrl-C stops') && Date.now() < deadline && child.exitCode === null) {
     const health = await fetch(`http://127.0.0.1:${httpPort}/health`).then(
       async (r) => `${r.status} ${await r.text()}`,
       () => 'no answer',
     );
     statuses.add(health);
+    if (health.startsWith('200') && journeysWhenHealthy === undefined) {
+      const listed = await fetch(`http://127.0.0.1:${httpPort}/journeys`, {
+        headers: { authorization: `Bearer ${process.env.CAIRN_API_TOKEN ?? 'dev-token'}` },
+      }).then((r) => r.json() as Promise<{ journeys?: { id: string }[] }>);
+      journeysWhenHealthy = (listed.journeys ?? []).map((journey) => journey.id).sort();
+    }
     const edgeHealth = await fetch(`http://127.0.0.1:${edgePort}/health`).then(
       async (r) => `${r.status} ${await r.text()}`,
       () => 'no answer',
@@ -177,6 +185,12 @@ async function npmStart(folder: string, { expectExit = false } = {}): Promise<Np
   // Before ready, /health (HTTP API and edge) says so with a 503; after, 200.
   for (const status of statuses)
     assert.ok(/^(no answer|503 \{"status":"starting"\}|200 \{"status":"ok"\})$/.test(status), status);
+  if (journeysWhenHealthy !== undefined)
+    assert.deepEqual(
+      journeysWhenHealthy,
+      ['cart-recovery', 'webinar', 'welcome'],
+      '/health ok: examples published',
+    );
   const ready = await fetch(`http://127.0.0.1:${httpPort}/health`);
   assert.deepEqual([ready.status, await ready.json()], [200, { status: 'ok' }]);
   return started;
